@@ -1,0 +1,194 @@
+// fork/exec with pipes, timeouts and no shell quoting.
+#include "support/subprocess.hpp"
+
+#include <array>
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace kdive {
+
+namespace {
+
+std::string join_argv(const std::vector<std::string>& argv) {
+    std::string out;
+    for (const auto& a : argv) {
+        if (!out.empty()) {
+            out += ' ';
+        }
+        out += a;
+    }
+    return out;
+}
+
+std::string trim_tail(std::string text, size_t max_bytes) {
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
+        text.pop_back();
+    }
+    if (text.size() > max_bytes) {
+        text = "..." + text.substr(text.size() - max_bytes);
+    }
+    return text;
+}
+
+} // namespace
+
+std::string find_program(const std::string& name) {
+    if (name.find('/') != std::string::npos) {
+        return access(name.c_str(), X_OK) == 0 ? name : std::string();
+    }
+    const char* path = std::getenv("PATH");
+    std::string paths = path ? path : "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
+    size_t start = 0;
+    while (start <= paths.size()) {
+        size_t end = paths.find(':', start);
+        if (end == std::string::npos) {
+            end = paths.size();
+        }
+        std::string candidate = paths.substr(start, end - start) + "/" + name;
+        if (access(candidate.c_str(), X_OK) == 0) {
+            return candidate;
+        }
+        start = end + 1;
+    }
+    return {};
+}
+
+Result<ProcessOutput> run_process(const std::vector<std::string>& argv,
+                                  const RunOptions& options) {
+    if (argv.empty()) {
+        return fail("run_process: empty command");
+    }
+    std::string exe = find_program(argv[0]);
+    if (exe.empty()) {
+        return fail("{}: program not found in PATH", argv[0]);
+    }
+    std::array<int, 2> out_pipe{-1, -1};
+    std::array<int, 2> err_pipe{-1, -1};
+    if (pipe2(out_pipe.data(), O_CLOEXEC) != 0 || pipe2(err_pipe.data(), O_CLOEXEC) != 0) {
+        return fail("{}: pipe: {}", argv[0], std::strerror(errno));
+    }
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    if (!options.pass_stdout) {
+        posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+    }
+    if (!options.pass_stderr) {
+        posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+    }
+    if (!options.working_dir.empty()) {
+        posix_spawn_file_actions_addchdir_np(&actions, options.working_dir.c_str());
+    }
+    std::vector<char*> cargv;
+    for (const auto& a : argv) {
+        cargv.push_back(const_cast<char*>(a.c_str()));
+    }
+    cargv.push_back(nullptr);
+    std::vector<std::string> env_strings;
+    for (char** e = environ; *e != nullptr; ++e) {
+        env_strings.emplace_back(*e);
+    }
+    for (const auto& extra : options.env) {
+        env_strings.push_back(extra);
+    }
+    std::vector<char*> cenv;
+    for (auto& e : env_strings) {
+        cenv.push_back(e.data());
+    }
+    cenv.push_back(nullptr);
+
+    pid_t pid = -1;
+    int rc = posix_spawn(&pid, exe.c_str(), &actions, nullptr, cargv.data(), cenv.data());
+    posix_spawn_file_actions_destroy(&actions);
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    if (rc != 0) {
+        close(out_pipe[0]);
+        close(err_pipe[0]);
+        return fail("{}: cannot start: {}", argv[0], std::strerror(rc));
+    }
+
+    ProcessOutput result;
+    auto deadline = options.timeout
+                        ? std::optional(std::chrono::steady_clock::now() + *options.timeout)
+                        : std::nullopt;
+    std::array<pollfd, 2> fds{pollfd{out_pipe[0], POLLIN, 0}, pollfd{err_pipe[0], POLLIN, 0}};
+    std::array<std::string*, 2> sinks{&result.out, &result.err};
+    int open_fds = 2;
+    bool timed_out = false;
+    while (open_fds > 0) {
+        int wait_ms = -1;
+        if (deadline) {
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                *deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0) {
+                timed_out = true;
+                break;
+            }
+            wait_ms = static_cast<int>(left.count());
+        }
+        int n = poll(fds.data(), fds.size(), wait_ms);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            break;
+        }
+        for (size_t i = 0; i < fds.size(); ++i) {
+            if (fds[i].fd < 0 || fds[i].revents == 0) {
+                continue;
+            }
+            std::array<char, 65536> buf{};
+            ssize_t got = read(fds[i].fd, buf.data(), buf.size());
+            if (got > 0) {
+                sinks[i]->append(buf.data(), static_cast<size_t>(got));
+            } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
+                close(fds[i].fd);
+                fds[i].fd = -1;
+                --open_fds;
+            }
+        }
+    }
+    for (auto& f : fds) {
+        if (f.fd >= 0) {
+            close(f.fd);
+        }
+    }
+    if (timed_out) {
+        kill(pid, SIGKILL);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (timed_out) {
+        return fail("{}: timed out after {} ms", join_argv(argv), options.timeout->count());
+    }
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return result;
+}
+
+Result<ProcessOutput> run_checked(const std::vector<std::string>& argv,
+                                  const RunOptions& options) {
+    auto result = run_process(argv, options);
+    if (!result) {
+        return result;
+    }
+    if (result->exit_code != 0) {
+        std::string detail = trim_tail(result->err.empty() ? result->out : result->err, 2000);
+        return fail("{} failed (exit {}){}{}", join_argv(argv), result->exit_code,
+                    detail.empty() ? "" : ": ", detail);
+    }
+    return result;
+}
+
+} // namespace kdive
