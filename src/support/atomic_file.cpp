@@ -6,8 +6,8 @@
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
-#include <sys/stat.h>
 #include <sstream>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace kdive {
@@ -65,8 +65,7 @@ Result<> AtomicFile::commit() {
     }
     fd_ = -1;
     if (rename(temp_.c_str(), final_.c_str()) != 0) {
-        return fail("renaming {} to {}: {}", temp_.string(), final_.string(),
-                    std::strerror(errno));
+        return fail("renaming {} to {}: {}", temp_.string(), final_.string(), std::strerror(errno));
     }
     temp_.clear();
     return {};

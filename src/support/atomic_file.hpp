@@ -1,10 +1,10 @@
 // Writes an output file through a temporary beside it and renames it into place.
 #pragma once
 
+#include "support/error.hpp"
+
 #include <filesystem>
 #include <string_view>
-
-#include "support/error.hpp"
 
 namespace kdive {
 

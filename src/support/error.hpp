@@ -2,10 +2,9 @@
 #pragma once
 
 #include <expected>
+#include <fmt/format.h>
 #include <string>
 #include <utility>
-
-#include <fmt/format.h>
 
 namespace kdive {
 

@@ -63,8 +63,7 @@ std::string find_program(const std::string& name) {
     return {};
 }
 
-Result<ProcessOutput> run_process(const std::vector<std::string>& argv,
-                                  const RunOptions& options) {
+Result<ProcessOutput> run_process(const std::vector<std::string>& argv, const RunOptions& options) {
     if (argv.empty()) {
         return fail("run_process: empty command");
     }
@@ -177,8 +176,7 @@ Result<ProcessOutput> run_process(const std::vector<std::string>& argv,
     return result;
 }
 
-Result<ProcessOutput> run_checked(const std::vector<std::string>& argv,
-                                  const RunOptions& options) {
+Result<ProcessOutput> run_checked(const std::vector<std::string>& argv, const RunOptions& options) {
     auto result = run_process(argv, options);
     if (!result) {
         return result;

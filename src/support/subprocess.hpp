@@ -1,14 +1,13 @@
 // Runs external programs (apt-get, dpkg-deb, qemu) without a shell.
 #pragma once
 
+#include "support/error.hpp"
+
 #include <chrono>
 #include <optional>
 #include <string>
-#include <vector>
-
 #include <sys/types.h>
-
-#include "support/error.hpp"
+#include <vector>
 
 namespace kdive {
 
