@@ -1,0 +1,102 @@
+// QEMU arguments, endpoints and sessions, without starting a VM.
+#include "lab/qemu_launcher.hpp"
+#include "temp_dir.hpp"
+
+#include <algorithm>
+#include <gtest/gtest.h>
+
+namespace kdive::lab {
+namespace {
+
+bool has_pair(const std::vector<std::string>& args, const std::string& flag,
+              const std::string& value) {
+    for (size_t i = 0; i + 1 < args.size(); ++i) {
+        if (args[i] == flag && args[i + 1] == value) {
+            return true;
+        }
+    }
+    return false;
+}
+
+TEST(QemuLauncher, PrivateGdbEndpointsOnly) {
+    EXPECT_EQ(*validate_gdb_endpoint("tcp:localhost:1234"), "tcp:127.0.0.1:1234");
+    EXPECT_TRUE(validate_gdb_endpoint("unix:/tmp/x.sock"));
+    auto open = validate_gdb_endpoint("tcp:0.0.0.0:1234");
+    ASSERT_FALSE(open);
+    EXPECT_NE(open.error().message.find("127.0.0.1"), std::string::npos);
+    EXPECT_FALSE(validate_gdb_endpoint("tcp::1234"));
+    EXPECT_FALSE(validate_gdb_endpoint("tcp:127.0.0.1:99999"));
+    EXPECT_FALSE(validate_gdb_endpoint("1234"));
+}
+
+TEST(QemuLauncher, ArgumentsForAPausedTcgBoot) {
+    BootConfig config;
+    config.dir = "/run/s";
+    config.bzimage = "/k/bzImage";
+    config.initrd = "/k/rootfs.gz";
+    config.paused = true;
+    config.smp = 2;
+    config.append = "quiet";
+    Session session = session_for(config);
+    auto args = qemu_arguments(config, session);
+    EXPECT_TRUE(has_pair(args, "-kernel", "/k/bzImage"));
+    EXPECT_TRUE(has_pair(args, "-initrd", "/k/rootfs.gz"));
+    EXPECT_TRUE(has_pair(args, "-smp", "2"));
+    EXPECT_TRUE(has_pair(args, "-accel", "tcg"));
+    EXPECT_TRUE(has_pair(args, "-append", "console=ttyS0 panic=-1 nokaslr quiet"));
+    EXPECT_TRUE(has_pair(args, "-gdb", "chardev:gdb0"));
+    EXPECT_TRUE(
+        has_pair(args, "-chardev", "socket,id=gdb0,server=on,wait=off,path=/run/s/gdb.sock"));
+    EXPECT_TRUE(has_pair(args, "-qmp", "unix:/run/s/qmp.sock,server=on,wait=off"));
+    EXPECT_NE(std::find(args.begin(), args.end(), "-S"), args.end());
+    EXPECT_EQ(session.gdb, "unix:/run/s/gdb.sock");
+}
+
+TEST(QemuLauncher, KaslrAndTcpEndpoint) {
+    BootConfig config;
+    config.dir = "/run/s";
+    config.bzimage = "/k/bzImage";
+    config.kaslr = true;
+    config.kvm = true;
+    config.gdb = "tcp:127.0.0.1:4321";
+    Session session = session_for(config);
+    auto args = qemu_arguments(config, session);
+    EXPECT_TRUE(has_pair(args, "-gdb", "tcp:127.0.0.1:4321"));
+    EXPECT_TRUE(has_pair(args, "-accel", "kvm"));
+    EXPECT_EQ(session.append.find("nokaslr"), std::string::npos);
+    EXPECT_EQ(std::find(args.begin(), args.end(), "-S"), args.end());
+}
+
+TEST(QemuLauncher, SessionRoundTrips) {
+    testing::TempDir dir("session");
+    BootConfig config;
+    config.dir = dir.path();
+    config.bzimage = "/k/bzImage";
+    config.vmlinux = "/k/vmlinux";
+    config.kernel_label = "debian-6.1-cloud";
+    config.smp = 3;
+    Session session = session_for(config);
+    session.pid = 4242;
+    ASSERT_TRUE(session.save());
+    auto loaded = Session::load(dir.path());
+    ASSERT_TRUE(loaded) << loaded.error().message;
+    EXPECT_EQ(loaded->gdb, session.gdb);
+    EXPECT_EQ(loaded->pid, 4242);
+    EXPECT_EQ(loaded->vmlinux, "/k/vmlinux");
+    EXPECT_EQ(loaded->smp, 3);
+    EXPECT_EQ(loaded->kernel, "debian-6.1-cloud");
+}
+
+TEST(QemuLauncher, MissingSessionAndKernelAreNamed) {
+    auto missing = Session::load("/nonexistent/kdive-session");
+    ASSERT_FALSE(missing);
+    EXPECT_NE(missing.error().message.find("/nonexistent/kdive-session"), std::string::npos);
+    BootConfig config;
+    config.bzimage = "/nonexistent/bzImage";
+    auto vm = launch_vm(config);
+    ASSERT_FALSE(vm);
+    EXPECT_NE(vm.error().message.find("/nonexistent/bzImage"), std::string::npos);
+}
+
+} // namespace
+} // namespace kdive::lab
