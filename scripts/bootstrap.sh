@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs every Debian package kdive needs (idempotent) and builds kdive into build/.
+#   scripts/bootstrap.sh            install + configure + build
+#   KDIVE_WERROR=1 scripts/bootstrap.sh   same, warnings as errors (CI)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  # toolchain
+  build-essential cmake pkg-config git clang-format
+  clang-16 clang-tidy-16 libclang-rt-16-dev
+  # libraries
+  libdw-dev libelf-dev libbpf-dev zlib1g-dev libzstd-dev liblzma-dev
+  libcli11-dev libfmt-dev nlohmann-json3-dev libedit-dev libcapstone-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # runtime: the VM, its rootfs, kernel packages, and GDB for `kdive gdb` and benchmarks
+  qemu-system-x86 busybox-static gdb cpio xz-utils zstd dpkg-dev apt ca-certificates
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+
+if ((${#missing[@]})); then
+  sudo=()
+  if [[ $(id -u) -ne 0 ]]; then
+    sudo=(sudo)
+  fi
+  echo "bootstrap: installing ${missing[*]}"
+  "${sudo[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends \
+    "${missing[@]}"
+else
+  echo "bootstrap: all packages present"
+fi
+
+werror=OFF
+if [[ -n ${KDIVE_WERROR:-} ]]; then
+  werror=ON
+fi
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKDIVE_WERROR="$werror"
+cmake --build build -j2
+echo "bootstrap: built $(pwd)/build/kdive"

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs, builds and runs the whole test suite: unit tests (plain and ASan+UBSan), the packet
+# parser fuzzer for a bounded time, and the integration tests on real kernels under QEMU.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+KDIVE_WERROR=1 scripts/bootstrap.sh
+
+echo "== unit tests"
+ctest --test-dir build -L unit --output-on-failure -j2
+
+echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DKDIVE_SANITIZE=ON -DKDIVE_WERROR=ON \
+  -DKDIVE_BENCH=OFF
+cmake --build build-asan -j2 --target kdive kdive_unit_tests
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build-asan -L unit --output-on-failure -j2
+
+if [[ -x scripts/fuzz.sh ]]; then
+  echo "== fuzzing the packet parser"
+  scripts/fuzz.sh "${KDIVE_FUZZ_SECONDS:-60}"
+fi
+
+echo "== integration tests (real kernels, real QEMU)"
+ctest --test-dir build -L integration --output-on-failure -j2
