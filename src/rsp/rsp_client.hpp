@@ -1,0 +1,120 @@
+// GDB remote client: one method per protocol request, typed results; knows nothing of kernels.
+#pragma once
+
+#include "rsp/endpoint.hpp"
+#include "rsp/rsp_connection.hpp"
+#include "rsp/stop_reply.hpp"
+#include "rsp/target_description.hpp"
+#include "support/error.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kdive::rsp {
+
+// What the stub announced in its qSupported reply.
+struct StubFeatures {
+    std::size_t packet_size = 400; // the protocol's default when PacketSize is absent
+    bool xfer_features = false;    // qXfer:features:read+
+    bool vcont = false;            // vContSupported+
+    bool multiprocess = false;     // offered by the stub; kdive does not ask for it
+    bool no_ack_mode = false;      // QStartNoAckMode+
+};
+
+StubFeatures parse_supported(std::string_view reply);
+
+enum class BreakpointType {
+    software = 0,
+    hardware = 1,
+    write_watch = 2,
+    read_watch = 3,
+    access_watch = 4
+};
+
+struct ClientOptions {
+    std::chrono::milliseconds connect_timeout{5000};
+    ConnectionOptions connection;
+    // QEMU answers `m` longer than 2048 bytes with E22; the client also halves this on E22.
+    std::size_t max_memory_read = 2048;
+    std::size_t page_size = 4096; // reads and writes never cross this boundary in one packet
+};
+
+class RspClient {
+public:
+    // Connects and negotiates (qSupported, QStartNoAckMode when offered). Does not send `?`.
+    static Result<std::unique_ptr<RspClient>> connect(const Endpoint& endpoint,
+                                                      ClientOptions options = {});
+    // Over an existing transport (tests, fake stubs).
+    static Result<std::unique_ptr<RspClient>> open(std::unique_ptr<Transport> transport,
+                                                   ClientOptions options = {});
+
+    const StubFeatures& features() const { return features_; }
+    const std::string& peer() const { return connection_.peer(); }
+    // Stop replies the stub sent on its own before answering (QEMU does on connect when it
+    // stops a running guest).
+    std::vector<StopReply> take_unsolicited_stops();
+
+    // qXfer:OBJECT:read:ANNEX, all chunks.
+    Result<std::string> read_xfer(std::string_view object, std::string_view annex);
+    Result<RegisterMap> read_target_description();
+
+    // `g`: every register's bytes in target order.
+    Result<std::string> read_all_registers();
+    // `p`: one register's bytes.
+    Result<std::string> read_register(int regnum);
+    // `P`.
+    Result<> write_register(int regnum, std::string_view bytes);
+
+    // `m`/`M`, split at the stub's size limit and at page boundaries. Errors name the address.
+    Result<> read_memory(std::uint64_t address, std::span<char> out);
+    Result<std::string> read_memory(std::uint64_t address, std::size_t length);
+    Result<> write_memory(std::uint64_t address, std::string_view bytes);
+    // QEMU's `Qqemu.PhyMemMode`: makes `m`/`M` physical. Sent only when it changes.
+    Result<> set_physical_memory_mode(bool physical);
+    bool physical_memory_mode() const { return physical_mode_; }
+
+    // `?`. QEMU also removes every breakpoint when it answers this.
+    Result<StopReply> query_stop_reason();
+    // `c` / `s`: the reply arrives later, through wait_for_stop.
+    Result<> resume();
+    Result<> step();
+    Result<> interrupt();
+    // A stop reply if one arrives within `wait`; console `O` packets are skipped.
+    Result<std::optional<StopReply>> wait_for_stop(std::chrono::milliseconds wait);
+
+    // `Hg` (registers, memory) or `Hc` (step, continue).
+    Result<> select_thread(char operation, const ThreadId& thread);
+    // qfThreadInfo / qsThreadInfo.
+    Result<std::vector<ThreadId>> list_threads();
+
+    Result<> insert_breakpoint(BreakpointType type, std::uint64_t address, std::size_t kind);
+    Result<> remove_breakpoint(BreakpointType type, std::uint64_t address, std::size_t kind);
+
+    // qRcmd: the monitor command's output, gathered from `O` packets until OK.
+    Result<std::string> monitor(std::string_view command);
+    // `D`. QEMU resumes the guest when its last client detaches.
+    Result<> detach();
+
+private:
+    RspClient(std::unique_ptr<Transport> transport, ClientOptions options);
+    Result<> handshake();
+    // Sends a request whose only good answer is OK.
+    Result<> expect_ok(std::string_view request, std::string_view what);
+    Result<> read_memory_chunk(std::uint64_t address, std::span<char> out);
+
+    RspConnection connection_;
+    ClientOptions options_;
+    StubFeatures features_;
+    bool physical_mode_ = false;
+};
+
+// "E14" → 14; -1 for other replies.
+int error_code(std::string_view reply);
+
+} // namespace kdive::rsp

@@ -1,0 +1,187 @@
+// Framing discipline over a transport; the stub's lost connection or silence becomes an error.
+#include "rsp/rsp_connection.hpp"
+
+#include <algorithm>
+
+namespace kdive::rsp {
+
+namespace {
+
+std::chrono::milliseconds remaining(std::chrono::steady_clock::time_point deadline) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    return left.count() < 0 ? std::chrono::milliseconds{0} : left;
+}
+
+} // namespace
+
+std::string packet_label(std::string_view payload) {
+    constexpr std::size_t limit = 40;
+    if (payload.size() <= limit)
+        return std::string(payload);
+    return std::string(payload.substr(0, limit)) + "...";
+}
+
+RspConnection::RspConnection(std::unique_ptr<Transport> transport, ConnectionOptions options)
+    : transport_(std::move(transport)), options_(options), decoder_(options.max_payload),
+      read_buffer_(64 * 1024) {}
+
+Result<> RspConnection::broken() const {
+    if (fatal_)
+        return std::unexpected(*fatal_);
+    return {};
+}
+
+Result<FrameEvent> RspConnection::next_event(Clock::time_point deadline) {
+    for (;;) {
+        FrameEvent event = decoder_.next();
+        if (event.kind != FrameEvent::Kind::need_more)
+            return event;
+        auto wait = remaining(deadline);
+        auto n = transport_->read_some(read_buffer_, wait);
+        if (!n) {
+            Error error = n.error();
+            if (decoder_.mid_frame())
+                error.message += " in the middle of a packet";
+            fatal_ = error;
+            return std::unexpected(error);
+        }
+        if (*n == 0)
+            return FrameEvent{}; // timed out (or a signal arrived): need_more
+        decoder_.feed(std::string_view(read_buffer_.data(), *n));
+    }
+}
+
+Result<> RspConnection::send(std::string_view payload) {
+    if (auto ok = broken(); !ok)
+        return ok;
+    std::string frame = encode_packet(payload);
+    for (int attempt = 0;; ++attempt) {
+        if (auto written = transport_->write_all(frame); !written) {
+            fatal_ = written.error();
+            return written;
+        }
+        if (no_ack_)
+            return {};
+        auto deadline = Clock::now() + options_.reply_timeout;
+        for (;;) {
+            auto event = next_event(deadline);
+            if (!event)
+                return std::unexpected(event.error());
+            if (event->kind == FrameEvent::Kind::need_more)
+                return fail("{} did not acknowledge '{}' within {} ms", peer(),
+                            packet_label(payload), options_.reply_timeout.count());
+            if (event->kind == FrameEvent::Kind::ack)
+                return {};
+            if (event->kind == FrameEvent::Kind::nak)
+                break;
+            if (event->kind == FrameEvent::Kind::packet) {
+                // A stub acks a request before answering it, so this packet predates ours.
+                if (event->error == CodecError::none) {
+                    if (auto acked = transport_->write_all("+"); !acked)
+                        return acked;
+                    unsolicited_.push_back(std::move(event->payload));
+                } else if (auto naked = transport_->write_all("-"); !naked) {
+                    return naked;
+                }
+            }
+        }
+        if (attempt + 1 >= options_.max_retransmits)
+            return fail("{} rejected '{}' {} times (bad line or a stub that NAKs everything)",
+                        peer(), packet_label(payload), attempt + 1);
+    }
+}
+
+Result<std::optional<std::string>> RspConnection::receive_until(Clock::time_point start_deadline) {
+    if (auto ok = broken(); !ok)
+        return std::unexpected(ok.error());
+    int rejected = 0;
+    // time_point::max() while no frame has started.
+    Clock::time_point frame_deadline = Clock::time_point::max();
+    auto frame_started = [&frame_deadline] { return frame_deadline != Clock::time_point::max(); };
+    for (;;) {
+        // Until a frame starts we wait for the caller's deadline; a started frame must finish
+        // within reply_timeout so a stub dying mid-packet cannot hang us.
+        if (decoder_.mid_frame() && !frame_started())
+            frame_deadline = Clock::now() + options_.reply_timeout;
+        auto deadline = frame_started() ? frame_deadline : start_deadline;
+        auto event = next_event(deadline);
+        if (!event)
+            return std::unexpected(event.error());
+        switch (event->kind) {
+        case FrameEvent::Kind::need_more:
+            if (Clock::now() < deadline || (decoder_.mid_frame() && !frame_started()))
+                continue; // woken early by a signal, or a frame just started
+            if (decoder_.mid_frame()) {
+                fatal_ = Error{fmt::format("{} stopped sending in the middle of a packet", peer())};
+                return std::unexpected(*fatal_);
+            }
+            return std::optional<std::string>{};
+        case FrameEvent::Kind::ack:
+        case FrameEvent::Kind::nak:
+        case FrameEvent::Kind::interrupt:
+        case FrameEvent::Kind::notification: // asynchronous; none we act on
+            break;
+        case FrameEvent::Kind::packet:
+            frame_deadline = Clock::time_point::max();
+            if (event->error != CodecError::none) {
+                if (++rejected > options_.max_retransmits)
+                    return fail("{} sent {} bad packets in a row (last: {})", peer(), rejected,
+                                describe(event->error));
+                if (!no_ack_) {
+                    if (auto naked = transport_->write_all("-"); !naked)
+                        return std::unexpected(naked.error());
+                }
+                // The retransmission answers our '-': give it a full reply timeout.
+                start_deadline = std::max(start_deadline, Clock::now() + options_.reply_timeout);
+                break;
+            }
+            if (!no_ack_) {
+                if (auto acked = transport_->write_all("+"); !acked)
+                    return std::unexpected(acked.error());
+            }
+            return std::optional<std::string>{std::move(event->payload)};
+        }
+    }
+}
+
+Result<std::optional<std::string>> RspConnection::poll(std::chrono::milliseconds wait) {
+    return receive_until(Clock::now() + wait);
+}
+
+Result<std::string> RspConnection::receive() {
+    auto packet = receive_until(Clock::now() + options_.reply_timeout);
+    if (!packet)
+        return std::unexpected(packet.error());
+    if (!*packet)
+        return fail("no reply from {} within {} ms", peer(), options_.reply_timeout.count());
+    return std::move(**packet);
+}
+
+Result<std::string> RspConnection::request(std::string_view payload) {
+    if (auto sent = send(payload); !sent)
+        return wrap(sent.error(), fmt::format("sending '{}'", packet_label(payload)));
+    auto reply = receive();
+    if (!reply)
+        return wrap(reply.error(),
+                    fmt::format("waiting for the reply to '{}'", packet_label(payload)));
+    return reply;
+}
+
+Result<> RspConnection::send_interrupt() {
+    if (auto ok = broken(); !ok)
+        return ok;
+    auto written = transport_->write_all("\x03");
+    if (!written)
+        fatal_ = written.error();
+    return written;
+}
+
+std::vector<std::string> RspConnection::take_unsolicited() {
+    std::vector<std::string> packets(std::make_move_iterator(unsolicited_.begin()),
+                                     std::make_move_iterator(unsolicited_.end()));
+    unsolicited_.clear();
+    return packets;
+}
+
+} // namespace kdive::rsp

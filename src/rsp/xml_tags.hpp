@@ -1,0 +1,27 @@
+// Minimal XML tag scanner, enough for GDB target descriptions (elements, attributes, comments).
+#pragma once
+
+#include "support/error.hpp"
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace kdive::rsp {
+
+struct XmlTag {
+    std::string name;
+    std::vector<std::pair<std::string, std::string>> attributes; // entity-decoded values
+    bool closing = false;                                        // </name>
+    bool self_closing = false;                                   // <name/>
+    std::string text; // character data up to the next tag, entity-decoded
+
+    // Empty when absent.
+    std::string_view attribute(std::string_view key) const;
+};
+
+// Tags in document order; comments, processing instructions and DOCTYPE are skipped.
+Result<std::vector<XmlTag>> scan_xml_tags(std::string_view xml);
+
+} // namespace kdive::rsp
