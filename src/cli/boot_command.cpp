@@ -147,7 +147,7 @@ void register_boot_command(CLI::App& app, ExitStatus& status) {
                    config->paused ? ", paused at the reset vector" : "", session.gdb,
                    session.console_log.string());
         fmt::print("{}\n", session.dir.string());
-        std::fflush(stdout);
+        (void)std::fflush(stdout);
         if (config->detach) {
             vm->release();
             return;

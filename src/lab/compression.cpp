@@ -111,10 +111,9 @@ Result<std::string> compress(std::string_view data, Compression method) {
         return gzip(data);
     case Compression::Zstd:
         return zstd(data);
-    case Compression::None:
-        break;
+    default:
+        return std::string(data);
     }
-    return std::string(data);
 }
 
 Result<std::string> decompress_module(std::string_view data, std::string_view what) {

@@ -109,6 +109,7 @@ void terminate(pid_t pid, bool is_child) {
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
     std::vector<char*> cargv;
+    cargv.reserve(argv.size() + 1);
     for (const auto& a : argv) {
         cargv.push_back(const_cast<char*>(a.c_str()));
     }

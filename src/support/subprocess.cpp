@@ -13,8 +13,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char** environ;
-
 namespace kdive {
 
 namespace {
@@ -89,6 +87,7 @@ Result<ProcessOutput> run_process(const std::vector<std::string>& argv, const Ru
         posix_spawn_file_actions_addchdir_np(&actions, options.working_dir.c_str());
     }
     std::vector<char*> cargv;
+    cargv.reserve(argv.size() + 1);
     for (const auto& a : argv) {
         cargv.push_back(const_cast<char*>(a.c_str()));
     }
@@ -101,6 +100,7 @@ Result<ProcessOutput> run_process(const std::vector<std::string>& argv, const Ru
         env_strings.push_back(extra);
     }
     std::vector<char*> cenv;
+    cenv.reserve(env_strings.size() + 1);
     for (auto& e : env_strings) {
         cenv.push_back(e.data());
     }
