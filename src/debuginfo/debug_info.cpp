@@ -1,0 +1,181 @@
+// Opens a kernel image and answers symbol, type and line questions from the cheapest source.
+#include "debuginfo/debug_info.hpp"
+
+#include "debuginfo/index_cache.hpp"
+
+#include <elfutils/libdw.h>
+
+namespace kdive::debuginfo {
+
+Result<std::unique_ptr<DebugInfo>> DebugInfo::open(const std::filesystem::path& path,
+                                                   const DebugInfoOptions& options) {
+    auto elf = ElfFile::open(path);
+    if (!elf) {
+        return std::unexpected(elf.error());
+    }
+    std::unique_ptr<DebugInfo> info(new DebugInfo());
+    info->elf_ = std::move(*elf);
+    info->options_ = options;
+    info->has_dwarf_ = info->elf_->find_section(".debug_info") != nullptr;
+    if (const ElfSection* btf = info->elf_->find_section(".BTF");
+        btf != nullptr && options.use_btf) {
+        auto bytes = info->elf_->section_bytes(*btf);
+        auto parsed = bytes ? BtfTypes::parse(*bytes) : std::unexpected(bytes.error());
+        if (parsed) {
+            info->btf_ = std::move(*parsed);
+        } else {
+            info->notes_.push_back(
+                fmt::format("ignoring .BTF of {}: {}", path.string(), parsed.error().message));
+        }
+    }
+    if (!info->btf_ && !info->has_dwarf_) {
+        info->notes_.push_back(
+            fmt::format("{} has neither BTF nor DWARF: only ELF symbols are known", path.string()));
+    }
+    return info;
+}
+
+DebugInfo::~DebugInfo() {
+    dwarf_types_.reset();
+    if (dwarf_ != nullptr) {
+        dwarf_end(dwarf_);
+    }
+}
+
+const SymbolTable& DebugInfo::symbols() {
+    if (!symbols_) {
+        auto table = SymbolTable::load(*elf_);
+        if (!table) {
+            notes_.push_back(table.error().message);
+            symbols_.emplace();
+        } else {
+            symbols_.emplace(std::move(*table));
+        }
+    }
+    return *symbols_;
+}
+
+Dwarf* DebugInfo::dwarf() {
+    if (!dwarf_tried_) {
+        dwarf_tried_ = true;
+        if (has_dwarf_) {
+            dwarf_ = dwarf_begin_elf(elf_->elf(), DWARF_C_READ, nullptr);
+            if (dwarf_ == nullptr) {
+                notes_.push_back(
+                    fmt::format("{}: unusable DWARF: {}", elf_->path().string(), dwarf_errmsg(-1)));
+            }
+        }
+    }
+    return dwarf_;
+}
+
+const DwarfIndex* DebugInfo::dwarf_index() {
+    if (index_tried_) {
+        return index_ ? &*index_ : nullptr;
+    }
+    index_tried_ = true;
+    if (dwarf() == nullptr) {
+        return nullptr;
+    }
+    const auto& build_id = elf_->build_id();
+    const bool cacheable = build_id.has_value() && !options_.cache_root.empty();
+    const IndexKey key{build_id.value_or(""), elf_->file_size()};
+    std::filesystem::path cache_path;
+    if (cacheable) {
+        cache_path = index_cache_path(options_.cache_root, *build_id);
+        std::error_code ec;
+        if (std::filesystem::exists(cache_path, ec)) {
+            auto cached = load_index_cache(cache_path, key);
+            if (cached) {
+                index_.emplace(std::move(*cached));
+                return &*index_;
+            }
+            notes_.push_back(fmt::format("rebuilding the DWARF index: {}", cached.error().message));
+        }
+    }
+    auto built = DwarfIndex::build(*elf_, options_.index_threads);
+    if (!built) {
+        notes_.push_back(built.error().message);
+        return nullptr;
+    }
+    index_.emplace(std::move(*built));
+    if (cacheable) {
+        if (auto stored = store_index_cache(cache_path, key, *index_); !stored) {
+            notes_.push_back(
+                fmt::format("cannot cache the DWARF index: {}", stored.error().message));
+        }
+    }
+    return &*index_;
+}
+
+DwarfTypes* DebugInfo::dwarf_types() {
+    if (!dwarf_types_) {
+        const DwarfIndex* index = dwarf_index();
+        if (index == nullptr) {
+            return nullptr;
+        }
+        dwarf_types_ = std::make_unique<DwarfTypes>(dwarf_, index);
+    }
+    return dwarf_types_.get();
+}
+
+const Type* DebugInfo::find_type(std::string_view name, TypeTag tag) {
+    if (btf_) {
+        if (const Type* type = btf_->find_type(name, tag)) {
+            // A BTF forward declaration is only a last resort.
+            if (!type->declaration) {
+                return type;
+            }
+        }
+    }
+    if (DwarfTypes* dwarf = dwarf_types()) {
+        if (const Type* type = dwarf->find_type(name, tag)) {
+            return type;
+        }
+    }
+    return btf_ ? btf_->find_type(name, tag) : nullptr;
+}
+
+std::optional<Enumerated> DebugInfo::find_enumerator(std::string_view name) {
+    if (btf_) {
+        if (auto found = btf_->find_enumerator(name)) {
+            return found;
+        }
+    }
+    if (DwarfTypes* dwarf = dwarf_types()) {
+        return dwarf->find_enumerator(name);
+    }
+    return std::nullopt;
+}
+
+Result<Variable> DebugInfo::find_variable(std::string_view name) {
+    const Symbol* symbol = symbols().find(name);
+    if (symbol == nullptr) {
+        return fail("No symbol \"{}\" in current context.", name);
+    }
+    Variable variable;
+    variable.name = std::string(name);
+    variable.address = symbol->address;
+    variable.is_function = symbol->kind == SymbolKind::function || symbol->text;
+    if (symbol->section_index > 0 && symbol->section_index <= elf_->sections().size()) {
+        variable.section = elf_->sections()[symbol->section_index - 1].name;
+    }
+    variable.per_cpu = variable.section == ".data..percpu";
+    if (btf_) {
+        variable.type =
+            variable.is_function ? btf_->find_function_type(name) : btf_->find_variable_type(name);
+    }
+    if (variable.type == nullptr) {
+        if (DwarfTypes* dwarf = dwarf_types()) {
+            variable.type = variable.is_function ? dwarf->find_function_type(name)
+                                                 : dwarf->find_variable_type(name);
+        }
+    }
+    return variable;
+}
+
+std::optional<SourceLine> DebugInfo::source_line(std::uint64_t address) {
+    return source_line_for_address(dwarf(), address);
+}
+
+} // namespace kdive::debuginfo

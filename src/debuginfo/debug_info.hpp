@@ -1,0 +1,80 @@
+// One kernel image's debug info: ELF symbols, BTF and DWARF behind a single lookup surface.
+#pragma once
+
+#include "debuginfo/btf_types.hpp"
+#include "debuginfo/dwarf_index.hpp"
+#include "debuginfo/dwarf_types.hpp"
+#include "debuginfo/elf_file.hpp"
+#include "debuginfo/source_lines.hpp"
+#include "debuginfo/symbol_table.hpp"
+#include "debuginfo/type_source.hpp"
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kdive::debuginfo {
+
+struct DebugInfoOptions {
+    // Where the DWARF index cache lives; empty disables caching.
+    std::filesystem::path cache_root;
+    unsigned index_threads = 2;
+    bool use_btf = true;
+};
+
+// A global variable or function as the expression layer sees it.
+struct Variable {
+    std::string name;
+    std::uint64_t address = 0;
+    const Type* type = nullptr; // the function type for functions
+    bool is_function = false;
+    bool per_cpu = false; // lives in .data..percpu: address is an offset into each CPU's area
+    std::string section;
+};
+
+class DebugInfo {
+public:
+    static Result<std::unique_ptr<DebugInfo>> open(const std::filesystem::path& path,
+                                                   const DebugInfoOptions& options = {});
+    ~DebugInfo();
+    DebugInfo(const DebugInfo&) = delete;
+    DebugInfo& operator=(const DebugInfo&) = delete;
+
+    const ElfFile& elf() const { return *elf_; }
+    const SymbolTable& symbols();
+    bool has_btf() const { return btf_ != nullptr; }
+    bool has_dwarf() const { return has_dwarf_; }
+
+    // BTF first (cheap), then DWARF (indexed on first need).
+    const Type* find_type(std::string_view name, TypeTag tag);
+    // "No symbol "x" in current context." when neither the symbol table nor the types know it.
+    Result<Variable> find_variable(std::string_view name);
+    std::optional<Enumerated> find_enumerator(std::string_view name);
+    std::optional<SourceLine> source_line(std::uint64_t address);
+
+    // The DWARF index, loaded from the cache or built (and cached); null without DWARF.
+    const DwarfIndex* dwarf_index();
+    // Messages worth showing once: a rebuilt cache, a malformed BTF section.
+    std::vector<std::string> take_notes() { return std::exchange(notes_, {}); }
+
+private:
+    DebugInfo() = default;
+    Dwarf* dwarf();
+    DwarfTypes* dwarf_types();
+
+    std::unique_ptr<ElfFile> elf_;
+    DebugInfoOptions options_;
+    std::optional<SymbolTable> symbols_;
+    std::unique_ptr<BtfTypes> btf_;
+    bool has_dwarf_ = false;
+    Dwarf* dwarf_ = nullptr;
+    bool dwarf_tried_ = false;
+    std::optional<DwarfIndex> index_;
+    bool index_tried_ = false;
+    std::unique_ptr<DwarfTypes> dwarf_types_;
+    std::vector<std::string> notes_;
+};
+
+} // namespace kdive::debuginfo
