@@ -136,9 +136,11 @@ Result<std::optional<std::string>> RspConnection::receive_until(Clock::time_poin
                 start_deadline = std::max(start_deadline, Clock::now() + options_.reply_timeout);
                 break;
             }
+            // A reply that arrived intact is returned even if the stub is gone before our
+            // ack: the next request will report the loss.
             if (!no_ack_) {
                 if (auto acked = transport_->write_all("+"); !acked)
-                    return std::unexpected(acked.error());
+                    fatal_ = acked.error();
             }
             return std::optional<std::string>{std::move(event->payload)};
         }

@@ -1,0 +1,361 @@
+// RSP backend of Target: caches registers and pages per stop, tracks breakpoints for detach.
+#include "target/rsp_target.hpp"
+
+#include <algorithm>
+
+namespace kdive::target {
+
+namespace {
+
+rsp::BreakpointType to_rsp(BreakpointKind kind) {
+    switch (kind) {
+    case BreakpointKind::software:
+        return rsp::BreakpointType::software;
+    case BreakpointKind::hardware:
+        return rsp::BreakpointType::hardware;
+    case BreakpointKind::write_watch:
+        return rsp::BreakpointType::write_watch;
+    case BreakpointKind::read_watch:
+        return rsp::BreakpointType::read_watch;
+    case BreakpointKind::access_watch:
+        return rsp::BreakpointType::access_watch;
+    }
+    return rsp::BreakpointType::software;
+}
+
+constexpr int sigint = 2;
+constexpr int sigtrap = 5;
+
+} // namespace
+
+RspTarget::RspTarget(std::unique_ptr<rsp::RspClient> client, RspTargetOptions options)
+    : client_(std::move(client)), options_(options), virtual_cache_(options.client.page_size),
+      physical_cache_(options.client.page_size) {}
+
+Result<std::unique_ptr<RspTarget>> RspTarget::attach(const rsp::Endpoint& endpoint,
+                                                     RspTargetOptions options) {
+    auto client = rsp::RspClient::connect(endpoint, options.client);
+    if (!client)
+        return std::unexpected(client.error());
+    return attach(std::move(*client), options);
+}
+
+Result<std::unique_ptr<RspTarget>> RspTarget::attach(std::unique_ptr<rsp::RspClient> client,
+                                                     RspTargetOptions options) {
+    std::unique_ptr<RspTarget> target(new RspTarget(std::move(client), options));
+    if (auto ok = target->initialise(); !ok)
+        return wrap(ok.error(), fmt::format("attaching to {}", target->client_->peer()));
+    return target;
+}
+
+Result<> RspTarget::initialise() {
+    // QEMU stops a running guest when a debugger connects, so the target is stopped from here.
+    client_->take_unsolicited_stops();
+    // Before QEMU 8.2, `p` answers nothing until target.xml has been read.
+    auto map = client_->read_target_description();
+    if (!map)
+        return std::unexpected(map.error());
+    map_ = std::move(*map);
+    for (const auto& info : map_.registers)
+        descriptions_.push_back({info.name, info.bitsize, info.type});
+    auto threads = client_->list_threads();
+    if (!threads)
+        return std::unexpected(threads.error());
+    if (threads->empty())
+        return fail("{} reports no vCPUs", client_->peer());
+    threads_ = std::move(*threads);
+    // `?` names the vCPU the stub has selected; QEMU also drops breakpoints here, and we
+    // have inserted none yet.
+    auto stop = client_->query_stop_reason();
+    if (!stop)
+        return std::unexpected(stop.error());
+    current_ = stop->thread ? std::max(0, vcpu_of(*stop->thread)) : 0;
+    attached_ = true;
+    return {};
+}
+
+RspTarget::~RspTarget() {
+    if (attached_)
+        (void)detach();
+}
+
+int RspTarget::vcpu_of(const rsp::ThreadId& thread) const {
+    for (std::size_t i = 0; i < threads_.size(); ++i)
+        if (threads_[i].tid == thread.tid)
+            return static_cast<int>(i);
+    return -1;
+}
+
+Result<> RspTarget::require_stopped(std::string_view what) const {
+    if (exit_reason_)
+        return fail("{}: {}", what, *exit_reason_);
+    if (!attached_)
+        return fail("{}: not attached", what);
+    if (running_)
+        return fail("{}: the guest is running (interrupt it first)", what);
+    return {};
+}
+
+void RspTarget::forget_state() {
+    registers_.reset();
+    virtual_cache_.clear();
+    physical_cache_.clear();
+}
+
+Result<> RspTarget::use_physical(bool physical) {
+    return client_->set_physical_memory_mode(physical);
+}
+
+Result<> RspTarget::read_uncached(std::uint64_t address, std::span<std::uint8_t> out,
+                                  bool physical) {
+    if (auto ok = use_physical(physical); !ok)
+        return ok;
+    return client_->read_memory(address,
+                                std::span<char>(reinterpret_cast<char*>(out.data()), out.size()));
+}
+
+Result<> RspTarget::read_memory(std::uint64_t address, std::span<std::uint8_t> out) {
+    if (auto ok = require_stopped("reading memory"); !ok)
+        return ok;
+    if (!options_.cache_memory)
+        return read_uncached(address, out, false);
+    return virtual_cache_.read(address, out, [this](std::uint64_t page, auto bytes) {
+        return read_uncached(page, bytes, false);
+    });
+}
+
+Result<> RspTarget::read_physical(std::uint64_t address, std::span<std::uint8_t> out) {
+    if (auto ok = require_stopped("reading physical memory"); !ok)
+        return ok;
+    if (!options_.cache_memory)
+        return read_uncached(address, out, true);
+    return physical_cache_.read(address, out, [this](std::uint64_t page, auto bytes) {
+        return read_uncached(page, bytes, true);
+    });
+}
+
+Result<> RspTarget::write(std::uint64_t address, std::span<const std::uint8_t> bytes,
+                          bool physical) {
+    if (auto ok = require_stopped("writing memory"); !ok)
+        return ok;
+    // Virtual and physical views alias each other: drop both.
+    virtual_cache_.clear();
+    physical_cache_.clear();
+    if (auto ok = use_physical(physical); !ok)
+        return ok;
+    return client_->write_memory(
+        address, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+}
+
+Result<> RspTarget::write_memory(std::uint64_t address, std::span<const std::uint8_t> bytes) {
+    return write(address, bytes, false);
+}
+
+Result<> RspTarget::write_physical(std::uint64_t address, std::span<const std::uint8_t> bytes) {
+    return write(address, bytes, true);
+}
+
+Result<std::vector<std::uint8_t>> RspTarget::read_register_bytes(std::string_view name) {
+    if (auto ok = require_stopped("reading registers"); !ok)
+        return std::unexpected(ok.error());
+    const auto* info = map_.find(name);
+    if (info == nullptr)
+        return fail("no register named '{}'", name);
+    if (!registers_) {
+        auto all = client_->read_all_registers();
+        if (!all)
+            return std::unexpected(all.error());
+        registers_ = std::move(*all);
+    }
+    // The reply's length is checked every time: a stub whose layout shrinks (a 32-bit view
+    // of a CPU in real mode) still answers `p` for what `g` left out.
+    if (info->offset + info->size() <= registers_->size()) {
+        auto begin = registers_->begin() + static_cast<std::ptrdiff_t>(info->offset);
+        return std::vector<std::uint8_t>(begin, begin + static_cast<std::ptrdiff_t>(info->size()));
+    }
+    auto one = client_->read_register(info->regnum);
+    if (!one)
+        return std::unexpected(one.error());
+    if (one->size() != info->size())
+        return fail("register {}: {} sent {} bytes, expected {}", name, client_->peer(),
+                    one->size(), info->size());
+    return std::vector<std::uint8_t>(one->begin(), one->end());
+}
+
+Result<> RspTarget::resume() {
+    if (auto ok = require_stopped("continuing"); !ok)
+        return ok;
+    forget_state();
+    if (auto ok = client_->resume(); !ok)
+        return ok;
+    running_ = true;
+    return {};
+}
+
+Result<> RspTarget::step() {
+    if (auto ok = require_stopped("stepping"); !ok)
+        return ok;
+    forget_state();
+    if (step_thread_ != current_) {
+        if (auto ok = client_->select_thread('c', threads_[static_cast<std::size_t>(current_)]);
+            !ok)
+            return ok;
+        step_thread_ = current_;
+    }
+    if (auto ok = client_->step(); !ok)
+        return ok;
+    running_ = true;
+    return {};
+}
+
+Result<> RspTarget::interrupt() {
+    if (exit_reason_)
+        return fail("interrupting: {}", *exit_reason_);
+    if (!running_)
+        return {};
+    return client_->interrupt();
+}
+
+StopEvent RspTarget::translate(const rsp::StopReply& reply) {
+    StopEvent event;
+    event.vcpu = current_;
+    if (reply.thread) {
+        if (int vcpu = vcpu_of(*reply.thread); vcpu >= 0)
+            event.vcpu = vcpu;
+    }
+    event.signal = reply.signal;
+    switch (reply.kind) {
+    case rsp::StopReply::Kind::exited:
+        event.reason = StopEvent::Reason::exited;
+        event.exit_code = reply.exit_code;
+        return event;
+    case rsp::StopReply::Kind::terminated:
+        event.reason = StopEvent::Reason::exited;
+        return event;
+    case rsp::StopReply::Kind::signal:
+        break;
+    }
+    if (reply.watch != rsp::WatchKind::none) {
+        event.reason = StopEvent::Reason::watchpoint;
+        event.watch_address = reply.watch_address;
+        event.watch_kind = reply.watch == rsp::WatchKind::write  ? BreakpointKind::write_watch
+                           : reply.watch == rsp::WatchKind::read ? BreakpointKind::read_watch
+                                                                 : BreakpointKind::access_watch;
+    } else if (reply.signal == sigtrap) {
+        event.reason = StopEvent::Reason::breakpoint;
+    } else if (reply.signal == sigint) {
+        event.reason = StopEvent::Reason::interrupted;
+    } else {
+        event.reason = StopEvent::Reason::signal;
+    }
+    return event;
+}
+
+Result<std::optional<StopEvent>> RspTarget::wait_for_stop(std::chrono::milliseconds wait) {
+    if (exit_reason_)
+        return fail("waiting for a stop: {}", *exit_reason_);
+    if (!running_)
+        return fail("waiting for a stop: the guest is not running");
+    auto reply = client_->wait_for_stop(wait);
+    if (!reply)
+        return std::unexpected(reply.error());
+    if (!*reply)
+        return std::optional<StopEvent>{};
+    running_ = false;
+    StopEvent event = translate(**reply);
+    if (event.reason == StopEvent::Reason::exited) {
+        exit_reason_ = fmt::format("the VM exited (code {})", event.exit_code);
+        attached_ = false;
+        breakpoints_.clear();
+        return std::optional<StopEvent>{event};
+    }
+    // QEMU points both Hg and Hc at the vCPU that stopped.
+    current_ = event.vcpu;
+    step_thread_ = event.vcpu;
+    return std::optional<StopEvent>{event};
+}
+
+Result<> RspTarget::insert_breakpoint(const Breakpoint& breakpoint) {
+    if (auto ok = require_stopped("inserting a breakpoint"); !ok)
+        return ok;
+    if (std::find(breakpoints_.begin(), breakpoints_.end(), breakpoint) != breakpoints_.end())
+        return {};
+    if (auto ok = client_->insert_breakpoint(to_rsp(breakpoint.kind), breakpoint.address,
+                                             breakpoint.length);
+        !ok)
+        return ok;
+    breakpoints_.push_back(breakpoint);
+    return {};
+}
+
+Result<> RspTarget::remove_breakpoint(const Breakpoint& breakpoint) {
+    if (auto ok = require_stopped("removing a breakpoint"); !ok)
+        return ok;
+    auto found = std::find(breakpoints_.begin(), breakpoints_.end(), breakpoint);
+    if (found == breakpoints_.end())
+        return fail("no {} at {:#x} was inserted", to_string(breakpoint.kind), breakpoint.address);
+    if (auto ok = client_->remove_breakpoint(to_rsp(breakpoint.kind), breakpoint.address,
+                                             breakpoint.length);
+        !ok)
+        return ok;
+    breakpoints_.erase(found);
+    return {};
+}
+
+Result<> RspTarget::select_vcpu(int index) {
+    if (auto ok = require_stopped("selecting a vCPU"); !ok)
+        return ok;
+    if (index < 0 || index >= vcpu_count())
+        return fail("no vCPU {} (the guest has {})", index, vcpu_count());
+    if (index == current_)
+        return {};
+    if (auto ok = client_->select_thread('g', threads_[static_cast<std::size_t>(index)]); !ok)
+        return ok;
+    current_ = index;
+    // Virtual addresses now go through another vCPU's page tables.
+    registers_.reset();
+    virtual_cache_.clear();
+    return {};
+}
+
+Result<std::string> RspTarget::monitor(std::string_view command) {
+    if (auto ok = require_stopped("running a monitor command"); !ok)
+        return std::unexpected(ok.error());
+    // The command may change anything (memory, registers, reset).
+    forget_state();
+    return client_->monitor(command);
+}
+
+Result<> RspTarget::detach() {
+    if (!attached_)
+        return exit_reason_ ? fail("detaching: {}", *exit_reason_) : fail("not attached");
+    if (running_) {
+        if (auto ok = client_->interrupt(); !ok)
+            return ok;
+        auto stop = wait_for_stop(options_.stop_timeout);
+        if (!stop)
+            return std::unexpected(stop.error());
+        if (!*stop)
+            return fail("detaching: {} did not stop within {} ms", client_->peer(),
+                        options_.stop_timeout.count());
+        if (!attached_)
+            return {}; // the VM exited meanwhile
+    }
+    std::optional<Error> first_error;
+    for (const auto& breakpoint : std::vector<Breakpoint>(breakpoints_))
+        if (auto ok = remove_breakpoint(breakpoint); !ok && !first_error)
+            first_error = ok.error();
+    // PhyMemMode is global in QEMU: leave it as the next debugger expects it.
+    if (auto ok = use_physical(false); !ok && !first_error)
+        first_error = ok.error();
+    attached_ = false;
+    forget_state();
+    // QEMU resumes the guest when its last debugger detaches.
+    if (auto ok = client_->detach(); !ok)
+        return ok;
+    if (first_error)
+        return wrap(*first_error, "detached, but");
+    return {};
+}
+
+} // namespace kdive::target

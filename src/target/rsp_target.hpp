@@ -1,0 +1,87 @@
+// Target backed by a gdbstub (QEMU's): the only place that turns Target calls into RSP requests.
+#pragma once
+
+#include "rsp/rsp_client.hpp"
+#include "target/page_cache.hpp"
+#include "target/target.hpp"
+
+#include <memory>
+#include <optional>
+
+namespace kdive::target {
+
+struct RspTargetOptions {
+    rsp::ClientOptions client;
+    bool cache_memory = true;
+    // How long detach waits for a running guest to stop before removing breakpoints.
+    std::chrono::milliseconds stop_timeout{3000};
+};
+
+class RspTarget final : public Target {
+public:
+    static Result<std::unique_ptr<RspTarget>> attach(const rsp::Endpoint& endpoint,
+                                                     RspTargetOptions options = {});
+    static Result<std::unique_ptr<RspTarget>> attach(std::unique_ptr<rsp::RspClient> client,
+                                                     RspTargetOptions options = {});
+    // Detaches if still attached, so no breakpoint outlives kdive.
+    ~RspTarget() override;
+
+    Result<> read_memory(std::uint64_t address, std::span<std::uint8_t> out) override;
+    Result<> write_memory(std::uint64_t address, std::span<const std::uint8_t> bytes) override;
+    Result<> read_physical(std::uint64_t address, std::span<std::uint8_t> out) override;
+    Result<> write_physical(std::uint64_t address, std::span<const std::uint8_t> bytes) override;
+
+    const std::vector<RegisterDescription>& registers() const override { return descriptions_; }
+    Result<std::vector<std::uint8_t>> read_register_bytes(std::string_view name) override;
+
+    Result<> resume() override;
+    Result<> step() override;
+    Result<> interrupt() override;
+    Result<std::optional<StopEvent>> wait_for_stop(std::chrono::milliseconds wait) override;
+    bool running() const override { return running_; }
+
+    Result<> insert_breakpoint(const Breakpoint& breakpoint) override;
+    Result<> remove_breakpoint(const Breakpoint& breakpoint) override;
+    const std::vector<Breakpoint>& inserted_breakpoints() const override { return breakpoints_; }
+
+    int vcpu_count() const override { return static_cast<int>(threads_.size()); }
+    int current_vcpu() const override { return current_; }
+    Result<> select_vcpu(int index) override;
+
+    Result<std::string> monitor(std::string_view command) override;
+    Result<> detach() override;
+
+    rsp::RspClient& client() { return *client_; }
+    const rsp::RegisterMap& register_map() const { return map_; }
+    const PageCache& virtual_cache() const { return virtual_cache_; }
+
+private:
+    RspTarget(std::unique_ptr<rsp::RspClient> client, RspTargetOptions options);
+    Result<> initialise();
+    // Fails unless the target is attached and stopped.
+    Result<> require_stopped(std::string_view what) const;
+    // Everything read while stopped is stale once the guest runs or memory changes.
+    void forget_state();
+    Result<> use_physical(bool physical);
+    Result<> read_uncached(std::uint64_t address, std::span<std::uint8_t> out, bool physical);
+    Result<> write(std::uint64_t address, std::span<const std::uint8_t> bytes, bool physical);
+    int vcpu_of(const rsp::ThreadId& thread) const;
+    StopEvent translate(const rsp::StopReply& reply);
+
+    std::unique_ptr<rsp::RspClient> client_;
+    RspTargetOptions options_;
+    rsp::RegisterMap map_;
+    std::vector<RegisterDescription> descriptions_;
+    std::vector<rsp::ThreadId> threads_; // index = vCPU
+    int current_ = 0;
+    std::optional<int> step_thread_; // vCPU last selected with Hc
+    bool running_ = false;
+    bool attached_ = false;
+    std::optional<std::string> exit_reason_; // set once the VM is gone
+    std::vector<Breakpoint> breakpoints_;
+    std::optional<std::string> registers_; // `g` of the selected vCPU at this stop
+    PageCache virtual_cache_;
+    PageCache physical_cache_;
+};
+
+} // namespace kdive::target

@@ -1,0 +1,51 @@
+// Target helpers shared by every backend.
+#include "target/target.hpp"
+
+namespace kdive::target {
+
+std::string_view to_string(BreakpointKind kind) {
+    switch (kind) {
+    case BreakpointKind::software:
+        return "breakpoint";
+    case BreakpointKind::hardware:
+        return "hw breakpoint";
+    case BreakpointKind::write_watch:
+        return "watchpoint";
+    case BreakpointKind::read_watch:
+        return "read watchpoint";
+    case BreakpointKind::access_watch:
+        return "acc watchpoint";
+    }
+    return "breakpoint";
+}
+
+Result<std::uint64_t> Target::read_register(std::string_view name) {
+    auto bytes = read_register_bytes(name);
+    if (!bytes)
+        return std::unexpected(bytes.error());
+    if (bytes->size() > 8)
+        return fail("register {} is {} bits wide; read it as bytes", name, bytes->size() * 8);
+    std::uint64_t value = 0;
+    for (std::size_t i = 0; i < bytes->size(); ++i)
+        value |= std::uint64_t{(*bytes)[i]} << (8 * i);
+    return value;
+}
+
+Result<std::vector<std::uint8_t>> Target::read_bytes(std::uint64_t address, std::size_t length) {
+    std::vector<std::uint8_t> bytes(length);
+    if (auto ok = read_memory(address, bytes); !ok)
+        return std::unexpected(ok.error());
+    return bytes;
+}
+
+Result<std::uint64_t> Target::read_u64(std::uint64_t address) {
+    std::uint8_t bytes[8];
+    if (auto ok = read_memory(address, bytes); !ok)
+        return std::unexpected(ok.error());
+    std::uint64_t value = 0;
+    for (int i = 0; i < 8; ++i)
+        value |= std::uint64_t{bytes[i]} << (8 * i);
+    return value;
+}
+
+} // namespace kdive::target
