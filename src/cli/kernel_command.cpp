@@ -1,12 +1,113 @@
-// `kdive kernel`: placeholder until the command lands.
+// `kdive kernel fetch|list|path`: the catalog of test kernels and their cache folders.
 #include "cli/commands.hpp"
 #include "cli/report.hpp"
+#include "lab/kernel_catalog.hpp"
+#include "lab/kernel_fetcher.hpp"
+#include "lab/kernel_store.hpp"
+
+#include <fmt/core.h>
+#include <memory>
+#include <nlohmann/json.hpp>
 
 namespace kdive::cli {
 
+namespace {
+
+struct KernelArgs {
+    std::string fetch_name;
+    std::string mirror;
+    bool json = false;
+    std::string path_name;
+};
+
+void run_fetch(const KernelArgs& args, ExitStatus& status) {
+    std::string name =
+        args.fetch_name.empty() ? std::string(lab::KernelCatalog::default_name()) : args.fetch_name;
+    auto entry = lab::KernelCatalog::find(name);
+    if (!entry) {
+        report_error(status, entry.error());
+        return;
+    }
+    lab::KernelFetcher fetcher({args.mirror}, [](std::string_view line) {
+        fmt::print(stderr, "kdive: {}\n", line);
+        std::fflush(stderr);
+    });
+    auto outcome = fetcher.fetch(*entry);
+    if (!outcome) {
+        report_error(status,
+                     Error{fmt::format("kernel fetch {}: {}", name, outcome.error().message)});
+        return;
+    }
+    if (outcome->already_fetched) {
+        fmt::print(stderr, "kdive: {} is already fetched (release {}, {}); nothing to do\n", name,
+                   outcome->manifest.release, outcome->manifest.fetched_at);
+    }
+    fmt::print("{}\n", outcome->dir.string());
+}
+
+void run_list(const KernelArgs& args) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& entry : lab::KernelCatalog::entries()) {
+        auto manifest = lab::KernelStore::fetched(entry.name);
+        rows.push_back({{"name", entry.name},
+                        {"suite", entry.suite},
+                        {"fetched", manifest.has_value()},
+                        {"release", manifest ? manifest->release : ""},
+                        {"path", lab::KernelStore::dir(entry.name).string()},
+                        {"default", entry.name == lab::KernelCatalog::default_name()}});
+    }
+    if (args.json) {
+        fmt::print("{}\n", rows.dump(2));
+        return;
+    }
+    fmt::print("{:<18} {:<9} {:<8} {:<28} {}\n", "NAME", "SUITE", "FETCHED", "RELEASE", "PATH");
+    for (const auto& row : rows) {
+        fmt::print("{:<18} {:<9} {:<8} {:<28} {}\n", row["name"].get<std::string>(),
+                   row["suite"].get<std::string>(), row["fetched"].get<bool>() ? "yes" : "no",
+                   row["release"].get<std::string>(), row["path"].get<std::string>());
+    }
+}
+
+void run_path(const KernelArgs& args, ExitStatus& status) {
+    auto entry = lab::KernelCatalog::find(args.path_name);
+    if (!entry) {
+        report_error(status, entry.error());
+        return;
+    }
+    if (!lab::KernelStore::fetched(entry->name)) {
+        report_error(status, Error{fmt::format("kernel '{}' is not fetched: run `kdive kernel "
+                                               "fetch {}`",
+                                               entry->name, entry->name)});
+        return;
+    }
+    fmt::print("{}\n", lab::KernelStore::dir(entry->name).string());
+}
+
+} // namespace
+
 void register_kernel_command(CLI::App& app, ExitStatus& status) {
-    auto* cmd = app.add_subcommand("kernel", "not available yet");
-    cmd->callback([&status] { report_error(status, Error{"kernel: not available yet"}); });
+    auto args = std::make_shared<KernelArgs>();
+    auto* kernel = app.add_subcommand("kernel", "Fetch and list Debian test kernels");
+    kernel->require_subcommand(1);
+
+    auto* fetch =
+        kernel->add_subcommand("fetch", "Download a kernel with its debug info into the cache (" +
+                                            lab::KernelCatalog::names() + ")");
+    fetch->add_option("name", args->fetch_name,
+                      "kernel name (default: " + std::string(lab::KernelCatalog::default_name()) +
+                          ")");
+    fetch->add_option("--mirror", args->mirror,
+                      "Debian mirror URL (default: the one the host's apt sources use)");
+    fetch->callback([args, &status] { run_fetch(*args, status); });
+
+    auto* list =
+        kernel->add_subcommand("list", "Show every known kernel and whether it is fetched");
+    list->add_flag("--json", args->json, "machine-readable output");
+    list->callback([args] { run_list(*args); });
+
+    auto* path = kernel->add_subcommand("path", "Print the folder of a fetched kernel");
+    path->add_option("name", args->path_name, "kernel name")->required();
+    path->callback([args, &status] { run_path(*args, status); });
 }
 
 } // namespace kdive::cli

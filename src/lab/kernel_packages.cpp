@@ -1,0 +1,97 @@
+// Dependency walk from the cloud metapackages to the concrete, release-named packages.
+#include "lab/kernel_packages.hpp"
+
+#include <cctype>
+#include <deque>
+#include <set>
+
+namespace kdive::lab {
+
+namespace {
+
+constexpr std::string_view kImagePrefix = "linux-image-";
+
+// The versioned image a metapackage depends on: linux-image-<release>[suffix].
+std::string release_from_meta(const PackageRecord& meta, std::string_view suffix) {
+    for (const auto& group : meta.depends) {
+        for (const auto& name : group) {
+            if (!name.starts_with(kImagePrefix) || name == meta.name || !name.ends_with(suffix)) {
+                continue;
+            }
+            std::string release =
+                name.substr(kImagePrefix.size(), name.size() - kImagePrefix.size() - suffix.size());
+            // The release always starts with the kernel version (6.1.0-37-..., 7.2.13+deb14-...).
+            if (!release.empty() && std::isdigit(static_cast<unsigned char>(release.front()))) {
+                return release;
+            }
+        }
+    }
+    return {};
+}
+
+} // namespace
+
+std::uint64_t KernelPackages::download_bytes() const {
+    std::uint64_t total = 0;
+    for (const auto& p : packages) {
+        total += p.size;
+    }
+    return total;
+}
+
+std::uint64_t KernelPackages::installed_bytes() const {
+    std::uint64_t total = 0;
+    for (const auto& p : packages) {
+        total += p.installed;
+    }
+    return total;
+}
+
+Result<KernelPackages> resolve_kernel_packages(const CatalogEntry& entry,
+                                               const PackageLookup& lookup) {
+    auto meta = lookup(std::string(entry.image_package));
+    if (!meta) {
+        return std::unexpected(meta.error());
+    }
+    KernelPackages result;
+    result.release = release_from_meta(*meta, "");
+    if (result.release.empty()) {
+        return fail("{} {} in {} depends on no linux-image-<release> package", meta->name,
+                    meta->version, entry.suite);
+    }
+    auto dbg_meta = lookup(std::string(entry.dbg_package));
+    if (!dbg_meta) {
+        return std::unexpected(dbg_meta.error());
+    }
+    std::string dbg_release = release_from_meta(*dbg_meta, "-dbg");
+    if (dbg_release != result.release) {
+        return fail("{} in {} points at release '{}' but {} at '{}': the suite is mid-update, "
+                    "try again later",
+                    entry.dbg_package, entry.suite, dbg_release, entry.image_package,
+                    result.release);
+    }
+
+    const std::string& release = result.release;
+    std::deque<std::string> pending{std::string(kImagePrefix) + release,
+                                    std::string(kImagePrefix) + release + "-dbg"};
+    std::set<std::string> seen(pending.begin(), pending.end());
+    while (!pending.empty()) {
+        std::string name = std::move(pending.front());
+        pending.pop_front();
+        auto record = lookup(name);
+        if (!record) {
+            return std::unexpected(record.error());
+        }
+        for (const auto& group : record->depends) {
+            for (const auto& dep : group) {
+                if (dep.find(release) != std::string::npos && seen.insert(dep).second) {
+                    pending.push_back(dep);
+                }
+            }
+        }
+        result.packages.push_back(std::move(*record));
+    }
+    return result;
+}
+
+} // namespace kdive::lab
