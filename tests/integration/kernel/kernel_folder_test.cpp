@@ -1,0 +1,176 @@
+// A fetched kernel folder holds the real kernel: checked against the files themselves.
+#include "kernel_test_support.hpp"
+#include "lab/kernel_manifest.hpp"
+#include "support/atomic_file.hpp"
+
+#include <chrono>
+#include <fcntl.h>
+#include <fstream>
+#include <gelf.h>
+#include <gtest/gtest.h>
+#include <libelf.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+namespace kdive::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path fetched_dir() {
+    auto run = run_kernel_command({"path", kernel_under_test()});
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    std::string out = run.out;
+    while (!out.empty() && out.back() == '\n') {
+        out.pop_back();
+    }
+    return out;
+}
+
+std::vector<std::string> elf_section_names(const fs::path& file, GElf_Half& machine) {
+    std::vector<std::string> names;
+    elf_version(EV_CURRENT);
+    int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return names;
+    }
+    Elf* elf = elf_begin(fd, ELF_C_READ_MMAP, nullptr);
+    size_t shstrndx = 0;
+    GElf_Ehdr ehdr;
+    if (elf != nullptr && gelf_getehdr(elf, &ehdr) != nullptr &&
+        elf_getshdrstrndx(elf, &shstrndx) == 0) {
+        machine = ehdr.e_machine;
+        for (Elf_Scn* scn = elf_nextscn(elf, nullptr); scn != nullptr;
+             scn = elf_nextscn(elf, scn)) {
+            GElf_Shdr shdr;
+            if (gelf_getshdr(scn, &shdr) != nullptr && shdr.sh_size > 0) {
+                const char* name = elf_strptr(elf, shstrndx, shdr.sh_name);
+                names.emplace_back(name != nullptr ? name : "");
+            }
+        }
+    }
+    elf_end(elf);
+    close(fd);
+    return names;
+}
+
+bool is_module(const fs::path& p) {
+    std::string name = p.filename().string();
+    return name.ends_with(".ko") || name.ends_with(".ko.xz") || name.ends_with(".ko.zst") ||
+           name.ends_with(".ko.gz");
+}
+
+TEST(KernelFolder, HasEveryFileOfTheLayoutAndAManifest) {
+    auto dir = fetched_dir();
+    ASSERT_FALSE(dir.empty());
+    for (const char* file : {"bzImage", "vmlinux", "config", "System.map", "kernel.json"}) {
+        EXPECT_TRUE(fs::is_regular_file(dir / file)) << file;
+        EXPECT_FALSE(fs::is_symlink(dir / file)) << file;
+        EXPECT_GT(fs::file_size(dir / file), 100U) << file;
+    }
+    EXPECT_TRUE(fs::is_directory(dir / "modules"));
+    EXPECT_TRUE(fs::is_regular_file(dir / "modules" / "modules.order"));
+    EXPECT_TRUE(fs::is_directory(dir / "modules-dbg"));
+    auto manifest = lab::KernelManifest::read(dir / "kernel.json");
+    ASSERT_TRUE(manifest) << manifest.error().message;
+    EXPECT_EQ(manifest->name, kernel_under_test());
+    EXPECT_FALSE(manifest->mirror.empty());
+    EXPECT_GE(manifest->packages.size(), 2U);
+    // No downloads or scratch space are kept, and no temporary sibling is left over.
+    for (const auto& item : fs::recursive_directory_iterator(dir)) {
+        EXPECT_NE(item.path().extension(), ".deb") << item.path();
+        EXPECT_NE(item.path().filename(), ".scratch") << item.path();
+    }
+    for (const auto& item : fs::directory_iterator(dir.parent_path())) {
+        EXPECT_FALSE(
+            item.path().filename().string().starts_with("." + kernel_under_test() + ".tmp-"))
+            << item.path();
+    }
+}
+
+TEST(KernelFolder, VmlinuxIsAnX86ElfWithDwarf) {
+    auto dir = fetched_dir();
+    GElf_Half machine = 0;
+    auto sections = elf_section_names(dir / "vmlinux", machine);
+    EXPECT_EQ(machine, EM_X86_64);
+    for (const char* wanted : {".debug_info", ".debug_abbrev", ".debug_line", ".text"}) {
+        EXPECT_NE(std::find(sections.begin(), sections.end(), wanted), sections.end()) << wanted;
+    }
+}
+
+TEST(KernelFolder, BzImageAndModulesMatchTheManifestRelease) {
+    auto dir = fetched_dir();
+    auto manifest = lab::KernelManifest::read(dir / "kernel.json");
+    ASSERT_TRUE(manifest) << manifest.error().message;
+    // x86 boot protocol: "HdrS" at 0x202; at 0x20e the offset (minus 0x200) of the version text.
+    std::ifstream in(dir / "bzImage", std::ios::binary);
+    std::string image((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_GT(image.size(), 0x1000U);
+    EXPECT_EQ(image.substr(0x202, 4), "HdrS");
+    auto offset = static_cast<size_t>(static_cast<unsigned char>(image[0x20e]) |
+                                      (static_cast<unsigned char>(image[0x20f]) << 8)) +
+                  0x200;
+    ASSERT_LT(offset, image.size());
+    EXPECT_EQ(image.substr(offset, manifest->release.size() + 1), manifest->release + " ");
+
+    auto map = read_file(dir / "System.map");
+    ASSERT_TRUE(map);
+    EXPECT_NE(map->find(" T start_kernel\n"), std::string::npos);
+    auto config = read_file(dir / "config");
+    ASSERT_TRUE(config);
+    EXPECT_NE(config->find("CONFIG_X86_64=y\n"), std::string::npos);
+}
+
+TEST(KernelFolder, EveryModuleHasItsDebugFile) {
+    auto dir = fetched_dir();
+    size_t modules = 0;
+    std::vector<std::string> missing;
+    for (const auto& item : fs::recursive_directory_iterator(dir / "modules")) {
+        if (!item.is_regular_file() || !is_module(item.path())) {
+            continue;
+        }
+        ++modules;
+        auto relative = fs::relative(item.path(), dir / "modules").string();
+        relative = relative.substr(0, relative.rfind(".ko") + 3);
+        if (!fs::is_regular_file(dir / "modules-dbg" / relative)) {
+            missing.push_back(relative);
+        }
+    }
+    EXPECT_GT(modules, 100U);
+    EXPECT_TRUE(missing.empty()) << missing.size() << " missing, first " << missing.front();
+}
+
+TEST(KernelFolder, ListJsonReportsIt) {
+    auto dir = fetched_dir();
+    auto run = run_kernel_command({"list", "--json"});
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    auto rows = nlohmann::json::parse(run.out);
+    auto manifest = lab::KernelManifest::read(dir / "kernel.json");
+    ASSERT_TRUE(manifest);
+    bool found = false;
+    for (const auto& row : rows) {
+        if (row["name"] == kernel_under_test()) {
+            found = true;
+            EXPECT_TRUE(row["fetched"].get<bool>());
+            EXPECT_EQ(row["release"], manifest->release);
+            EXPECT_EQ(row["path"], dir.string());
+        }
+    }
+    EXPECT_TRUE(found) << run.out;
+}
+
+TEST(KernelFolder, SecondFetchIsAFastNoOp) {
+    auto dir = fetched_dir();
+    auto before = fs::last_write_time(dir / "kernel.json");
+    auto started = std::chrono::steady_clock::now();
+    auto run = run_kernel_command({"fetch", kernel_under_test()});
+    auto took = std::chrono::steady_clock::now() - started;
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_EQ(run.out, dir.string() + "\n");
+    EXPECT_NE(run.err.find("already fetched"), std::string::npos) << run.err;
+    EXPECT_LT(took, std::chrono::seconds(5));
+    EXPECT_EQ(fs::last_write_time(dir / "kernel.json"), before);
+}
+
+} // namespace
+} // namespace kdive::testing
