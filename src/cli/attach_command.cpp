@@ -1,12 +1,137 @@
-// `kdive attach`: placeholder until the command lands.
+// `kdive attach ENDPOINT|SESSION`: connect to a gdbstub and run debugger commands on it.
 #include "cli/commands.hpp"
+#include "cli/debugger_session.hpp"
+#include "cli/interrupt_flag.hpp"
+#include "cli/location.hpp"
+#include "cli/repl.hpp"
 #include "cli/report.hpp"
+#include "lab/session.hpp"
+#include "rsp/endpoint.hpp"
+#include "support/cache_dir.hpp"
+#include "target/rsp_target.hpp"
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
 
 namespace kdive::cli {
 
+namespace {
+
+struct AttachArgs {
+    std::string where;
+    std::string vmlinux;
+    std::vector<std::string> commands;
+    bool batch = false;
+    double stop_timeout = 0; // seconds; 0 = interactive: until a stop or Ctrl-C
+};
+
+struct AttachPoint {
+    rsp::Endpoint endpoint;
+    std::filesystem::path vmlinux; // from the session, when it knows one
+};
+
+// A session folder written by `kdive boot`, or an endpoint string.
+Result<AttachPoint> resolve_attach_point(const std::string& where) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(where, ec)) {
+        auto session = lab::Session::load(where);
+        if (!session)
+            return std::unexpected(session.error());
+        if (session->pid > 0 && !lab::is_qemu_alive(session->pid))
+            return fail("session {}: QEMU (pid {}) is no longer running", where, session->pid);
+        auto endpoint = rsp::Endpoint::parse(session->gdb);
+        if (!endpoint)
+            return wrap(endpoint.error(), fmt::format("session {}", where));
+        return AttachPoint{*endpoint, session->vmlinux};
+    }
+    auto endpoint = rsp::Endpoint::parse(where);
+    if (!endpoint)
+        return wrap(endpoint.error(),
+                    fmt::format("'{}' is neither a session folder nor an endpoint", where));
+    return AttachPoint{*endpoint, {}};
+}
+
+int run_attach(const AttachArgs& args) {
+    auto point = resolve_attach_point(args.where);
+    if (!point) {
+        fmt::print(stderr, "kdive: {}\n", point.error().message);
+        return 1;
+    }
+    // Recorded for the symbol layer; nothing reads it yet.
+    std::filesystem::path vmlinux =
+        args.vmlinux.empty() ? point->vmlinux : std::filesystem::path(args.vmlinux);
+    auto target = target::RspTarget::attach(point->endpoint);
+    if (!target) {
+        fmt::print(stderr, "kdive: {}\n", target.error().message);
+        return 1;
+    }
+    Locations locations;
+    locations.add(std::make_unique<AddressExpressionResolver>(**target));
+    DebuggerOptions options;
+    if (args.stop_timeout > 0)
+        options.stop_timeout =
+            std::chrono::milliseconds(static_cast<long long>(args.stop_timeout * 1000));
+    else if (args.batch)
+        options.stop_timeout = std::chrono::minutes(5); // a script must end
+    DebuggerSession session(**target, locations, stdout, options);
+    SigintWatcher sigint;
+
+    if (!args.batch)
+        fmt::print("Attached to {} ({} vCPU{}, stopped){}.\n", point->endpoint.to_string(),
+                   (*target)->vcpu_count(), (*target)->vcpu_count() == 1 ? "" : "s",
+                   vmlinux.empty() ? "" : fmt::format("; vmlinux {}", vmlinux.string()));
+    bool all_ok = true;
+    for (const auto& command : args.commands) {
+        if (session.finished())
+            break;
+        if (args.batch)
+            fmt::print("(kdive) {}\n", command);
+        auto ok = session.execute(command);
+        std::fflush(stdout);
+        if (!ok) {
+            fmt::print(stderr, "error: {}\n", ok.error().message);
+            all_ok = false;
+        }
+    }
+    if (!args.batch && !session.finished())
+        all_ok = run_repl(session, cache_dir() / "attach_history") && all_ok;
+    if (auto done = session.finish(); !done) {
+        fmt::print(stderr, "kdive: {}\n", done.error().message);
+        all_ok = false;
+    }
+    return all_ok ? 0 : 1;
+}
+
+} // namespace
+
 void register_attach_command(CLI::App& app, ExitStatus& status) {
-    auto* cmd = app.add_subcommand("attach", "not available yet");
-    cmd->callback([&status] { report_error(status, Error{"attach: not available yet"}); });
+    auto args = std::make_shared<AttachArgs>();
+    auto* cmd = app.add_subcommand("attach", "debug a VM through its gdbstub");
+    cmd->add_option("target", args->where,
+                    "session folder from `kdive boot`, HOST:PORT, tcp:HOST:PORT or unix:PATH")
+        ->required();
+    cmd->add_option("--vmlinux", args->vmlinux, "kernel ELF with symbols (recorded for later)");
+    cmd->add_option("--ex", args->commands, "run a command (repeatable; GDB's -ex works too)");
+    // CLI11 has no single-dash long options: GDB-style "-ex CMD" pairs arrive as extras.
+    cmd->allow_extras();
+    cmd->add_flag("--batch", args->batch, "run the -ex commands and exit (non-zero on failure)");
+    cmd->add_option("--stop-timeout", args->stop_timeout,
+                    "seconds `continue` waits before interrupting (batch default 300)");
+    cmd->callback([args, cmd, &status] {
+        auto extras = cmd->remaining();
+        for (std::size_t i = 0; i < extras.size(); ++i) {
+            if (extras[i] == "-ex" && i + 1 < extras.size()) {
+                args->commands.push_back(extras[++i]);
+                continue;
+            }
+            report_error(status, Error{fmt::format("attach: unexpected argument '{}'", extras[i])},
+                         2);
+            return;
+        }
+        status.code = run_attach(*args);
+    });
 }
 
 } // namespace kdive::cli

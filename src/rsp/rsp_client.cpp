@@ -12,15 +12,17 @@ namespace kdive::rsp {
 
 namespace {
 
-// What QEMU's errno-style codes mean for memory access, for readable errors.
+// QEMU writes errno values with decimal digits ("E14" is EFAULT, "E22" EINVAL), so the
+// protocol's hex reading of them is 0x14 and 0x22.
+constexpr int qemu_efault = 0x14;
+constexpr int qemu_einval = 0x22;
+
 std::string explain_error(int code) {
     switch (code) {
-    case 14:
-        return "not mapped (EFAULT)";
-    case 22:
-        return "rejected as invalid (EINVAL)";
-    case 1:
-        return "not permitted (EPERM)";
+    case qemu_efault:
+        return "E14, not mapped";
+    case qemu_einval:
+        return "E22, rejected as invalid";
     default:
         return fmt::format("stub error E{:02x}", code);
     }
@@ -198,7 +200,7 @@ Result<> RspClient::read_memory_chunk(std::uint64_t address, std::span<char> out
             return std::unexpected(reply.error());
         int code = error_code(*reply);
         // A stub with a smaller limit than assumed: learn it and retry in smaller pieces.
-        if (code == 22 && out.size() > 16) {
+        if (code == qemu_einval && out.size() > 16) {
             options_.max_memory_read = std::max<std::size_t>(16, out.size() / 2);
             for (std::size_t done = 0; done < out.size(); done += options_.max_memory_read) {
                 auto part =

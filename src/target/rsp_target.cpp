@@ -117,21 +117,31 @@ Result<> RspTarget::read_uncached(std::uint64_t address, std::span<std::uint8_t>
 Result<> RspTarget::read_memory(std::uint64_t address, std::span<std::uint8_t> out) {
     if (auto ok = require_stopped("reading memory"); !ok)
         return ok;
-    if (!options_.cache_memory)
-        return read_uncached(address, out, false);
-    return virtual_cache_.read(address, out, [this](std::uint64_t page, auto bytes) {
-        return read_uncached(page, bytes, false);
-    });
+    Result<> ok = options_.cache_memory
+                      ? virtual_cache_.read(address, out,
+                                            [this](std::uint64_t page, auto bytes) {
+                                                return read_uncached(page, bytes, false);
+                                            })
+                      : read_uncached(address, out, false);
+    // The stub's error names the page that failed; say what was asked for too.
+    if (!ok)
+        return wrap(ok.error(), fmt::format("reading {} bytes at {:#x}", out.size(), address));
+    return ok;
 }
 
 Result<> RspTarget::read_physical(std::uint64_t address, std::span<std::uint8_t> out) {
     if (auto ok = require_stopped("reading physical memory"); !ok)
         return ok;
-    if (!options_.cache_memory)
-        return read_uncached(address, out, true);
-    return physical_cache_.read(address, out, [this](std::uint64_t page, auto bytes) {
-        return read_uncached(page, bytes, true);
-    });
+    Result<> ok = options_.cache_memory
+                      ? physical_cache_.read(address, out,
+                                             [this](std::uint64_t page, auto bytes) {
+                                                 return read_uncached(page, bytes, true);
+                                             })
+                      : read_uncached(address, out, true);
+    if (!ok)
+        return wrap(ok.error(),
+                    fmt::format("reading {} bytes at physical {:#x}", out.size(), address));
+    return ok;
 }
 
 Result<> RspTarget::write(std::uint64_t address, std::span<const std::uint8_t> bytes,

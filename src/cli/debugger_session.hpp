@@ -1,0 +1,72 @@
+// The debugger's commands (info registers, x, break, continue, ...) over a Target.
+#pragma once
+
+#include "cli/location.hpp"
+#include "support/error.hpp"
+#include "target/target.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kdive::cli {
+
+struct DebuggerOptions {
+    // How long `continue` waits for a stop before interrupting the guest; none = until it stops
+    // or Ctrl-C.
+    std::optional<std::chrono::milliseconds> stop_timeout;
+};
+
+class DebuggerSession {
+public:
+    DebuggerSession(target::Target& target, Locations& locations, std::FILE* out,
+                    DebuggerOptions options = {});
+
+    // Runs one command line; output goes to `out`, failure is returned.
+    Result<> execute(std::string_view line);
+    // True after quit or detach: the REPL ends.
+    bool finished() const { return finished_; }
+    // Removes kdive's breakpoints and lets the guest run (quit, end of batch, end of input).
+    Result<> finish();
+
+private:
+    struct NumberedBreakpoint {
+        int number = 0;
+        target::Breakpoint breakpoint;
+        int hits = 0;
+    };
+
+    Result<> info(std::string_view args);
+    Result<> info_registers(std::string_view args);
+    Result<> info_breakpoints();
+    Result<> examine(std::string_view spec, std::string_view args);
+    Result<> add_breakpoint(target::BreakpointKind kind, std::string_view args);
+    Result<> delete_breakpoints(std::string_view args);
+    Result<> resume(std::string_view args);
+    Result<> stepi(std::string_view args);
+    Result<> interrupt();
+    Result<> select_cpu(std::string_view args);
+    Result<> monitor(std::string_view args);
+    Result<> detach();
+    Result<> help();
+
+    // Waits for the running guest to stop, turning Ctrl-C into an interrupt.
+    Result<target::StopEvent> wait_for_stop();
+    // A stop that arrived while at the prompt after `continue &`.
+    Result<> report_pending_stop();
+    void report_stop(const target::StopEvent& stop);
+    void print_location();
+
+    target::Target& target_;
+    Locations& locations_;
+    std::FILE* out_;
+    DebuggerOptions options_;
+    std::vector<NumberedBreakpoint> breakpoints_;
+    int next_number_ = 1;
+    bool finished_ = false;
+};
+
+} // namespace kdive::cli

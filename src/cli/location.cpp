@@ -1,0 +1,86 @@
+// Address expressions: deliberately tiny until the C expression evaluator can take over.
+#include "cli/location.hpp"
+
+#include <cctype>
+#include <charconv>
+
+namespace kdive::cli {
+
+namespace {
+
+std::string_view trim(std::string_view text) {
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+        text.remove_prefix(1);
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+        text.remove_suffix(1);
+    return text;
+}
+
+std::optional<std::uint64_t> parse_number(std::string_view text) {
+    int base = 10;
+    if (text.starts_with("0x") || text.starts_with("0X")) {
+        base = 16;
+        text.remove_prefix(2);
+    }
+    std::uint64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size())
+        return std::nullopt;
+    return value;
+}
+
+} // namespace
+
+Result<std::optional<std::uint64_t>> AddressExpressionResolver::resolve(std::string_view text) {
+    text = trim(text);
+    if (text.empty())
+        return std::optional<std::uint64_t>{};
+    std::uint64_t total = 0;
+    bool negate = false;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        std::size_t end = text.find_first_of("+-", i);
+        std::string_view term =
+            trim(text.substr(i, end == std::string_view::npos ? text.npos : end - i));
+        if (term.empty())
+            return std::optional<std::uint64_t>{};
+        std::uint64_t value = 0;
+        if (term.front() == '$') {
+            auto reg = target_.read_register(term.substr(1));
+            if (!reg)
+                return std::unexpected(reg.error());
+            value = *reg;
+        } else if (auto number = parse_number(term)) {
+            value = *number;
+        } else {
+            return std::optional<std::uint64_t>{}; // not ours: a symbol, perhaps
+        }
+        total = negate ? total - value : total + value;
+        if (end == std::string_view::npos)
+            break;
+        negate = text[end] == '-';
+        i = end + 1;
+    }
+    return std::optional<std::uint64_t>{total};
+}
+
+Result<std::uint64_t> Locations::address(std::string_view text) {
+    for (auto& resolver : resolvers_) {
+        auto address = resolver->resolve(text);
+        if (!address)
+            return std::unexpected(address.error());
+        if (*address)
+            return **address;
+    }
+    return fail("cannot resolve '{}' (symbols are not loaded yet: use an address or $register)",
+                trim(text));
+}
+
+Result<std::uint64_t> Locations::breakpoint_location(std::string_view text) {
+    text = trim(text);
+    if (text.starts_with('*'))
+        return address(text.substr(1));
+    return address(text);
+}
+
+} // namespace kdive::cli
