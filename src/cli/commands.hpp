@@ -16,6 +16,7 @@ void register_rootfs_command(CLI::App& app, ExitStatus& status);
 void register_boot_command(CLI::App& app, ExitStatus& status);
 void register_stop_command(CLI::App& app, ExitStatus& status);
 void register_attach_command(CLI::App& app, ExitStatus& status);
+void register_inspect_command(CLI::App& app, ExitStatus& status);
 void register_up_command(CLI::App& app, ExitStatus& status);
 
 } // namespace kdive::cli

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
     kdive::cli::register_boot_command(app, status);
     kdive::cli::register_stop_command(app, status);
     kdive::cli::register_attach_command(app, status);
+    kdive::cli::register_inspect_command(app, status);
     kdive::cli::register_up_command(app, status);
     try {
         app.parse(argc, argv);

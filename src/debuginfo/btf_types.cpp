@@ -199,6 +199,15 @@ const Type* BtfTypes::load(std::uint64_t id) const {
     return converted_[id].get();
 }
 
+const Type* BtfTypes::zero_length_array(std::uint32_t id) const {
+    auto& slot = zero_length_[id];
+    if (!slot) {
+        slot = std::make_unique<Type>(*load(id));
+        slot->count = 0;
+    }
+    return slot.get();
+}
+
 Type BtfTypes::convert(std::uint32_t id) const {
     Type type;
     if (id == 0) {
@@ -248,9 +257,17 @@ Type BtfTypes::convert(std::uint32_t id) const {
         const struct btf_member* members = btf_members(t);
         for (std::uint16_t i = 0; i < btf_vlen(t); ++i) {
             const char* member_name = btf__name_by_offset(btf_, members[i].name_off);
-            type.members.push_back(
-                Member{member_name != nullptr ? member_name : "", LazyType(this, members[i].type),
-                       btf_member_bit_offset(t, i), btf_member_bitfield_size(t, i)});
+            LazyType member_type(this, members[i].type);
+            // BTF writes both `x[0]` and `x[]` as zero elements; only the last member can be
+            // a flexible array, so an earlier one was declared `[0]` (as DWARF says).
+            const struct btf_type* mt = btf__type_by_id(btf_, members[i].type);
+            if (i + 1 < btf_vlen(t) && mt != nullptr && btf_is_array(mt) &&
+                btf_array(mt)->nelems == 0) {
+                member_type = LazyType(zero_length_array(members[i].type));
+            }
+            type.members.push_back(Member{member_name != nullptr ? member_name : "", member_type,
+                                          btf_member_bit_offset(t, i),
+                                          btf_member_bitfield_size(t, i)});
         }
         break;
     }

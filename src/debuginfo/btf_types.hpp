@@ -34,11 +34,13 @@ private:
     explicit BtfTypes(struct btf* handle);
     const Type* load(std::uint64_t id) const override;
     Type convert(std::uint32_t id) const;
+    const Type* zero_length_array(std::uint32_t id) const;
     void build_name_index();
     const Type* find_named(std::string_view name, int btf_kind);
 
     struct btf* btf_ = nullptr;
     mutable std::vector<std::unique_ptr<Type>> converted_;
+    mutable std::unordered_map<std::uint32_t, std::unique_ptr<Type>> zero_length_;
     bool indexed_ = false;
     std::unordered_map<std::string_view, std::uint32_t> structs_, unions_, enums_, ordinary_, vars_,
         funcs_,

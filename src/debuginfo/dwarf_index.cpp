@@ -17,7 +17,7 @@ namespace {
 struct RawEntry {
     std::uint32_t unit = 0;    // unit number in file order: earlier units win ties
     std::uint8_t kind = 0;     // DwarfNameKind
-    std::uint8_t priority = 0; // 0 definition, 1 declaration
+    std::uint8_t priority = 0; // lower wins: 0 complete definition ... 2 declaration
     const char* name = nullptr;
     std::uint64_t offset = 0;
 };
@@ -45,15 +45,19 @@ std::optional<DwarfNameKind> kind_of_tag(int tag) {
 
 std::uint8_t priority_of(Dwarf_Die* die, DwarfNameKind kind) {
     if (dwarf_hasattr(die, DW_AT_declaration)) {
-        return 1;
+        return 2;
     }
-    if (kind == DwarfNameKind::variable && !dwarf_hasattr(die, DW_AT_location) &&
-        !dwarf_hasattr(die, DW_AT_const_value)) {
-        return 1;
+    if (kind == DwarfNameKind::variable) {
+        if (!dwarf_hasattr(die, DW_AT_location) && !dwarf_hasattr(die, DW_AT_const_value)) {
+            return 2;
+        }
+        // A definition may lean on its declaration's incomplete type (`char x[]`); one with
+        // a type of its own knows the real size.
+        return dwarf_hasattr(die, DW_AT_type) ? 0 : 1;
     }
     if (kind == DwarfNameKind::function && !dwarf_hasattr(die, DW_AT_low_pc) &&
         !dwarf_hasattr(die, DW_AT_ranges)) {
-        return 1;
+        return 2;
     }
     return 0;
 }
@@ -70,6 +74,12 @@ void index_unit(Dwarf_Die* unit_die, std::uint32_t unit, std::vector<RawEntry>& 
             continue;
         }
         const char* name = dwarf_diename(&die);
+        if (name == nullptr && (tag == DW_TAG_variable || tag == DW_TAG_subprogram)) {
+            // A definition that completes an earlier declaration names it only through
+            // DW_AT_specification (`const char linux_banner[] = ...`).
+            Dwarf_Attribute attr;
+            name = dwarf_formstring(dwarf_attr_integrate(&die, DW_AT_name, &attr));
+        }
         if (name != nullptr) {
             out.push_back(RawEntry{unit, static_cast<std::uint8_t>(*kind), priority_of(&die, *kind),
                                    name, dwarf_dieoffset(&die)});

@@ -18,14 +18,26 @@ std::optional<std::uint64_t> udata(Dwarf_Die* die, unsigned attribute) {
     return value;
 }
 
-std::optional<std::int64_t> sdata(Dwarf_Die* die, unsigned attribute) {
+// Array bounds: GCC writes small unsigned bounds as data1 (203 must not read as -53) and
+// the -1 of `x[0]` as sdata or an all-ones data8.
+std::optional<std::int64_t> bound(Dwarf_Die* die, unsigned attribute) {
     Dwarf_Attribute attr;
-    Dwarf_Sword value = 0;
-    if (dwarf_attr_integrate(die, attribute, &attr) == nullptr ||
-        dwarf_formsdata(&attr, &value) != 0) {
+    if (dwarf_attr(die, attribute, &attr) == nullptr) {
         return std::nullopt;
     }
-    return value;
+    const unsigned form = dwarf_whatform(&attr);
+    if (form == DW_FORM_sdata || form == DW_FORM_implicit_const) {
+        Dwarf_Sword value = 0;
+        if (dwarf_formsdata(&attr, &value) != 0) {
+            return std::nullopt;
+        }
+        return value;
+    }
+    Dwarf_Word value = 0;
+    if (dwarf_formudata(&attr, &value) != 0) {
+        return std::nullopt;
+    }
+    return static_cast<std::int64_t>(value);
 }
 
 std::string name_of(Dwarf_Die* die) {
@@ -237,8 +249,8 @@ void DwarfTypes::convert_array(Dwarf_Die* die, Type& type) const {
             }
             if (auto count = udata(&child, DW_AT_count)) {
                 counts.emplace_back(*count);
-            } else if (auto upper = sdata(&child, DW_AT_upper_bound)) {
-                const std::int64_t lower = sdata(&child, DW_AT_lower_bound).value_or(0);
+            } else if (auto upper = bound(&child, DW_AT_upper_bound)) {
+                const std::int64_t lower = bound(&child, DW_AT_lower_bound).value_or(0);
                 counts.emplace_back(
                     static_cast<std::uint64_t>(std::max<std::int64_t>(0, *upper - lower + 1)));
             } else {

@@ -11,7 +11,7 @@ namespace kdive::debuginfo {
 namespace {
 
 constexpr std::string_view magic = "KDIVEIDX";
-constexpr std::uint32_t format_version = 1;
+constexpr std::uint32_t format_version = 3;
 
 std::uint64_t fnv1a(std::string_view bytes) {
     std::uint64_t hash = 0xcbf29ce484222325ull;

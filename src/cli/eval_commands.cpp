@@ -1,0 +1,338 @@
+// Parses expression command lines and formats their answers like GDB.
+#include "cli/eval_commands.hpp"
+
+#include "eval/expression_parser.hpp"
+#include "eval/type_printer.hpp"
+#include "eval/value_printer.hpp"
+
+#include <fstream>
+
+namespace kdive::cli {
+
+using debuginfo::strip_typedefs;
+using debuginfo::TypeKind;
+
+namespace {
+
+std::string_view trim(std::string_view text) {
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
+        text.remove_prefix(1);
+    }
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
+        text.remove_suffix(1);
+    }
+    return text;
+}
+
+// Splits "print/x foo" into ("print", "x", "foo") and "p /x foo" likewise.
+struct CommandLine {
+    std::string_view word;
+    std::string_view format;
+    std::string_view rest;
+};
+
+CommandLine split(std::string_view line) {
+    line = trim(line);
+    std::size_t end = 0;
+    while (end < line.size() && !std::isspace(static_cast<unsigned char>(line[end])) &&
+           line[end] != '/') {
+        ++end;
+    }
+    CommandLine out{line.substr(0, end), {}, trim(line.substr(end))};
+    if (!out.rest.empty() && out.rest.front() == '/') {
+        std::size_t f = 1;
+        while (f < out.rest.size() && std::isalnum(static_cast<unsigned char>(out.rest[f]))) {
+            ++f;
+        }
+        out.format = out.rest.substr(1, f - 1);
+        out.rest = trim(out.rest.substr(f));
+    }
+    return out;
+}
+
+bool starts_with_word(std::string_view text, std::string_view word) {
+    return text.substr(0, word.size()) == word &&
+           (text.size() == word.size() ||
+            std::isspace(static_cast<unsigned char>(text[word.size()])));
+}
+
+} // namespace
+
+EvalCommands::EvalCommands(debuginfo::DebugInfo& info, eval::MemoryReader* memory,
+                           eval::RegisterReader* registers)
+    : info_(info), scope_(info), file_memory_(info.elf()),
+      memory_(memory != nullptr ? memory : &file_memory_), registers_(registers) {}
+
+void EvalCommands::set_memory(eval::MemoryReader* memory) {
+    memory_ = memory != nullptr ? memory : &file_memory_;
+}
+
+eval::EvalContext EvalCommands::context() {
+    return eval::EvalContext{scope_, arena_, history_, memory_, registers_};
+}
+
+std::optional<Result<std::string>> EvalCommands::run(std::string_view line) {
+    const CommandLine command = split(line);
+    const std::string_view word = command.word;
+    if (word == "p" || word == "print" || word == "inspect" || word == "output") {
+        return print(command.format, command.rest);
+    }
+    if (word == "ptype" || word == "whatis") {
+        return ptype(command.rest, word == "whatis");
+    }
+    if (word == "list" || word == "l") {
+        return list(command.rest);
+    }
+    if (word == "set") {
+        std::string_view rest = command.rest;
+        if (starts_with_word(rest, "var") || starts_with_word(rest, "variable")) {
+            rest = trim(rest.substr(rest.find_first_of(" \t")));
+        } else if (rest.empty() || rest.front() != '$') {
+            return std::nullopt; // other "set" commands belong to someone else
+        }
+        auto value = evaluate(rest);
+        if (!value) {
+            return std::unexpected(value.error());
+        }
+        return std::string();
+    }
+    if (word == "info" || word == "i") {
+        const CommandLine sub = split(command.rest);
+        if (sub.word == "address" || sub.word == "addr") {
+            return info_address(sub.rest);
+        }
+        if (sub.word == "symbol" || sub.word == "sym") {
+            return info_symbol(sub.rest);
+        }
+        if (sub.word == "line") {
+            return info_line(sub.rest);
+        }
+    }
+    return std::nullopt;
+}
+
+Result<eval::Value> EvalCommands::evaluate(std::string_view expression) {
+    eval::ExpressionParser parser(scope_, arena_);
+    auto parsed = parser.parse_expression(expression);
+    if (!parsed) {
+        return std::unexpected(parsed.error());
+    }
+    eval::ExpressionEvaluator evaluator(context());
+    return evaluator.evaluate(**parsed);
+}
+
+Result<std::string> EvalCommands::print(std::string_view format, std::string_view expression) {
+    eval::PrintOptions options;
+    for (char c : format) {
+        if (std::isdigit(static_cast<unsigned char>(c))) {
+            continue;
+        }
+        if (std::string_view("xduotacsz").find(c) == std::string_view::npos) {
+            return fail("Undefined output format \"{}\".", c);
+        }
+        options.format = c;
+    }
+    Result<eval::Value> value = expression.empty() ? history_.relative(0) : evaluate(expression);
+    if (!value) {
+        return std::unexpected(value.error());
+    }
+    eval::ValuePrinter printer(scope_, memory_, options);
+    auto text = printer.format(*value);
+    if (!text) {
+        return std::unexpected(text.error());
+    }
+    // History keeps a snapshot, as GDB does: later $N shows the value as printed.
+    eval::Value snapshot = *value;
+    if (auto bytes = value->bytes(memory_); bytes && value->bit_size() == 0) {
+        snapshot = value->address() ? *value : eval::Value::computed(value->type(), **bytes);
+    }
+    const std::size_t number = history_.record(snapshot);
+    return fmt::format("${} = {}", number, *text);
+}
+
+Result<std::string> EvalCommands::ptype(std::string_view argument, bool whatis) {
+    if (argument.empty()) {
+        return fail("Argument required (one or more choice items).");
+    }
+    eval::ExpressionParser parser(scope_, arena_);
+    auto type = parser.parse_type_name(argument);
+    if (!type) {
+        return std::unexpected(type.error());
+    }
+    if (*type) {
+        const debuginfo::Type* t = **type;
+        if (whatis) {
+            // whatis on a typedef name peels exactly one level, as GDB does.
+            if (t->kind == TypeKind::typedef_type) {
+                t = t->target.get();
+            }
+            return "type = " + eval::format_declaration(t, "", -1);
+        }
+        return "type = " + eval::format_declaration(t, "", 1);
+    }
+    auto parsed = parser.parse_expression(argument);
+    if (!parsed) {
+        return std::unexpected(parsed.error());
+    }
+    eval::ExpressionEvaluator evaluator(context());
+    auto value = evaluator.evaluate_type_only(**parsed);
+    if (!value) {
+        return std::unexpected(value.error());
+    }
+    return "type = " + eval::format_declaration(value->type(), "", whatis ? -1 : 1);
+}
+
+Result<std::string> EvalCommands::info_address(std::string_view name) {
+    name = trim(name);
+    if (name.empty()) {
+        return fail("Argument required.");
+    }
+    auto variable = info_.find_variable(name);
+    if (!variable) {
+        if (info_.find_enumerator(name)) {
+            return fmt::format("Symbol \"{}\" is constant.", name);
+        }
+        return std::unexpected(variable.error());
+    }
+    if (variable->is_function) {
+        return fmt::format("Symbol \"{}\" is a function at address {:#x}.", name,
+                           variable->address);
+    }
+    return fmt::format("Symbol \"{}\" is static storage at address {:#x}.", name,
+                       variable->address);
+}
+
+Result<std::string> EvalCommands::info_symbol(std::string_view expression) {
+    if (trim(expression).empty()) {
+        return fail("Argument required (address).");
+    }
+    auto address = address_of_expression(expression);
+    if (!address) {
+        return std::unexpected(address.error());
+    }
+    auto found = info_.symbols().lookup(*address);
+    if (!found) {
+        return fmt::format("No symbol matches {}.", trim(expression));
+    }
+    std::string section;
+    const auto& sections = info_.elf().sections();
+    if (found->symbol->section_index > 0 && found->symbol->section_index <= sections.size()) {
+        section = sections[found->symbol->section_index - 1].name;
+    }
+    if (found->offset == 0) {
+        return fmt::format("{} in section {}", found->symbol->name, section);
+    }
+    return fmt::format("{} + {} in section {}", found->symbol->name, found->offset, section);
+}
+
+Result<std::optional<std::uint64_t>> EvalCommands::resolve_location(std::string_view text) {
+    text = trim(text);
+    if (text.empty()) {
+        return std::optional<std::uint64_t>();
+    }
+    if (text.front() == '*') {
+        auto address = address_of_expression(text.substr(1));
+        if (!address) {
+            return std::unexpected(address.error());
+        }
+        return std::optional<std::uint64_t>(*address);
+    }
+    if (const debuginfo::Symbol* symbol = info_.symbols().find(text)) {
+        return std::optional<std::uint64_t>(symbol->address);
+    }
+    return std::optional<std::uint64_t>();
+}
+
+Result<std::uint64_t> EvalCommands::address_of_expression(std::string_view expression) {
+    auto value = evaluate(expression);
+    if (!value) {
+        return std::unexpected(value.error());
+    }
+    const debuginfo::Type* type = strip_typedefs(value->type());
+    if (type->kind == TypeKind::array || type->kind == TypeKind::function) {
+        if (!value->address()) {
+            return fail("Attempt to take address of value not located in memory.");
+        }
+        return *value->address();
+    }
+    if (!type->is_scalar()) {
+        return fail("{} is not an address (its type is {})", trim(expression),
+                    eval::type_name(value->type()));
+    }
+    return value->as_bits(memory_);
+}
+
+Result<std::string> EvalCommands::info_line(std::string_view location) {
+    auto address = resolve_location(location);
+    if (!address) {
+        return std::unexpected(address.error());
+    }
+    if (!*address) {
+        if (trim(location).empty()) {
+            return fail("Argument required (location).");
+        }
+        return fail("Function \"{}\" not defined.", trim(location));
+    }
+    const auto describe = [&](std::uint64_t at) {
+        auto name = scope_.symbolize(at);
+        return name ? fmt::format("{:#x} <{}>", at, *name) : fmt::format("{:#x}", at);
+    };
+    auto line = info_.source_line(**address);
+    if (!line) {
+        if (!info_.has_dwarf()) {
+            return fmt::format("No line number information available for address {} (this "
+                               "file has no DWARF line tables)",
+                               describe(**address));
+        }
+        return fmt::format("No line number information available for address {}",
+                           describe(**address));
+    }
+    if (line->start == **address || location.find('*') == std::string_view::npos) {
+        return fmt::format("Line {} of \"{}\" starts at address {} and ends at {}.", line->line,
+                           line->file, describe(line->start), describe(line->end));
+    }
+    return fmt::format("Line {} of \"{}\" starts at address {} and ends at {}.", line->line,
+                       line->file, describe(line->start), describe(line->end));
+}
+
+Result<std::string> EvalCommands::list(std::string_view location) {
+    auto address = resolve_location(location);
+    if (!address) {
+        return std::unexpected(address.error());
+    }
+    if (!*address) {
+        return fail("Function \"{}\" not defined.", trim(location));
+    }
+    auto line = info_.source_line(**address);
+    if (!line) {
+        return fail("No line number known for {}.", trim(location));
+    }
+    const int first = std::max(1, line->line - 5);
+    std::vector<std::filesystem::path> candidates{line->full_path};
+    if (!source_dir_.empty()) {
+        candidates.push_back(source_dir_ / line->file);
+    }
+    for (const auto& path : candidates) {
+        std::ifstream in(path);
+        if (!in) {
+            continue;
+        }
+        std::string out;
+        std::string text;
+        for (int n = 1; std::getline(in, text) && n < first + 10; ++n) {
+            if (n >= first) {
+                out += fmt::format("{}\t{}\n", n, text);
+            }
+        }
+        if (!out.empty()) {
+            out.pop_back();
+        }
+        return out;
+    }
+    return fmt::format("{}\t{}: No such file or directory.\n"
+                       "(the source is not installed: {} is at {}:{}; pass --source-dir to "
+                       "point at a kernel source tree)",
+                       first, line->file, trim(location), line->file, line->line);
+}
+
+} // namespace kdive::cli

@@ -1,0 +1,63 @@
+// The expression commands (print, ptype, whatis, info address/symbol/line, list, set var).
+#pragma once
+
+#include "debuginfo/debug_info.hpp"
+#include "eval/elf_memory.hpp"
+#include "eval/expression_evaluator.hpp"
+#include "eval/memory_reader.hpp"
+#include "eval/scope.hpp"
+#include "eval/type_arena.hpp"
+#include "eval/value_history.hpp"
+#include "support/error.hpp"
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace kdive::cli {
+
+class EvalCommands {
+public:
+    // Without a memory source, values are read from the ELF file itself (initial values).
+    explicit EvalCommands(debuginfo::DebugInfo& info, eval::MemoryReader* memory = nullptr,
+                          eval::RegisterReader* registers = nullptr);
+
+    // nullopt: not one of these commands (let the next handler try); otherwise the output
+    // (possibly empty) or the error to show.
+    std::optional<Result<std::string>> run(std::string_view line);
+
+    // A location as break/x/info line take it: "start_kernel", "*0xffff…", "*&init_task".
+    // nullopt when the text is not a symbol or '*'-expression.
+    Result<std::optional<std::uint64_t>> resolve_location(std::string_view text);
+    // The address an expression denotes: a pointer's or integer's value, or where an array,
+    // function or (with '&') object lives.
+    Result<std::uint64_t> address_of_expression(std::string_view expression);
+    Result<eval::Value> evaluate(std::string_view expression);
+
+    void set_memory(eval::MemoryReader* memory);
+    void set_registers(eval::RegisterReader* registers) { registers_ = registers; }
+    void set_source_dir(std::filesystem::path dir) { source_dir_ = std::move(dir); }
+    std::vector<std::string> take_notes() { return info_.take_notes(); }
+
+private:
+    Result<std::string> print(std::string_view format, std::string_view expression);
+    Result<std::string> ptype(std::string_view argument, bool whatis);
+    Result<std::string> info_address(std::string_view name);
+    Result<std::string> info_symbol(std::string_view expression);
+    Result<std::string> info_line(std::string_view location);
+    Result<std::string> list(std::string_view location);
+    eval::EvalContext context();
+
+    debuginfo::DebugInfo& info_;
+    eval::DebugInfoScope scope_;
+    eval::TypeArena arena_;
+    eval::ValueHistory history_;
+    eval::ElfMemory file_memory_;
+    eval::MemoryReader* memory_;
+    eval::RegisterReader* registers_;
+    std::filesystem::path source_dir_;
+};
+
+} // namespace kdive::cli
