@@ -1,9 +1,4 @@
 // `kdive up`: the whole recipe in one command — kernel, rootfs, QEMU, shell.
-#include <chrono>
-#include <csignal>
-
-#include <fmt/core.h>
-
 #include "cli/commands.hpp"
 #include "cli/report.hpp"
 #include "lab/boot_kernel.hpp"
@@ -14,6 +9,11 @@
 #include "lab/qemu_launcher.hpp"
 #include "lab/session_dir.hpp"
 #include "support/atomic_file.hpp"
+
+#include <cctype>
+#include <chrono>
+#include <csignal>
+#include <fmt/core.h>
 
 namespace kdive::cli {
 
@@ -49,6 +49,24 @@ Result<> ensure_kernel(const UpArgs& args) {
         return std::unexpected(outcome.error());
     }
     return {};
+}
+
+// Drops terminal escape sequences (the shell asks the terminal for its cursor position).
+std::string printable(const std::string& text) {
+    std::string out;
+    for (size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '\x1b') {
+            while (i < text.size() && !std::isalpha(static_cast<unsigned char>(text[i + 1]))) {
+                ++i;
+            }
+            ++i;
+            continue;
+        }
+        if (text[i] != '\r') {
+            out += text[i];
+        }
+    }
+    return out;
 }
 
 std::string last_lines(const std::string& text, size_t count) {
@@ -115,7 +133,7 @@ Result<> run_up(const UpArgs& args, const sigset_t& signals) {
                seconds_since(boot_start), seconds_since(start));
     if (auto log = read_file(session.console_log); log) {
         fmt::print("console  (last lines of {})\n{}\n", session.console_log.string(),
-                   last_lines(*log, 6));
+                   last_lines(printable(*log), 6));
     }
     if (auto r = lab::stop_session(session); !r) {
         return r;

@@ -56,31 +56,30 @@ std::string tail_of_file(const std::filesystem::path& path, size_t max_bytes) {
     return out;
 }
 
-bool wait_for_exit(pid_t pid, std::chrono::milliseconds timeout, bool is_child) {
+// Reaps the process when it is our child (a zombie would still look alive), else polls it.
+bool wait_for_exit(pid_t pid, std::chrono::milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (is_child) {
-            int status = 0;
-            pid_t r = waitpid(pid, &status, WNOHANG);
-            if (r == pid || (r < 0 && errno == ECHILD)) {
-                return true;
-            }
-        } else if (!is_qemu_alive(pid)) {
+    while (true) {
+        int status = 0;
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid || (r < 0 && errno == ECHILD && !is_qemu_alive(pid))) {
             return true;
+        }
+        if (std::chrono::steady_clock::now() >= deadline) {
+            return false;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    return false;
 }
 
-void terminate(pid_t pid, bool is_child) {
+void terminate(pid_t pid) {
     if (pid <= 0) {
         return;
     }
     kill(pid, SIGTERM);
-    if (!wait_for_exit(pid, std::chrono::seconds(3), is_child)) {
+    if (!wait_for_exit(pid, std::chrono::seconds(3))) {
         kill(pid, SIGKILL);
-        wait_for_exit(pid, std::chrono::seconds(3), is_child);
+        wait_for_exit(pid, std::chrono::seconds(3));
     }
 }
 
@@ -235,7 +234,7 @@ RunningVm::RunningVm(RunningVm&& other) noexcept
 
 RunningVm::~RunningVm() {
     if (!released_) {
-        terminate(session_.pid, true);
+        terminate(session_.pid);
     }
 }
 
@@ -332,8 +331,8 @@ Result<> stop_session(const Session& session) {
     if (auto qmp = QmpClient::connect(session.qmp, std::chrono::seconds(3)); qmp) {
         (void)qmp->execute("quit");
     }
-    if (!wait_for_exit(session.pid, std::chrono::seconds(5), false)) {
-        terminate(session.pid, false);
+    if (!wait_for_exit(session.pid, std::chrono::seconds(5))) {
+        terminate(session.pid);
     }
     if (is_qemu_alive(session.pid)) {
         return fail("session {}: QEMU (pid {}) did not stop", session.dir.string(), session.pid);

@@ -63,8 +63,17 @@ bool is_qemu_alive(pid_t pid) {
     if (pid <= 0 || kill(pid, 0) != 0) {
         return false;
     }
-    auto comm = read_file("/proc/" + std::to_string(pid) + "/comm");
-    return comm && comm->starts_with("qemu");
+    // /proc/PID/stat is "PID (COMM) STATE ...": a zombie has exited already.
+    auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+    if (!stat) {
+        return false;
+    }
+    auto open = stat->find('(');
+    auto close = stat->rfind(')');
+    if (open == std::string::npos || close == std::string::npos || close + 2 >= stat->size()) {
+        return false;
+    }
+    return stat->compare(open + 1, 4, "qemu") == 0 && (*stat)[close + 2] != 'Z';
 }
 
 } // namespace kdive::lab
