@@ -14,11 +14,13 @@ namespace kdive::testing {
 inline ProcessOutput run_kernel_command(const std::vector<std::string>& args,
                                         const std::vector<std::string>& env = {},
                                         std::chrono::seconds timeout = std::chrono::seconds(900)) {
-    std::vector<std::string> argv{KDIVE_BINARY, "kernel"};
+    // env(1) replaces variables the test runner already set (KDIVE_CACHE in particular).
+    std::vector<std::string> argv{"env"};
+    argv.insert(argv.end(), env.begin(), env.end());
+    argv.insert(argv.end(), {KDIVE_BINARY, "kernel"});
     argv.insert(argv.end(), args.begin(), args.end());
     RunOptions options;
     options.timeout = timeout;
-    options.env = env;
     auto run = run_process(argv, options);
     if (!run) {
         return ProcessOutput{-1, "", "could not run kdive: " + run.error().message};
