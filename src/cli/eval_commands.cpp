@@ -287,10 +287,6 @@ Result<std::string> EvalCommands::info_line(std::string_view location) {
         return fmt::format("No line number information available for address {}",
                            describe(**address));
     }
-    if (line->start == **address || location.find('*') == std::string_view::npos) {
-        return fmt::format("Line {} of \"{}\" starts at address {} and ends at {}.", line->line,
-                           line->file, describe(line->start), describe(line->end));
-    }
     return fmt::format("Line {} of \"{}\" starts at address {} and ends at {}.", line->line,
                        line->file, describe(line->start), describe(line->end));
 }
