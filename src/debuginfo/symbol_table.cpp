@@ -57,7 +57,9 @@ Result<SymbolTable> SymbolTable::load(const ElfFile& file) {
         if (name == nullptr || *name == '\0') {
             continue;
         }
-        const bool text = sym.st_shndx < sections.size() + 1 && sym.st_shndx > 0 &&
+        // Objects are never code, even where a kernel's .data is marked executable (sid).
+        const bool text = GELF_ST_TYPE(sym.st_info) != STT_OBJECT &&
+                          sym.st_shndx < sections.size() + 1 && sym.st_shndx > 0 &&
                           (sections[sym.st_shndx - 1].flags & SHF_EXECINSTR) != 0;
         table.by_address_.push_back(Symbol{name, sym.st_value, sym.st_size, kind_of(sym.st_info),
                                            GELF_ST_BIND(sym.st_info) != STB_LOCAL, text,

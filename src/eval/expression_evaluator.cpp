@@ -88,6 +88,16 @@ std::uint64_t truncate(std::uint64_t bits, const Type* type) {
     return bits;
 }
 
+// A symbol without debug info may only have its address taken or be cast.
+Result<> require_known_type(const Value& value) {
+    const Type* type = strip_typedefs(value.type());
+    if (type->kind == TypeKind::unknown && !type->name.empty() &&
+        type != debuginfo::unknown_type()) {
+        return fail("'{}' has unknown type; cast it to its declared type", type->name);
+    }
+    return {};
+}
+
 } // namespace
 
 std::optional<MemberLocation> find_member(const Type* aggregate, std::string_view name) {
@@ -319,7 +329,7 @@ Result<Value> ExpressionEvaluator::identifier(const Expr& expr) {
         return std::unexpected(variable.error());
     }
     if (variable->type == nullptr) {
-        return fail("'{}' has unknown type; cast it to its declared type", expr.text);
+        return Value::at(ctx_.arena.no_debug_info(expr.text), variable->address);
     }
     return Value::at(variable->type, variable->address);
 }
@@ -373,6 +383,9 @@ Result<Value> ExpressionEvaluator::dollar(const Expr& expr) {
 }
 
 Result<Value> ExpressionEvaluator::member(const Value& base, const std::string& name, bool arrow) {
+    if (auto known = require_known_type(base); !known) {
+        return std::unexpected(known.error());
+    }
     Value object = base;
     // GDB accepts '.' on pointers and '->' on structs alike.
     if (is_pointer(object.type())) {
@@ -402,6 +415,9 @@ Result<Value> ExpressionEvaluator::member(const Value& base, const std::string& 
 }
 
 Result<Value> ExpressionEvaluator::index(const Value& base, const Value& subscript) {
+    if (auto known = require_known_type(base); !known) {
+        return std::unexpected(known.error());
+    }
     const Type* type = strip_typedefs(base.type());
     if (!strip_typedefs(subscript.type())->is_integer()) {
         return fail("Argument to arithmetic operation not a number or boolean.");
@@ -477,6 +493,9 @@ Result<Value> ExpressionEvaluator::unary(const std::string& op, const Value& ope
     if (op == "&") {
         return address_of(operand);
     }
+    if (auto known = require_known_type(operand); !known) {
+        return std::unexpected(known.error());
+    }
     const Type* type = strip_typedefs(operand.type());
     if (op == "!") {
         if (type_only_) {
@@ -521,6 +540,11 @@ Result<Value> ExpressionEvaluator::unary(const std::string& op, const Value& ope
 
 Result<Value> ExpressionEvaluator::binary(const std::string& op, const Value& left,
                                           const Value& right) {
+    for (const Value* operand : {&left, &right}) {
+        if (auto known = require_known_type(*operand); !known) {
+            return std::unexpected(known.error());
+        }
+    }
     const Type* lt = strip_typedefs(left.type());
     const Type* rt = strip_typedefs(right.type());
     if (op == "@") {
@@ -698,6 +722,10 @@ Result<Value> ExpressionEvaluator::binary(const std::string& op, const Value& le
 Result<Value> ExpressionEvaluator::cast(const Type* type, const Value& value) {
     const Type* to = strip_typedefs(type);
     const Type* from = strip_typedefs(value.type());
+    if (from->kind == TypeKind::unknown && value.address()) {
+        // "Cast it to its declared type": read the symbol's memory as that type.
+        return Value::at(type, *value.address());
+    }
     if (to->is_composite() || to->kind == TypeKind::array) {
         // Reinterpreting an object in memory as another aggregate, as GDB allows.
         if (value.address()) {

@@ -109,3 +109,15 @@ const Type* TypeArena::code_type() {
 }
 
 } // namespace kdive::eval
+
+namespace kdive::eval {
+
+const Type* TypeArena::no_debug_info(std::string_view symbol) {
+    Type& type = storage_.emplace_back();
+    type.kind = TypeKind::unknown;
+    type.name = std::string(symbol);
+    type.size = 4; // GDB reads such a symbol as an int only when told to
+    return &type;
+}
+
+} // namespace kdive::eval

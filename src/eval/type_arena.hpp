@@ -27,6 +27,8 @@ public:
     const Type* unsigned_long_type() { return builtin("unsigned long"); }
     const Type* char_type() { return builtin("char"); }
     const Type* void_type();
+    // What a symbol without debug info evaluates to: only & and casts may use it.
+    const Type* no_debug_info(std::string_view symbol);
     // `void ()`, the type GDB gives $pc's target.
     const Type* code_type();
 

@@ -399,6 +399,9 @@ Result<std::string> ValuePrinter::format_value(const Value& value, bool top_leve
     case TypeKind::void_type:
         return std::string("void");
     default:
+        if (!type->name.empty() && type != debuginfo::unknown_type()) {
+            return fail("'{}' has unknown type; cast it to its declared type", type->name);
+        }
         return std::string("<unknown type>");
     }
 }
