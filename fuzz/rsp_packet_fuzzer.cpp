@@ -41,5 +41,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         std::abort();
     if (hex_decode(hex_encode(input)).data != input)
         std::abort();
+    std::string out(input.size() / 2, '\0');
+    DecodedBytes reference = hex_decode(input.substr(0, out.size() * 2));
+    CodecError direct = hex_decode_into(input.substr(0, out.size() * 2), out.data(), out.size());
+    if ((direct == CodecError::none) != reference.ok() || (reference.ok() && reference.data != out))
+        std::abort();
     return 0;
 }

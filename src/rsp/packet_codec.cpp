@@ -1,6 +1,9 @@
 // Pure GDB remote packet codec (see header): no I/O, no allocation beyond the strings it returns.
 #include "rsp/packet_codec.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 namespace kdive::rsp {
 
 namespace {
@@ -11,14 +14,25 @@ bool needs_escape(char c) {
     return c == '$' || c == '#' || c == '}' || c == '*';
 }
 
+// Digit values by byte, -1 for non-digits: memory replies are kilobytes of hex, and a table
+// decodes them several times faster than comparisons.
+struct HexTable {
+    signed char value[256];
+    constexpr HexTable() : value() {
+        for (int i = 0; i < 256; ++i)
+            value[i] = -1;
+        for (int i = 0; i < 10; ++i)
+            value['0' + i] = static_cast<signed char>(i);
+        for (int i = 0; i < 6; ++i) {
+            value['a' + i] = static_cast<signed char>(10 + i);
+            value['A' + i] = static_cast<signed char>(10 + i);
+        }
+    }
+};
+constexpr HexTable hex_table;
+
 int hex_value(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    return hex_table.value[static_cast<unsigned char>(c)];
 }
 
 constexpr char hex_digits[] = "0123456789abcdef";
@@ -46,10 +60,24 @@ const char* describe(CodecError error) {
 }
 
 std::uint8_t checksum(std::string_view bytes) {
-    unsigned sum = 0;
-    for (char c : bytes)
-        sum += static_cast<unsigned char>(c);
-    return static_cast<std::uint8_t>(sum & 0xff);
+    // Eight bytes at a time in 16-bit lanes (a memory reply is kilobytes); lanes are folded
+    // before they can overflow. Only the sum modulo 256 matters.
+    constexpr std::uint64_t low_bytes = 0x00ff00ff00ff00ffull;
+    std::uint64_t total = 0;
+    std::size_t i = 0;
+    while (bytes.size() - i >= 8) {
+        std::uint64_t lanes = 0;
+        for (int step = 0; step < 128 && bytes.size() - i >= 8; ++step, i += 8) {
+            std::uint64_t word;
+            std::memcpy(&word, bytes.data() + i, 8);
+            lanes += (word & low_bytes) + ((word >> 8) & low_bytes);
+        }
+        for (int lane = 0; lane < 4; ++lane)
+            total += (lanes >> (16 * lane)) & 0xffff;
+    }
+    for (; i < bytes.size(); ++i)
+        total += static_cast<unsigned char>(bytes[i]);
+    return static_cast<std::uint8_t>(total & 0xff);
 }
 
 std::string escape_binary(std::string_view data) {
@@ -165,6 +193,20 @@ DecodedBytes hex_decode(std::string_view hex) {
     return result;
 }
 
+CodecError hex_decode_into(std::string_view hex, char* out, std::size_t out_size) {
+    if (hex.size() != out_size * 2)
+        return CodecError::bad_hex;
+    // Accumulate the validity check instead of branching on every digit.
+    int invalid = 0;
+    for (std::size_t i = 0; i < out_size; ++i) {
+        int high = hex_value(hex[2 * i]);
+        int low = hex_value(hex[2 * i + 1]);
+        invalid |= high | low;
+        out[i] = static_cast<char>(high << 4 | (low & 0xf));
+    }
+    return invalid < 0 ? CodecError::bad_hex : CodecError::none;
+}
+
 bool parse_hex_u64(std::string_view hex, std::uint64_t& value) {
     if (hex.empty() || hex.size() > 16)
         return false;
@@ -179,9 +221,31 @@ bool parse_hex_u64(std::string_view hex, std::uint64_t& value) {
     return true;
 }
 
+std::span<char> FrameDecoder::prepare(std::size_t size) {
+    if (position_ == end_) {
+        position_ = end_ = 0;
+    } else if (position_ > 0 && buffer_.size() - end_ < size) {
+        std::memmove(buffer_.data(), buffer_.data() + position_, end_ - position_);
+        end_ -= position_;
+        position_ = 0;
+    }
+    if (buffer_.size() - end_ < size)
+        buffer_.resize(end_ + size);
+    return {buffer_.data() + end_, size};
+}
+
+void FrameDecoder::commit(std::size_t size) {
+    end_ += std::min(size, buffer_.size() - end_);
+}
+
+void FrameDecoder::feed(std::string_view bytes) {
+    auto space = prepare(bytes.size());
+    std::memcpy(space.data(), bytes.data(), bytes.size());
+    commit(bytes.size());
+}
+
 void FrameDecoder::reset() {
-    buffer_.clear();
-    position_ = 0;
+    position_ = end_ = 0;
     state_ = State::idle;
     overflowed_ = false;
     payload_.clear();
@@ -200,6 +264,8 @@ FrameEvent FrameDecoder::finish_frame() {
         event.error = CodecError::bad_checksum_digits;
     } else if ((high << 4 | low) != sum_) {
         event.error = CodecError::bad_checksum;
+    } else if (payload_.find('*') == std::string::npos) {
+        event.payload = std::move(payload_);
     } else {
         DecodedBytes expanded = expand_run_length(payload_, max_payload_);
         event.error = expanded.error;
@@ -212,7 +278,7 @@ FrameEvent FrameDecoder::finish_frame() {
 }
 
 FrameEvent FrameDecoder::next() {
-    while (position_ < buffer_.size()) {
+    while (position_ < end_) {
         char c = buffer_[position_++];
         switch (state_) {
         case State::idle:
@@ -230,31 +296,35 @@ FrameEvent FrameDecoder::next() {
                 overflowed_ = false;
             }
             break; // anything else is noise between frames
-        case State::payload:
-            if (c == '#') {
-                state_ = State::checksum_high;
-                break;
-            }
-            sum_ = static_cast<std::uint8_t>(sum_ + static_cast<unsigned char>(c));
+        case State::payload: {
+            // Take the whole run up to '#' at once: memory replies are kilobytes of hex.
+            --position_;
+            std::string_view rest(buffer_.data() + position_, end_ - position_);
+            std::size_t hash = rest.find('#');
+            std::string_view run = rest.substr(0, hash);
+            sum_ = static_cast<std::uint8_t>(sum_ + checksum(run));
             // Keep counting bytes past the limit so the frame still ends where the stub meant.
-            if (payload_.size() < max_payload_)
-                payload_.push_back(c);
-            else
+            std::size_t room = max_payload_ - std::min(max_payload_, payload_.size());
+            if (run.size() > room)
                 overflowed_ = true;
+            payload_.append(run.substr(0, std::min(room, run.size())));
+            position_ += run.size();
+            if (hash != std::string_view::npos) {
+                ++position_;
+                state_ = State::checksum_high;
+            }
             break;
+        }
         case State::checksum_high:
             checksum_digits_[0] = c;
             state_ = State::checksum_low;
             break;
         case State::checksum_low:
             checksum_digits_[1] = c;
-            buffer_.erase(0, position_);
-            position_ = 0;
             return finish_frame();
         }
     }
-    buffer_.clear();
-    position_ = 0;
+    position_ = end_ = 0;
     return {};
 }
 

@@ -6,8 +6,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace kdive::rsp {
 
@@ -49,6 +51,8 @@ DecodedBytes expand_run_length(std::string_view data, std::size_t max_size);
 std::string hex_encode(std::string_view bytes);
 // Hex pairs to bytes; odd length or a non-hex digit is bad_hex.
 DecodedBytes hex_decode(std::string_view hex);
+// Hex pairs straight into `out`, which must hold exactly hex.size()/2 bytes.
+CodecError hex_decode_into(std::string_view hex, char* out, std::size_t out_size);
 // A hex number of at most 16 digits; false when empty, too long or not hex.
 bool parse_hex_u64(std::string_view hex, std::uint64_t& value);
 
@@ -73,7 +77,11 @@ class FrameDecoder {
 public:
     explicit FrameDecoder(std::size_t max_payload = 1u << 20) : max_payload_(max_payload) {}
 
-    void feed(std::string_view bytes) { buffer_.append(bytes); }
+    void feed(std::string_view bytes);
+    // Room for `size` more bytes, to read into directly (saves a copy of every reply); then
+    // commit() says how many arrived.
+    std::span<char> prepare(std::size_t size);
+    void commit(std::size_t size);
     FrameEvent next();
     // True while a frame has started but not ended: a connection that drops now lost a reply.
     bool mid_frame() const { return state_ != State::idle; }
@@ -85,8 +93,9 @@ private:
     FrameEvent finish_frame();
 
     std::size_t max_payload_;
-    std::string buffer_;
+    std::vector<char> buffer_; // unread bytes are [position_, end_)
     std::size_t position_ = 0;
+    std::size_t end_ = 0;
     State state_ = State::idle;
     bool notification_ = false;
     bool overflowed_ = false;

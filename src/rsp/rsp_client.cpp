@@ -217,10 +217,8 @@ Result<> RspClient::read_memory_chunk(std::uint64_t address, std::span<char> out
         if (reply->size() != out.size() * 2)
             return fail("reading {} memory at {:#x}: {} sent {} bytes for {} requested", space,
                         address, peer(), reply->size() / 2, out.size());
-        auto bytes = hex_decode(*reply);
-        if (!bytes.ok())
-            return fail("reading {} memory at {:#x}: {}", space, address, describe(bytes.error));
-        std::memcpy(out.data(), bytes.data.data(), out.size());
+        if (auto error = hex_decode_into(*reply, out.data(), out.size()); error != CodecError::none)
+            return fail("reading {} memory at {:#x}: {}", space, address, describe(error));
         return {};
     }
 }

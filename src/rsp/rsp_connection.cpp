@@ -7,6 +7,9 @@ namespace kdive::rsp {
 
 namespace {
 
+// Bytes asked of the socket per read: a whole 2 KiB memory reply (4 KiB of hex) and more.
+constexpr std::size_t read_size = 16 * 1024;
+
 std::chrono::milliseconds remaining(std::chrono::steady_clock::time_point deadline) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
@@ -23,8 +26,7 @@ std::string packet_label(std::string_view payload) {
 }
 
 RspConnection::RspConnection(std::unique_ptr<Transport> transport, ConnectionOptions options)
-    : transport_(std::move(transport)), options_(options), decoder_(options.max_payload),
-      read_buffer_(64 * 1024) {}
+    : transport_(std::move(transport)), options_(options), decoder_(options.max_payload) {}
 
 Result<> RspConnection::broken() const {
     if (fatal_)
@@ -38,7 +40,7 @@ Result<FrameEvent> RspConnection::next_event(Clock::time_point deadline) {
         if (event.kind != FrameEvent::Kind::need_more)
             return event;
         auto wait = remaining(deadline);
-        auto n = transport_->read_some(read_buffer_, wait);
+        auto n = transport_->read_some(decoder_.prepare(read_size), wait);
         if (!n) {
             Error error = n.error();
             if (decoder_.mid_frame())
@@ -46,9 +48,9 @@ Result<FrameEvent> RspConnection::next_event(Clock::time_point deadline) {
             fatal_ = error;
             return std::unexpected(error);
         }
+        decoder_.commit(*n);
         if (*n == 0)
             return FrameEvent{}; // timed out (or a signal arrived): need_more
-        decoder_.feed(std::string_view(read_buffer_.data(), *n));
     }
 }
 
@@ -57,7 +59,15 @@ Result<> RspConnection::send(std::string_view payload) {
         return ok;
     std::string frame = encode_packet(payload);
     for (int attempt = 0;; ++attempt) {
-        if (auto written = transport_->write_all(frame); !written) {
+        // The ack owed for the previous reply rides in the same write as this request.
+        std::string_view bytes = frame;
+        std::string with_ack;
+        if (ack_pending_) {
+            with_ack = "+" + frame;
+            bytes = with_ack;
+            ack_pending_ = false;
+        }
+        if (auto written = transport_->write_all(bytes); !written) {
             fatal_ = written.error();
             return written;
         }
@@ -92,8 +102,22 @@ Result<> RspConnection::send(std::string_view payload) {
     }
 }
 
+Result<> RspConnection::flush_ack() {
+    if (!ack_pending_)
+        return {};
+    ack_pending_ = false;
+    auto acked = transport_->write_all("+");
+    if (!acked)
+        fatal_ = acked.error();
+    return acked;
+}
+
 Result<std::optional<std::string>> RspConnection::receive_until(Clock::time_point start_deadline) {
     if (auto ok = broken(); !ok)
+        return std::unexpected(ok.error());
+    // Waiting for a packet we did not ask for (console output, a stop): a stub that holds
+    // back until its last packet is acked must not be left waiting.
+    if (auto ok = flush_ack(); !ok)
         return std::unexpected(ok.error());
     int rejected = 0;
     // time_point::max() while no frame has started.
@@ -139,8 +163,11 @@ Result<std::optional<std::string>> RspConnection::receive_until(Clock::time_poin
             // A reply that arrived intact is returned even if the stub is gone before our
             // ack: the next request will report the loss.
             if (!no_ack_) {
-                if (auto acked = transport_->write_all("+"); !acked)
+                if (options_.defer_acks) {
+                    ack_pending_ = true;
+                } else if (auto acked = transport_->write_all("+"); !acked) {
                     fatal_ = acked.error();
+                }
             }
             return std::optional<std::string>{std::move(event->payload)};
         }
@@ -172,6 +199,8 @@ Result<std::string> RspConnection::request(std::string_view payload) {
 
 Result<> RspConnection::send_interrupt() {
     if (auto ok = broken(); !ok)
+        return ok;
+    if (auto ok = flush_ack(); !ok)
         return ok;
     auto written = transport_->write_all("\x03");
     if (!written)

@@ -19,6 +19,11 @@ struct ConnectionOptions {
     std::chrono::milliseconds reply_timeout{5000};
     int max_retransmits = 5; // NAKs tolerated for one packet, in either direction
     std::size_t max_payload = 1u << 20;
+    // Send the '+' for a reply together with the next request instead of on its own: one
+    // write per round trip instead of two. Stubs never answer before the ack matters to
+    // them (QEMU ignores acks; gdbserver reads the ack before the next request); any wait
+    // for an unrequested packet flushes it first.
+    bool defer_acks = true;
 };
 
 class RspConnection {
@@ -51,14 +56,15 @@ private:
     Result<FrameEvent> next_event(Clock::time_point deadline);
     Result<std::optional<std::string>> receive_until(Clock::time_point start_deadline);
     Result<> broken() const;
+    Result<> flush_ack();
 
     std::unique_ptr<Transport> transport_;
     ConnectionOptions options_;
     FrameDecoder decoder_;
     bool no_ack_ = false;
+    bool ack_pending_ = false;
     std::optional<Error> fatal_; // once the stream is lost, every call reports why
     std::deque<std::string> unsolicited_;
-    std::vector<char> read_buffer_;
 };
 
 // A packet shortened for error messages ("m ffff...,800" stays readable, M payloads do not).

@@ -1,6 +1,7 @@
 // Stream sockets to a gdbstub: non-blocking connect bounded by a timeout, poll() before reads.
 #include "rsp/socket_transport.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -9,6 +10,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -118,22 +120,22 @@ Result<> SocketTransport::write_all(std::string_view bytes) {
 
 Result<std::size_t> SocketTransport::read_some(std::span<char> buffer,
                                                std::chrono::milliseconds timeout) {
-    pollfd pfd{fd_, POLLIN, 0};
-    int ready = ::poll(&pfd, 1, static_cast<int>(timeout.count()));
-    if (ready < 0) {
-        // A signal (Ctrl-C in the REPL) ends the wait early; the caller decides what it means.
-        if (errno == EINTR)
+    // A receive timeout on the socket instead of poll() before every recv(): one system call
+    // per read on the hot path. It only changes when the caller's timeout does.
+    if (timeout != receive_timeout_) {
+        auto ms = std::max<long long>(timeout.count(), 1); // zero would mean "wait forever"
+        timeval tv{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>(ms % 1000 * 1000)};
+        if (::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0)
+            return fail("reading from {}: setting a timeout: {}", name_, std::strerror(errno));
+        receive_timeout_ = timeout;
+    }
+    ssize_t n = ::recv(fd_, buffer.data(), buffer.size(), 0);
+    if (n < 0) {
+        // Timed out, or a signal (Ctrl-C in the REPL) ended the wait: the caller decides.
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
             return 0;
         return fail("reading from {}: {}", name_, std::strerror(errno));
     }
-    if (ready == 0)
-        return 0;
-    ssize_t n;
-    do {
-        n = ::recv(fd_, buffer.data(), buffer.size(), 0);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return fail("reading from {}: {}", name_, std::strerror(errno));
     if (n == 0)
         return fail("{} closed the connection", name_);
     return static_cast<std::size_t>(n);

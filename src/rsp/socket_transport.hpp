@@ -27,6 +27,7 @@ public:
 private:
     int fd_;
     std::string name_;
+    std::chrono::milliseconds receive_timeout_{-1}; // none set yet
 };
 
 } // namespace kdive::rsp
