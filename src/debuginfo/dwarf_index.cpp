@@ -7,6 +7,7 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <libelf.h>
+#include <sys/mman.h>
 #include <thread>
 #include <vector>
 
@@ -117,12 +118,37 @@ struct Worker {
 
 } // namespace
 
+// One private mapping of the file shared by all workers, so the debug sections' pages are
+// resident (and counted) once rather than once per thread.
+class SharedImage {
+public:
+    explicit SharedImage(const ElfFile& file) : size_(file.file_size()) {
+        void* at = mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE, file.fd(), 0);
+        base_ = at == MAP_FAILED ? nullptr : static_cast<char*>(at);
+    }
+    ~SharedImage() {
+        if (base_ != nullptr) {
+            munmap(base_, size_);
+        }
+    }
+    SharedImage(const SharedImage&) = delete;
+    SharedImage& operator=(const SharedImage&) = delete;
+    char* data() const { return base_; }
+    std::size_t size() const { return size_; }
+
+private:
+    std::size_t size_;
+    char* base_ = nullptr;
+};
+
 Result<DwarfIndex> DwarfIndex::build(const ElfFile& file, unsigned threads) {
     threads = std::max(1u, threads);
+    SharedImage image(file);
     std::vector<std::unique_ptr<Worker>> workers;
     for (unsigned i = 0; i < threads; ++i) {
         auto worker = std::make_unique<Worker>();
-        worker->elf = elf_begin(file.fd(), ELF_C_READ_MMAP, nullptr);
+        worker->elf = image.data() != nullptr ? elf_memory(image.data(), image.size())
+                                              : elf_begin(file.fd(), ELF_C_READ_MMAP, nullptr);
         worker->dwarf =
             worker->elf != nullptr ? dwarf_begin_elf(worker->elf, DWARF_C_READ, nullptr) : nullptr;
         if (worker->dwarf == nullptr) {
