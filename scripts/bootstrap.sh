@@ -14,7 +14,8 @@ packages=(
   libcli11-dev libfmt-dev nlohmann-json3-dev libedit-dev libcapstone-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # runtime: the VM, its rootfs, kernel packages, and GDB for `kdive gdb` and benchmarks
-  qemu-system-x86 busybox-static gdb cpio xz-utils zstd dpkg-dev apt ca-certificates
+  qemu-system-x86 busybox-static gdb cpio xz-utils zstd tar dpkg apt debian-archive-keyring
+  ca-certificates
 )
 
 missing=()

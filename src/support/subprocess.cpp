@@ -92,13 +92,19 @@ Result<ProcessOutput> run_process(const std::vector<std::string>& argv, const Ru
         cargv.push_back(const_cast<char*>(a.c_str()));
     }
     cargv.push_back(nullptr);
+    // Extra NAME=VALUE entries replace inherited ones of the same name.
+    auto name_of = [](std::string_view entry) { return entry.substr(0, entry.find('=')); };
     std::vector<std::string> env_strings;
     for (char** e = environ; *e != nullptr; ++e) {
-        env_strings.emplace_back(*e);
+        bool overridden = false;
+        for (const auto& extra : options.env) {
+            overridden = overridden || name_of(extra) == name_of(*e);
+        }
+        if (!overridden) {
+            env_strings.emplace_back(*e);
+        }
     }
-    for (const auto& extra : options.env) {
-        env_strings.push_back(extra);
-    }
+    env_strings.insert(env_strings.end(), options.env.begin(), options.env.end());
     std::vector<char*> cenv;
     cenv.reserve(env_strings.size() + 1);
     for (auto& e : env_strings) {

@@ -22,7 +22,7 @@ struct RunOptions {
     std::string working_dir;
     bool pass_stderr = false; // let the child's stderr reach our terminal (progress output)
     bool pass_stdout = false;
-    std::vector<std::string> env; // extra NAME=VALUE entries
+    std::vector<std::string> env; // NAME=VALUE entries, replacing inherited ones
 };
 
 // Runs argv[0] (looked up in PATH) and waits for it. Fails only when it cannot be started or

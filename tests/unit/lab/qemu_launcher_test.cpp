@@ -42,7 +42,7 @@ TEST(QemuLauncher, ArgumentsForAPausedTcgBoot) {
     EXPECT_TRUE(has_pair(args, "-kernel", "/k/bzImage"));
     EXPECT_TRUE(has_pair(args, "-initrd", "/k/rootfs.gz"));
     EXPECT_TRUE(has_pair(args, "-smp", "2"));
-    EXPECT_TRUE(has_pair(args, "-accel", "tcg"));
+    EXPECT_TRUE(has_pair(args, "-accel", "tcg,thread=single"));
     EXPECT_TRUE(has_pair(args, "-append", "console=ttyS0 panic=-1 nokaslr quiet"));
     EXPECT_TRUE(has_pair(args, "-gdb", "chardev:gdb0"));
     EXPECT_TRUE(
