@@ -47,14 +47,16 @@ public:
     LineEditor(const LineEditor&) = delete;
     LineEditor& operator=(const LineEditor&) = delete;
 
-    // nullopt at end of input; an empty line after Ctrl-C at the prompt.
+    // nullopt at end of input; an empty line after Ctrl-C at the prompt (see interrupted()).
     std::optional<std::string> read_line() {
         int count = 0;
+        interrupted_ = false;
         const char* line = el_gets(editor_, &count);
         if (line == nullptr) {
             if (count < 0 && errno == EINTR) {
                 take_interrupt_request();
                 std::fputc('\n', stdout);
+                interrupted_ = true;
                 return std::string{};
             }
             return std::nullopt;
@@ -69,7 +71,11 @@ public:
         return text;
     }
 
+    // The last read_line ended with Ctrl-C: nothing to run, not even a repeat.
+    bool interrupted() const { return interrupted_; }
+
 private:
+    bool interrupted_ = false;
     std::filesystem::path file_;
     EditLine* editor_ = nullptr;
     History* history_ = nullptr;
@@ -95,6 +101,8 @@ bool run_repl(DebuggerSession& session, const std::filesystem::path& history_fil
         }
         if (!line)
             break;
+        if (editor && editor->interrupted())
+            continue;
         // An empty line repeats the previous command, as in GDB (stepi, x).
         std::string command = line->empty() && terminal ? previous : *line;
         if (command.empty())
