@@ -23,6 +23,7 @@ struct Measurement {
 
 // fork/exec/wait4 so that the child's own peak RSS is reported, not ours.
 Measurement measure(const std::vector<std::string>& argv, const std::string& cache) {
+    std::fflush(stdout); // or the child's freopen flushes our pending output a second time
     const auto start = std::chrono::steady_clock::now();
     const pid_t pid = fork();
     if (pid == 0) {

@@ -63,7 +63,20 @@ std::uint8_t priority_of(Dwarf_Die* die, DwarfNameKind kind) {
     return 0;
 }
 
-void index_unit(Dwarf_Die* unit_die, std::uint32_t unit, std::vector<RawEntry>& out) {
+// Best entry per (kind, name) so far; kept per worker so that millions of repeated header
+// types (every unit re-describes list_head) never pile up in memory.
+using BestEntries =
+    std::array<std::unordered_map<std::string_view, RawEntry>, dwarf_name_kind_count>;
+
+void offer(BestEntries& best, const RawEntry& entry) {
+    auto [it, inserted] = best[entry.kind].try_emplace(entry.name, entry);
+    if (!inserted && std::tie(entry.priority, entry.unit, entry.offset) <
+                         std::tie(it->second.priority, it->second.unit, it->second.offset)) {
+        it->second = entry;
+    }
+}
+
+void index_unit(Dwarf_Die* unit_die, std::uint32_t unit, BestEntries& out) {
     Dwarf_Die die;
     if (dwarf_child(unit_die, &die) != 0) {
         return;
@@ -82,8 +95,8 @@ void index_unit(Dwarf_Die* unit_die, std::uint32_t unit, std::vector<RawEntry>& 
             name = dwarf_formstring(dwarf_attr_integrate(&die, DW_AT_name, &attr));
         }
         if (name != nullptr) {
-            out.push_back(RawEntry{unit, static_cast<std::uint8_t>(*kind), priority_of(&die, *kind),
-                                   name, dwarf_dieoffset(&die)});
+            offer(out, RawEntry{unit, static_cast<std::uint8_t>(*kind), priority_of(&die, *kind),
+                                name, dwarf_dieoffset(&die)});
         }
         if (tag == DW_TAG_enumeration_type && !dwarf_hasattr(&die, DW_AT_declaration)) {
             Dwarf_Die value;
@@ -92,9 +105,9 @@ void index_unit(Dwarf_Die* unit_die, std::uint32_t unit, std::vector<RawEntry>& 
                     const char* enumerator = dwarf_diename(&value);
                     if (enumerator != nullptr && dwarf_tag(&value) == DW_TAG_enumerator) {
                         // The enum's own offset: its type and value are both read from it.
-                        out.push_back(RawEntry{unit,
-                                               static_cast<std::uint8_t>(DwarfNameKind::enumerator),
-                                               0, enumerator, dwarf_dieoffset(&die)});
+                        offer(out,
+                              RawEntry{unit, static_cast<std::uint8_t>(DwarfNameKind::enumerator),
+                                       0, enumerator, dwarf_dieoffset(&die)});
                     }
                 } while (dwarf_siblingof(&value, &value) == 0);
             }
@@ -105,7 +118,7 @@ void index_unit(Dwarf_Die* unit_die, std::uint32_t unit, std::vector<RawEntry>& 
 struct Worker {
     Elf* elf = nullptr;
     Dwarf* dwarf = nullptr;
-    std::vector<RawEntry> entries;
+    BestEntries entries;
     ~Worker() {
         if (dwarf != nullptr) {
             dwarf_end(dwarf);
@@ -135,6 +148,16 @@ public:
     SharedImage& operator=(const SharedImage&) = delete;
     char* data() const { return base_; }
     std::size_t size() const { return size_; }
+    // Drops the pages of a file range nobody will read again; they would refault from the
+    // file if needed. Keeps peak RSS near one unit's worth instead of all of .debug_info.
+    void release(std::uint64_t begin, std::uint64_t end) const {
+        const std::uint64_t page = 4096;
+        begin = (begin + page - 1) / page * page;
+        end = end / page * page;
+        if (base_ != nullptr && end > begin && end <= size_) {
+            madvise(base_ + begin, end - begin, MADV_DONTNEED);
+        }
+    }
 
 private:
     std::size_t size_;
@@ -166,6 +189,7 @@ Result<DwarfIndex> DwarfIndex::build(const ElfFile& file, unsigned threads) {
         unit_offsets.push_back(offset);
         offset = next;
     }
+    const ElfSection* info_section = file.find_section(".debug_info");
     std::atomic<std::size_t> next_unit{0};
     auto run = [&](Worker& worker) {
         std::size_t i;
@@ -181,6 +205,10 @@ Result<DwarfIndex> DwarfIndex::build(const ElfFile& file, unsigned threads) {
                 continue;
             }
             index_unit(&unit_die, static_cast<std::uint32_t>(i), worker.entries);
+            if (info_section != nullptr) {
+                image.release(info_section->file_offset + unit_offsets[i],
+                              info_section->file_offset + unit_next);
+            }
         }
     };
     std::vector<std::thread> pool;
@@ -193,14 +221,11 @@ Result<DwarfIndex> DwarfIndex::build(const ElfFile& file, unsigned threads) {
     }
 
     // Pick the winner per (kind, name), then copy the names into one owned buffer.
-    std::array<std::unordered_map<std::string_view, RawEntry>, dwarf_name_kind_count> best;
-    for (const auto& worker : workers) {
-        for (const RawEntry& entry : worker->entries) {
-            auto [it, inserted] = best[entry.kind].try_emplace(entry.name, entry);
-            if (!inserted &&
-                std::tie(entry.priority, entry.unit, entry.offset) <
-                    std::tie(it->second.priority, it->second.unit, it->second.offset)) {
-                it->second = entry;
+    BestEntries best = std::move(workers[0]->entries);
+    for (std::size_t w = 1; w < workers.size(); ++w) {
+        for (const auto& map : workers[w]->entries) {
+            for (const auto& [name, entry] : map) {
+                offer(best, entry);
             }
         }
     }
