@@ -29,7 +29,8 @@ public:
             close_stub();
         });
     }
-    ~FakeStub() {
+    ~FakeStub() { join(); }
+    void join() {
         if (thread_.joinable())
             thread_.join();
         close_stub();
@@ -246,6 +247,34 @@ TEST(RspConnectionFaults, ShortMemoryReplyNamesAddress) {
     ASSERT_FALSE(bytes);
     EXPECT_NE(bytes.error().message.find("0xffffffff81000000"), std::string::npos)
         << bytes.error().message;
+}
+
+TEST(RspConnectionFaults, LearnsASmallerReadLimit) {
+    // A stub that rejects reads above 1 KiB with E22: the client halves its reads and goes on.
+    std::vector<std::string> requests;
+    FakeStub stub([&requests](FakeStub& s) {
+        s.read_frame();
+        s.send("+" + frame("PacketSize=1000"));
+        for (;;) {
+            std::string request = s.read_frame();
+            if (request.empty())
+                return;
+            requests.push_back(request.substr(1, request.size() - 4));
+            auto comma = request.find(',');
+            std::size_t length = std::stoul(request.substr(comma + 1), nullptr, 16);
+            s.send("+" + frame(length > 1024 ? "E22" : std::string(length * 2, '7')));
+        }
+    });
+    auto client = RspClient::open(stub.transport(), ClientOptions{});
+    ASSERT_TRUE(client) << client.error().message;
+    auto bytes = (*client)->read_memory(0x10000, 4096);
+    ASSERT_TRUE(bytes) << bytes.error().message;
+    EXPECT_EQ(*bytes, std::string(4096, '\x77'));
+    client->reset(); // hang up so the stub's loop ends before `requests` is read
+    stub.join();
+    EXPECT_EQ(requests.front(), "m10000,800");
+    EXPECT_EQ(requests.back(), "m10c00,400");
+    EXPECT_EQ(requests.size(), 5u); // one refused 2 KiB read, then four 1 KiB pieces
 }
 
 } // namespace
