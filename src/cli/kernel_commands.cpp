@@ -1,0 +1,708 @@
+// Parses the kernel commands' arguments and formats the kernel layer's answers as text or JSON.
+#include "cli/kernel_commands.hpp"
+
+#include "eval/value_printer.hpp"
+#include "kernel/kaslr_offset.hpp"
+#include "kernel/kernel_config.hpp"
+#include "kernel/kernel_version.hpp"
+#include "kernel/module_list.hpp"
+#include "kernel/mount_list.hpp"
+#include "kernel/page_table_walker.hpp"
+#include "kernel/per_cpu.hpp"
+#include "kernel/printk_reader.hpp"
+#include "kernel/uptime.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+namespace kdive::cli {
+
+namespace {
+
+using Json = nlohmann::json;
+
+std::string hex(std::uint64_t value) {
+    return fmt::format("{:#x}", value);
+}
+
+std::vector<std::string> split_words(std::string_view text) {
+    std::vector<std::string> words;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) {
+            ++i;
+        }
+        std::size_t end = i;
+        while (end < text.size() && !std::isspace(static_cast<unsigned char>(text[end]))) {
+            ++end;
+        }
+        if (end > i) {
+            words.emplace_back(text.substr(i, end - i));
+        }
+        i = end;
+    }
+    return words;
+}
+
+// Removes `flag` from the arguments; true if it was there.
+bool take_flag(std::vector<std::string>& args, std::string_view flag) {
+    auto found = std::find(args.begin(), args.end(), flag);
+    if (found == args.end()) {
+        return false;
+    }
+    args.erase(found);
+    return true;
+}
+
+Result<std::uint64_t> parse_number(std::string_view text, std::string_view what) {
+    std::uint64_t value = 0;
+    int base = 10;
+    if (text.starts_with("0x") || text.starts_with("0X")) {
+        text.remove_prefix(2);
+        base = 16;
+    }
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) {
+        return fail("bad {} '{}'", what, text);
+    }
+    return value;
+}
+
+// "--cpu N" or "--cpu=N"; nullopt when absent.
+Result<std::optional<int>> take_cpu_option(std::vector<std::string>& args) {
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        std::string value;
+        if (args[i] == "--cpu" && i + 1 < args.size()) {
+            value = args[i + 1];
+            args.erase(args.begin() + static_cast<long>(i),
+                       args.begin() + static_cast<long>(i) + 2);
+        } else if (args[i].starts_with("--cpu=")) {
+            value = args[i].substr(6);
+            args.erase(args.begin() + static_cast<long>(i));
+        } else {
+            continue;
+        }
+        auto cpu = parse_number(value, "CPU number");
+        if (!cpu) {
+            return std::unexpected(cpu.error());
+        }
+        return std::optional<int>(static_cast<int>(*cpu));
+    }
+    return std::optional<int>();
+}
+
+Result<> no_more(const std::vector<std::string>& args, std::string_view command) {
+    if (!args.empty()) {
+        return fail("{}: unexpected argument '{}'", command, args.front());
+    }
+    return {};
+}
+
+std::string without_final_newline(std::string text) {
+    while (!text.empty() && text.back() == '\n') {
+        text.pop_back();
+    }
+    return text;
+}
+
+} // namespace
+
+KernelCommands::KernelCommands(debuginfo::DebugInfo& info, target::Target& target)
+    : info_(info), target_(target), memory_(target), scope_(info) {}
+
+KernelCommands::~KernelCommands() = default;
+
+Result<kernel::Kernel*> KernelCommands::kernel() {
+    if (setup_error_) {
+        return std::unexpected(*setup_error_);
+    }
+    if (kernel_) {
+        return kernel_.get();
+    }
+    auto view = std::make_unique<kernel::Kernel>(info_, memory_, &memory_);
+    auto kaslr = kernel::detect_kaslr_offset(*view, &memory_);
+    if (!kaslr) {
+        return std::unexpected(kaslr.error());
+    }
+    view->set_kaslr_offset(kaslr->offset);
+    kaslr_method_ = kaslr->method;
+    auto version = kernel::read_kernel_version(*view);
+    if (!version) {
+        return std::unexpected(version.error());
+    }
+    if (!version->matches()) {
+        // Every other answer would be read through the wrong layout: refuse them all.
+        setup_error_ = Error{kernel::mismatch_message(*version)};
+        return std::unexpected(*setup_error_);
+    }
+    kernel_ = std::move(view);
+    return kernel_.get();
+}
+
+std::optional<Result<std::string>> KernelCommands::run(std::string_view line) {
+    auto args = split_words(line);
+    if (args.empty()) {
+        return std::nullopt;
+    }
+    std::string word = args.front();
+    args.erase(args.begin());
+    static const std::pair<std::string_view, std::string_view> aliases[] = {
+        {"lx-ps", "ps"},
+        {"lx-dmesg", "dmesg"},
+        {"lx-lsmod", "lsmod"},
+        {"lx-cmdline", "cmdline"},
+        {"lx-version", "version"},
+        {"lx-mounts", "mounts"},
+        {"lx-configdump", "kconfig"},
+        {"per_cpu", "per-cpu"},
+        {"percpu", "per-cpu"}};
+    for (auto [alias, name] : aliases) {
+        if (word == alias) {
+            word = name;
+        }
+    }
+    static const std::string_view commands[] = {"current", "per-cpu", "ps",      "dmesg",
+                                                "lsmod",   "vtop",    "cmdline", "version",
+                                                "cpus",    "mounts",  "uptime",  "kconfig"};
+    if (std::find(std::begin(commands), std::end(commands), word) == std::end(commands)) {
+        return std::nullopt;
+    }
+    auto out = dispatch(word, args);
+    if (!out) {
+        return std::unexpected(out.error());
+    }
+    return without_final_newline(std::move(*out));
+}
+
+Result<std::string> KernelCommands::dispatch(std::string_view word,
+                                             std::vector<std::string>& args) {
+    const bool json = take_flag(args, "--json");
+    if (word == "version") {
+        if (auto ok = no_more(args, word); !ok) {
+            return std::unexpected(ok.error());
+        }
+        return version(json);
+    }
+    if (auto ready = kernel(); !ready) {
+        return std::unexpected(ready.error());
+    }
+    const auto simple = [&](auto&& call) -> Result<std::string> {
+        if (auto ok = no_more(args, word); !ok) {
+            return std::unexpected(ok.error());
+        }
+        return call();
+    };
+    if (word == "current") {
+        return current(args, json);
+    }
+    if (word == "per-cpu") {
+        return per_cpu(args, json);
+    }
+    if (word == "ps") {
+        return simple([&] { return ps(json); });
+    }
+    if (word == "dmesg") {
+        return simple([&] { return dmesg(json); });
+    }
+    if (word == "lsmod") {
+        return simple([&] { return lsmod(json); });
+    }
+    if (word == "vtop") {
+        return vtop(args, json);
+    }
+    if (word == "cmdline") {
+        return simple([&] { return cmdline(json); });
+    }
+    if (word == "cpus") {
+        return simple([&] { return cpus(json); });
+    }
+    if (word == "mounts") {
+        return mounts(args, json);
+    }
+    if (word == "uptime") {
+        return simple([&] { return uptime(json); });
+    }
+    return simple([&] { return kconfig(); });
+}
+
+Result<kernel::TaskWalker*> KernelCommands::tasks() {
+    if (!walker_) {
+        auto view = kernel();
+        if (!view) {
+            return std::unexpected(view.error());
+        }
+        auto walker = kernel::TaskWalker::create(**view);
+        if (!walker) {
+            return std::unexpected(walker.error());
+        }
+        walker_.emplace(std::move(*walker));
+    }
+    return &*walker_;
+}
+
+Result<std::uint64_t> KernelCommands::current_task(std::optional<int> cpu) {
+    auto view = kernel();
+    if (!view) {
+        return std::unexpected(view.error());
+    }
+    auto percpu = kernel::PerCpu::load(**view);
+    if (!percpu) {
+        return std::unexpected(percpu.error());
+    }
+    return percpu->current_task(cpu.value_or(selected_cpu()));
+}
+
+Result<std::uint64_t> KernelCommands::per_cpu_address(std::uint64_t variable_address,
+                                                      std::optional<int> cpu) {
+    auto view = kernel();
+    if (!view) {
+        return std::unexpected(view.error());
+    }
+    auto percpu = kernel::PerCpu::load(**view);
+    if (!percpu) {
+        return std::unexpected(percpu.error());
+    }
+    return percpu->address(variable_address, cpu.value_or(selected_cpu()));
+}
+
+Result<std::string> KernelCommands::current(std::vector<std::string>& args, bool json) {
+    auto cpu = take_cpu_option(args);
+    if (!cpu) {
+        return std::unexpected(cpu.error());
+    }
+    if (auto ok = no_more(args, "current"); !ok) {
+        return std::unexpected(ok.error());
+    }
+    kernel::Kernel& view = **kernel();
+    auto percpu = kernel::PerCpu::load(view);
+    if (!percpu) {
+        return std::unexpected(percpu.error());
+    }
+    auto walker = tasks();
+    if (!walker) {
+        return std::unexpected(walker.error());
+    }
+    std::vector<int> cpus = *cpu ? std::vector<int>{**cpu} : percpu->online();
+    Json rows = Json::array();
+    std::string text =
+        fmt::format("{:>3} {:>7} {:<16} {:<18} {}\n", "CPU", "PID", "COMM", "TASK", "THREAD_INFO");
+    std::string notes;
+    for (int n : cpus) {
+        auto now = percpu->current(n);
+        if (!now) {
+            return std::unexpected(now.error());
+        }
+        auto task = (*walker)->describe(now->task);
+        if (!task) {
+            return std::unexpected(task.error());
+        }
+        const auto info_offset = (*walker)->thread_info_offset();
+        rows.push_back(
+            {{"cpu", n}, {"pid", task->pid}, {"comm", task->comm}, {"task", hex(now->task)}});
+        text +=
+            fmt::format("{:>3} {:>7} {:<16} {:<18} {}\n", n, task->pid, task->comm, hex(now->task),
+                        info_offset ? hex(now->task + *info_offset) : std::string("-"));
+        if (now->runqueue_curr != 0 && now->runqueue_curr != now->task) {
+            notes +=
+                fmt::format("note: CPU {}: runqueues.curr is {} while {} is {} (a context "
+                            "switch in progress)\n",
+                            n, hex(now->runqueue_curr), percpu->current_source(), hex(now->task));
+        }
+    }
+    if (json) {
+        return rows.dump();
+    }
+    const auto info_offset = (*walker)->thread_info_offset();
+    text += notes;
+    text += fmt::format("(current from per-CPU {}; {})", percpu->current_source(),
+                        info_offset ? fmt::format("thread_info is task_struct.thread_info at "
+                                                  "offset {} (THREAD_INFO_IN_TASK)",
+                                                  *info_offset)
+                                    : std::string("thread_info is not inside task_struct"));
+    return text;
+}
+
+Result<std::string> KernelCommands::per_cpu(std::vector<std::string>& args, bool json) {
+    auto cpu_option = take_cpu_option(args);
+    if (!cpu_option) {
+        return std::unexpected(cpu_option.error());
+    }
+    if (args.empty() || args.size() > 2) {
+        return fail("usage: per-cpu VARIABLE [CPU] [--json]");
+    }
+    std::optional<int> cpu = *cpu_option;
+    if (args.size() == 2) {
+        auto parsed = parse_number(args[1], "CPU number");
+        if (!parsed) {
+            return std::unexpected(parsed.error());
+        }
+        cpu = static_cast<int>(*parsed);
+    }
+    kernel::Kernel& view = **kernel();
+    auto variable = view.variable(args[0]);
+    if (!variable) {
+        return std::unexpected(variable.error());
+    }
+    const debuginfo::Symbol* symbol = info_.symbols().find(args[0]);
+    const bool is_per_cpu =
+        variable->per_cpu ||
+        (symbol != nullptr && symbol->section_index > 0 &&
+         symbol->section_index <= info_.elf().sections().size() &&
+         info_.elf().sections()[symbol->section_index - 1].name.starts_with(".data..percpu"));
+    if (!is_per_cpu) {
+        return fail("'{}' is not a per-CPU variable", args[0]);
+    }
+    auto percpu = kernel::PerCpu::load(view);
+    if (!percpu) {
+        return std::unexpected(percpu.error());
+    }
+    std::vector<int> cpus = cpu ? std::vector<int>{*cpu} : percpu->possible();
+    Json rows = Json::array();
+    std::string text;
+    eval::ValuePrinter printer(scope_, &memory_);
+    for (int n : cpus) {
+        auto address = percpu->address(variable->address, n);
+        if (!address) {
+            return std::unexpected(address.error());
+        }
+        std::string value;
+        if (variable->type != nullptr) {
+            auto printed = printer.format(eval::Value::at(variable->type, *address));
+            value = printed ? *printed : fmt::format("<error: {}>", printed.error().message);
+        } else {
+            auto raw = view.read_u64(*address);
+            value = raw ? hex(*raw) : fmt::format("<error: {}>", raw.error().message);
+        }
+        rows.push_back({{"cpu", n}, {"address", hex(*address)}, {"value", value}});
+        text += fmt::format("CPU {} ({}): {}\n", n, hex(*address), value);
+    }
+    return json ? rows.dump() : text;
+}
+
+Result<std::string> KernelCommands::ps(bool json) {
+    auto walker = tasks();
+    if (!walker) {
+        return std::unexpected(walker.error());
+    }
+    auto all = (*walker)->all_tasks();
+    if (!all) {
+        return std::unexpected(all.error());
+    }
+    if (json) {
+        Json rows = Json::array();
+        for (const auto& task : *all) {
+            rows.push_back({{"pid", task.pid},
+                            {"tgid", task.tgid},
+                            {"ppid", task.ppid},
+                            {"state", std::string(1, task.state)},
+                            {"cpu", task.cpu},
+                            {"comm", task.comm},
+                            {"task", hex(task.task)}});
+        }
+        return rows.dump();
+    }
+    std::string text = fmt::format("{:>7} {:>7} {:>7} {} {:>3} {:<18} {}\n", "PID", "TGID", "PPID",
+                                   "ST", "CPU", "TASK", "COMM");
+    for (const auto& task : *all) {
+        text += fmt::format("{:>7} {:>7} {:>7} {:<2} {:>3} {:<18} {}{}\n", task.pid, task.tgid,
+                            task.ppid, task.state, task.cpu, hex(task.task),
+                            task.pid != task.tgid ? "  " : "", task.comm);
+    }
+    return text;
+}
+
+Result<std::string> KernelCommands::dmesg(bool json) {
+    auto records = kernel::read_kernel_log(**kernel());
+    if (!records) {
+        return std::unexpected(records.error());
+    }
+    if (json) {
+        Json rows = Json::array();
+        for (const auto& record : *records) {
+            rows.push_back({{"time", static_cast<double>(record.ts_nsec) / 1e9},
+                            {"level", record.level},
+                            {"text", record.text}});
+        }
+        return rows.dump();
+    }
+    std::string text;
+    for (const auto& record : *records) {
+        text += kernel::format_dmesg(record);
+    }
+    return text;
+}
+
+Result<std::string> KernelCommands::lsmod(bool json) {
+    auto modules = kernel::list_modules(**kernel());
+    if (!modules) {
+        return std::unexpected(modules.error());
+    }
+    if (json) {
+        Json rows = Json::array();
+        for (const auto& module : *modules) {
+            rows.push_back({{"name", module.name},
+                            {"base", hex(module.base)},
+                            {"size", module.size},
+                            {"refcount", module.refcount}});
+        }
+        return rows.dump();
+    }
+    std::string text =
+        fmt::format("{:<18} {:<24} {:>8} {:>5}\n", "ADDRESS", "MODULE", "SIZE", "USED");
+    for (const auto& module : *modules) {
+        text += fmt::format("{:<18} {:<24} {:>8} {:>5}\n", hex(module.base), module.name,
+                            module.size, module.refcount);
+    }
+    return text;
+}
+
+Result<std::string> KernelCommands::vtop(std::vector<std::string>& args, bool json) {
+    std::optional<std::uint64_t> pid;
+    for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+        if (args[i] == "--pid") {
+            auto parsed = parse_number(args[i + 1], "pid");
+            if (!parsed) {
+                return std::unexpected(parsed.error());
+            }
+            pid = *parsed;
+            args.erase(args.begin() + static_cast<long>(i),
+                       args.begin() + static_cast<long>(i) + 2);
+            break;
+        }
+    }
+    if (args.size() != 1) {
+        return fail("usage: vtop ADDRESS [--pid PID] [--json]");
+    }
+    kernel::Kernel& view = **kernel();
+    auto address = parse_number(args[0], "address");
+    if (!address) {
+        auto symbol = view.address_of(args[0]);
+        if (!symbol) {
+            return fail("vtop: '{}' is neither an address nor a symbol", args[0]);
+        }
+        address = *symbol;
+    }
+    auto cr3 = memory_.read_register("cr3");
+    if (!cr3) {
+        return std::unexpected(cr3.error());
+    }
+    auto cr4 = memory_.read_register("cr4");
+    const bool five_level = cr4 && kernel::PageTableWalker::five_level_from_cr4(*cr4);
+    std::uint64_t root = kernel::PageTableWalker::root_from_cr3(*cr3);
+    std::string source = fmt::format("CR3 {} of CPU {}", hex(*cr3), selected_cpu());
+    if (pid) {
+        auto walker = tasks();
+        if (!walker) {
+            return std::unexpected(walker.error());
+        }
+        auto all = (*walker)->all_tasks();
+        if (!all) {
+            return std::unexpected(all.error());
+        }
+        auto found = std::find_if(all->begin(), all->end(), [&](const auto& t) {
+            return static_cast<std::uint64_t>(t.pid) == *pid;
+        });
+        if (found == all->end()) {
+            return fail("vtop: no task with pid {}", *pid);
+        }
+        auto task_layout = view.layout("task_struct");
+        auto mm_layout = view.layout("mm_struct");
+        if (!task_layout || !mm_layout) {
+            return std::unexpected(!task_layout ? task_layout.error() : mm_layout.error());
+        }
+        auto mm_offset = (*task_layout)->offset("mm");
+        auto pgd_offset = (*mm_layout)->offset("pgd");
+        if (!mm_offset || !pgd_offset) {
+            return std::unexpected(!mm_offset ? mm_offset.error() : pgd_offset.error());
+        }
+        auto mm = view.read_u64(found->task + *mm_offset);
+        if (!mm) {
+            return std::unexpected(mm.error());
+        }
+        if (*mm == 0) {
+            return fail("vtop: pid {} ({}) is a kernel thread: it has no mm", *pid, found->comm);
+        }
+        auto pgd = view.read_u64(*mm + *pgd_offset);
+        if (!pgd) {
+            return std::unexpected(pgd.error());
+        }
+        // mm->pgd is a direct-map address; the kernel half of every page table maps it.
+        kernel::PageTableWalker kernel_walker(memory_, root, five_level);
+        auto pgd_physical = kernel_walker.translate(*pgd);
+        if (!pgd_physical) {
+            return std::unexpected(pgd_physical.error());
+        }
+        if (!pgd_physical->physical) {
+            return fail("vtop: pid {}'s pgd {} is not mapped", *pid, hex(*pgd));
+        }
+        root = *pgd_physical->physical;
+        source = fmt::format("mm->pgd {} of pid {} ({})", hex(*pgd), *pid, found->comm);
+    }
+    kernel::PageTableWalker walker(memory_, root, five_level);
+    auto translation = walker.translate(*address);
+    if (!translation) {
+        return std::unexpected(translation.error());
+    }
+    if (json) {
+        Json steps = Json::array();
+        for (const auto& step : translation->steps) {
+            steps.push_back({{"level", step.level},
+                             {"index", step.index},
+                             {"entry_address", hex(step.entry_address)},
+                             {"entry", hex(step.entry)},
+                             {"present", step.present},
+                             {"large", step.large}});
+        }
+        Json out = {{"address", hex(*address)},
+                    {"root", hex(root)},
+                    {"levels", five_level ? 5 : 4},
+                    {"steps", steps}};
+        out["physical"] = translation->physical ? Json(hex(*translation->physical)) : Json();
+        out["page_size"] = translation->page_size;
+        return out.dump();
+    }
+    std::string text = fmt::format("{} through {} ({}-level paging, root at physical {})\n",
+                                   hex(*address), source, five_level ? 5 : 4, hex(root));
+    for (const auto& step : translation->steps) {
+        text += fmt::format("  {:<4} [{:3}] @ {:#014x} = {:#018x}{}\n", step.level, step.index,
+                            step.entry_address, step.entry,
+                            !step.present ? "  not present"
+                            : step.large
+                                ? fmt::format("  {} page", step.level == "PDPT" ? "1 GiB" : "2 MiB")
+                                : std::string());
+    }
+    if (translation->physical) {
+        text += fmt::format("physical {} ({} KiB page)\n", hex(*translation->physical),
+                            translation->page_size / 1024);
+    } else {
+        text += fmt::format("{} is not mapped\n", hex(*address));
+    }
+    return text;
+}
+
+Result<std::string> KernelCommands::cmdline(bool json) {
+    auto line = kernel::read_command_line(**kernel());
+    if (!line) {
+        return std::unexpected(line.error());
+    }
+    return json ? Json::object({{"cmdline", *line}}).dump() : *line;
+}
+
+Result<std::string> KernelCommands::version(bool json) {
+    auto view = kernel();
+    std::optional<kernel::KernelVersion> version;
+    if (view) {
+        auto read = kernel::read_kernel_version(**view);
+        if (!read) {
+            return std::unexpected(read.error());
+        }
+        version = *read;
+    } else {
+        // A mismatch: still show both banners, read where the running kernel has its own.
+        kernel::Kernel probe(info_, memory_, &memory_);
+        auto kaslr = kernel::detect_kaslr_offset(probe, &memory_);
+        if (!kaslr) {
+            return std::unexpected(view.error());
+        }
+        probe.set_kaslr_offset(kaslr->offset);
+        auto read = kernel::read_kernel_version(probe);
+        if (!read) {
+            return std::unexpected(view.error());
+        }
+        version = *read;
+    }
+    const std::uint64_t offset = kernel_ ? kernel_->kaslr_offset() : 0;
+    if (json) {
+        return Json::object({{"running", version->running_banner},
+                             {"vmlinux", version->file_banner},
+                             {"release", version->release},
+                             {"matches", version->matches()},
+                             {"kaslr_offset", hex(offset)}})
+            .dump();
+    }
+    if (!version->matches()) {
+        return kernel::mismatch_message(*version);
+    }
+    return fmt::format("{}\nrelease {}; the vmlinux matches; KASLR offset {} (found by: {})",
+                       version->running_banner, version->release, hex(offset), kaslr_method_);
+}
+
+Result<std::string> KernelCommands::cpus(bool json) {
+    auto percpu = kernel::PerCpu::load(**kernel());
+    if (!percpu) {
+        return std::unexpected(percpu.error());
+    }
+    Json rows = Json::array();
+    std::string text = fmt::format("{:>3} {:<7} {:<18} {:<18} {}\n", "CPU", "STATE",
+                                   "PER_CPU_OFFSET", "CURRENT", "");
+    for (int cpu : percpu->possible()) {
+        auto offset = percpu->offset(cpu);
+        const bool online = percpu->is_online(cpu);
+        std::uint64_t task = 0;
+        if (online) {
+            auto current = percpu->current_task(cpu);
+            task = current ? *current : 0;
+        }
+        rows.push_back({{"cpu", cpu},
+                        {"online", online},
+                        {"per_cpu_offset", hex(offset ? *offset : 0)},
+                        {"current", hex(task)}});
+        text += fmt::format("{:>3} {:<7} {:<18} {:<18}\n", cpu, online ? "online" : "offline",
+                            hex(offset ? *offset : 0), online ? hex(task) : std::string("-"));
+    }
+    if (json) {
+        return Json::object({{"nr_cpu_ids", percpu->nr_cpu_ids()},
+                             {"possible", percpu->possible().size()},
+                             {"online", percpu->online().size()},
+                             {"zero_based_per_cpu", percpu->zero_based()},
+                             {"cpus", rows}})
+            .dump();
+    }
+    text += fmt::format("nr_cpu_ids {}, {} possible, {} online; per-CPU symbols are {}",
+                        percpu->nr_cpu_ids(), percpu->possible().size(), percpu->online().size(),
+                        percpu->zero_based() ? "offsets (zero-based per-CPU area)"
+                                             : "kernel addresses (per-CPU area not zero-based)");
+    return text;
+}
+
+Result<std::string> KernelCommands::mounts(std::vector<std::string>& args, bool json) {
+    if (auto ok = no_more(args, "mounts"); !ok) {
+        return std::unexpected(ok.error());
+    }
+    auto list = kernel::list_mounts(**kernel());
+    if (!list) {
+        return std::unexpected(list.error());
+    }
+    Json rows = Json::array();
+    std::string text;
+    for (const auto& mount : *list) {
+        rows.push_back({{"device", mount.device},
+                        {"path", mount.path},
+                        {"type", mount.type},
+                        {"mount", hex(mount.mount)}});
+        text += fmt::format("{} {} {}\n", mount.device, mount.path, mount.type);
+    }
+    return json ? rows.dump() : text;
+}
+
+Result<std::string> KernelCommands::uptime(bool json) {
+    auto up = kernel::read_uptime(**kernel());
+    if (!up) {
+        return std::unexpected(up.error());
+    }
+    if (json) {
+        return Json::object({{"seconds", up->seconds}, {"jiffies", up->jiffies}, {"hz", up->hz}})
+            .dump();
+    }
+    const auto total = static_cast<std::uint64_t>(up->seconds);
+    return fmt::format("up {:.2f} s ({}:{:02}:{:02}), jiffies_64 {}, HZ {}", up->seconds,
+                       total / 3600, total / 60 % 60, total % 60, up->jiffies, up->hz);
+}
+
+Result<std::string> KernelCommands::kconfig() {
+    return kernel::read_kernel_config(**kernel());
+}
+
+} // namespace kdive::cli

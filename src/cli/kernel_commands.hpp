@@ -1,0 +1,69 @@
+// The kernel-awareness commands (current, per-cpu, ps, dmesg, lsmod, vtop, cmdline, version,
+// cpus, mounts, uptime, kconfig and their lx-* aliases) over a stopped target.
+#pragma once
+
+#include "debuginfo/debug_info.hpp"
+#include "eval/scope.hpp"
+#include "eval/type_arena.hpp"
+#include "kernel/kernel.hpp"
+#include "kernel/target_memory.hpp"
+#include "kernel/task_walker.hpp"
+#include "support/error.hpp"
+#include "target/target.hpp"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kdive::cli {
+
+class KernelCommands {
+public:
+    KernelCommands(debuginfo::DebugInfo& info, target::Target& target);
+    ~KernelCommands();
+
+    // nullopt: not one of these commands (let the next handler try); otherwise the output
+    // (possibly empty) or the error to show.
+    std::optional<Result<std::string>> run(std::string_view line);
+
+    // The kernel view, after the version check and KASLR detection (done once).
+    Result<kernel::Kernel*> kernel();
+    // Memory reads as the kernel layer does them (for the expression evaluator too).
+    kernel::TargetMemory& memory() { return memory_; }
+
+    // Helpers the expression functions ($current(), $per_cpu()) share with the commands.
+    Result<std::uint64_t> current_task(std::optional<int> cpu);
+    Result<std::uint64_t> per_cpu_address(std::uint64_t variable_address, std::optional<int> cpu);
+
+private:
+    Result<std::string> dispatch(std::string_view word, std::vector<std::string>& args);
+    Result<std::string> current(std::vector<std::string>& args, bool json);
+    Result<std::string> per_cpu(std::vector<std::string>& args, bool json);
+    Result<std::string> ps(bool json);
+    Result<std::string> dmesg(bool json);
+    Result<std::string> lsmod(bool json);
+    Result<std::string> vtop(std::vector<std::string>& args, bool json);
+    Result<std::string> cmdline(bool json);
+    Result<std::string> version(bool json);
+    Result<std::string> cpus(bool json);
+    Result<std::string> mounts(std::vector<std::string>& args, bool json);
+    Result<std::string> uptime(bool json);
+    Result<std::string> kconfig();
+    Result<kernel::TaskWalker*> tasks();
+    // The CPU the selected vCPU is (vCPU index = CPU number under QEMU).
+    int selected_cpu() const { return target_.current_vcpu(); }
+
+    debuginfo::DebugInfo& info_;
+    target::Target& target_;
+    kernel::TargetMemory memory_;
+    std::unique_ptr<kernel::Kernel> kernel_;
+    std::optional<Error> setup_error_;
+    std::string kaslr_method_;
+    std::optional<kernel::TaskWalker> walker_;
+    eval::DebugInfoScope scope_;
+    eval::TypeArena arena_;
+};
+
+} // namespace kdive::cli

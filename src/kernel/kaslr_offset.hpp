@@ -1,0 +1,22 @@
+// Where KASLR loaded the kernel image: the offset added to every link-time image address.
+#pragma once
+
+#include "eval/memory_reader.hpp"
+#include "kernel/kernel.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace kdive::kernel {
+
+struct KaslrResult {
+    std::uint64_t offset = 0;
+    std::string method; // how it was found: "none", "page tables", "banner scan"
+};
+
+// Finds the offset and checks it: linux_banner must read back at its relocated address.
+// `registers` (CR3/CR4 of a vCPU) and the kernel's physical reader are optional; without them
+// only the banner scan is tried.
+Result<KaslrResult> detect_kaslr_offset(Kernel& kernel, eval::RegisterReader* registers);
+
+} // namespace kdive::kernel

@@ -1,0 +1,264 @@
+// Paths are rebuilt the way d_path() does: up the dentry chain to the mount's root, then on from
+// the mount point in the parent mount, until the namespace's root mount (its own parent).
+#include "kernel/mount_list.hpp"
+
+#include <algorithm>
+#include <map>
+
+namespace kdive::kernel {
+
+namespace {
+
+constexpr std::size_t max_depth = 4096;
+constexpr std::size_t max_mounts = 1'000'000;
+
+class MountReader {
+public:
+    explicit MountReader(Kernel& kernel) : kernel_(kernel) {}
+
+    Result<> init() {
+        for (auto [name, into] : {std::pair{"mount", &mount_},
+                                  {"dentry", &dentry_},
+                                  {"super_block", &super_},
+                                  {"file_system_type", &fs_type_},
+                                  {"mnt_namespace", &ns_}}) {
+            auto layout = kernel_.layout(name);
+            if (!layout) {
+                return std::unexpected(layout.error());
+            }
+            *into = *layout;
+        }
+        return {};
+    }
+
+    Result<std::uint64_t> field_u64(std::uint64_t address, const StructLayout& layout,
+                                    std::string_view path) {
+        auto offset = layout.offset(path);
+        if (!offset) {
+            return std::unexpected(offset.error());
+        }
+        return kernel_.read_u64(address + *offset);
+    }
+
+    Result<MountInfo> describe(std::uint64_t mount) {
+        MountInfo info;
+        info.mount = mount;
+        auto devname = field_u64(mount, *mount_, "mnt_devname");
+        if (!devname) {
+            return std::unexpected(devname.error());
+        }
+        if (*devname != 0) {
+            auto text = kernel_.read_c_string(*devname, 4096);
+            info.device = text ? *text : "?";
+        }
+        auto root = field_u64(mount, *mount_, "mnt.mnt_root");
+        if (!root) {
+            return std::unexpected(root.error());
+        }
+        auto path = path_of(mount, *root);
+        if (!path) {
+            return std::unexpected(path.error());
+        }
+        info.path = *path;
+        auto type = fs_type_name(mount);
+        if (!type) {
+            return std::unexpected(type.error());
+        }
+        info.type = *type;
+        return info;
+    }
+
+    const StructLayout* ns() const { return ns_; }
+    const StructLayout* mount() const { return mount_; }
+
+private:
+    Result<std::string> fs_type_name(std::uint64_t mount) {
+        auto sb = field_u64(mount, *mount_, "mnt.mnt_sb");
+        if (!sb) {
+            return std::unexpected(sb.error());
+        }
+        if (auto found = type_names_.find(*sb); found != type_names_.end()) {
+            return found->second;
+        }
+        auto type = field_u64(*sb, *super_, "s_type");
+        if (!type) {
+            return std::unexpected(type.error());
+        }
+        auto name = field_u64(*type, *fs_type_, "name");
+        if (!name) {
+            return std::unexpected(name.error());
+        }
+        auto text = kernel_.read_c_string(*name, 256);
+        if (!text) {
+            return std::unexpected(text.error());
+        }
+        type_names_[*sb] = *text;
+        return *text;
+    }
+
+    Result<std::string> dentry_name(std::uint64_t dentry) {
+        auto name = field_u64(dentry, *dentry_, "d_name.name");
+        if (!name) {
+            return std::unexpected(name.error());
+        }
+        return kernel_.read_c_string(*name, 256);
+    }
+
+    Result<std::string> path_of(std::uint64_t mount, std::uint64_t dentry) {
+        std::vector<std::string> parts;
+        for (std::size_t depth = 0; depth < max_depth; ++depth) {
+            auto mnt_root = field_u64(mount, *mount_, "mnt.mnt_root");
+            auto parent = field_u64(dentry, *dentry_, "d_parent");
+            if (!mnt_root || !parent) {
+                return std::unexpected(!mnt_root ? mnt_root.error() : parent.error());
+            }
+            if (dentry == *mnt_root || *parent == dentry) {
+                auto parent_mount = field_u64(mount, *mount_, "mnt_parent");
+                if (!parent_mount) {
+                    return std::unexpected(parent_mount.error());
+                }
+                if (*parent_mount == mount || *parent_mount == 0) {
+                    break;
+                }
+                auto mountpoint = field_u64(mount, *mount_, "mnt_mountpoint");
+                if (!mountpoint) {
+                    return std::unexpected(mountpoint.error());
+                }
+                dentry = *mountpoint;
+                mount = *parent_mount;
+                continue;
+            }
+            auto name = dentry_name(dentry);
+            if (!name) {
+                return std::unexpected(name.error());
+            }
+            parts.push_back(*name);
+            dentry = *parent;
+        }
+        std::string path;
+        for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
+            path += "/" + *it;
+        }
+        return path.empty() ? "/" : path;
+    }
+
+    Kernel& kernel_;
+    const StructLayout* mount_ = nullptr;
+    const StructLayout* dentry_ = nullptr;
+    const StructLayout* super_ = nullptr;
+    const StructLayout* fs_type_ = nullptr;
+    const StructLayout* ns_ = nullptr;
+    std::map<std::uint64_t, std::string> type_names_;
+};
+
+// In-order walk of an rb-tree of mounts (6.8+), which keeps them sorted by mount id.
+Result<std::vector<std::uint64_t>> rb_tree_nodes(Kernel& kernel, std::uint64_t root) {
+    auto rb_node = kernel.layout("rb_node");
+    if (!rb_node) {
+        return std::unexpected(rb_node.error());
+    }
+    auto left = (*rb_node)->offset("rb_left");
+    auto right = (*rb_node)->offset("rb_right");
+    if (!left || !right) {
+        return std::unexpected(!left ? left.error() : right.error());
+    }
+    std::vector<std::uint64_t> out;
+    std::vector<std::uint64_t> stack;
+    std::uint64_t node = root;
+    while ((node != 0 || !stack.empty()) && out.size() < max_mounts) {
+        while (node != 0 && stack.size() < max_depth) {
+            stack.push_back(node);
+            auto next = kernel.read_u64(node + *left);
+            if (!next) {
+                return std::unexpected(next.error());
+            }
+            node = *next;
+        }
+        node = stack.back();
+        stack.pop_back();
+        out.push_back(node);
+        auto next = kernel.read_u64(node + *right);
+        if (!next) {
+            return std::unexpected(next.error());
+        }
+        node = *next;
+    }
+    return out;
+}
+
+} // namespace
+
+Result<std::vector<MountInfo>> list_mounts(Kernel& kernel, std::uint64_t task) {
+    MountReader reader(kernel);
+    if (auto ok = reader.init(); !ok) {
+        return std::unexpected(ok.error());
+    }
+    if (task == 0) {
+        auto init = kernel.address_of("init_task");
+        if (!init) {
+            return std::unexpected(init.error());
+        }
+        task = *init;
+    }
+    auto task_layout = kernel.layout("task_struct");
+    auto nsproxy_layout = kernel.layout("nsproxy");
+    if (!task_layout || !nsproxy_layout) {
+        return std::unexpected(!task_layout ? task_layout.error() : nsproxy_layout.error());
+    }
+    auto nsproxy = reader.field_u64(task, **task_layout, "nsproxy");
+    if (!nsproxy) {
+        return std::unexpected(nsproxy.error());
+    }
+    if (*nsproxy == 0) {
+        return fail("task {:#x} has exited (no nsproxy)", task);
+    }
+    auto ns = reader.field_u64(*nsproxy, **nsproxy_layout, "mnt_ns");
+    if (!ns) {
+        return std::unexpected(ns.error());
+    }
+
+    std::vector<std::uint64_t> mounts;
+    // 6.8 keeps a namespace's mounts in an rb-tree (mnt_namespace.mounts, mount.mnt_node)
+    // instead of the mnt_namespace.list/mount.mnt_list list (commit 2eea9ce4310d, "mounts: keep
+    // list of mounts in an rbtree").
+    if (auto tree = reader.ns()->field("mounts"); tree && reader.mount()->has("mnt_node")) {
+        auto root = kernel.read_u64(*ns + tree->offset);
+        if (!root) {
+            return wrap(root.error(), "reading mnt_namespace.mounts");
+        }
+        auto nodes = rb_tree_nodes(kernel, *root);
+        if (!nodes) {
+            return std::unexpected(nodes.error());
+        }
+        const std::uint64_t node_offset = reader.mount()->field("mnt_node")->offset;
+        for (std::uint64_t node : *nodes) {
+            mounts.push_back(node - node_offset);
+        }
+    } else {
+        auto list = reader.ns()->offset("list");
+        auto link = reader.mount()->offset("mnt_list");
+        if (!list || !link) {
+            return std::unexpected(!list ? list.error() : link.error());
+        }
+        const std::uint64_t head = *ns + *list;
+        auto node = kernel.read_u64(head);
+        while (node && *node != head && mounts.size() < max_mounts) {
+            mounts.push_back(*node - *link);
+            node = kernel.read_u64(*node);
+        }
+        if (!node) {
+            return wrap(node.error(), "reading the mount list");
+        }
+    }
+    std::vector<MountInfo> out;
+    for (std::uint64_t mount : mounts) {
+        auto info = reader.describe(mount);
+        if (!info) {
+            return std::unexpected(info.error());
+        }
+        out.push_back(std::move(*info));
+    }
+    return out;
+}
+
+} // namespace kdive::kernel

@@ -1,0 +1,30 @@
+// Adapts a target::Target to the readers the expression and kernel layers are written against.
+#pragma once
+
+#include "eval/memory_reader.hpp"
+#include "kernel/physical_reader.hpp"
+#include "target/target.hpp"
+
+namespace kdive::kernel {
+
+// Virtual memory and registers of the target's selected vCPU, and guest-physical memory.
+class TargetMemory final : public eval::MemoryReader,
+                           public eval::RegisterReader,
+                           public PhysicalReader {
+public:
+    explicit TargetMemory(target::Target& target) : target_(target) {}
+
+    Result<std::vector<std::byte>> read(std::uint64_t address, std::size_t length) override;
+    Result<> write(std::uint64_t address, std::span<const std::byte> bytes) override;
+    Result<std::uint64_t> read_register(std::string_view name) override;
+    Result<> write_register(std::string_view name, std::uint64_t value) override;
+    Result<std::vector<std::byte>> read_physical(std::uint64_t address,
+                                                 std::size_t length) override;
+
+    target::Target& target() { return target_; }
+
+private:
+    target::Target& target_;
+};
+
+} // namespace kdive::kernel

@@ -1,0 +1,216 @@
+// Each task costs one read of the span of task_struct between its first and last used field
+// (about 3 KiB, often one or two pages through the Target's cache); parents' tgids come from
+// tasks already read, and single-threaded processes are recognised without touching their
+// signal_struct.
+#include "kernel/task_walker.hpp"
+
+#include "kernel/task_state.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace kdive::kernel {
+
+namespace {
+
+// A list or tree walk longer than this is a corrupt or moving list, not a real system.
+constexpr std::size_t max_tasks = 4'000'000;
+
+} // namespace
+
+Result<TaskWalker> TaskWalker::create(Kernel& kernel) {
+    auto layout = kernel.layout("task_struct");
+    if (!layout) {
+        return std::unexpected(layout.error());
+    }
+    const StructLayout& task = **layout;
+    TaskWalker out(kernel);
+    const auto need = [&](std::string_view path, Field& into) -> Result<> {
+        auto found = task.require(path);
+        if (!found) {
+            return std::unexpected(found.error());
+        }
+        into = *found;
+        return {};
+    };
+    for (auto [path, field] : {std::pair{"pid", &out.pid_},
+                               {"tgid", &out.tgid_},
+                               {"exit_state", &out.exit_state_},
+                               {"comm", &out.comm_},
+                               {"real_parent", &out.real_parent_},
+                               {"tasks", &out.tasks_},
+                               {"signal", &out.signal_}}) {
+        if (auto ok = need(path, *field); !ok) {
+            return std::unexpected(ok.error());
+        }
+    }
+    // task_struct.state became __state in 5.14 (commit 2f064a59a11f, "sched: Change
+    // task_struct::state").
+    if (auto state = task.field("__state")) {
+        out.state_ = *state;
+    } else if (auto ok = need("state", out.state_); !ok) {
+        return std::unexpected(ok.error());
+    }
+    // The task's CPU moved from task_struct.cpu into thread_info.cpu in 5.16 (commit
+    // bcf9033e5449, "sched: move CPU field back into thread_info if THREAD_INFO_IN_TASK").
+    if (auto cpu = task.field("cpu")) {
+        out.cpu_ = *cpu;
+    } else if (auto ok = need("thread_info.cpu", out.cpu_); !ok) {
+        return std::unexpected(ok.error());
+    }
+    if (auto info = task.field("thread_info")) {
+        out.thread_info_offset_ = info->offset;
+    }
+    // 6.7 linked threads through signal->thread_head/task->thread_node and removed
+    // thread_group (commit 8e1f385104ac, "kill task_struct->thread_group").
+    const StructLayout* signal = kernel.find_layout("signal_struct");
+    auto thread_head = signal != nullptr ? signal->field("thread_head") : std::nullopt;
+    if (auto node = task.field("thread_node"); node && thread_head) {
+        out.thread_list_ = *node;
+        out.thread_head_ = true;
+        out.signal_thread_head_ = thread_head->offset;
+    } else if (auto ok = need("thread_group", out.thread_list_); !ok) {
+        return std::unexpected(ok.error());
+    }
+
+    std::uint64_t lo = ~0ull;
+    std::uint64_t hi = 0;
+    for (const Field* field :
+         {&out.pid_, &out.tgid_, &out.state_, &out.exit_state_, &out.comm_, &out.cpu_,
+          &out.real_parent_, &out.tasks_, &out.signal_, &out.thread_list_}) {
+        lo = std::min(lo, field->offset);
+        hi = std::max(hi, field->offset + std::max<std::uint64_t>(field->size, 1));
+    }
+    out.window_start_ = lo;
+    out.window_end_ = hi;
+    return out;
+}
+
+std::uint64_t TaskWalker::field_u64(const Record& record, const Field& field) const {
+    Field shifted = field;
+    shifted.offset -= window_start_;
+    return record.get(shifted);
+}
+
+Result<Record> TaskWalker::read_task(std::uint64_t task) {
+    auto record = kernel_->read(task + window_start_, window_end_ - window_start_);
+    if (!record) {
+        return wrap(record.error(), fmt::format("reading task_struct at {:#x}", task));
+    }
+    return record;
+}
+
+TaskInfo TaskWalker::decode(const Record& record) const {
+    TaskInfo info;
+    info.task = record.address() - window_start_;
+    info.pid = static_cast<int>(field_u64(record, pid_));
+    info.tgid = static_cast<int>(field_u64(record, tgid_));
+    info.cpu = static_cast<int>(field_u64(record, cpu_));
+    info.state = task_state_letter(field_u64(record, state_), field_u64(record, exit_state_));
+    info.comm = record.c_string(comm_.offset - window_start_, comm_.size);
+    info.real_parent = field_u64(record, real_parent_);
+    return info;
+}
+
+Result<std::vector<std::uint64_t>> TaskWalker::other_threads(std::uint64_t leader,
+                                                             const Record& record) {
+    std::vector<std::uint64_t> threads;
+    const std::uint64_t own_node = leader + thread_list_.offset;
+    const std::uint64_t next = record.u64(thread_list_.offset - window_start_);
+    const std::uint64_t prev = record.u64(thread_list_.offset - window_start_ + 8);
+    std::uint64_t head = 0;
+    if (thread_head_) {
+        head = field_u64(record, signal_) + signal_thread_head_;
+        if (next == head && prev == head) {
+            return threads; // the only thread: no need to read signal_struct
+        }
+    } else if (next == own_node) {
+        return threads;
+    }
+    std::uint64_t node = next;
+    while (node != own_node) {
+        if (threads.size() > max_tasks) {
+            return fail("the thread list of task {:#x} does not end", leader);
+        }
+        if (thread_head_ && node == head) {
+            auto after = kernel_->read_u64(head);
+            if (!after) {
+                return wrap(after.error(), "reading signal->thread_head");
+            }
+            node = *after;
+            continue;
+        }
+        const std::uint64_t thread = node - thread_list_.offset;
+        threads.push_back(thread);
+        auto link = kernel_->read_u64(node);
+        if (!link) {
+            return wrap(link.error(), fmt::format("reading the thread list at {:#x}", node));
+        }
+        node = *link;
+    }
+    return threads;
+}
+
+Result<std::vector<TaskInfo>> TaskWalker::all_tasks() {
+    auto init = kernel_->address_of("init_task");
+    if (!init) {
+        return std::unexpected(init.error());
+    }
+    std::vector<TaskInfo> tasks;
+    std::unordered_map<std::uint64_t, int> tgid_of;
+    std::uint64_t leader = *init;
+    do {
+        if (tasks.size() > max_tasks) {
+            return fail("init_task.tasks does not lead back to init_task");
+        }
+        auto record = read_task(leader);
+        if (!record) {
+            return std::unexpected(record.error());
+        }
+        tasks.push_back(decode(*record));
+        tgid_of[leader] = tasks.back().tgid;
+        auto threads = other_threads(leader, *record);
+        if (!threads) {
+            return std::unexpected(threads.error());
+        }
+        for (std::uint64_t thread : *threads) {
+            auto thread_record = read_task(thread);
+            if (!thread_record) {
+                return std::unexpected(thread_record.error());
+            }
+            tasks.push_back(decode(*thread_record));
+            tgid_of[thread] = tasks.back().tgid;
+        }
+        leader = record->u64(tasks_.offset - window_start_) - tasks_.offset;
+    } while (leader != *init);
+
+    for (TaskInfo& info : tasks) {
+        if (auto parent = tgid_of.find(info.real_parent); parent != tgid_of.end()) {
+            info.ppid = parent->second;
+        } else if (info.real_parent != 0) {
+            // A parent off the list (a thread of an exiting group): read it.
+            auto parent_tgid = kernel_->read(info.real_parent + tgid_.offset, tgid_.size);
+            if (parent_tgid) {
+                info.ppid = static_cast<int>(parent_tgid->uint(0, tgid_.size));
+            }
+        }
+    }
+    return tasks;
+}
+
+Result<TaskInfo> TaskWalker::describe(std::uint64_t task) {
+    auto record = read_task(task);
+    if (!record) {
+        return std::unexpected(record.error());
+    }
+    TaskInfo info = decode(*record);
+    if (info.real_parent != 0 && info.pid != 0) {
+        auto parent_tgid = kernel_->read(info.real_parent + tgid_.offset, tgid_.size);
+        if (parent_tgid) {
+            info.ppid = static_cast<int>(parent_tgid->uint(0, tgid_.size));
+        }
+    }
+    return info;
+}
+
+} // namespace kdive::kernel
