@@ -53,11 +53,12 @@ Result<KernelVersion> read_kernel_version(Kernel& kernel) {
     if (!version.matches()) {
         return version;
     }
-    if (auto uts = kernel.variable("init_uts_ns")) {
+    // The symbol and BTF's struct answer without the DWARF index (BTF has no global variables).
+    if (auto uts = kernel.address_of("init_uts_ns")) {
         const StructLayout* ns = kernel.find_layout("uts_namespace");
         if (ns != nullptr) {
             if (auto release = ns->field("name.release")) {
-                if (auto text = kernel.read_c_string(uts->address + release->offset,
+                if (auto text = kernel.read_c_string(*uts + release->offset,
                                                      std::max<std::uint64_t>(release->size, 1))) {
                     version.release = *text;
                 }

@@ -40,7 +40,15 @@ public:
         return kernel_.read_u64(address + *offset);
     }
 
-    Result<MountInfo> describe(std::uint64_t mount) {
+    // The reader's root (task->fs->root): paths are relative to it, and mounts outside it are
+    // not listed, as in /proc/mounts.
+    void set_root(std::uint64_t mount, std::uint64_t dentry) {
+        root_mount_ = mount;
+        root_dentry_ = dentry;
+    }
+
+    // nullopt when the mount is not reachable from the root.
+    Result<std::optional<MountInfo>> describe(std::uint64_t mount) {
         MountInfo info;
         info.mount = mount;
         auto devname = field_u64(mount, *mount_, "mnt_devname");
@@ -59,13 +67,16 @@ public:
         if (!path) {
             return std::unexpected(path.error());
         }
-        info.path = *path;
+        if (!*path) {
+            return std::optional<MountInfo>();
+        }
+        info.path = **path;
         auto type = fs_type_name(mount);
         if (!type) {
             return std::unexpected(type.error());
         }
         info.type = *type;
-        return info;
+        return std::optional<MountInfo>(std::move(info));
     }
 
     const StructLayout* ns() const { return ns_; }
@@ -104,9 +115,14 @@ private:
         return kernel_.read_c_string(*name, 256);
     }
 
-    Result<std::string> path_of(std::uint64_t mount, std::uint64_t dentry) {
+    Result<std::optional<std::string>> path_of(std::uint64_t mount, std::uint64_t dentry) {
         std::vector<std::string> parts;
+        bool reached_root = root_mount_ == 0;
         for (std::size_t depth = 0; depth < max_depth; ++depth) {
+            if (mount == root_mount_ && dentry == root_dentry_) {
+                reached_root = true;
+                break;
+            }
             auto mnt_root = field_u64(mount, *mount_, "mnt.mnt_root");
             auto parent = field_u64(dentry, *dentry_, "d_parent");
             if (!mnt_root || !parent) {
@@ -135,11 +151,14 @@ private:
             parts.push_back(*name);
             dentry = *parent;
         }
+        if (!reached_root) {
+            return std::optional<std::string>();
+        }
         std::string path;
         for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
             path += "/" + *it;
         }
-        return path.empty() ? "/" : path;
+        return std::optional<std::string>(path.empty() ? "/" : path);
     }
 
     Kernel& kernel_;
@@ -148,6 +167,8 @@ private:
     const StructLayout* super_ = nullptr;
     const StructLayout* fs_type_ = nullptr;
     const StructLayout* ns_ = nullptr;
+    std::uint64_t root_mount_ = 0;
+    std::uint64_t root_dentry_ = 0;
     std::map<std::uint64_t, std::string> type_names_;
 };
 
@@ -193,17 +214,42 @@ Result<std::vector<MountInfo>> list_mounts(Kernel& kernel, std::uint64_t task) {
     if (auto ok = reader.init(); !ok) {
         return std::unexpected(ok.error());
     }
-    if (task == 0) {
-        auto init = kernel.address_of("init_task");
-        if (!init) {
-            return std::unexpected(init.error());
-        }
-        task = *init;
-    }
     auto task_layout = kernel.layout("task_struct");
     auto nsproxy_layout = kernel.layout("nsproxy");
-    if (!task_layout || !nsproxy_layout) {
-        return std::unexpected(!task_layout ? task_layout.error() : nsproxy_layout.error());
+    auto fs_layout = kernel.layout("fs_struct");
+    if (!task_layout || !nsproxy_layout || !fs_layout) {
+        return std::unexpected(!task_layout      ? task_layout.error()
+                               : !nsproxy_layout ? nsproxy_layout.error()
+                                                 : fs_layout.error());
+    }
+    if (task == 0) {
+        // The first task forked, init (pid 1), follows init_task on the task list; its root is
+        // the one user space sees (7.x keeps init_task on a nullfs under the initramfs).
+        auto init = kernel.address_of("init_task");
+        auto tasks = (*task_layout)->offset("tasks");
+        if (!init || !tasks) {
+            return std::unexpected(!init ? init.error() : tasks.error());
+        }
+        auto next = kernel.read_u64(*init + *tasks);
+        if (!next) {
+            return wrap(next.error(), "reading init_task.tasks");
+        }
+        task = *next - *tasks == *init ? *init : *next - *tasks;
+    }
+    auto fs = reader.field_u64(task, **task_layout, "fs");
+    if (!fs) {
+        return std::unexpected(fs.error());
+    }
+    if (*fs != 0) {
+        auto root_mnt = reader.field_u64(*fs, **fs_layout, "root.mnt");
+        auto root_dentry = reader.field_u64(*fs, **fs_layout, "root.dentry");
+        auto mnt_offset = reader.mount()->offset("mnt");
+        if (!root_mnt || !root_dentry || !mnt_offset) {
+            return std::unexpected(!root_mnt      ? root_mnt.error()
+                                   : !root_dentry ? root_dentry.error()
+                                                  : mnt_offset.error());
+        }
+        reader.set_root(*root_mnt - *mnt_offset, *root_dentry);
     }
     auto nsproxy = reader.field_u64(task, **task_layout, "nsproxy");
     if (!nsproxy) {
@@ -256,7 +302,9 @@ Result<std::vector<MountInfo>> list_mounts(Kernel& kernel, std::uint64_t task) {
         if (!info) {
             return std::unexpected(info.error());
         }
-        out.push_back(std::move(*info));
+        if (*info) {
+            out.push_back(std::move(**info));
+        }
     }
     return out;
 }

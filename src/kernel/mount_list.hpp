@@ -16,7 +16,8 @@ struct MountInfo {
     std::string type;        // the file system type's name
 };
 
-// Mounts of the namespace of `task` (0: init_task, the initial namespace), in mount order.
+// Mounts of the namespace of `task` (0: init, pid 1) that its root reaches, in mount order, with
+// paths relative to that root — what the task would read in /proc/mounts.
 Result<std::vector<MountInfo>> list_mounts(Kernel& kernel, std::uint64_t task = 0);
 
 } // namespace kdive::kernel

@@ -73,8 +73,11 @@ Result<PerCpu> PerCpu::load(Kernel& kernel) {
 
     // current: per-CPU current_task (<= 6.1), pcpu_hot.current_task (6.2-6.14, commit
     // "x86/percpu: Move current_task to percpu hot section"), current_task again from 6.15.
-    const StructLayout* hot = kernel.find_layout("pcpu_hot");
-    if (hot != nullptr && hot->has("current_task") && kernel.has_symbol("pcpu_hot")) {
+    // The symbol table answers "is there a pcpu_hot" at once; a type lookup that misses would
+    // fall through BTF into the DWARF index.
+    const StructLayout* hot =
+        kernel.has_symbol("pcpu_hot") ? kernel.find_layout("pcpu_hot") : nullptr;
+    if (hot != nullptr && hot->has("current_task")) {
         auto base = kernel.address_of("pcpu_hot");
         out.current_address_ = *base + hot->field("current_task")->offset;
         out.current_source_ = "pcpu_hot.current_task";
