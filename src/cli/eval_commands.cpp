@@ -68,7 +68,7 @@ void EvalCommands::set_memory(eval::MemoryReader* memory) {
 }
 
 eval::EvalContext EvalCommands::context() {
-    return eval::EvalContext{scope_, arena_, history_, memory_, registers_};
+    return eval::EvalContext{scope_, arena_, history_, memory_, registers_, functions_};
 }
 
 std::optional<Result<std::string>> EvalCommands::run(std::string_view line) {

@@ -38,6 +38,8 @@ public:
 
     void set_memory(eval::MemoryReader* memory);
     void set_registers(eval::RegisterReader* registers) { registers_ = registers; }
+    // $name(...) functions offered by other command sets (the kernel's $lx_current()).
+    void set_functions(eval::FunctionHooks* functions) { functions_ = functions; }
     void set_source_dir(std::filesystem::path dir) { source_dir_ = std::move(dir); }
     std::vector<std::string> take_notes() { return info_.take_notes(); }
 
@@ -57,6 +59,7 @@ private:
     eval::ElfMemory file_memory_;
     eval::MemoryReader* memory_;
     eval::RegisterReader* registers_;
+    eval::FunctionHooks* functions_ = nullptr;
     std::filesystem::path source_dir_;
 };
 

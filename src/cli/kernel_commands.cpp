@@ -1,6 +1,7 @@
 // Parses the kernel commands' arguments and formats the kernel layer's answers as text or JSON.
 #include "cli/kernel_commands.hpp"
 
+#include "cli/kernel_functions.hpp"
 #include "eval/value_printer.hpp"
 #include "kernel/kaslr_offset.hpp"
 #include "kernel/kernel_config.hpp"
@@ -267,6 +268,30 @@ Result<std::uint64_t> KernelCommands::per_cpu_address(std::uint64_t variable_add
     return percpu->address(variable_address, cpu.value_or(selected_cpu()));
 }
 
+Result<std::uint64_t> KernelCommands::task_by_pid(int pid) {
+    auto walker = tasks();
+    if (!walker) {
+        return std::unexpected(walker.error());
+    }
+    auto all = (*walker)->all_tasks();
+    if (!all) {
+        return std::unexpected(all.error());
+    }
+    for (const auto& task : *all) {
+        if (task.pid == pid) {
+            return task.task;
+        }
+    }
+    return fail("no task has pid {}", pid);
+}
+
+eval::FunctionHooks* KernelCommands::functions() {
+    if (!functions_) {
+        functions_ = std::make_unique<KernelFunctions>(*this);
+    }
+    return functions_.get();
+}
+
 Result<std::string> KernelCommands::current(std::vector<std::string>& args, bool json) {
     auto cpu = take_cpu_option(args);
     if (!cpu) {
@@ -341,18 +366,37 @@ Result<std::string> KernelCommands::per_cpu(std::vector<std::string>& args, bool
         cpu = static_cast<int>(*parsed);
     }
     kernel::Kernel& view = **kernel();
-    auto variable = view.variable(args[0]);
+    // "runqueues.nr_running": a member of the per-CPU variable.
+    const std::string name = args[0].substr(0, args[0].find('.'));
+    const std::string member =
+        name.size() < args[0].size() ? args[0].substr(name.size() + 1) : std::string();
+    auto variable = view.variable(name);
     if (!variable) {
         return std::unexpected(variable.error());
     }
-    const debuginfo::Symbol* symbol = info_.symbols().find(args[0]);
+    if (!member.empty()) {
+        if (variable->type == nullptr) {
+            return fail("'{}' has no type in the debug info", name);
+        }
+        const kernel::StructLayout layout(&info_, variable->type, name);
+        auto field = layout.require(member);
+        if (!field) {
+            return std::unexpected(field.error());
+        }
+        if (field->bit_size != 0) {
+            return fail("per-cpu: {} is a bitfield; print it with p", args[0]);
+        }
+        variable->address += field->offset;
+        variable->type = field->type;
+    }
+    const debuginfo::Symbol* symbol = info_.symbols().find(name);
     const bool is_per_cpu =
         variable->per_cpu ||
         (symbol != nullptr && symbol->section_index > 0 &&
          symbol->section_index <= info_.elf().sections().size() &&
          info_.elf().sections()[symbol->section_index - 1].name.starts_with(".data..percpu"));
     if (!is_per_cpu) {
-        return fail("'{}' is not a per-CPU variable", args[0]);
+        return fail("'{}' is not a per-CPU variable", name);
     }
     auto percpu = kernel::PerCpu::load(view);
     if (!percpu) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "debuginfo/debug_info.hpp"
+#include "eval/function_hooks.hpp"
 #include "eval/scope.hpp"
 #include "eval/type_arena.hpp"
 #include "kernel/kernel.hpp"
@@ -18,6 +19,8 @@
 #include <vector>
 
 namespace kdive::cli {
+
+class KernelFunctions;
 
 class KernelCommands {
 public:
@@ -36,6 +39,10 @@ public:
     // Helpers the expression functions ($current(), $per_cpu()) share with the commands.
     Result<std::uint64_t> current_task(std::optional<int> cpu);
     Result<std::uint64_t> per_cpu_address(std::uint64_t variable_address, std::optional<int> cpu);
+    Result<std::uint64_t> task_by_pid(int pid);
+    // $lx_current(), $lx_per_cpu(), $container_of(), $lx_task_by_pid() for the expression
+    // commands: EvalCommands::set_functions(kernel.functions()).
+    eval::FunctionHooks* functions();
 
 private:
     Result<std::string> dispatch(std::string_view word, std::vector<std::string>& args);
@@ -64,6 +71,7 @@ private:
     std::optional<kernel::TaskWalker> walker_;
     eval::DebugInfoScope scope_;
     eval::TypeArena arena_;
+    std::unique_ptr<KernelFunctions> functions_;
 };
 
 } // namespace kdive::cli

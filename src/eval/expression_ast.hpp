@@ -31,7 +31,7 @@ enum class ExprKind {
     offsetof,     // type, text = member path
     container_of, // children[0] pointer, type, text = member path
     comma,
-    call, // name(args...): only the per_cpu() helper
+    call, // name(args...): the per_cpu() helper, or "$name" for a convenience function
 };
 
 struct Expr {

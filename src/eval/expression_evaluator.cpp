@@ -315,6 +315,9 @@ Result<Value> ExpressionEvaluator::eval(const Expr& expr) {
         return eval(*expr.children[1]);
     }
     case ExprKind::call:
+        if (expr.text.starts_with('$')) {
+            return function_call(expr);
+        }
         return per_cpu(expr);
     }
     return fail("unsupported expression");
@@ -927,6 +930,24 @@ Result<Value> ExpressionEvaluator::assign(const Expr& expr) {
         return fresh;
     }
     return cast(target->type(), value);
+}
+
+Result<Value> ExpressionEvaluator::function_call(const Expr& expr) {
+    const std::string_view name = std::string_view(expr.text).substr(1);
+    std::vector<Value> arguments;
+    for (const auto& child : expr.children) {
+        auto argument = eval(*child);
+        if (!argument) {
+            return argument;
+        }
+        arguments.push_back(std::move(*argument));
+    }
+    if (ctx_.functions != nullptr) {
+        if (auto result = ctx_.functions->call(name, arguments, ctx_)) {
+            return std::move(*result);
+        }
+    }
+    return fail("No function \"${}\" in this context.", name);
 }
 
 Result<Value> ExpressionEvaluator::per_cpu(const Expr& expr) {

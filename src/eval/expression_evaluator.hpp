@@ -2,6 +2,7 @@
 #pragma once
 
 #include "eval/expression_ast.hpp"
+#include "eval/function_hooks.hpp"
 #include "eval/memory_reader.hpp"
 #include "eval/scope.hpp"
 #include "eval/type_arena.hpp"
@@ -16,6 +17,7 @@ struct EvalContext {
     ValueHistory& history;
     MemoryReader* memory = nullptr;      // null: nothing readable
     RegisterReader* registers = nullptr; // null: "No registers."
+    FunctionHooks* functions = nullptr;  // null: no $name(...) functions
 };
 
 // Where a member sits inside a struct, anonymous members included.
@@ -49,6 +51,7 @@ private:
     Result<Value> dereference(const Value& pointer);
     Result<Value> address_of(const Value& value);
     Result<Value> per_cpu(const Expr& expr);
+    Result<Value> function_call(const Expr& expr);
     Result<std::uint64_t> member_path_offset(const Type* type, const std::string& path);
     Result<> store(const Value& target, const Value& value);
     Result<bool> truth(const Value& value);

@@ -500,6 +500,24 @@ Result<ExprPtr> ExpressionParser::primary() {
     }
     case TokenKind::dollar: {
         ++pos_;
+        // $name(args): a convenience function such as $lx_current() (EvalContext::functions).
+        if (!token.text.empty() && accept("(")) {
+            auto call = node(ExprKind::call, token.position);
+            call->text = "$" + token.text;
+            if (!accept(")")) {
+                do {
+                    auto argument = assignment();
+                    if (!argument) {
+                        return argument;
+                    }
+                    call->children.push_back(std::move(*argument));
+                } while (accept(","));
+                if (auto ok = expect(")"); !ok) {
+                    return std::unexpected(ok.error());
+                }
+            }
+            return call;
+        }
         auto expr = node(ExprKind::dollar, token.position);
         expr->text = token.text;
         return expr;
