@@ -1,0 +1,89 @@
+// The guest prints one "KDIVE-<KIND>: ..." line per fact; /proc/PID/stat is parsed as proc(5)
+// describes it (comm in parentheses may hold spaces).
+#include "guest_facts.hpp"
+
+#include <optional>
+#include <regex>
+#include <sstream>
+
+namespace kdive::testing {
+
+std::string facts_script() {
+    // The marker sleeps' parent execs into a long sleep, so their ppid stays put.
+    return R"script(#!/bin/sh
+(for i in 1 2 3 4; do sleep 1000 & done; exec sleep 1001) &
+sleep 1
+echo "KDIVE-VERSION: $(cat /proc/version)"
+echo "KDIVE-CMDLINE: $(cat /proc/cmdline)"
+for d in /proc/[0-9]*; do read -r line < $d/stat && echo "KDIVE-STAT: $line"; done 2>/dev/null
+while read -r line; do echo "KDIVE-MODULE: $line"; done < /proc/modules
+while read -r line; do echo "KDIVE-MOUNT: $line"; done < /proc/mounts
+echo "KDIVE-UPTIME: $(cat /proc/uptime)"
+echo KDIVE-READY
+)script";
+}
+
+GuestFacts parse_facts(const std::string& console) {
+    GuestFacts facts;
+    std::istringstream in(console);
+    std::string line;
+    const std::regex kernel_line(R"(^\[ *[0-9]+\.[0-9]{6}\] .*)");
+    while (std::getline(in, line)) {
+        while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) {
+            line.pop_back();
+        }
+        const auto value = [&](std::string_view prefix) -> std::optional<std::string> {
+            auto at = line.find(prefix);
+            if (at == std::string::npos) {
+                return std::nullopt;
+            }
+            return line.substr(at + prefix.size());
+        };
+        if (auto v = value("KDIVE-VERSION: ")) {
+            facts.version = *v;
+        } else if (auto c = value("KDIVE-CMDLINE: ")) {
+            facts.cmdline = *c;
+        } else if (auto u = value("KDIVE-UPTIME: ")) {
+            facts.uptime = std::stod(*u);
+        } else if (auto s = value("KDIVE-STAT: ")) {
+            const auto open = s->find('(');
+            const auto close = s->rfind(')');
+            if (open == std::string::npos || close == std::string::npos) {
+                continue;
+            }
+            GuestProcess p;
+            p.pid = std::stoi(s->substr(0, open));
+            p.comm = s->substr(open + 1, close - open - 1);
+            std::istringstream rest(s->substr(close + 1));
+            rest >> p.state >> p.ppid;
+            facts.processes[p.pid] = p;
+        } else if (auto m = value("KDIVE-MODULE: ")) {
+            std::istringstream fields(*m);
+            GuestModule module;
+            std::string deps, state, address;
+            fields >> module.name >> module.size >> module.refcount >> deps >> state >> address;
+            module.address = std::stoull(address, nullptr, 16);
+            facts.modules.push_back(module);
+        } else if (auto mount = value("KDIVE-MOUNT: ")) {
+            std::istringstream fields(*mount);
+            GuestMount entry;
+            fields >> entry.device >> entry.path >> entry.type;
+            facts.mounts.push_back(entry);
+        } else if (std::regex_match(line, kernel_line)) {
+            facts.kernel_lines.push_back(line);
+        }
+    }
+    // The marker sleeps: "sleep" children of the process that became "sleep 1001".
+    for (const auto& [pid, p] : facts.processes) {
+        if (p.comm != "sleep") {
+            continue;
+        }
+        auto parent = facts.processes.find(p.ppid);
+        if (parent != facts.processes.end() && parent->second.comm == "sleep") {
+            facts.marked.push_back(pid);
+        }
+    }
+    return facts;
+}
+
+} // namespace kdive::testing

@@ -1,0 +1,44 @@
+// What the guest reported about itself on the console (from /proc), to check kdive against.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace kdive::testing {
+
+struct GuestProcess {
+    int pid = 0;
+    std::string comm;
+    char state = '?';
+    int ppid = 0;
+};
+
+struct GuestModule {
+    std::string name;
+    unsigned long size = 0;
+    int refcount = 0;
+    unsigned long long address = 0;
+};
+
+struct GuestMount {
+    std::string device, path, type;
+};
+
+struct GuestFacts {
+    std::string version;
+    std::string cmdline;
+    double uptime = 0;
+    std::map<int, GuestProcess> processes;
+    std::vector<int> marked; // pids of the marker sleeps (sleep 1000)
+    std::vector<GuestModule> modules;
+    std::vector<GuestMount> mounts;
+    std::vector<std::string> kernel_lines; // "[    1.234567] text" lines of the console
+};
+
+// The init script that prints the facts; it ends with `ready_marker`.
+std::string facts_script();
+inline constexpr const char* ready_marker = "KDIVE-READY";
+GuestFacts parse_facts(const std::string& console);
+
+} // namespace kdive::testing

@@ -1,0 +1,369 @@
+// kdive's kernel commands against the running test kernel, checked against the guest's own /proc
+// (printed on the console by the init script): ps, current, dmesg, lsmod, mounts, cmdline,
+// version, uptime, per-cpu, vtop, and the expression functions; then a KASLR boot.
+#include "cli/eval_commands.hpp"
+#include "cli/kernel_commands.hpp"
+#include "guest_facts.hpp"
+#include "lab/boot_kernel.hpp"
+#include "lab/console_log.hpp"
+#include "rsp/endpoint.hpp"
+#include "support/atomic_file.hpp"
+#include "target/rsp_target.hpp"
+#include "test_vm.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+namespace kdive::testing {
+namespace {
+
+using Json = nlohmann::json;
+
+// A leaf module by file name (lib/ moved into lib/crc/ in 7.x; .ko or .ko.xz).
+std::filesystem::path find_module(const std::filesystem::path& kernel_dir, std::string_view stem) {
+    for (const auto& item : std::filesystem::recursive_directory_iterator(kernel_dir / "modules")) {
+        const std::string name = item.path().filename().string();
+        if (name.starts_with(std::string(stem) + ".ko")) {
+            return item.path();
+        }
+    }
+    return {};
+}
+
+std::string read_text(const std::filesystem::path& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+// A booted guest with kdive attached: the VM, its facts, the target and the commands.
+struct AttachedGuest {
+    std::optional<TestVm> vm;
+    GuestFacts facts;
+    std::unique_ptr<target::RspTarget> target;
+    std::unique_ptr<debuginfo::DebugInfo> info;
+    std::unique_ptr<cli::KernelCommands> commands;
+    std::unique_ptr<cli::EvalCommands> eval;
+    std::string error;
+
+    static std::unique_ptr<AttachedGuest> boot(const std::vector<std::string>& extra) {
+        auto guest = std::make_unique<AttachedGuest>();
+        guest->start(extra);
+        return guest;
+    }
+
+    void start(std::vector<std::string> extra) {
+        auto kernel = lab::resolve_boot_kernel(test_kernel());
+        if (!kernel) {
+            error = kernel.error().message;
+            return;
+        }
+        const auto dir = kernel->vmlinux.parent_path();
+        TempDir work("kernel-awareness");
+        const auto script = work.path() / "facts.sh";
+        const auto rootfs = work.path() / "rootfs.cpio.gz";
+        if (auto ok = write_file_atomically(script, facts_script()); !ok) {
+            error = ok.error().message;
+            return;
+        }
+        std::vector<std::string> args{"rootfs", "-o", rootfs.string(), "--init-script",
+                                      script.string()};
+        for (std::string_view module : {"dummy", "crc-itu-t"}) {
+            auto path = find_module(dir, module);
+            if (!path.empty()) {
+                args.insert(args.end(), {"--module", path.string()});
+            }
+        }
+        if (auto built = run_kdive(args); !built) {
+            error = built.error().message;
+            return;
+        }
+        extra.insert(extra.end(), {"--smp", "2", "--initrd", rootfs.string()});
+        auto booted = TestVm::boot(test_kernel(), extra);
+        if (!booted) {
+            error = booted.error().message;
+            return;
+        }
+        vm.emplace(std::move(*booted));
+        if (auto ok = vm->wait_for(ready_marker); !ok) {
+            error = ok.error().message;
+            return;
+        }
+        (void)vm->wait_for(lab::shell_banner, std::chrono::seconds(60));
+        facts = parse_facts(read_text(vm->session().console_log));
+        auto endpoint = rsp::Endpoint::parse(vm->session().gdb);
+        auto attached = target::RspTarget::attach(*endpoint);
+        if (!attached) {
+            error = attached.error().message;
+            return;
+        }
+        target = std::move(*attached);
+        auto opened = debuginfo::DebugInfo::open(vm->session().vmlinux);
+        if (!opened) {
+            error = opened.error().message;
+            return;
+        }
+        info = std::move(*opened);
+        commands = std::make_unique<cli::KernelCommands>(*info, *target);
+        eval = std::make_unique<cli::EvalCommands>(*info, &commands->memory(), &commands->memory());
+        eval->set_functions(commands->functions());
+    }
+
+    ~AttachedGuest() {
+        eval.reset();
+        commands.reset();
+        target.reset(); // detaches
+        if (vm) {
+            (void)vm->stop();
+        }
+    }
+
+    std::string run(const std::string& line) {
+        auto out = commands->run(line);
+        if (!out) {
+            out = eval->run(line);
+        }
+        EXPECT_TRUE(out) << line << ": not a command";
+        if (!out) {
+            return {};
+        }
+        EXPECT_TRUE(*out) << line << ": " << out->error().message;
+        return *out ? **out : std::string();
+    }
+    Json json(const std::string& line) {
+        const std::string text = run(line);
+        auto parsed = Json::parse(text, nullptr, false);
+        EXPECT_FALSE(parsed.is_discarded()) << line << " printed no JSON: " << text;
+        return parsed;
+    }
+};
+
+class KernelAwareness : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() { guest_ = AttachedGuest::boot({}).release(); }
+    static void TearDownTestSuite() {
+        delete guest_;
+        guest_ = nullptr;
+    }
+    void SetUp() override {
+        ASSERT_TRUE(guest_->error.empty()) << guest_->error;
+        ASSERT_FALSE(guest_->facts.version.empty()) << "the guest printed no facts";
+    }
+    static AttachedGuest* guest_;
+};
+
+AttachedGuest* KernelAwareness::guest_ = nullptr;
+
+TEST_F(KernelAwareness, VersionMatchesProcVersion) {
+    auto version = guest_->json("version --json");
+    EXPECT_EQ(version["running"], guest_->facts.version);
+    EXPECT_TRUE(version["matches"].get<bool>());
+    EXPECT_EQ(version["kaslr_offset"], "0x0"); // booted with nokaslr
+    EXPECT_NE(guest_->facts.version.find(version["release"].get<std::string>()), std::string::npos);
+}
+
+TEST_F(KernelAwareness, PsMatchesProcStat) {
+    auto tasks = guest_->json("ps --json");
+    ASSERT_TRUE(tasks.is_array());
+    std::map<int, Json> by_pid;
+    for (const auto& task : tasks) {
+        by_pid[task["pid"].get<int>()] = task;
+        EXPECT_TRUE(task["task"].get<std::string>().starts_with("0xffff"));
+    }
+    ASSERT_TRUE(by_pid.contains(0));
+    EXPECT_EQ(by_pid[0]["comm"], "swapper/0");
+    ASSERT_TRUE(by_pid.contains(1));
+    EXPECT_EQ(by_pid[1]["comm"], "init");
+    EXPECT_EQ(by_pid[1]["ppid"], 0);
+    // Processes the guest listed and that live on (kernel threads, the marker sleeps).
+    int found = 0;
+    int compared = 0;
+    for (const auto& [pid, process] : guest_->facts.processes) {
+        if (!by_pid.contains(pid)) {
+            continue; // the script's own short-lived shells and readers
+        }
+        ++found;
+        const auto& task = by_pid[pid];
+        // /proc adds a kworker's current workqueue to its name ("kworker/1:1-rcu_gp").
+        EXPECT_TRUE(process.comm.starts_with(task["comm"].get<std::string>()))
+            << "pid " << pid << ": " << task["comm"] << " vs " << process.comm;
+        EXPECT_EQ(task["tgid"], pid) << "pid " << pid;
+        // Children of the script's shells were reparented to init when those exited.
+        const bool parent_alive =
+            by_pid.contains(process.ppid) && guest_->facts.processes.contains(process.ppid);
+        if (parent_alive && process.ppid > 1) {
+            EXPECT_EQ(task["ppid"], process.ppid) << "pid " << pid << " " << process.comm;
+            ++compared;
+        }
+    }
+    EXPECT_GE(found, static_cast<int>(guest_->facts.processes.size()) * 8 / 10);
+    EXPECT_GT(compared, 5);
+    ASSERT_EQ(guest_->facts.marked.size(), 4u) << "the marker sleeps were not seen";
+    for (int pid : guest_->facts.marked) {
+        ASSERT_TRUE(by_pid.contains(pid)) << "marker sleep " << pid;
+        EXPECT_EQ(by_pid[pid]["comm"], "sleep");
+        EXPECT_EQ(by_pid[pid]["state"], "S");
+        EXPECT_EQ(by_pid[pid]["ppid"], guest_->facts.processes[pid].ppid);
+        const int cpu = by_pid[pid]["cpu"].get<int>();
+        EXPECT_TRUE(cpu == 0 || cpu == 1);
+    }
+}
+
+TEST_F(KernelAwareness, CurrentOnEveryCpu) {
+    auto current = guest_->json("current --json");
+    ASSERT_EQ(current.size(), 2u);
+    auto tasks = guest_->json("ps --json");
+    for (int cpu = 0; cpu < 2; ++cpu) {
+        const auto& entry = current[static_cast<std::size_t>(cpu)];
+        EXPECT_EQ(entry["cpu"], cpu);
+        const int pid = entry["pid"].get<int>();
+        if (pid == 0) {
+            // An idle guest: each CPU runs its own idle task.
+            EXPECT_EQ(entry["comm"], "swapper/" + std::to_string(cpu));
+        } else {
+            bool listed = std::any_of(tasks.begin(), tasks.end(),
+                                      [&](const Json& t) { return t["task"] == entry["task"]; });
+            EXPECT_TRUE(listed) << entry.dump();
+        }
+    }
+    auto one = guest_->json("current --cpu 1 --json");
+    ASSERT_EQ(one.size(), 1u);
+    EXPECT_EQ(one[0], current[1]);
+    // The expression functions agree with the command.
+    const std::string pid = guest_->run("p $lx_current(0).pid");
+    EXPECT_NE(pid.find(" = " + std::to_string(current[0]["pid"].get<int>())), std::string::npos)
+        << pid;
+    const std::string comm = guest_->run("p $current(1)->comm");
+    EXPECT_NE(comm.find(current[1]["comm"].get<std::string>()), std::string::npos) << comm;
+}
+
+TEST_F(KernelAwareness, DmesgHoldsTheConsoleLines) {
+    auto records = guest_->json("dmesg --json");
+    ASSERT_TRUE(records.is_array());
+    ASSERT_GT(records.size(), 100u);
+    std::set<std::string> lines;
+    for (const auto& record : records) {
+        const auto ns = static_cast<std::uint64_t>(record["time"].get<double>() * 1e9 + 0.5);
+        std::string text = record["text"];
+        std::istringstream split(text);
+        std::string line;
+        while (std::getline(split, line)) {
+            lines.insert(fmt::format("[{:5}.{:06}] {}", ns / 1'000'000'000,
+                                     ns % 1'000'000'000 / 1000, line));
+        }
+    }
+    const std::string text = guest_->run("dmesg");
+    EXPECT_NE(text.find("Linux version"), std::string::npos);
+    std::size_t missing = 0;
+    for (const auto& line : guest_->facts.kernel_lines) {
+        if (!lines.contains(line) && text.find(line) == std::string::npos) {
+            ++missing;
+            ADD_FAILURE_AT(__FILE__, __LINE__) << "console line not in dmesg: " << line;
+            if (missing > 5) {
+                break;
+            }
+        }
+    }
+    EXPECT_GT(guest_->facts.kernel_lines.size(), 50u);
+}
+
+TEST_F(KernelAwareness, LsmodMatchesProcModules) {
+    auto modules = guest_->json("lsmod --json");
+    ASSERT_EQ(modules.size(), guest_->facts.modules.size());
+    ASSERT_FALSE(guest_->facts.modules.empty()) << "no module was loaded in the guest";
+    for (const auto& expected : guest_->facts.modules) {
+        auto found = std::find_if(modules.begin(), modules.end(),
+                                  [&](const Json& m) { return m["name"] == expected.name; });
+        ASSERT_NE(found, modules.end()) << expected.name;
+        EXPECT_EQ((*found)["size"].get<unsigned long>(), expected.size) << expected.name;
+        EXPECT_EQ((*found)["refcount"].get<int>(), expected.refcount) << expected.name;
+        EXPECT_EQ((*found)["base"], fmt::format("{:#x}", expected.address)) << expected.name;
+    }
+}
+
+TEST_F(KernelAwareness, MountsCmdlineUptimeCpus) {
+    auto mounts = guest_->json("mounts --json");
+    ASSERT_EQ(mounts.size(), guest_->facts.mounts.size());
+    for (std::size_t i = 0; i < mounts.size(); ++i) {
+        EXPECT_EQ(mounts[i]["device"], guest_->facts.mounts[i].device) << i;
+        EXPECT_EQ(mounts[i]["path"], guest_->facts.mounts[i].path) << i;
+        EXPECT_EQ(mounts[i]["type"], guest_->facts.mounts[i].type) << i;
+    }
+    EXPECT_EQ(guest_->run("cmdline"), guest_->facts.cmdline);
+    auto uptime = guest_->json("uptime --json");
+    // jiffies trail the boot clock a little (the tick starts late; TCG may drop ticks).
+    EXPECT_GE(uptime["seconds"].get<double>(), guest_->facts.uptime * 0.8 - 0.5);
+    EXPECT_LT(uptime["seconds"].get<double>(), guest_->facts.uptime + 900);
+    auto cpus = guest_->json("cpus --json");
+    EXPECT_EQ(cpus["nr_cpu_ids"], 2);
+    EXPECT_EQ(cpus["online"], 2);
+    // rq->cpu names the run queue's own CPU: per-CPU addressing is right on every CPU.
+    auto rq = guest_->json("per-cpu runqueues.cpu --json");
+    ASSERT_EQ(rq.size(), 2u);
+    EXPECT_EQ(rq[0]["value"], "0");
+    EXPECT_EQ(rq[1]["value"], "1");
+    auto kconfig = guest_->commands->run("kconfig");
+    ASSERT_TRUE(kconfig);
+    if (!*kconfig) {
+        EXPECT_NE(kconfig->error().message.find("CONFIG_IKCONFIG"), std::string::npos);
+    }
+}
+
+TEST_F(KernelAwareness, VtopAgreesWithThePhysicalRead) {
+    auto walk = guest_->json("vtop linux_banner --json");
+    ASSERT_FALSE(walk["physical"].is_null()) << walk.dump();
+    const auto physical = std::stoull(walk["physical"].get<std::string>(), nullptr, 16);
+    auto bytes = guest_->commands->memory().read_physical(physical, 13);
+    ASSERT_TRUE(bytes) << bytes.error().message;
+    std::string text;
+    for (std::byte b : *bytes) {
+        text.push_back(static_cast<char>(b));
+    }
+    EXPECT_EQ(text, "Linux version");
+    const std::string shown = guest_->run("vtop linux_banner");
+    EXPECT_NE(shown.find("PML4"), std::string::npos) << shown;
+}
+
+TEST_F(KernelAwareness, UnknownLinesAreLeftToOthers) {
+    EXPECT_FALSE(guest_->commands->run("print 1"));
+    EXPECT_FALSE(guest_->commands->run("info registers"));
+    auto bad = guest_->commands->run("per-cpu no_such_variable_here");
+    ASSERT_TRUE(bad);
+    EXPECT_FALSE(*bad);
+}
+
+// KASLR on: the load offset is found and applied to every symbol.
+TEST(KernelAwarenessKaslr, SymbolsResolveUnderKaslr) {
+    auto guest = AttachedGuest::boot({"--kaslr"});
+    ASSERT_TRUE(guest->error.empty()) << guest->error;
+    EXPECT_EQ(guest->facts.cmdline.find("nokaslr"), std::string::npos);
+    auto version = guest->json("version --json");
+    EXPECT_EQ(version["running"], guest->facts.version);
+    EXPECT_TRUE(version["matches"].get<bool>());
+    // KASLR may pick the link address itself, but almost never does.
+    EXPECT_NE(version["kaslr_offset"], "0x0");
+    auto current = guest->json("current --json");
+    ASSERT_EQ(current.size(), 2u);
+    auto tasks = guest->json("ps --json");
+    ASSERT_GT(tasks.size(), 10u);
+    EXPECT_EQ(tasks[1]["comm"], "init");
+    for (int pid : guest->facts.marked) {
+        EXPECT_TRUE(std::any_of(tasks.begin(), tasks.end(), [&](const Json& t) {
+            return t["pid"] == pid;
+        })) << pid;
+    }
+    auto modules = guest->json("lsmod --json");
+    EXPECT_EQ(modules.size(), guest->facts.modules.size());
+    EXPECT_EQ(guest->run("cmdline"), guest->facts.cmdline);
+    const std::string pid = guest->run("p $lx_current(0).pid");
+    EXPECT_NE(pid.find(" = " + std::to_string(current[0]["pid"].get<int>())), std::string::npos)
+        << pid;
+}
+
+} // namespace
+} // namespace kdive::testing
