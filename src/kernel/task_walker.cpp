@@ -1,6 +1,6 @@
-// Each task costs one read of the span of task_struct between its first and last used field
-// (about 3 KiB, often one or two pages through the Target's cache); parents' tgids come from
-// tasks already read, and single-threaded processes are recognised without touching their
+// Each task costs one read per cluster of used fields (two on x86-64: the state and CPU at the
+// start of task_struct, the ids, links and comm about 2 KiB on); parents' tgids come from tasks
+// already read, and single-threaded processes are recognised without touching their
 // signal_struct.
 #include "kernel/task_walker.hpp"
 
@@ -73,16 +73,29 @@ Result<TaskWalker> TaskWalker::create(Kernel& kernel) {
         return std::unexpected(ok.error());
     }
 
-    std::uint64_t lo = ~0ull;
-    std::uint64_t hi = 0;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> spans;
     for (const Field* field :
          {&out.pid_, &out.tgid_, &out.state_, &out.exit_state_, &out.comm_, &out.cpu_,
           &out.real_parent_, &out.tasks_, &out.signal_, &out.thread_list_}) {
-        lo = std::min(lo, field->offset);
-        hi = std::max(hi, field->offset + std::max<std::uint64_t>(field->size, 1));
+        std::uint64_t size = std::max<std::uint64_t>(field->size, 1);
+        if (field == &out.tasks_ || field == &out.thread_list_) {
+            size = 16; // both list pointers
+        }
+        spans.emplace_back(field->offset, field->offset + size);
     }
-    out.window_start_ = lo;
-    out.window_end_ = hi;
+    std::sort(spans.begin(), spans.end());
+    // The state and CPU sit near the start of task_struct, the rest about 2 KiB further: two
+    // exact reads cost fewer round trips than one read of everything between.
+    constexpr std::uint64_t max_gap = 256;
+    for (const auto& span : spans) {
+        if (!out.clusters_.empty() && span.first <= out.clusters_.back().second + max_gap) {
+            out.clusters_.back().second = std::max(out.clusters_.back().second, span.second);
+        } else {
+            out.clusters_.push_back(span);
+        }
+    }
+    out.window_start_ = out.clusters_.front().first;
+    out.window_end_ = out.clusters_.back().second;
     return out;
 }
 
@@ -93,11 +106,16 @@ std::uint64_t TaskWalker::field_u64(const Record& record, const Field& field) co
 }
 
 Result<Record> TaskWalker::read_task(std::uint64_t task) {
-    auto record = kernel_->read(task + window_start_, window_end_ - window_start_);
-    if (!record) {
-        return wrap(record.error(), fmt::format("reading task_struct at {:#x}", task));
+    std::vector<std::byte> window(window_end_ - window_start_);
+    for (const auto& [begin, end] : clusters_) {
+        auto bytes = kernel_->memory().read(task + begin, end - begin);
+        if (!bytes) {
+            return wrap(bytes.error(), fmt::format("reading task_struct at {:#x}", task));
+        }
+        std::copy(bytes->begin(), bytes->end(),
+                  window.begin() + static_cast<long>(begin - window_start_));
     }
-    return record;
+    return Record(std::move(window), task + window_start_);
 }
 
 TaskInfo TaskWalker::decode(const Record& record) const {

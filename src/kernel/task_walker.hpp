@@ -49,6 +49,8 @@ private:
     Kernel* kernel_;
     std::uint64_t window_start_ = 0; // offsets of the part of task_struct read for each task
     std::uint64_t window_end_ = 0;
+    // The used fields grouped into runs without large gaps: one read each.
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> clusters_;
     Field pid_, tgid_, state_, exit_state_, comm_, cpu_, real_parent_, tasks_, signal_;
     Field thread_list_; // thread_node (6.7+) or thread_group
     bool thread_head_ = false;
