@@ -1,10 +1,14 @@
 // `kdive attach ENDPOINT|SESSION`: connect to a gdbstub and run debugger commands on it.
 #include "cli/commands.hpp"
 #include "cli/debugger_session.hpp"
+#include "cli/eval_commands.hpp"
+#include "cli/expression_location.hpp"
 #include "cli/interrupt_flag.hpp"
+#include "cli/kernel_commands.hpp"
 #include "cli/location.hpp"
 #include "cli/repl.hpp"
 #include "cli/report.hpp"
+#include "debuginfo/debug_info.hpp"
 #include "lab/session.hpp"
 #include "rsp/endpoint.hpp"
 #include "support/cache_dir.hpp"
@@ -59,7 +63,6 @@ int run_attach(const AttachArgs& args) {
         fmt::print(stderr, "kdive: {}\n", point.error().message);
         return 1;
     }
-    // Recorded for the symbol layer; nothing reads it yet.
     std::filesystem::path vmlinux =
         args.vmlinux.empty() ? point->vmlinux : std::filesystem::path(args.vmlinux);
     auto target = target::RspTarget::attach(point->endpoint);
@@ -69,6 +72,24 @@ int run_attach(const AttachArgs& args) {
     }
     Locations locations;
     locations.add(std::make_unique<AddressExpressionResolver>(**target));
+    // With a vmlinux, symbols, expressions and the kernel commands join the built-in ones.
+    std::unique_ptr<debuginfo::DebugInfo> info;
+    std::unique_ptr<KernelCommands> kernel;
+    std::unique_ptr<EvalCommands> eval;
+    if (!vmlinux.empty()) {
+        debuginfo::DebugInfoOptions info_options;
+        info_options.cache_root = cache_dir();
+        auto opened = debuginfo::DebugInfo::open(vmlinux, info_options);
+        if (!opened) {
+            fmt::print(stderr, "kdive: {}\n", opened.error().message);
+            return 1;
+        }
+        info = std::move(*opened);
+        kernel = std::make_unique<KernelCommands>(*info, **target);
+        eval = std::make_unique<EvalCommands>(*info, &kernel->memory(), &kernel->memory());
+        eval->set_functions(kernel->functions());
+        locations.add(std::make_unique<ExpressionLocationResolver>(*eval));
+    }
     DebuggerOptions options;
     if (args.stop_timeout > 0)
         options.stop_timeout =
@@ -76,6 +97,10 @@ int run_attach(const AttachArgs& args) {
     else if (args.batch)
         options.stop_timeout = std::chrono::minutes(5); // a script must end
     DebuggerSession session(**target, locations, stdout, options);
+    if (eval) {
+        session.add_handler([&eval](std::string_view line) { return eval->run(line); });
+        session.add_handler([&kernel](std::string_view line) { return kernel->run(line); });
+    }
     SigintWatcher sigint;
 
     if (!args.batch)
@@ -112,7 +137,8 @@ void register_attach_command(CLI::App& app, ExitStatus& status) {
     cmd->add_option("target", args->where,
                     "session folder from `kdive boot`, HOST:PORT, tcp:HOST:PORT or unix:PATH")
         ->required();
-    cmd->add_option("--vmlinux", args->vmlinux, "kernel ELF with symbols (recorded for later)");
+    cmd->add_option("--vmlinux", args->vmlinux,
+                    "kernel ELF with debug info (default: the session's)");
     cmd->add_option("--ex", args->commands, "run a command (repeatable; GDB's -ex works too)");
     // CLI11 has no single-dash long options: GDB-style "-ex CMD" pairs arrive as extras.
     cmd->allow_extras();

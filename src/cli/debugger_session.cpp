@@ -102,7 +102,7 @@ Result<> DebuggerSession::execute(std::string_view line) {
         return detach();
     if (command == "help" || command == "h")
         return help();
-    return fail("unknown command '{}' (try 'help')", command);
+    return run_handlers(line, fmt::format("unknown command '{}' (try 'help')", command));
 }
 
 Result<> DebuggerSession::help() {
@@ -130,7 +130,22 @@ Result<> DebuggerSession::info(std::string_view args) {
         return info_registers(rest);
     if (what == "breakpoints" || what == "break" || what == "b" || what == "watchpoints")
         return info_breakpoints();
-    return fail("info: expected 'registers' or 'breakpoints'");
+    return run_handlers("info " + std::string(args), "info: expected 'registers' or 'breakpoints'");
+}
+
+Result<> DebuggerSession::run_handlers(std::string_view line, std::string_view unknown) {
+    for (auto& handler : handlers_) {
+        auto handled = handler(line);
+        if (!handled)
+            continue;
+        if (!*handled)
+            return std::unexpected(handled->error());
+        const std::string& text = **handled;
+        if (!text.empty())
+            fmt::print(out_, "{}{}", text, text.ends_with('\n') ? "" : "\n");
+        return {};
+    }
+    return fail("{}", unknown);
 }
 
 Result<> DebuggerSession::info_registers(std::string_view args) {

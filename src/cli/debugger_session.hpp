@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,6 +21,10 @@ struct DebuggerOptions {
     std::optional<std::chrono::milliseconds> stop_timeout;
 };
 
+// Another command set (expressions, kernel commands): nullopt when the line is not its own,
+// else the output to print or the error.
+using CommandHandler = std::function<std::optional<Result<std::string>>(std::string_view)>;
+
 class DebuggerSession {
 public:
     DebuggerSession(target::Target& target, Locations& locations, std::FILE* out,
@@ -27,6 +32,8 @@ public:
 
     // Runs one command line; output goes to `out`, failure is returned.
     Result<> execute(std::string_view line);
+    // Lines no built-in command takes go to these, in order.
+    void add_handler(CommandHandler handler) { handlers_.push_back(std::move(handler)); }
     // True after quit or detach: the REPL ends.
     bool finished() const { return finished_; }
     // Removes kdive's breakpoints and lets the guest run (quit, end of batch, end of input).
@@ -52,6 +59,8 @@ private:
     Result<> monitor(std::string_view args);
     Result<> detach();
     Result<> help();
+    // Offers a line to the added command sets; `unknown` is the error when none takes it.
+    Result<> run_handlers(std::string_view line, std::string_view unknown);
 
     // Waits for the running guest to stop, turning Ctrl-C into an interrupt.
     Result<target::StopEvent> wait_for_stop();
@@ -65,6 +74,7 @@ private:
     std::FILE* out_;
     DebuggerOptions options_;
     std::vector<NumberedBreakpoint> breakpoints_;
+    std::vector<CommandHandler> handlers_;
     int next_number_ = 1;
     bool finished_ = false;
 };

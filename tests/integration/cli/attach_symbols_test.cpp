@@ -1,0 +1,40 @@
+// The recipe through `kdive attach SESSION`: break start_kernel by name, then kernel questions.
+#include "lab/console_log.hpp"
+#include "support/atomic_file.hpp"
+#include "test_vm.hpp"
+
+#include <gtest/gtest.h>
+
+namespace kdive::testing {
+namespace {
+
+TEST(AttachSymbols, BreakStartKernelByNameThenAskTheKernel) {
+    auto vm = TestVm::boot(test_kernel(), {"--paused", "--smp", "2"});
+    ASSERT_TRUE(vm) << vm.error().message;
+    auto session = vm->session().dir.string();
+    auto first = run_kdive({"attach", session, "--batch", "-ex", "break start_kernel", "-ex",
+                            "continue", "-ex", "info symbol $rip", "-ex",
+                            "p/x $rip == start_kernel", "-ex", "delete", "-ex", "continue &"});
+    ASSERT_TRUE(first) << first.error().message;
+    EXPECT_NE(first->find("start_kernel in section .init.text"), std::string::npos) << *first;
+    EXPECT_NE(first->find("= 0x1"), std::string::npos) << *first;
+
+    auto shell = vm->wait_for(lab::shell_banner);
+    ASSERT_TRUE(shell) << shell.error().message;
+    auto second = run_kdive({"attach", session, "--batch", "-ex", "p $lx_current().pid", "-ex",
+                             "current --json", "-ex", "p init_task.comm"});
+    ASSERT_TRUE(second) << second.error().message;
+    EXPECT_NE(second->find("\"cpu\":1"), std::string::npos) << *second;
+    EXPECT_NE(second->find("\"swapper/0\""), std::string::npos) << *second;
+    EXPECT_NE(second->find("\"swapper/0\\000"), std::string::npos) << *second;
+
+    // An unknown symbol names itself and fails the batch.
+    auto bad = run_kdive({"attach", session, "--batch", "-ex", "break no_such_function_kdive"});
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.error().message.find("no_such_function_kdive"), std::string::npos)
+        << bad.error().message;
+    ASSERT_TRUE(vm->stop());
+}
+
+} // namespace
+} // namespace kdive::testing
