@@ -1,14 +1,9 @@
 // `kdive attach ENDPOINT|SESSION`: connect to a gdbstub and run debugger commands on it.
 #include "cli/commands.hpp"
-#include "cli/debugger_session.hpp"
-#include "cli/eval_commands.hpp"
-#include "cli/expression_location.hpp"
+#include "cli/debugger_stack.hpp"
 #include "cli/interrupt_flag.hpp"
-#include "cli/kernel_commands.hpp"
-#include "cli/location.hpp"
 #include "cli/repl.hpp"
 #include "cli/report.hpp"
-#include "debuginfo/debug_info.hpp"
 #include "lab/session.hpp"
 #include "rsp/endpoint.hpp"
 #include "support/cache_dir.hpp"
@@ -70,37 +65,18 @@ int run_attach(const AttachArgs& args) {
         fmt::print(stderr, "kdive: {}\n", target.error().message);
         return 1;
     }
-    Locations locations;
-    locations.add(std::make_unique<AddressExpressionResolver>(**target));
-    // With a vmlinux, symbols, expressions and the kernel commands join the built-in ones.
-    std::unique_ptr<debuginfo::DebugInfo> info;
-    std::unique_ptr<KernelCommands> kernel;
-    std::unique_ptr<EvalCommands> eval;
-    if (!vmlinux.empty()) {
-        debuginfo::DebugInfoOptions info_options;
-        info_options.cache_root = cache_dir();
-        auto opened = debuginfo::DebugInfo::open(vmlinux, info_options);
-        if (!opened) {
-            fmt::print(stderr, "kdive: {}\n", opened.error().message);
-            return 1;
-        }
-        info = std::move(*opened);
-        kernel = std::make_unique<KernelCommands>(*info, **target);
-        eval = std::make_unique<EvalCommands>(*info, &kernel->memory(), &kernel->memory());
-        eval->set_functions(kernel->functions());
-        locations.add(std::make_unique<ExpressionLocationResolver>(*eval));
-    }
     DebuggerOptions options;
     if (args.stop_timeout > 0)
         options.stop_timeout =
             std::chrono::milliseconds(static_cast<long long>(args.stop_timeout * 1000));
     else if (args.batch)
         options.stop_timeout = std::chrono::minutes(5); // a script must end
-    DebuggerSession session(**target, locations, stdout, options);
-    if (eval) {
-        session.add_handler([&eval](std::string_view line) { return eval->run(line); });
-        session.add_handler([&kernel](std::string_view line) { return kernel->run(line); });
+    auto stack = DebuggerStack::create(**target, vmlinux, options);
+    if (!stack) {
+        fmt::print(stderr, "kdive: {}\n", stack.error().message);
+        return 1;
     }
+    DebuggerSession& session = (*stack)->session();
     SigintWatcher sigint;
 
     if (!args.batch)

@@ -1,0 +1,38 @@
+// Wiring of command sets and location resolvers around a DebuggerSession.
+#include "cli/debugger_stack.hpp"
+
+#include "cli/expression_location.hpp"
+#include "support/cache_dir.hpp"
+
+namespace kdive::cli {
+
+Result<std::unique_ptr<DebuggerStack>> DebuggerStack::create(target::Target& target,
+                                                             const std::filesystem::path& vmlinux,
+                                                             DebuggerOptions options,
+                                                             std::FILE* out) {
+    std::unique_ptr<DebuggerStack> stack(new DebuggerStack());
+    stack->locations_.add(std::make_unique<AddressExpressionResolver>(target));
+    if (!vmlinux.empty()) {
+        debuginfo::DebugInfoOptions info_options;
+        info_options.cache_root = cache_dir();
+        auto opened = debuginfo::DebugInfo::open(vmlinux, info_options);
+        if (!opened)
+            return std::unexpected(opened.error());
+        stack->info_ = std::move(*opened);
+        stack->kernel_ = std::make_unique<KernelCommands>(*stack->info_, target);
+        auto& memory = stack->kernel_->memory();
+        stack->eval_ = std::make_unique<EvalCommands>(*stack->info_, &memory, &memory);
+        stack->eval_->set_functions(stack->kernel_->functions());
+        stack->locations_.add(std::make_unique<ExpressionLocationResolver>(*stack->eval_));
+    }
+    stack->session_ = std::make_unique<DebuggerSession>(target, stack->locations_, out, options);
+    if (stack->eval_) {
+        auto* eval = stack->eval_.get();
+        auto* kernel = stack->kernel_.get();
+        stack->session_->add_handler([eval](std::string_view line) { return eval->run(line); });
+        stack->session_->add_handler([kernel](std::string_view line) { return kernel->run(line); });
+    }
+    return stack;
+}
+
+} // namespace kdive::cli

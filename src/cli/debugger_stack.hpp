@@ -1,0 +1,40 @@
+// A debugger over one Target: built-in commands plus, with a vmlinux, symbols, expressions and
+// the kernel commands. `kdive attach` and `kdive up` share it.
+#pragma once
+
+#include "cli/debugger_session.hpp"
+#include "cli/eval_commands.hpp"
+#include "cli/kernel_commands.hpp"
+#include "cli/location.hpp"
+#include "debuginfo/debug_info.hpp"
+#include "target/target.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+namespace kdive::cli {
+
+class DebuggerStack {
+public:
+    // An empty vmlinux gives the built-in commands only.
+    static Result<std::unique_ptr<DebuggerStack>> create(target::Target& target,
+                                                         const std::filesystem::path& vmlinux,
+                                                         DebuggerOptions options,
+                                                         std::FILE* out = stdout);
+
+    DebuggerSession& session() { return *session_; }
+    // Null without a vmlinux.
+    KernelCommands* kernel() { return kernel_.get(); }
+    EvalCommands* eval() { return eval_.get(); }
+
+private:
+    DebuggerStack() = default;
+    Locations locations_;
+    std::unique_ptr<debuginfo::DebugInfo> info_;
+    std::unique_ptr<KernelCommands> kernel_;
+    std::unique_ptr<EvalCommands> eval_;
+    std::unique_ptr<DebuggerSession> session_;
+};
+
+} // namespace kdive::cli
