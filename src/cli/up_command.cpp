@@ -1,5 +1,9 @@
-// `kdive up`: the whole recipe in one command — kernel, rootfs, QEMU, shell.
+// `kdive up`: the whole recipe in one command — kernel, rootfs, QEMU paused, attach,
+// break at start_kernel, then a REPL or a short tour of what the kernel is doing.
 #include "cli/commands.hpp"
+#include "cli/debugger_stack.hpp"
+#include "cli/interrupt_flag.hpp"
+#include "cli/repl.hpp"
 #include "cli/report.hpp"
 #include "lab/boot_kernel.hpp"
 #include "lab/console_log.hpp"
@@ -8,12 +12,15 @@
 #include "lab/kernel_fetcher.hpp"
 #include "lab/qemu_launcher.hpp"
 #include "lab/session_dir.hpp"
+#include "rsp/endpoint.hpp"
 #include "support/atomic_file.hpp"
+#include "support/cache_dir.hpp"
+#include "target/rsp_target.hpp"
 
-#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <fmt/core.h>
+#include <unistd.h>
 
 namespace kdive::cli {
 
@@ -22,6 +29,9 @@ namespace {
 struct UpArgs {
     std::string kernel{lab::KernelCatalog::default_name()};
     std::string mirror;
+    std::string break_at = "start_kernel";
+    std::vector<std::string> commands;
+    bool batch = false;
     int smp = 2;
     int mem = 1024;
     int timeout_s = 300;
@@ -51,49 +61,72 @@ Result<> ensure_kernel(const UpArgs& args) {
     return {};
 }
 
-// Drops terminal escape sequences (the shell asks the terminal for its cursor position).
-std::string printable(const std::string& text) {
-    std::string out;
-    for (size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '\x1b') {
-            while (i < text.size() && !std::isalpha(static_cast<unsigned char>(text[i + 1]))) {
-                ++i;
-            }
-            ++i;
-            continue;
-        }
-        if (text[i] != '\r') {
-            out += text[i];
-        }
+// Waits for the shell banner in short slices so a signal stops everything promptly.
+Result<> wait_for_shell(const lab::Session& session, const sigset_t& signals,
+                        std::chrono::seconds timeout) {
+    auto deadline = Clock::now() + timeout;
+    while (true) {
+        auto shell = lab::wait_for_console(session.console_log, lab::shell_banner,
+                                           std::chrono::milliseconds(200), session.pid);
+        if (shell)
+            return {};
+        timespec none{0, 0};
+        if (int sig = sigtimedwait(&signals, nullptr, &none); sig > 0)
+            return fail("interrupted ({}); the VM was stopped", strsignal(sig));
+        if (!lab::is_qemu_alive(session.pid) || Clock::now() > deadline)
+            return std::unexpected(shell.error());
     }
-    return out;
 }
 
-std::string last_lines(const std::string& text, size_t count) {
-    size_t pos = text.size();
-    while (count > 0 && pos > 0) {
-        pos = text.rfind('\n', pos - 1);
-        if (pos == std::string::npos) {
-            return text;
-        }
-        --count;
+// Runs one command of the tour, printing it the way a user would have typed it.
+bool tour_step(DebuggerSession& session, const std::string& command) {
+    fmt::print("(kdive) {}\n", command);
+    (void)std::fflush(stdout);
+    auto ok = session.execute(command);
+    (void)std::fflush(stdout);
+    if (!ok)
+        fmt::print(stderr, "error: {}\n", ok.error().message);
+    return ok.has_value();
+}
+
+// Output of a kernel command cut to its first or last lines.
+void print_excerpt(KernelCommands& kernel, const std::string& command, size_t lines, bool head) {
+    fmt::print("(kdive) {}\n", command);
+    auto out = kernel.run(command);
+    if (!out || !*out) {
+        fmt::print(stderr, "error: {}\n", out ? (*out).error().message : "not a kernel command");
+        return;
     }
-    return text.substr(pos + 1);
+    const std::string& text = **out;
+    std::vector<std::string_view> all;
+    for (size_t pos = 0; pos < text.size();) {
+        size_t end = text.find('\n', pos);
+        end = end == std::string::npos ? text.size() : end;
+        all.push_back(std::string_view(text).substr(pos, end - pos));
+        pos = end + 1;
+    }
+    size_t from = head ? 0 : (all.size() > lines ? all.size() - lines : 0);
+    size_t to = head ? std::min(lines, all.size()) : all.size();
+    if (!head && from > 0)
+        fmt::print("  ... {} earlier lines\n", from);
+    for (size_t i = from; i < to; ++i)
+        fmt::print("{}\n", all[i]);
+    if (head && to < all.size())
+        fmt::print("  ... {} more lines\n", all.size() - to);
 }
 
 Result<> run_up(const UpArgs& args, const sigset_t& signals) {
     auto start = Clock::now();
-    if (auto r = ensure_kernel(args); !r) {
+    if (auto r = ensure_kernel(args); !r)
         return r;
-    }
     auto kernel = lab::resolve_boot_kernel(args.kernel);
-    if (!kernel) {
+    if (!kernel)
         return std::unexpected(kernel.error());
-    }
+    if (kernel->vmlinux.empty())
+        return fail("no vmlinux with debug info beside {}", kernel->bzimage.string());
     auto dir = lab::make_session_dir({});
-    if (!dir) {
+    if (!dir)
         return std::unexpected(dir.error());
-    }
     lab::BootConfig config;
     config.kernel_label = args.kernel;
     config.bzimage = kernel->bzimage;
@@ -101,45 +134,67 @@ Result<> run_up(const UpArgs& args, const sigset_t& signals) {
     config.dir = *dir;
     config.smp = args.smp;
     config.mem_mb = args.mem;
+    config.paused = true;
     config.initrd = config.dir / "rootfs.cpio.gz";
-    if (auto r = lab::write_default_rootfs(config.initrd); !r) {
+    if (auto r = lab::write_default_rootfs(config.initrd); !r)
         return r;
-    }
-    auto boot_start = Clock::now();
     auto vm = lab::launch_vm(config);
-    if (!vm) {
+    if (!vm)
         return std::unexpected(vm.error());
-    }
     const auto& session = vm->session();
     fmt::print("kernel   {} ({})\n", args.kernel, config.bzimage.string());
-    fmt::print("session  {} (gdbstub {})\n", session.dir.string(), session.gdb);
-    // Poll in short slices so Ctrl-C stops the VM promptly.
-    auto deadline = Clock::now() + std::chrono::seconds(args.timeout_s);
-    while (true) {
-        auto shell = lab::wait_for_console(session.console_log, lab::shell_banner,
-                                           std::chrono::milliseconds(200), session.pid);
-        if (shell) {
-            break;
-        }
-        timespec none{0, 0};
-        if (int sig = sigtimedwait(&signals, nullptr, &none); sig > 0) {
-            return fail("interrupted ({}); the VM was stopped", strsignal(sig));
-        }
-        if (!lab::is_qemu_alive(session.pid) || Clock::now() > deadline) {
-            return std::unexpected(shell.error());
-        }
+    fmt::print("session  {} (gdbstub {}, console {})\n", session.dir.string(), session.gdb,
+               session.console_log.string());
+
+    auto endpoint = rsp::Endpoint::parse(session.gdb);
+    if (!endpoint)
+        return std::unexpected(endpoint.error());
+    auto target = target::RspTarget::attach(*endpoint);
+    if (!target)
+        return std::unexpected(target.error());
+    DebuggerOptions options;
+    options.stop_timeout = std::chrono::seconds(args.timeout_s);
+    auto stack = DebuggerStack::create(**target, config.vmlinux, options);
+    if (!stack)
+        return std::unexpected(stack.error());
+    DebuggerSession& debugger = (*stack)->session();
+    SigintWatcher sigint;
+
+    // A hardware breakpoint: before paging is on, the kernel's text cannot be patched.
+    if (!tour_step(debugger, "hbreak " + args.break_at) || !tour_step(debugger, "continue"))
+        return fail("could not stop at {}", args.break_at);
+    fmt::print("stopped  at {} {:.2f} s after start\n", args.break_at, seconds_since(start));
+    tour_step(debugger, "info line *$rip");
+    tour_step(debugger, "info registers rip rsp cr3");
+    tour_step(debugger, "delete");
+
+    bool interactive = isatty(STDIN_FILENO) != 0 && isatty(STDOUT_FILENO) != 0 && !args.batch;
+    bool all_ok = true;
+    if (!args.commands.empty()) {
+        for (const auto& command : args.commands)
+            all_ok = tour_step(debugger, command) && all_ok;
+    } else if (!interactive) {
+        // The tour: run to the shell, stop the guest, and ask the kernel what it is doing.
+        tour_step(debugger, "continue &");
+        if (auto shell = wait_for_shell(session, signals, std::chrono::seconds(args.timeout_s));
+            !shell)
+            return shell;
+        fmt::print("shell    up {:.2f} s after start\n", seconds_since(start));
+        tour_step(debugger, "interrupt");
+        tour_step(debugger, "current");
+        tour_step(debugger, "p $lx_current().comm");
+        print_excerpt(*(*stack)->kernel(), "ps", 12, true);
+        print_excerpt(*(*stack)->kernel(), "dmesg", 8, false);
     }
-    fmt::print("shell    up {:.2f} s after QEMU started ({:.2f} s in all)\n",
-               seconds_since(boot_start), seconds_since(start));
-    if (auto log = read_file(session.console_log); log) {
-        fmt::print("console  (last lines of {})\n{}\n", session.console_log.string(),
-                   last_lines(printable(*log), 6));
-    }
-    if (auto r = lab::stop_session(session); !r) {
+    if (interactive && !debugger.finished())
+        all_ok = run_repl(debugger, cache_dir() / "attach_history") && all_ok;
+    (void)debugger.finish();
+    if (auto r = lab::stop_session(session); !r)
         return r;
-    }
     vm->release();
-    fmt::print("stopped  the VM\n");
+    fmt::print("stopped  the VM ({:.2f} s in all)\n", seconds_since(start));
+    if (!all_ok)
+        return fail("a command failed");
     return {};
 }
 
@@ -147,15 +202,29 @@ Result<> run_up(const UpArgs& args, const sigset_t& signals) {
 
 void register_up_command(CLI::App& app, ExitStatus& status) {
     auto args = std::make_shared<UpArgs>();
-    auto* cmd = app.add_subcommand("up", "Fetch a kernel, build a rootfs, boot it to its shell");
+    auto* cmd = app.add_subcommand(
+        "up", "Fetch a kernel, build a rootfs, boot it paused, stop at start_kernel, debug it");
     cmd->add_option("--kernel", args->kernel, "catalog kernel name or bzImage path")
         ->capture_default_str();
     cmd->add_option("--mirror", args->mirror, "Debian mirror (default: the host's)");
     cmd->add_option("--smp", args->smp, "virtual CPUs")->capture_default_str();
     cmd->add_option("--mem", args->mem, "memory in MB")->capture_default_str();
-    cmd->add_option("--timeout", args->timeout_s, "seconds to wait for the shell")
+    cmd->add_option("--break", args->break_at, "where to stop first")->capture_default_str();
+    cmd->add_option("--ex", args->commands, "run a command after the first stop (repeatable)");
+    cmd->add_flag("--batch", args->batch, "no REPL: run the commands (or the tour) and exit");
+    cmd->allow_extras();
+    cmd->add_option("--timeout", args->timeout_s, "seconds to wait for a stop or the shell")
         ->capture_default_str();
-    cmd->callback([args, &status] {
+    cmd->callback([args, cmd, &status] {
+        auto extras = cmd->remaining();
+        for (size_t i = 0; i < extras.size(); ++i) {
+            if (extras[i] == "-ex" && i + 1 < extras.size()) {
+                args->commands.push_back(extras[++i]);
+                continue;
+            }
+            report_error(status, Error{fmt::format("up: unexpected argument '{}'", extras[i])}, 2);
+            return;
+        }
         sigset_t signals;
         sigemptyset(&signals);
         for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
