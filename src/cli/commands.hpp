@@ -18,5 +18,7 @@ void register_stop_command(CLI::App& app, ExitStatus& status);
 void register_attach_command(CLI::App& app, ExitStatus& status);
 void register_inspect_command(CLI::App& app, ExitStatus& status);
 void register_up_command(CLI::App& app, ExitStatus& status);
+void register_gdb_command(CLI::App& app, ExitStatus& status);
+void register_relay_command(CLI::App& app, ExitStatus& status);
 
 } // namespace kdive::cli

@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
     kdive::cli::register_attach_command(app, status);
     kdive::cli::register_inspect_command(app, status);
     kdive::cli::register_up_command(app, status);
+    kdive::cli::register_gdb_command(app, status);
+    kdive::cli::register_relay_command(app, status);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

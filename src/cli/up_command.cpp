@@ -2,6 +2,7 @@
 // break at start_kernel, then a REPL or a short tour of what the kernel is doing.
 #include "cli/commands.hpp"
 #include "cli/debugger_stack.hpp"
+#include "cli/gdb_handoff.hpp"
 #include "cli/interrupt_flag.hpp"
 #include "cli/repl.hpp"
 #include "cli/report.hpp"
@@ -32,6 +33,7 @@ struct UpArgs {
     std::string break_at = "start_kernel";
     std::vector<std::string> commands;
     bool batch = false;
+    std::string gdb; // non-empty: hand over to this GDB instead of kdive's own debugger
     int smp = 2;
     int mem = 1024;
     int timeout_s = 300;
@@ -146,6 +148,16 @@ Result<> run_up(const UpArgs& args, const sigset_t& signals) {
     fmt::print("session  {} (gdbstub {}, console {})\n", session.dir.string(), session.gdb,
                session.console_log.string());
 
+    if (!args.gdb.empty()) {
+        // GDB itself runs to the breakpoint: QEMU describes the 64-bit layout from the reset
+        // vector on, so no architecture dance is needed.
+        auto code = run_gdb(session, GdbHandoff{args.gdb, true, args.break_at});
+        (void)lab::stop_session(session);
+        vm->release();
+        if (!code)
+            return std::unexpected(code.error());
+        return {};
+    }
     auto endpoint = rsp::Endpoint::parse(session.gdb);
     if (!endpoint)
         return std::unexpected(endpoint.error());
@@ -212,6 +224,8 @@ void register_up_command(CLI::App& app, ExitStatus& status) {
     cmd->add_option("--break", args->break_at, "where to stop first")->capture_default_str();
     cmd->add_option("--ex", args->commands, "run a command after the first stop (repeatable)");
     cmd->add_flag("--batch", args->batch, "no REPL: run the commands (or the tour) and exit");
+    cmd->add_flag("--gdb{gdb}", args->gdb,
+                  "hand over to GDB (--gdb=PATH for gdb-multiarch, pwndbg, ...)");
     cmd->allow_extras();
     cmd->add_option("--timeout", args->timeout_s, "seconds to wait for a stop or the shell")
         ->capture_default_str();

@@ -88,6 +88,11 @@ void terminate(pid_t pid) {
     if (config.detach) {
         setsid();
     } else {
+        // Its own process group: Ctrl-C meant for kdive or GDB must not kill the VM (unless the
+        // VM's console is the terminal, where it must stay in the foreground group).
+        if (!config.console_on_terminal) {
+            setpgid(0, 0);
+        }
         // The VM must not outlive kdive, even when kdive is killed with SIGKILL.
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent) {

@@ -1,0 +1,71 @@
+// GDB command line for a kdive session, and running GDB with the terminal.
+#include "cli/gdb_handoff.hpp"
+
+#include "support/subprocess.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace kdive::cli {
+
+std::vector<std::string> gdb_arguments(const lab::Session& session, const GdbHandoff& handoff,
+                                       const std::string& kdive_binary) {
+    std::vector<std::string> args{handoff.gdb, "-q"};
+    if (!session.vmlinux.empty())
+        args.push_back(session.vmlinux.string());
+    // GDB reads the stub through kdive, so the socket stays private (mode 0600, no TCP port).
+    args.insert(args.end(), {"-ex", "target remote | " + kdive_binary + " relay " + session.gdb});
+    if (!session.vmlinux.empty()) {
+        auto scripts = session.vmlinux.parent_path() / "vmlinux-gdb.py";
+        if (std::filesystem::exists(scripts)) {
+            args.insert(args.end(),
+                        {"-ex", "add-auto-load-safe-path " + scripts.parent_path().string(), "-ex",
+                         "source " + scripts.string()});
+        }
+    }
+    if (handoff.run_to_start_kernel)
+        args.insert(args.end(),
+                    {"-ex", "hbreak " + handoff.break_at, "-ex", "continue", "-ex", "delete"});
+    return args;
+}
+
+Result<int> run_gdb(const lab::Session& session, const GdbHandoff& handoff) {
+    if (find_program(handoff.gdb).empty())
+        return fail("{} not found (install gdb, or pass --gdb=PATH)", handoff.gdb);
+    std::error_code ec;
+    auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (ec)
+        return fail("cannot find the kdive binary: {}", ec.message());
+    auto args = gdb_arguments(session, handoff, self.string());
+    pid_t pid = fork();
+    if (pid < 0)
+        return fail("fork: {}", std::strerror(errno));
+    if (pid == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, nullptr);
+        std::vector<char*> argv;
+        argv.reserve(args.size() + 1);
+        for (auto& a : args)
+            argv.push_back(a.data());
+        argv.push_back(nullptr);
+        execvp(argv[0], argv.data());
+        _exit(127);
+    }
+    // GDB owns Ctrl-C while it runs; kdive waits for it to finish.
+    struct sigaction ignore {};
+    struct sigaction old {};
+    ignore.sa_handler = SIG_IGN;
+    sigaction(SIGINT, &ignore, &old);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    sigaction(SIGINT, &old, nullptr);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+} // namespace kdive::cli

@@ -1,0 +1,25 @@
+// Hands a kdive VM over to real GDB: vmlinux loaded, connected, optionally run to start_kernel.
+#pragma once
+
+#include "lab/session.hpp"
+#include "support/error.hpp"
+
+#include <string>
+#include <vector>
+
+namespace kdive::cli {
+
+struct GdbHandoff {
+    std::string gdb = "gdb"; // or gdb-multiarch, pwndbg, ...
+    bool run_to_start_kernel = false;
+    std::string break_at = "start_kernel"; // where run_to_start_kernel stops
+};
+
+// The arguments GDB is started with (exposed for tests).
+std::vector<std::string> gdb_arguments(const lab::Session& session, const GdbHandoff& handoff,
+                                       const std::string& kdive_binary);
+
+// Runs GDB in the foreground until it exits; returns its exit status.
+Result<int> run_gdb(const lab::Session& session, const GdbHandoff& handoff);
+
+} // namespace kdive::cli
