@@ -3,6 +3,7 @@
 
 #include "cli/interrupt_flag.hpp"
 #include "cli/memory_format.hpp"
+#include "support/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -19,14 +20,6 @@ using target::StopEvent;
 constexpr auto poll_slice = 100ms;
 // After an interrupt the stub answers at once; this only guards against a wedged VM.
 constexpr auto interrupt_grace = 10s;
-
-std::string_view trim(std::string_view text) {
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
-        text.remove_prefix(1);
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
-        text.remove_suffix(1);
-    return text;
-}
 
 // Splits "word rest of line" (the word ends at a space or a '/', as in "x/4gx").
 std::pair<std::string_view, std::string_view> split_command(std::string_view line) {

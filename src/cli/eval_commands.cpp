@@ -4,6 +4,7 @@
 #include "eval/expression_parser.hpp"
 #include "eval/type_printer.hpp"
 #include "eval/value_printer.hpp"
+#include "support/text.hpp"
 
 #include <fstream>
 
@@ -13,16 +14,6 @@ using debuginfo::strip_typedefs;
 using debuginfo::TypeKind;
 
 namespace {
-
-std::string_view trim(std::string_view text) {
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
-        text.remove_prefix(1);
-    }
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
-        text.remove_suffix(1);
-    }
-    return text;
-}
 
 // Splits "print/x foo" into ("print", "x", "foo") and "p /x foo" likewise.
 struct CommandLine {

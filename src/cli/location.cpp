@@ -1,20 +1,14 @@
 // Address expressions: deliberately tiny until the C expression evaluator can take over.
 #include "cli/location.hpp"
 
+#include "support/text.hpp"
+
 #include <cctype>
 #include <charconv>
 
 namespace kdive::cli {
 
 namespace {
-
-std::string_view trim(std::string_view text) {
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
-        text.remove_prefix(1);
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
-        text.remove_suffix(1);
-    return text;
-}
 
 std::optional<std::uint64_t> parse_number(std::string_view text) {
     int base = 10;

@@ -1,6 +1,8 @@
 // Parses the control fields kdive needs out of `apt-cache show` output.
 #include "lab/apt_package.hpp"
 
+#include "support/text.hpp"
+
 #include <cctype>
 #include <charconv>
 #include <map>
@@ -8,16 +10,6 @@
 namespace kdive::lab {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
 
 std::uint64_t to_number(std::string_view s) {
     std::uint64_t value = 0;

@@ -2,6 +2,7 @@
 #include "lab/apt_sources.hpp"
 
 #include "support/atomic_file.hpp"
+#include "support/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -9,16 +10,6 @@
 namespace kdive::lab {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
 
 std::string lower(std::string_view s) {
     std::string out(s);
