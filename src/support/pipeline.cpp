@@ -1,6 +1,8 @@
 // posix_spawn of each stage with pipes between them; our end drains stdout and stderr.
 #include "support/pipeline.hpp"
 
+#include "support/pipe_drain.hpp"
+
 #include <array>
 #include <cerrno>
 #include <csignal>
@@ -21,38 +23,6 @@ void close_fd(int& fd) {
     if (fd >= 0) {
         close(fd);
         fd = -1;
-    }
-}
-
-// Reads both pipes until the writers are gone, so no stage blocks on a full pipe.
-void drain(int out_fd, int err_fd, std::string& out, std::string& err) {
-    std::array<pollfd, 2> fds{pollfd{out_fd, POLLIN, 0}, pollfd{err_fd, POLLIN, 0}};
-    std::array<std::string*, 2> sinks{&out, &err};
-    int open_fds = 0;
-    for (const auto& f : fds) {
-        open_fds += f.fd >= 0 ? 1 : 0;
-    }
-    while (open_fds > 0) {
-        int n = poll(fds.data(), fds.size(), -1);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            return;
-        }
-        for (size_t i = 0; i < fds.size(); ++i) {
-            if (fds[i].fd < 0 || fds[i].revents == 0) {
-                continue;
-            }
-            std::array<char, 65536> buf{};
-            ssize_t got = read(fds[i].fd, buf.data(), buf.size());
-            if (got > 0) {
-                sinks[i]->append(buf.data(), static_cast<size_t>(got));
-            } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
-                fds[i].fd = -1; // the caller closes it
-                --open_fds;
-            }
-        }
     }
 }
 
@@ -150,7 +120,7 @@ Result<PipelineOutput> run_pipeline(const std::vector<std::vector<std::string>>&
     }
 
     PipelineOutput result;
-    drain(out_pipe[0], err_pipe[0], result.out, result.err);
+    drain_pipes(out_pipe[0], err_pipe[0], result.out, result.err);
     close_fd(out_pipe[0]);
     close_fd(err_pipe[0]);
     for (pid_t pid : pids) {

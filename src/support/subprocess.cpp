@@ -1,6 +1,8 @@
 // fork/exec with pipes, timeouts and no shell quoting.
 #include "support/subprocess.hpp"
 
+#include "support/pipe_drain.hpp"
+
 #include <array>
 #include <cerrno>
 #include <csignal>
@@ -127,48 +129,9 @@ Result<ProcessOutput> run_process(const std::vector<std::string>& argv, const Ru
     auto deadline = options.timeout
                         ? std::optional(std::chrono::steady_clock::now() + *options.timeout)
                         : std::nullopt;
-    std::array<pollfd, 2> fds{pollfd{out_pipe[0], POLLIN, 0}, pollfd{err_pipe[0], POLLIN, 0}};
-    std::array<std::string*, 2> sinks{&result.out, &result.err};
-    int open_fds = 2;
-    bool timed_out = false;
-    while (open_fds > 0) {
-        int wait_ms = -1;
-        if (deadline) {
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                *deadline - std::chrono::steady_clock::now());
-            if (left.count() <= 0) {
-                timed_out = true;
-                break;
-            }
-            wait_ms = static_cast<int>(left.count());
-        }
-        int n = poll(fds.data(), fds.size(), wait_ms);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            break;
-        }
-        for (size_t i = 0; i < fds.size(); ++i) {
-            if (fds[i].fd < 0 || fds[i].revents == 0) {
-                continue;
-            }
-            std::array<char, 65536> buf{};
-            ssize_t got = read(fds[i].fd, buf.data(), buf.size());
-            if (got > 0) {
-                sinks[i]->append(buf.data(), static_cast<size_t>(got));
-            } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
-                close(fds[i].fd);
-                fds[i].fd = -1;
-                --open_fds;
-            }
-        }
-    }
-    for (auto& f : fds) {
-        if (f.fd >= 0) {
-            close(f.fd);
-        }
-    }
+    bool timed_out = !drain_pipes(out_pipe[0], err_pipe[0], result.out, result.err, deadline);
+    close(out_pipe[0]);
+    close(err_pipe[0]);
     if (timed_out) {
         kill(pid, SIGKILL);
     }
