@@ -22,8 +22,16 @@ Result<std::uint64_t> TargetMemory::read_register(std::string_view name) {
     return target_.read_register(name);
 }
 
-Result<> TargetMemory::write_register(std::string_view name, std::uint64_t) {
-    return fail("cannot write register {}: the target does not support register writes yet", name);
+Result<> TargetMemory::write_register(std::string_view name, std::uint64_t value) {
+    auto current = target_.read_register_bytes(name);
+    if (!current)
+        return std::unexpected(current.error());
+    if (current->size() > sizeof(value))
+        return fail("cannot write register {}: it is wider than 64 bits", name);
+    std::vector<std::uint8_t> bytes(current->size());
+    for (std::size_t i = 0; i < bytes.size(); ++i)
+        bytes[i] = static_cast<std::uint8_t>(value >> (8 * i));
+    return target_.write_register_bytes(name, bytes);
 }
 
 Result<std::vector<std::byte>> TargetMemory::read_physical(std::uint64_t address,

@@ -192,6 +192,21 @@ Result<std::vector<std::uint8_t>> RspTarget::read_register_bytes(std::string_vie
     return std::vector<std::uint8_t>(one->begin(), one->end());
 }
 
+Result<> RspTarget::write_register_bytes(std::string_view name,
+                                         std::span<const std::uint8_t> bytes) {
+    if (auto ok = require_stopped("writing registers"); !ok)
+        return ok;
+    const auto* info = map_.find(name);
+    if (info == nullptr)
+        return fail("no register named '{}'", name);
+    if (bytes.size() != info->size())
+        return fail("register {} holds {} bytes, not {}", name, info->size(), bytes.size());
+    // A new cr3 or segment base changes what every cached page means.
+    forget_state();
+    return client_->write_register(
+        info->regnum, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+}
+
 Result<> RspTarget::resume() {
     if (auto ok = require_stopped("continuing"); !ok)
         return ok;

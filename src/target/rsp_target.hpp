@@ -33,6 +33,8 @@ public:
 
     const std::vector<RegisterDescription>& registers() const override { return descriptions_; }
     Result<std::vector<std::uint8_t>> read_register_bytes(std::string_view name) override;
+    Result<> write_register_bytes(std::string_view name,
+                                  std::span<const std::uint8_t> bytes) override;
 
     Result<> resume() override;
     Result<> step() override;

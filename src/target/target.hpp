@@ -62,6 +62,12 @@ public:
     virtual const std::vector<RegisterDescription>& registers() const = 0;
     // Little-endian bytes of one register of the selected vCPU.
     virtual Result<std::vector<std::uint8_t>> read_register_bytes(std::string_view name) = 0;
+    // Writes one register of the selected vCPU; `bytes` must have the register's size.
+    virtual Result<> write_register_bytes(std::string_view name,
+                                          std::span<const std::uint8_t> bytes) {
+        (void)bytes;
+        return fail("cannot write register {}: this target is read-only", name);
+    }
 
     // Run control. Resuming runs every vCPU; step runs only the selected one.
     virtual Result<> resume() = 0;

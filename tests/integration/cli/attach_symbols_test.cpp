@@ -12,12 +12,17 @@ TEST(AttachSymbols, BreakStartKernelByNameThenAskTheKernel) {
     auto vm = TestVm::boot(test_kernel(), {"--paused", "--smp", "2"});
     ASSERT_TRUE(vm) << vm.error().message;
     auto session = vm->session().dir.string();
+    // At start_kernel: registers and variables are written through the stub and read back.
     auto first = run_kdive({"attach", session, "--batch", "-ex", "break start_kernel", "-ex",
                             "continue", "-ex", "info symbol $rip", "-ex",
-                            "p/x $rip == start_kernel", "-ex", "delete", "-ex", "continue &"});
+                            "p/x $rip == start_kernel", "-ex", "set var $rax = 0x1234abcd", "-ex",
+                            "p/x $rax", "-ex", "set var panic_timeout = 42", "-ex",
+                            "p panic_timeout", "-ex", "delete", "-ex", "continue &"});
     ASSERT_TRUE(first) << first.error().message;
     EXPECT_NE(first->find("start_kernel in section .init.text"), std::string::npos) << *first;
-    EXPECT_NE(first->find("= 0x1"), std::string::npos) << *first;
+    EXPECT_NE(first->find("= 0x1\n"), std::string::npos) << *first;
+    EXPECT_NE(first->find("= 0x1234abcd"), std::string::npos) << *first;
+    EXPECT_NE(first->find("= 42"), std::string::npos) << *first;
 
     auto shell = vm->wait_for(lab::shell_banner);
     ASSERT_TRUE(shell) << shell.error().message;
