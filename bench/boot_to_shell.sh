@@ -16,7 +16,10 @@ for kernel in debian-6.1-cloud debian-6.12-cloud debian-5.10-cloud debian-sid-cl
     rm -rf "$state/s"
     start=$(date +%s.%N)
     "$kdive" boot --kernel "$kernel" --smp "$smp" --detach --state "$state/s" >/dev/null 2>&1
-    until grep -q 'built-in shell' "$state/s/console.log" 2>/dev/null; do sleep 0.02; done
+    for _ in $(seq 6000); do  # at most 120 s
+      grep -q 'built-in shell' "$state/s/console.log" 2>/dev/null && break
+      sleep 0.02
+    done
     end=$(date +%s.%N)
     "$kdive" stop "$state/s" >/dev/null 2>&1
     times+=("$(echo "$end - $start" | bc)")
