@@ -59,6 +59,8 @@ void EvalCommands::set_memory(eval::MemoryReader* memory) {
 }
 
 eval::EvalContext EvalCommands::context() {
+    if (load_offset_source_)
+        scope_.set_load_offset(load_offset_source_());
     return eval::EvalContext{scope_, arena_, history_, memory_, registers_, functions_};
 }
 
@@ -201,7 +203,7 @@ Result<std::string> EvalCommands::info_symbol(std::string_view expression) {
     if (!address) {
         return std::unexpected(address.error());
     }
-    auto found = info_.symbols().lookup(*address);
+    auto found = info_.symbols().lookup(scope_.to_file_address(*address));
     if (!found) {
         return fmt::format("No symbol matches {}.", trim(expression));
     }
@@ -268,7 +270,7 @@ Result<std::string> EvalCommands::info_line(std::string_view location) {
         auto name = scope_.symbolize(at);
         return name ? fmt::format("{:#x} <{}>", at, *name) : fmt::format("{:#x}", at);
     };
-    auto line = info_.source_line(**address);
+    auto line = info_.source_line(scope_.to_file_address(**address));
     if (!line) {
         if (!info_.has_dwarf()) {
             return fmt::format("No line number information available for address {} (this "
@@ -290,7 +292,7 @@ Result<std::string> EvalCommands::list(std::string_view location) {
     if (!*address) {
         return fail("Function \"{}\" not defined.", trim(location));
     }
-    auto line = info_.source_line(**address);
+    auto line = info_.source_line(scope_.to_file_address(**address));
     if (!line) {
         return fail("No line number known for {}.", trim(location));
     }

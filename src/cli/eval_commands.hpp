@@ -11,6 +11,7 @@
 #include "support/error.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +41,10 @@ public:
     void set_registers(eval::RegisterReader* registers) { registers_ = registers; }
     // $name(...) functions offered by other command sets (the kernel's $lx_current()).
     void set_functions(eval::FunctionHooks* functions) { functions_ = functions; }
+    // Asked before each evaluation: how far a KASLR kernel sits from its link address.
+    void set_load_offset_source(std::function<std::uint64_t()> source) {
+        load_offset_source_ = std::move(source);
+    }
     void set_source_dir(std::filesystem::path dir) { source_dir_ = std::move(dir); }
     std::vector<std::string> take_notes() { return info_.take_notes(); }
 
@@ -60,6 +65,7 @@ private:
     eval::MemoryReader* memory_;
     eval::RegisterReader* registers_;
     eval::FunctionHooks* functions_ = nullptr;
+    std::function<std::uint64_t()> load_offset_source_;
     std::filesystem::path source_dir_;
 };
 

@@ -35,9 +35,7 @@ public:
     const Type* find_type(std::string_view name, TypeTag tag) override {
         return info_.find_type(name, tag);
     }
-    Result<debuginfo::Variable> find_variable(std::string_view name) override {
-        return info_.find_variable(name);
-    }
+    Result<debuginfo::Variable> find_variable(std::string_view name) override;
     std::optional<debuginfo::Enumerated> find_enumerator(std::string_view name) override {
         return info_.find_enumerator(name);
     }
@@ -45,9 +43,14 @@ public:
         return info_.symbols().find(name) != nullptr;
     }
     std::optional<std::string> symbolize(std::uint64_t address) override;
+    // Where a KASLR kernel really sits: added to the image's addresses, taken off for names.
+    void set_load_offset(std::uint64_t offset) { load_offset_ = offset; }
+    // A runtime address of the image as the vmlinux file names it.
+    std::uint64_t to_file_address(std::uint64_t address) const;
 
 private:
     debuginfo::DebugInfo& info_;
+    std::uint64_t load_offset_ = 0;
 };
 
 } // namespace kdive::eval

@@ -13,11 +13,29 @@ TEST(AttachSymbols, BreakStartKernelByNameThenAskTheKernel) {
     ASSERT_TRUE(vm) << vm.error().message;
     auto session = vm->session().dir.string();
     // At start_kernel: registers and variables are written through the stub and read back.
-    auto first = run_kdive({"attach", session, "--batch", "-ex", "break start_kernel", "-ex",
-                            "continue", "-ex", "info symbol $rip", "-ex",
-                            "p/x $rip == start_kernel", "-ex", "set var $rax = 0x1234abcd", "-ex",
-                            "p/x $rax", "-ex", "set var panic_timeout = 42", "-ex",
-                            "p panic_timeout", "-ex", "delete", "-ex", "continue &"});
+    auto first = run_kdive({"attach",
+                            session,
+                            "--batch",
+                            "-ex",
+                            "break start_kernel",
+                            "-ex",
+                            "continue",
+                            "-ex",
+                            "info symbol $rip",
+                            "-ex",
+                            "p/x $rip == start_kernel",
+                            "-ex",
+                            "set var $rax = 0x1234abcd",
+                            "-ex",
+                            "p/x $rax",
+                            "-ex",
+                            "set var panic_timeout = 42",
+                            "-ex",
+                            "p panic_timeout",
+                            "-ex",
+                            "delete",
+                            "-ex",
+                            "continue &"});
     ASSERT_TRUE(first) << first.error().message;
     EXPECT_NE(first->find("start_kernel in section .init.text"), std::string::npos) << *first;
     EXPECT_NE(first->find("= 0x1\n"), std::string::npos) << *first;
@@ -38,6 +56,20 @@ TEST(AttachSymbols, BreakStartKernelByNameThenAskTheKernel) {
     ASSERT_FALSE(bad);
     EXPECT_NE(bad.error().message.find("no_such_function_kdive"), std::string::npos)
         << bad.error().message;
+    ASSERT_TRUE(vm->stop());
+}
+
+TEST(AttachSymbols, ExpressionsFollowTheKaslrOffset) {
+    auto vm = TestVm::boot(test_kernel(), {"--kaslr"});
+    ASSERT_TRUE(vm) << vm.error().message;
+    ASSERT_TRUE(vm->wait_for(lab::shell_banner));
+    auto out = run_kdive({"attach", vm->session().dir.string(), "--batch", "-ex", "version", "-ex",
+                          "p init_task.comm", "-ex", "p &init_task", "-ex", "info symbol $rip"});
+    ASSERT_TRUE(out) << out.error().message;
+    EXPECT_NE(out->find("KASLR offset"), std::string::npos) << *out;
+    EXPECT_NE(out->find("\"swapper/0\\000"), std::string::npos) << *out;
+    EXPECT_NE(out->find("<init_task>"), std::string::npos) << *out;
+    EXPECT_EQ(out->find("No symbol matches"), std::string::npos) << *out;
     ASSERT_TRUE(vm->stop());
 }
 
