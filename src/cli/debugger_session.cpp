@@ -346,8 +346,9 @@ void DebuggerSession::report_stop(const StopEvent& stop) {
             if (!target::is_watchpoint(entry.breakpoint.kind) && rip &&
                 entry.breakpoint.address == *rip) {
                 ++entry.hits;
-                fmt::print(out_, "\nBreakpoint {}, {:#x} (vCPU {})\n", entry.number, *rip,
-                           stop.vcpu);
+                std::string where = symbolizer_ ? symbolizer_(*rip) : std::string();
+                fmt::print(out_, "\nBreakpoint {}, {:#x}{}{} (vCPU {})\n", entry.number, *rip,
+                           where.empty() ? "" : " in ", where, stop.vcpu);
                 reported = true;
                 break;
             }

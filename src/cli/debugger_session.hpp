@@ -32,6 +32,10 @@ public:
 
     // Runs one command line; output goes to `out`, failure is returned.
     Result<> execute(std::string_view line);
+    // Names a code address ("start_kernel () at init/main.c:951") in stop reports.
+    void set_symbolizer(std::function<std::string(std::uint64_t)> symbolizer) {
+        symbolizer_ = std::move(symbolizer);
+    }
     // Lines no built-in command takes go to these, in order.
     void add_handler(CommandHandler handler) { handlers_.push_back(std::move(handler)); }
     // True after quit or detach: the REPL ends.
@@ -75,6 +79,7 @@ private:
     DebuggerOptions options_;
     std::vector<NumberedBreakpoint> breakpoints_;
     std::vector<CommandHandler> handlers_;
+    std::function<std::string(std::uint64_t)> symbolizer_;
     int next_number_ = 1;
     bool finished_ = false;
 };

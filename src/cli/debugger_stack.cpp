@@ -36,6 +36,8 @@ Result<std::unique_ptr<DebuggerStack>> DebuggerStack::create(target::Target& tar
         auto* eval = stack->eval_.get();
         auto* kernel = stack->kernel_.get();
         stack->session_->add_handler([eval](std::string_view line) { return eval->run(line); });
+        stack->session_->set_symbolizer(
+            [eval](std::uint64_t address) { return eval->describe_code_address(address); });
         stack->session_->add_handler([kernel](std::string_view line) { return kernel->run(line); });
     }
     return stack;

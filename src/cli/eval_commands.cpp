@@ -58,6 +58,18 @@ void EvalCommands::set_memory(eval::MemoryReader* memory) {
     memory_ = memory != nullptr ? memory : &file_memory_;
 }
 
+std::string EvalCommands::describe_code_address(std::uint64_t address) {
+    (void)context(); // brings the load offset up to date
+    std::uint64_t file_address = scope_.to_file_address(address);
+    auto found = info_.symbols().lookup(file_address);
+    if (!found)
+        return {};
+    std::string text = fmt::format("{} ()", found->symbol->name);
+    if (auto line = info_.source_line(file_address))
+        text += fmt::format(" at {}:{}", line->file, line->line);
+    return text;
+}
+
 eval::EvalContext EvalCommands::context() {
     if (load_offset_source_)
         scope_.set_load_offset(load_offset_source_());

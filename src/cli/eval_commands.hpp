@@ -37,6 +37,9 @@ public:
     Result<std::uint64_t> address_of_expression(std::string_view expression);
     Result<eval::Value> evaluate(std::string_view expression);
 
+    // "start_kernel () at init/main.c:951" for a code address; empty when unknown.
+    std::string describe_code_address(std::uint64_t address);
+
     void set_memory(eval::MemoryReader* memory);
     void set_registers(eval::RegisterReader* registers) { registers_ = registers; }
     // $name(...) functions offered by other command sets (the kernel's $lx_current()).

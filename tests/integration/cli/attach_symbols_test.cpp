@@ -38,6 +38,7 @@ TEST(AttachSymbols, BreakStartKernelByNameThenAskTheKernel) {
                             "continue &"});
     ASSERT_TRUE(first) << first.error().message;
     EXPECT_NE(first->find("start_kernel in section .init.text"), std::string::npos) << *first;
+    EXPECT_NE(first->find("in start_kernel () at init/main.c:"), std::string::npos) << *first;
     EXPECT_NE(first->find("= 0x1\n"), std::string::npos) << *first;
     EXPECT_NE(first->find("= 0x1234abcd"), std::string::npos) << *first;
     EXPECT_NE(first->find("= 42"), std::string::npos) << *first;
