@@ -1,6 +1,7 @@
 // `kdive attach ENDPOINT|SESSION`: connect to a gdbstub and run debugger commands on it.
 #include "cli/commands.hpp"
 #include "cli/debugger_stack.hpp"
+#include "cli/gdb_style_args.hpp"
 #include "cli/interrupt_flag.hpp"
 #include "cli/repl.hpp"
 #include "cli/report.hpp"
@@ -122,14 +123,8 @@ void register_attach_command(CLI::App& app, ExitStatus& status) {
     cmd->add_option("--stop-timeout", args->stop_timeout,
                     "seconds `continue` waits before interrupting (batch default 300)");
     cmd->callback([args, cmd, &status] {
-        auto extras = cmd->remaining();
-        for (std::size_t i = 0; i < extras.size(); ++i) {
-            if (extras[i] == "-ex" && i + 1 < extras.size()) {
-                args->commands.push_back(extras[++i]);
-                continue;
-            }
-            report_error(status, Error{fmt::format("attach: unexpected argument '{}'", extras[i])},
-                         2);
+        if (auto ex = take_ex_commands(*cmd, args->commands); !ex) {
+            report_error(status, ex.error(), 2);
             return;
         }
         status.code = run_attach(*args);

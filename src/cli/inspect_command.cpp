@@ -1,6 +1,7 @@
 // `kdive inspect --vmlinux V -ex CMD...`: expression commands against a kernel image alone.
 #include "cli/commands.hpp"
 #include "cli/eval_commands.hpp"
+#include "cli/gdb_style_args.hpp"
 #include "cli/report.hpp"
 #include "support/cache_dir.hpp"
 
@@ -21,15 +22,9 @@ struct InspectArgs {
 void run_inspect(CLI::App& cmd, const InspectArgs& args, ExitStatus& status) {
     std::vector<std::string> commands = args.commands;
     // CLI11 has no single-dash long options: GDB-style "-ex CMD" pairs arrive as extras.
-    const auto extras = cmd.remaining();
-    for (std::size_t i = 0; i < extras.size(); ++i) {
-        if ((extras[i] == "-ex" || extras[i] == "--eval-command") && i + 1 < extras.size()) {
-            commands.push_back(extras[++i]);
-        } else {
-            report_error(status,
-                         Error{fmt::format("inspect: unexpected argument '{}'", extras[i])});
-            return;
-        }
+    if (auto ex = take_ex_commands(cmd, commands); !ex) {
+        report_error(status, ex.error());
+        return;
     }
     debuginfo::DebugInfoOptions options;
     if (!args.no_cache) {

@@ -3,6 +3,7 @@
 #include "cli/commands.hpp"
 #include "cli/debugger_stack.hpp"
 #include "cli/gdb_handoff.hpp"
+#include "cli/gdb_style_args.hpp"
 #include "cli/interrupt_flag.hpp"
 #include "cli/repl.hpp"
 #include "cli/report.hpp"
@@ -230,13 +231,8 @@ void register_up_command(CLI::App& app, ExitStatus& status) {
     cmd->add_option("--timeout", args->timeout_s, "seconds to wait for a stop or the shell")
         ->capture_default_str();
     cmd->callback([args, cmd, &status] {
-        auto extras = cmd->remaining();
-        for (size_t i = 0; i < extras.size(); ++i) {
-            if (extras[i] == "-ex" && i + 1 < extras.size()) {
-                args->commands.push_back(extras[++i]);
-                continue;
-            }
-            report_error(status, Error{fmt::format("up: unexpected argument '{}'", extras[i])}, 2);
+        if (auto ex = take_ex_commands(*cmd, args->commands); !ex) {
+            report_error(status, ex.error(), 2);
             return;
         }
         sigset_t signals;
