@@ -10,6 +10,19 @@ namespace kdive::cli {
 
 namespace {
 
+// A task_struct object at `address`, typed from the debug info.
+Result<eval::Value> task_value(std::uint64_t address, eval::EvalContext& context) {
+    const auto* type = context.scope.find_type("task_struct", debuginfo::TypeTag::struct_tag);
+    if (type == nullptr) {
+        return fail("the debug info does not describe struct task_struct");
+    }
+    return eval::Value::at(type, address);
+}
+
+} // namespace
+
+namespace {
+
 using debuginfo::strip_typedefs;
 using debuginfo::TypeKind;
 
@@ -81,11 +94,7 @@ Result<eval::Value> KernelFunctions::current(std::span<const eval::Value> argume
     if (!task) {
         return std::unexpected(task.error());
     }
-    const auto* type = context.scope.find_type("task_struct", debuginfo::TypeTag::struct_tag);
-    if (type == nullptr) {
-        return fail("the debug info does not describe struct task_struct");
-    }
-    return eval::Value::at(type, *task);
+    return task_value(*task, context);
 }
 
 Result<eval::Value> KernelFunctions::per_cpu(std::span<const eval::Value> arguments,
@@ -171,11 +180,7 @@ Result<eval::Value> KernelFunctions::task_by_pid(std::span<const eval::Value> ar
     if (!task) {
         return std::unexpected(task.error());
     }
-    const auto* type = context.scope.find_type("task_struct", debuginfo::TypeTag::struct_tag);
-    if (type == nullptr) {
-        return fail("the debug info does not describe struct task_struct");
-    }
-    return eval::Value::at(type, *task);
+    return task_value(*task, context);
 }
 
 } // namespace kdive::cli

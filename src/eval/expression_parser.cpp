@@ -347,6 +347,26 @@ Result<ExprPtr> ExpressionParser::binary(int level) {
     return left;
 }
 
+Result<ExprPtr> ExpressionParser::typed_operand(std::string_view close, ExprKind kind) {
+    const std::size_t at = tokens_[pos_].position;
+    ++pos_;
+    auto type = type_name();
+    if (!type) {
+        return std::unexpected(type.error());
+    }
+    if (auto ok = expect(close); !ok) {
+        return std::unexpected(ok.error());
+    }
+    auto operand = unary();
+    if (!operand) {
+        return operand;
+    }
+    auto expr = node(kind, at);
+    expr->type = *type;
+    expr->children.push_back(std::move(*operand));
+    return expr;
+}
+
 Result<ExprPtr> ExpressionParser::unary() {
     const Token& token = peek();
     if (token.kind == TokenKind::punctuator) {
@@ -364,43 +384,12 @@ Result<ExprPtr> ExpressionParser::unary() {
                 return expr;
             }
         }
+        // "(type) operand" is a cast; GDB's "{type} address" reads an object at an address.
         if (token.text == "(" && starts_type_name(pos_ + 1)) {
-            const std::size_t at = token.position;
-            ++pos_;
-            auto type = type_name();
-            if (!type) {
-                return std::unexpected(type.error());
-            }
-            if (auto ok = expect(")"); !ok) {
-                return std::unexpected(ok.error());
-            }
-            auto operand = unary();
-            if (!operand) {
-                return operand;
-            }
-            auto expr = node(ExprKind::cast, at);
-            expr->type = *type;
-            expr->children.push_back(std::move(*operand));
-            return expr;
+            return typed_operand(")", ExprKind::cast);
         }
         if (token.text == "{") {
-            const std::size_t at = token.position;
-            ++pos_;
-            auto type = type_name();
-            if (!type) {
-                return std::unexpected(type.error());
-            }
-            if (auto ok = expect("}"); !ok) {
-                return std::unexpected(ok.error());
-            }
-            auto operand = unary();
-            if (!operand) {
-                return operand;
-            }
-            auto expr = node(ExprKind::at_address, at);
-            expr->type = *type;
-            expr->children.push_back(std::move(*operand));
-            return expr;
+            return typed_operand("}", ExprKind::at_address);
         }
     }
     if (token.kind == TokenKind::identifier && token.text == "sizeof") {

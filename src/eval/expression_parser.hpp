@@ -30,6 +30,9 @@ private:
     Result<ExprPtr> conditional();
     Result<ExprPtr> binary(int level);
     Result<ExprPtr> unary();
+    // The type between the current bracket and `close`, then a unary operand: casts and
+    // GDB's {type} address.
+    Result<ExprPtr> typed_operand(std::string_view close, ExprKind kind);
     Result<ExprPtr> postfix();
     Result<ExprPtr> primary();
     Result<const Type*> type_name();
