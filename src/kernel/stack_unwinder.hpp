@@ -1,0 +1,93 @@
+// Unwinds x86-64 kernel stacks: ORC tables (vmlinux and modules), or frame pointers without ORC.
+#pragma once
+
+#include "eval/memory_reader.hpp"
+#include "kernel/kernel.hpp"
+#include "support/error.hpp"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kdive::kernel {
+
+// DWARF register numbers of x86-64 (System V psABI), the index into RegisterValues.
+enum DwarfRegister : std::size_t {
+    reg_rax = 0,
+    reg_rdx = 1,
+    reg_rcx = 2,
+    reg_rbx = 3,
+    reg_rsi = 4,
+    reg_rdi = 5,
+    reg_rbp = 6,
+    reg_rsp = 7,
+    reg_r8 = 8,
+    reg_r9 = 9,
+    reg_r10 = 10,
+    reg_r11 = 11,
+    reg_r12 = 12,
+    reg_r13 = 13,
+    reg_r14 = 14,
+    reg_r15 = 15,
+    reg_rip = 16,
+};
+inline constexpr std::size_t dwarf_register_count = 17;
+
+// A register's value in one frame; nullopt when the frame does not know it.
+using RegisterValues = std::array<std::optional<std::uint64_t>, dwarf_register_count>;
+
+// GDB's name of a DWARF register ("rax", ..., "rip").
+std::string_view dwarf_register_name(std::size_t reg);
+
+// Where an unwind starts: rip and rsp are required, the others help where known.
+struct RegisterSet {
+    RegisterValues regs;
+};
+
+struct UnwoundFrame {
+    int level = 0;
+    std::uint64_t pc = 0;      // return address for callers (not minus one)
+    std::uint64_t sp = 0;      // rsp value in this frame
+    RegisterValues regs;       // rip/rsp always set; callee-saved ones where the unwinder knows
+    bool from_pt_regs = false; // entered through an interrupt/exception/syscall frame (pt_regs)
+};
+
+struct Backtrace {
+    std::vector<UnwoundFrame> frames;
+    // Empty when the unwind reached the stack's natural end (user pt_regs, ret_from_fork, an
+    // END_OF_STACK entry); otherwise why it stopped early ("unknown ORC entry for pc 0x...",
+    // "stack pointer 0x... does not increase", "frame limit 64 reached", ...).
+    std::string stop_reason;
+};
+
+class StackUnwinder {
+public:
+    virtual ~StackUnwinder() = default;
+
+    // ORC when vmlinux has .orc_unwind/.orc_unwind_ip, frame pointers otherwise.
+    static Result<std::unique_ptr<StackUnwinder>> create(Kernel& kernel);
+
+    // Frames from `start` outwards, at most `max_frames`. An error only when the first frame
+    // cannot be formed (no rip/rsp); anything later ends the trace with a stop_reason.
+    virtual Result<Backtrace> unwind(const RegisterSet& start, std::size_t max_frames = 64) = 0;
+
+    // "orc" or "frame-pointer".
+    virtual std::string_view method() const = 0;
+
+    // Drops cached module tables and stack bounds (call when the target resumed).
+    virtual void invalidate() = 0;
+};
+
+// The selected vCPU's registers (by GDB name) as an unwind start.
+Result<RegisterSet> vcpu_registers(eval::RegisterReader& registers);
+
+// The registers a sleeping task resumes with: rsp = task->thread.sp, then the callee-saved
+// registers and the return address from the `struct inactive_task_frame` at that rsp.
+Result<RegisterSet> sleeping_task_registers(Kernel& kernel, std::uint64_t task);
+
+} // namespace kdive::kernel
