@@ -11,11 +11,29 @@
 
 namespace kdive::eval {
 
+struct ReadRange {
+    std::uint64_t address = 0;
+    std::size_t length = 0;
+};
+
 class MemoryReader {
 public:
     virtual ~MemoryReader() = default;
     // All bytes or an error naming the first unreadable address.
     virtual Result<std::vector<std::byte>> read(std::uint64_t address, std::size_t length) = 0;
+    // Several reads at once, in order; a backend that can share round trips overrides it.
+    virtual Result<std::vector<std::vector<std::byte>>>
+    read_many(std::span<const ReadRange> ranges) {
+        std::vector<std::vector<std::byte>> out;
+        out.reserve(ranges.size());
+        for (const auto& range : ranges) {
+            auto bytes = read(range.address, range.length);
+            if (!bytes)
+                return std::unexpected(bytes.error());
+            out.push_back(std::move(*bytes));
+        }
+        return out;
+    }
     virtual Result<> write(std::uint64_t address, std::span<const std::byte> bytes) = 0;
 };
 

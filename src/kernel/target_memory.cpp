@@ -12,6 +12,21 @@ Result<std::vector<std::byte>> TargetMemory::read(std::uint64_t address, std::si
     return bytes;
 }
 
+Result<std::vector<std::vector<std::byte>>>
+TargetMemory::read_many(std::span<const eval::ReadRange> ranges) {
+    std::vector<std::vector<std::byte>> out(ranges.size());
+    std::vector<target::MemoryRange> requests(ranges.size());
+    for (std::size_t i = 0; i < ranges.size(); ++i) {
+        out[i].resize(ranges[i].length);
+        requests[i] = {
+            ranges[i].address,
+            std::span<std::uint8_t>(reinterpret_cast<std::uint8_t*>(out[i].data()), out[i].size())};
+    }
+    if (auto ok = target_.read_memory_ranges(requests); !ok)
+        return std::unexpected(ok.error());
+    return out;
+}
+
 Result<> TargetMemory::write(std::uint64_t address, std::span<const std::byte> bytes) {
     return target_.write_memory(
         address, std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(bytes.data()),

@@ -15,6 +15,8 @@ public:
     explicit TargetMemory(target::Target& target) : target_(target) {}
 
     Result<std::vector<std::byte>> read(std::uint64_t address, std::size_t length) override;
+    Result<std::vector<std::vector<std::byte>>>
+    read_many(std::span<const eval::ReadRange> ranges) override;
     Result<> write(std::uint64_t address, std::span<const std::byte> bytes) override;
     Result<std::uint64_t> read_register(std::string_view name) override;
     Result<> write_register(std::string_view name, std::uint64_t value) override;

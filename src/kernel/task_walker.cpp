@@ -1,7 +1,7 @@
-// Each task costs one read per cluster of used fields (two on x86-64: the state and CPU at the
-// start of task_struct, the ids, links and comm about 2 KiB on); parents' tgids come from tasks
-// already read, and single-threaded processes are recognised without touching their
-// signal_struct.
+// Each task costs one round trip: exact reads of the clusters of used fields (two on x86-64: the
+// state and CPU at the start of task_struct, the ids, links and comm about 2 KiB on) go out
+// together; parents' tgids come from tasks already read, and single-threaded processes are
+// recognised without touching their signal_struct.
 #include "kernel/task_walker.hpp"
 
 #include "kernel/task_state.hpp"
@@ -106,14 +106,19 @@ std::uint64_t TaskWalker::field_u64(const Record& record, const Field& field) co
 }
 
 Result<Record> TaskWalker::read_task(std::uint64_t task) {
+    std::vector<eval::ReadRange> ranges;
+    ranges.reserve(clusters_.size());
+    for (const auto& [begin, end] : clusters_)
+        ranges.push_back({task + begin, end - begin});
+    // Both clusters in one round trip where the target allows it.
+    auto parts = kernel_->memory().read_many(ranges);
+    if (!parts) {
+        return wrap(parts.error(), fmt::format("reading task_struct at {:#x}", task));
+    }
     std::vector<std::byte> window(window_end_ - window_start_);
-    for (const auto& [begin, end] : clusters_) {
-        auto bytes = kernel_->memory().read(task + begin, end - begin);
-        if (!bytes) {
-            return wrap(bytes.error(), fmt::format("reading task_struct at {:#x}", task));
-        }
-        std::copy(bytes->begin(), bytes->end(),
-                  window.begin() + static_cast<long>(begin - window_start_));
+    for (std::size_t i = 0; i < clusters_.size(); ++i) {
+        std::copy((*parts)[i].begin(), (*parts)[i].end(),
+                  window.begin() + static_cast<long>(clusters_[i].first - window_start_));
     }
     return Record(std::move(window), task + window_start_);
 }

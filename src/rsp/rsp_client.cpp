@@ -210,17 +210,22 @@ Result<> RspClient::read_memory_chunk(std::uint64_t address, std::span<char> out
             }
             return {};
         }
-        const char* space = physical_mode_ ? "physical" : "virtual";
-        if (code >= 0)
-            return fail("cannot read {} memory at {:#x} ({} bytes): {}", space, address, out.size(),
-                        explain_error(code));
-        if (reply->size() != out.size() * 2)
-            return fail("reading {} memory at {:#x}: {} sent {} bytes for {} requested", space,
-                        address, peer(), reply->size() / 2, out.size());
-        if (auto error = hex_decode_into(*reply, out.data(), out.size()); error != CodecError::none)
-            return fail("reading {} memory at {:#x}: {}", space, address, describe(error));
-        return {};
+        return decode_memory_reply(*reply, address, out);
     }
+}
+
+Result<> RspClient::decode_memory_reply(std::string_view reply, std::uint64_t address,
+                                        std::span<char> out) {
+    const char* space = physical_mode_ ? "physical" : "virtual";
+    if (int code = error_code(reply); code >= 0)
+        return fail("cannot read {} memory at {:#x} ({} bytes): {}", space, address, out.size(),
+                    explain_error(code));
+    if (reply.size() != out.size() * 2)
+        return fail("reading {} memory at {:#x}: {} sent {} bytes for {} requested", space, address,
+                    peer(), reply.size() / 2, out.size());
+    if (auto error = hex_decode_into(reply, out.data(), out.size()); error != CodecError::none)
+        return fail("reading {} memory at {:#x}: {}", space, address, describe(error));
+    return {};
 }
 
 Result<> RspClient::read_memory(std::uint64_t address, std::span<char> out) {
@@ -232,6 +237,70 @@ Result<> RspClient::read_memory(std::uint64_t address, std::span<char> out) {
         if (auto ok = read_memory_chunk(at, out.subspan(done, length)); !ok)
             return ok;
         done += length;
+    }
+    return {};
+}
+
+bool RspClient::can_pipeline() {
+    if (!pipelining_) {
+        // QEMU answers each packet as it arrives and never waits for our acks; a stub in
+        // no-ack mode has no acks to wait for. Others (gdbserver) read the ack first.
+        bool qemu = false;
+        if (!connection_.no_ack()) {
+            auto reply = connection_.request("qqemu.Supported");
+            qemu = reply && !reply->empty() && error_code(*reply) < 0;
+        }
+        pipelining_ = connection_.no_ack() || qemu;
+    }
+    return *pipelining_;
+}
+
+Result<> RspClient::read_memory_ranges(std::span<const MemoryRange> ranges) {
+    // Every range cut at the packet limit and at pages, as read_memory does.
+    std::vector<MemoryRange> chunks;
+    for (const auto& range : ranges) {
+        for (std::size_t done = 0; done < range.out.size();) {
+            std::uint64_t at = range.address + done;
+            std::size_t to_page_end = options_.page_size - (at % options_.page_size);
+            std::size_t length =
+                std::min({range.out.size() - done, options_.max_memory_read, to_page_end});
+            chunks.push_back({at, range.out.subspan(done, length)});
+            done += length;
+        }
+    }
+    if (chunks.size() <= 1 || !can_pipeline()) {
+        for (const auto& chunk : chunks)
+            if (auto ok = read_memory_chunk(chunk.address, chunk.out); !ok)
+                return ok;
+        return {};
+    }
+    // Replies are up to 4 KiB each: a bounded batch keeps both socket buffers from filling
+    // while neither side reads.
+    constexpr std::size_t batch = 32;
+    std::vector<std::string> requests;
+    for (std::size_t first = 0; first < chunks.size(); first += batch) {
+        auto part = std::span(chunks).subspan(first, std::min(batch, chunks.size() - first));
+        requests.clear();
+        for (const auto& chunk : part)
+            requests.push_back(fmt::format("m{:x},{:x}", chunk.address, chunk.out.size()));
+        auto replies = connection_.request_pipelined(requests);
+        if (!replies) {
+            // A lost or damaged reply: ask again one at a time (that path retransmits).
+            for (const auto& chunk : part)
+                if (auto ok = read_memory_chunk(chunk.address, chunk.out); !ok)
+                    return ok;
+            continue;
+        }
+        for (std::size_t i = 0; i < part.size(); ++i) {
+            // E22: this stub's limit is smaller than assumed; the one-at-a-time path learns it.
+            if (error_code((*replies)[i]) == qemu_einval) {
+                if (auto ok = read_memory_chunk(part[i].address, part[i].out); !ok)
+                    return ok;
+                continue;
+            }
+            if (auto ok = decode_memory_reply((*replies)[i], part[i].address, part[i].out); !ok)
+                return ok;
+        }
     }
     return {};
 }

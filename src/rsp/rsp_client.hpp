@@ -74,6 +74,13 @@ public:
     // `m`/`M`, split at the stub's size limit and at page boundaries. Errors name the address.
     Result<> read_memory(std::uint64_t address, std::span<char> out);
     Result<std::string> read_memory(std::uint64_t address, std::size_t length);
+    // Several reads in one round trip where the stub allows it (QEMU, no-ack mode), else one
+    // after another. Fails on the first unreadable range, naming its address.
+    struct MemoryRange {
+        std::uint64_t address = 0;
+        std::span<char> out;
+    };
+    Result<> read_memory_ranges(std::span<const MemoryRange> ranges);
     Result<> write_memory(std::uint64_t address, std::string_view bytes);
     // QEMU's `Qqemu.PhyMemMode`: makes `m`/`M` physical. Sent only when it changes.
     Result<> set_physical_memory_mode(bool physical);
@@ -107,11 +114,17 @@ private:
     // Sends a request whose only good answer is OK.
     Result<> expect_ok(std::string_view request, std::string_view what);
     Result<> read_memory_chunk(std::uint64_t address, std::span<char> out);
+    // One `m` reply into `out`, or the error it stands for.
+    Result<> decode_memory_reply(std::string_view reply, std::uint64_t address,
+                                 std::span<char> out);
+    // Whether requests may be sent before earlier ones are answered; asked once.
+    bool can_pipeline();
 
     RspConnection connection_;
     ClientOptions options_;
     StubFeatures features_;
     bool physical_mode_ = false;
+    std::optional<bool> pipelining_;
 };
 
 // "E14" → 14; -1 for other replies.

@@ -197,6 +197,85 @@ Result<std::string> RspConnection::request(std::string_view payload) {
     return reply;
 }
 
+Result<std::vector<std::string>>
+RspConnection::request_pipelined(std::span<const std::string> payloads) {
+    if (auto ok = broken(); !ok)
+        return std::unexpected(ok.error());
+    std::string bytes;
+    if (ack_pending_ && !no_ack_)
+        bytes.push_back('+');
+    ack_pending_ = false;
+    for (const auto& payload : payloads)
+        bytes += encode_packet(payload);
+    if (auto written = transport_->write_all(bytes); !written) {
+        fatal_ = written.error();
+        return std::unexpected(written.error());
+    }
+    std::vector<std::string> replies;
+    replies.reserve(payloads.size());
+    std::size_t acks = 0;
+    while (replies.size() < payloads.size()) {
+        const auto& pending = payloads[replies.size()];
+        auto event = next_event(Clock::now() + options_.reply_timeout);
+        if (!event)
+            return std::unexpected(event.error());
+        switch (event->kind) {
+        case FrameEvent::Kind::need_more:
+            if (decoder_.mid_frame()) {
+                fatal_ = Error{fmt::format("{} stopped sending in the middle of a packet", peer())};
+                return std::unexpected(*fatal_);
+            }
+            return fail("no reply from {} to '{}' within {} ms", peer(), packet_label(pending),
+                        options_.reply_timeout.count());
+        case FrameEvent::Kind::ack:
+            ++acks;
+            break;
+        case FrameEvent::Kind::interrupt:
+        case FrameEvent::Kind::notification:
+            break;
+        case FrameEvent::Kind::nak:
+            drain(std::chrono::milliseconds(100));
+            return fail("{} rejected '{}' in a batch of {} requests", peer(), packet_label(pending),
+                        payloads.size());
+        case FrameEvent::Kind::packet:
+            if (event->error != CodecError::none) {
+                drain(std::chrono::milliseconds(100));
+                return fail("{} sent a damaged reply to '{}' ({}) in a batch of {} requests",
+                            peer(), packet_label(pending), describe(event->error), payloads.size());
+            }
+            // A stub acks a request before answering it: a packet ahead of its ack is not
+            // the reply (a stop that raced the batch), so the batch cannot be trusted.
+            if (!no_ack_ && acks <= replies.size()) {
+                drain(std::chrono::milliseconds(100));
+                return fail("{} answered before acknowledging '{}' in a batch of {} requests",
+                            peer(), packet_label(pending), payloads.size());
+            }
+            replies.push_back(std::move(event->payload));
+            break;
+        }
+    }
+    if (!no_ack_) {
+        // QEMU ignores acks; one write carries them all.
+        if (auto acked = transport_->write_all(std::string(replies.size(), '+')); !acked) {
+            fatal_ = acked.error();
+            return std::unexpected(acked.error());
+        }
+    }
+    return replies;
+}
+
+void RspConnection::drain(std::chrono::milliseconds quiet) {
+    for (;;) {
+        auto event = next_event(Clock::now() + quiet);
+        if (!event || event->kind == FrameEvent::Kind::need_more)
+            break;
+    }
+    decoder_.reset();
+    // Whatever was lost, the stub acked or resent it; a fresh '+' leaves it waiting for nothing.
+    if (!no_ack_)
+        (void)transport_->write_all("+");
+}
+
 Result<> RspConnection::send_interrupt() {
     if (auto ok = broken(); !ok)
         return ok;

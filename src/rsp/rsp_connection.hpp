@@ -9,6 +9,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,11 @@ public:
     Result<std::optional<std::string>> poll(std::chrono::milliseconds wait);
     // send + receive, with errors naming the request.
     Result<std::string> request(std::string_view payload);
+    // Sends every request in one write and returns the replies in order: one round trip for
+    // the lot. Only for stubs that handle a packet without waiting for the ack of their
+    // previous reply (QEMU; any stub in no-ack mode). A NAK or a damaged reply fails the whole
+    // batch once the stream has gone quiet; the caller then asks again one request at a time.
+    Result<std::vector<std::string>> request_pipelined(std::span<const std::string> payloads);
     // The 0x03 byte that stops a running target.
     Result<> send_interrupt();
 
@@ -57,6 +63,8 @@ private:
     Result<std::optional<std::string>> receive_until(Clock::time_point start_deadline);
     Result<> broken() const;
     Result<> flush_ack();
+    // Discards whatever the stub still sends until it is quiet for `quiet`.
+    void drain(std::chrono::milliseconds quiet);
 
     std::unique_ptr<Transport> transport_;
     ConnectionOptions options_;

@@ -129,6 +129,32 @@ Result<> RspTarget::read_memory(std::uint64_t address, std::span<std::uint8_t> o
     return ok;
 }
 
+Result<> RspTarget::read_memory_ranges(std::span<const MemoryRange> ranges) {
+    if (auto ok = require_stopped("reading memory"); !ok)
+        return ok;
+    // Exact ranges, not whole pages: a walk over scattered structures (every task_struct)
+    // needs a few hundred bytes of each, and the stub's time grows with the bytes it sends.
+    std::vector<rsp::RspClient::MemoryRange> missing;
+    for (const auto& range : ranges) {
+        if (options_.cache_memory && virtual_cache_.read_cached(range.address, range.out))
+            continue;
+        missing.push_back({range.address, std::span<char>(reinterpret_cast<char*>(range.out.data()),
+                                                          range.out.size())});
+    }
+    if (missing.empty())
+        return {};
+    if (auto ok = use_physical(false); !ok)
+        return ok;
+    if (auto ok = client_->read_memory_ranges(missing); !ok)
+        return ok;
+    if (options_.cache_memory)
+        for (const auto& range : missing)
+            virtual_cache_.store_range(
+                range.address, std::span(reinterpret_cast<const std::uint8_t*>(range.out.data()),
+                                         range.out.size()));
+    return {};
+}
+
 Result<> RspTarget::read_physical(std::uint64_t address, std::span<std::uint8_t> out) {
     if (auto ok = require_stopped("reading physical memory"); !ok)
         return ok;

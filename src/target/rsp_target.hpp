@@ -28,6 +28,7 @@ public:
 
     Result<> read_memory(std::uint64_t address, std::span<std::uint8_t> out) override;
     Result<> write_memory(std::uint64_t address, std::span<const std::uint8_t> bytes) override;
+    Result<> read_memory_ranges(std::span<const MemoryRange> ranges) override;
     Result<> read_physical(std::uint64_t address, std::span<std::uint8_t> out) override;
     Result<> write_physical(std::uint64_t address, std::span<const std::uint8_t> bytes) override;
 

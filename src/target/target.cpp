@@ -31,6 +31,13 @@ Result<std::uint64_t> Target::read_register(std::string_view name) {
     return value;
 }
 
+Result<> Target::read_memory_ranges(std::span<const MemoryRange> ranges) {
+    for (const auto& range : ranges)
+        if (auto ok = read_memory(range.address, range.out); !ok)
+            return ok;
+    return {};
+}
+
 Result<std::vector<std::uint8_t>> Target::read_bytes(std::uint64_t address, std::size_t length) {
     std::vector<std::uint8_t> bytes(length);
     if (auto ok = read_memory(address, bytes); !ok)

@@ -43,6 +43,11 @@ struct StopEvent {
     std::uint64_t watch_address = 0;
 };
 
+struct MemoryRange {
+    std::uint64_t address = 0;
+    std::span<std::uint8_t> out;
+};
+
 struct RegisterDescription {
     std::string name;
     int bitsize = 0;
@@ -56,6 +61,9 @@ public:
     // Virtual memory is translated by the selected vCPU's page tables.
     virtual Result<> read_memory(std::uint64_t address, std::span<std::uint8_t> out) = 0;
     virtual Result<> write_memory(std::uint64_t address, std::span<const std::uint8_t> bytes) = 0;
+    // Several exact reads at once (over QEMU's stub: one round trip for all). Fails on the
+    // first unreadable range, naming it.
+    virtual Result<> read_memory_ranges(std::span<const MemoryRange> ranges);
     virtual Result<> read_physical(std::uint64_t address, std::span<std::uint8_t> out) = 0;
     virtual Result<> write_physical(std::uint64_t address, std::span<const std::uint8_t> bytes) = 0;
 

@@ -4,6 +4,7 @@
 #include "rsp/rsp_connection.hpp"
 #include "rsp/socket_transport.hpp"
 
+#include <fmt/format.h>
 #include <functional>
 #include <gtest/gtest.h>
 #include <memory>
@@ -50,6 +51,13 @@ public:
                 return frame;
         }
         return frame;
+    }
+    // True when a request frame is already waiting (acks do not count).
+    bool pending_frame() {
+        char buffer[256];
+        auto n = ::recv(fd_, buffer, sizeof buffer, MSG_PEEK | MSG_DONTWAIT);
+        return n > 0 && std::string_view(buffer, static_cast<std::size_t>(n)).find('$') !=
+                            std::string_view::npos;
     }
     char read_byte() {
         char c = 0;
@@ -275,6 +283,120 @@ TEST(RspConnectionFaults, LearnsASmallerReadLimit) {
     EXPECT_EQ(requests.front(), "m10000,800");
     EXPECT_EQ(requests.back(), "m10c00,400");
     EXPECT_EQ(requests.size(), 5u); // one refused 2 KiB read, then four 1 KiB pieces
+}
+
+// The `m` payload of a frame: "$m10,4#xx" -> {0x10, 4}.
+std::pair<std::uint64_t, std::size_t> memory_request(const std::string& frame) {
+    auto comma = frame.find(',');
+    return {std::stoull(frame.substr(2, comma - 2), nullptr, 16),
+            std::stoul(frame.substr(comma + 1), nullptr, 16)};
+}
+
+// Bytes of fake memory: the low byte of each address.
+std::string memory_reply(const std::string& frame) {
+    auto [address, length] = memory_request(frame);
+    std::string hex;
+    for (std::size_t i = 0; i < length; ++i)
+        hex += fmt::format("{:02x}", (address + i) & 0xff);
+    return hex;
+}
+
+std::vector<RspClient::MemoryRange> ranges_into(std::vector<std::string>& buffers) {
+    std::vector<RspClient::MemoryRange> ranges;
+    for (std::size_t i = 0; i < buffers.size(); ++i)
+        ranges.push_back({0x1000 * (i + 1) + 0x10, std::span(buffers[i])});
+    return ranges;
+}
+
+void expect_fake_memory(const std::vector<std::string>& buffers) {
+    for (std::size_t i = 0; i < buffers.size(); ++i)
+        for (char c : buffers[i].substr(0, 1))
+            EXPECT_EQ(static_cast<unsigned char>(c), 0x10) << "range " << i;
+}
+
+TEST(RspPipelining, QemuGetsEveryReadBeforeAnsweringAny) {
+    // This stub reads all three requests before it answers: a client that waited for each
+    // reply would time out.
+    FakeStub stub([](FakeStub& s) {
+        s.read_frame();
+        s.send("+" + frame("PacketSize=1000"));
+        s.read_frame();
+        s.send("+" + frame("sstepbits;sstep;PhyMemMode"));
+        std::vector<std::string> requests;
+        for (int i = 0; i < 3; ++i)
+            requests.push_back(s.read_frame());
+        for (const auto& request : requests)
+            s.send("+" + frame(memory_reply(request)));
+        s.read_frame();
+    });
+    ClientOptions options;
+    options.connection = quick();
+    auto client = RspClient::open(stub.transport(), options);
+    ASSERT_TRUE(client) << client.error().message;
+    std::vector<std::string> buffers{std::string(8, '\0'), std::string(100, '\0'),
+                                     std::string(3, '\0')};
+    auto ok = (*client)->read_memory_ranges(ranges_into(buffers));
+    ASSERT_TRUE(ok) << ok.error().message;
+    expect_fake_memory(buffers);
+    EXPECT_EQ(static_cast<unsigned char>(buffers[1][99]), (0x2010 + 99) & 0xff);
+}
+
+TEST(RspPipelining, NakInABatchFallsBackToOneAtATime) {
+    FakeStub stub([](FakeStub& s) {
+        s.read_frame();
+        s.send("+" + frame("PacketSize=1000"));
+        s.read_frame();
+        s.send("+" + frame("sstepbits;sstep;PhyMemMode"));
+        auto first = s.read_frame();
+        auto second = s.read_frame();
+        s.send("-+" + frame(memory_reply(second)));
+        for (;;) {
+            auto request = s.read_frame();
+            if (request.empty())
+                return;
+            s.send("+" + frame(memory_reply(request)));
+        }
+    });
+    ClientOptions options;
+    options.connection = quick();
+    auto client = RspClient::open(stub.transport(), options);
+    ASSERT_TRUE(client) << client.error().message;
+    std::vector<std::string> buffers{std::string(8, '\0'), std::string(8, '\0')};
+    auto ok = (*client)->read_memory_ranges(ranges_into(buffers));
+    ASSERT_TRUE(ok) << ok.error().message;
+    expect_fake_memory(buffers);
+}
+
+TEST(RspPipelining, OtherStubsAreAskedOneAtATime) {
+    // No qqemu.Supported: the stub may wait for acks, so nothing is sent ahead of a reply.
+    bool overlapped = false;
+    FakeStub stub([&overlapped](FakeStub& s) {
+        s.read_frame();
+        s.send("+" + frame("PacketSize=1000"));
+        s.read_frame();
+        s.send("+" + frame(""));
+        for (;;) {
+            auto request = s.read_frame();
+            if (request.empty())
+                return;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            if (s.pending_frame())
+                overlapped = true;
+            s.send("+" + frame(memory_reply(request)));
+        }
+    });
+    ClientOptions options;
+    options.connection = quick();
+    auto client = RspClient::open(stub.transport(), options);
+    ASSERT_TRUE(client) << client.error().message;
+    std::vector<std::string> buffers{std::string(8, '\0'), std::string(8, '\0'),
+                                     std::string(8, '\0')};
+    auto ok = (*client)->read_memory_ranges(ranges_into(buffers));
+    ASSERT_TRUE(ok) << ok.error().message;
+    expect_fake_memory(buffers);
+    client->reset();
+    stub.join();
+    EXPECT_FALSE(overlapped);
 }
 
 } // namespace

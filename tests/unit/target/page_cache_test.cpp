@@ -55,5 +55,34 @@ TEST(PageCache, TopOfAddressSpace) {
     EXPECT_EQ(bytes[7], 0xab);
 }
 
+TEST(PageCache, StoredRangesServeReadsInsideThem) {
+    PageCache cache(4096);
+    std::vector<std::uint8_t> stored(100);
+    for (std::size_t i = 0; i < stored.size(); ++i)
+        stored[i] = static_cast<std::uint8_t>(i);
+    cache.store_range(0x5000, stored);
+    std::uint8_t bytes[10];
+    ASSERT_TRUE(cache.read_cached(0x5010, bytes));
+    EXPECT_EQ(bytes[0], 0x10);
+    EXPECT_EQ(bytes[9], 0x19);
+    EXPECT_FALSE(cache.read_cached(0x5060, bytes)); // runs past the stored bytes
+    EXPECT_FALSE(cache.read_cached(0x4ff8, bytes)); // starts before them
+    cache.clear();
+    EXPECT_FALSE(cache.read_cached(0x5010, bytes));
+}
+
+TEST(PageCache, ReadCachedNeedsEveryPage) {
+    PageCache cache(4096);
+    auto reader = [](std::uint64_t, std::span<std::uint8_t> out) -> Result<> {
+        std::fill(out.begin(), out.end(), std::uint8_t{7});
+        return {};
+    };
+    std::uint8_t byte;
+    ASSERT_TRUE(cache.read(0x1000, std::span(&byte, 1), reader));
+    std::uint8_t bytes[16];
+    EXPECT_TRUE(cache.read_cached(0x1ff0, std::span(bytes, 16)));
+    EXPECT_FALSE(cache.read_cached(0x1ff8, std::span(bytes, 16))); // needs 0x2000 too
+}
+
 } // namespace
 } // namespace kdive::target
