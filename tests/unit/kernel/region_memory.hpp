@@ -35,7 +35,9 @@ public:
     Result<std::vector<std::byte>> read(std::uint64_t address, std::size_t length) override {
         ++reads;
         for (const auto& [base, bytes] : regions_) {
-            if (address >= base && address + length <= base + bytes.size()) {
+            // Written so that addresses near 2^64 cannot wrap around into a region.
+            if (address >= base && length <= bytes.size() &&
+                address - base <= bytes.size() - length) {
                 auto begin = bytes.begin() + static_cast<long>(address - base);
                 return std::vector<std::byte>(begin, begin + static_cast<long>(length));
             }

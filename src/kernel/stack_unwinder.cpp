@@ -1,0 +1,300 @@
+// Wires an unwinder to a kernel: ORC tables from vmlinux (file) and modules (memory), code
+// ranges, pt_regs and stack sizes from the debug info; and the two kinds of start registers.
+#include "kernel/stack_unwinder.hpp"
+
+#include "kernel/frame_pointer_unwinder.hpp"
+#include "kernel/module_list.hpp"
+#include "kernel/orc_unwinder.hpp"
+
+#include <algorithm>
+#include <map>
+
+namespace kdive::kernel {
+
+namespace {
+
+constexpr std::array<std::string_view, dwarf_register_count> register_names = {
+    "rax", "rdx", "rcx", "rbx", "rsi", "rdi", "rbp", "rsp", "r8",
+    "r9",  "r10", "r11", "r12", "r13", "r14", "r15", "rip"};
+
+// A module's ORC table is bounded like the module itself; more is a corrupt struct module.
+constexpr std::uint64_t max_module_orcs = 4'000'000;
+
+// Kernel and module code ranges, and the modules' ORC tables, read once per stop.
+class KernelCode {
+public:
+    explicit KernelCode(Kernel& kernel) : kernel_(kernel) {
+        add_image_range("_stext", "_etext");
+        add_image_range("_sinittext", "_einittext");
+    }
+
+    bool in_image(std::uint64_t pc) const {
+        return std::any_of(image_.begin(), image_.end(), [pc](const auto& range) {
+            return pc >= range.first && pc < range.second;
+        });
+    }
+    const ModuleInfo* module_at(std::uint64_t pc) {
+        load_modules();
+        for (const ModuleInfo& module : modules_) {
+            if (pc >= module.base && pc < module.base + module.size) {
+                return &module;
+            }
+        }
+        return nullptr;
+    }
+    bool is_code(std::uint64_t pc) { return in_image(pc) || module_at(pc) != nullptr; }
+    void invalidate() {
+        modules_loaded_ = false;
+        modules_.clear();
+        module_tables_.clear();
+    }
+
+    // The module's own ORC table (mod->arch), read from memory the first time it is needed.
+    Result<const OrcTable*> module_table(const ModuleInfo& module, OrcFormat format) {
+        if (auto found = module_tables_.find(module.module); found != module_tables_.end()) {
+            return found->second ? &*found->second : nullptr;
+        }
+        auto table = read_module_table(module, format);
+        if (!table) {
+            return std::unexpected(table.error());
+        }
+        auto& stored = module_tables_[module.module];
+        stored = std::move(*table);
+        return stored ? &*stored : nullptr;
+    }
+
+private:
+    void add_image_range(std::string_view start, std::string_view end) {
+        auto low = kernel_.address_of(start);
+        auto high = kernel_.address_of(end);
+        if (low && high && *low < *high) {
+            image_.emplace_back(*low, *high);
+        }
+    }
+    void load_modules() {
+        if (modules_loaded_) {
+            return;
+        }
+        modules_loaded_ = true;
+        if (auto modules = list_modules(kernel_)) {
+            modules_ = std::move(*modules);
+        }
+    }
+    Result<std::optional<OrcTable>> read_module_table(const ModuleInfo& module, OrcFormat format) {
+        auto layout = kernel_.layout("module");
+        if (!layout) {
+            return std::unexpected(layout.error());
+        }
+        const auto count = (*layout)->field("arch.num_orcs");
+        const auto ips = (*layout)->field("arch.orc_unwind_ip");
+        const auto entries = (*layout)->field("arch.orc_unwind");
+        if (!count || !ips || !entries) {
+            return std::optional<OrcTable>{};
+        }
+        const std::uint64_t lo = std::min({count->offset, ips->offset, entries->offset});
+        const std::uint64_t hi =
+            std::max({count->offset + count->size, ips->offset + 8, entries->offset + 8});
+        auto record = kernel_.read(module.module + lo, hi - lo);
+        if (!record) {
+            return wrap(record.error(), fmt::format("reading module {}'s ORC table", module.name));
+        }
+        const std::uint64_t num = record->uint(count->offset - lo, count->size);
+        const std::uint64_t ip_table = record->u64(ips->offset - lo);
+        const std::uint64_t entry_table = record->u64(entries->offset - lo);
+        if (num == 0 || ip_table == 0 || entry_table == 0) {
+            return std::optional<OrcTable>{};
+        }
+        if (num > max_module_orcs) {
+            return fail("module {} claims {} ORC entries", module.name, num);
+        }
+        auto ip_bytes = kernel_.read(ip_table, num * 4);
+        auto entry_bytes = kernel_.read(entry_table, num * orc_entry_size);
+        if (!ip_bytes || !entry_bytes) {
+            return wrap(!ip_bytes ? ip_bytes.error() : entry_bytes.error(),
+                        fmt::format("reading module {}'s ORC table", module.name));
+        }
+        auto table = OrcTable::build(ip_bytes->bytes(), ip_table, entry_bytes->bytes(), format);
+        if (!table) {
+            return wrap(table.error(), fmt::format("module {}", module.name));
+        }
+        return std::optional<OrcTable>(std::move(*table));
+    }
+
+    Kernel& kernel_;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> image_;
+    bool modules_loaded_ = false;
+    std::vector<ModuleInfo> modules_;
+    std::map<std::uint64_t, std::optional<OrcTable>> module_tables_;
+};
+
+// vmlinux's table (link-time ips, looked up with KASLR undone), then the modules'.
+class KernelOrcSource final : public OrcSource {
+public:
+    KernelOrcSource(Kernel& kernel, std::shared_ptr<KernelCode> code, OrcTable vmlinux,
+                    OrcFormat format)
+        : kernel_(kernel), code_(std::move(code)), vmlinux_(std::move(vmlinux)), format_(format) {}
+
+    Result<std::optional<OrcEntry>> find(std::uint64_t ip) override {
+        if (code_->in_image(ip)) {
+            return vmlinux_.find(kernel_.unrelocate(ip));
+        }
+        const ModuleInfo* module = code_->module_at(ip);
+        if (module == nullptr) {
+            return std::optional<OrcEntry>{};
+        }
+        auto table = code_->module_table(*module, format_);
+        if (!table) {
+            return std::unexpected(table.error());
+        }
+        if (*table == nullptr) {
+            return std::optional<OrcEntry>{};
+        }
+        return (*table)->find(ip);
+    }
+    void invalidate() override { code_->invalidate(); }
+
+private:
+    Kernel& kernel_;
+    std::shared_ptr<KernelCode> code_;
+    OrcTable vmlinux_;
+    OrcFormat format_;
+};
+
+PtRegsLayout pt_regs_layout(Kernel& kernel) {
+    PtRegsLayout layout = PtRegsLayout::x86_64();
+    const StructLayout* regs = kernel.find_layout("pt_regs");
+    if (regs == nullptr) {
+        return layout;
+    }
+    constexpr std::array<std::string_view, dwarf_register_count> members = {
+        "ax", "dx",  "cx",  "bx",  "si",  "di",  "bp",  "sp", "r8",
+        "r9", "r10", "r11", "r12", "r13", "r14", "r15", "ip"};
+    for (std::size_t reg = 0; reg < dwarf_register_count; ++reg) {
+        if (auto field = regs->field(members[reg])) {
+            layout.offsets[reg] = static_cast<std::uint32_t>(field->offset);
+        }
+    }
+    if (auto cs = regs->field("cs")) {
+        layout.cs = static_cast<std::uint32_t>(cs->offset);
+    }
+    layout.size = static_cast<std::uint32_t>(regs->size());
+    return layout;
+}
+
+// THREAD_SIZE is the size of union thread_union.
+std::uint64_t thread_size(Kernel& kernel) {
+    const debuginfo::Type* type =
+        kernel.info().find_type("thread_union", debuginfo::TypeTag::union_tag);
+    if (type != nullptr && !type->declaration && type->size >= 4096) {
+        return type->size;
+    }
+    return 16384;
+}
+
+OrcFormat orc_format(Kernel& kernel, std::span<const std::byte> entries) {
+    if (const StructLayout* entry = kernel.find_layout("orc_entry")) {
+        if (entry->has("signal")) {
+            return OrcFormat::signal_bit;
+        }
+        if (entry->has("end")) {
+            return OrcFormat::end_bit;
+        }
+    }
+    return guess_orc_format(entries);
+}
+
+} // namespace
+
+std::string_view dwarf_register_name(std::size_t reg) {
+    return reg < register_names.size() ? register_names[reg] : "?";
+}
+
+Result<std::unique_ptr<StackUnwinder>> StackUnwinder::create(Kernel& kernel) {
+    auto code = std::make_shared<KernelCode>(kernel);
+    UnwindEnvironment env;
+    env.memory = &kernel.memory();
+    env.pt_regs = pt_regs_layout(kernel);
+    env.is_code = [code](std::uint64_t pc) { return code->is_code(pc); };
+    env.stack_size = thread_size(kernel);
+
+    const debuginfo::ElfFile& elf = kernel.info().elf();
+    const debuginfo::ElfSection* ip_section = elf.find_section(".orc_unwind_ip");
+    const debuginfo::ElfSection* entry_section = elf.find_section(".orc_unwind");
+    if (ip_section == nullptr || entry_section == nullptr || entry_section->size == 0) {
+        return std::unique_ptr<StackUnwinder>(std::make_unique<FramePointerUnwinder>(env));
+    }
+    auto ip_bytes = elf.section_bytes(*ip_section);
+    auto entry_bytes = elf.section_bytes(*entry_section);
+    if (!ip_bytes || !entry_bytes) {
+        return wrap(!ip_bytes ? ip_bytes.error() : entry_bytes.error(), "reading vmlinux ORC");
+    }
+    const OrcFormat format = orc_format(kernel, *entry_bytes);
+    auto table = OrcTable::build(*ip_bytes, ip_section->address, *entry_bytes, format);
+    if (!table) {
+        return wrap(table.error(), "vmlinux");
+    }
+    // 5.12 changed ORC_REG_SP_INDIRECT together with the IRQ stack switch that replaced
+    // asm_call_on_stack (commit "x86/unwind/orc: Change REG_SP_INDIRECT").
+    const SpIndirect sp_indirect = kernel.has_symbol("asm_call_on_stack")
+                                       ? SpIndirect::offset_then_load
+                                       : SpIndirect::load_then_offset;
+    auto source = std::make_unique<KernelOrcSource>(kernel, code, std::move(*table), format);
+    return std::unique_ptr<StackUnwinder>(
+        std::make_unique<OrcUnwinder>(env, std::move(source), sp_indirect));
+}
+
+Result<RegisterSet> vcpu_registers(eval::RegisterReader& registers) {
+    RegisterSet out;
+    for (std::size_t reg = 0; reg < dwarf_register_count; ++reg) {
+        auto value = registers.read_register(register_names[reg]);
+        if (!value) {
+            return wrap(value.error(), "reading the vCPU's registers");
+        }
+        out.regs[reg] = *value;
+    }
+    return out;
+}
+
+Result<RegisterSet> sleeping_task_registers(Kernel& kernel, std::uint64_t task) {
+    auto task_layout = kernel.layout("task_struct");
+    auto frame_layout = kernel.layout("inactive_task_frame");
+    if (!task_layout || !frame_layout) {
+        return std::unexpected(!task_layout ? task_layout.error() : frame_layout.error());
+    }
+    auto sp_offset = (*task_layout)->offset("thread.sp");
+    if (!sp_offset) {
+        return std::unexpected(sp_offset.error());
+    }
+    auto sp = kernel.read_u64(task + *sp_offset);
+    if (!sp) {
+        return wrap(sp.error(), fmt::format("reading thread.sp of task {:#x}", task));
+    }
+    const StructLayout& frame = **frame_layout;
+    auto record = kernel.read(*sp, frame.size());
+    if (!record) {
+        return wrap(record.error(),
+                    fmt::format("reading the saved frame of task {:#x} at {:#x}", task, *sp));
+    }
+    auto ret_addr = frame.require("ret_addr");
+    if (!ret_addr) {
+        return std::unexpected(ret_addr.error());
+    }
+    RegisterSet out;
+    out.regs[reg_rip] = record->get(*ret_addr);
+    // __switch_to_asm popped the frame before returning to ret_addr.
+    out.regs[reg_rsp] = *sp + frame.size();
+    const std::array<std::pair<std::size_t, std::string_view>, 6> saved = {{{reg_rbp, "bp"},
+                                                                            {reg_rbx, "bx"},
+                                                                            {reg_r12, "r12"},
+                                                                            {reg_r13, "r13"},
+                                                                            {reg_r14, "r14"},
+                                                                            {reg_r15, "r15"}}};
+    for (const auto& [reg, name] : saved) {
+        if (auto field = frame.field(name)) {
+            out.regs[reg] = record->get(*field);
+        }
+    }
+    return out;
+}
+
+} // namespace kdive::kernel

@@ -1,0 +1,142 @@
+// pt_regs decoding and the sanity rules that keep every unwind finite.
+#include "kernel/unwind_environment.hpp"
+
+#include "kernel/record.hpp"
+
+#include <fmt/format.h>
+
+namespace kdive::kernel {
+
+PtRegsLayout PtRegsLayout::x86_64() {
+    PtRegsLayout layout;
+    auto& o = layout.offsets;
+    o[reg_r15] = 0;
+    o[reg_r14] = 8;
+    o[reg_r13] = 16;
+    o[reg_r12] = 24;
+    o[reg_rbp] = 32;
+    o[reg_rbx] = 40;
+    o[reg_r11] = 48;
+    o[reg_r10] = 56;
+    o[reg_r9] = 64;
+    o[reg_r8] = 72;
+    o[reg_rax] = 80;
+    o[reg_rcx] = 88;
+    o[reg_rdx] = 96;
+    o[reg_rsi] = 104;
+    o[reg_rdi] = 112;
+    o[reg_rip] = 128;
+    o[reg_rsp] = 152;
+    return layout;
+}
+
+Result<std::uint64_t> read_stack_word(const UnwindEnvironment& env, std::uint64_t address) {
+    auto bytes = env.memory->read(address, 8);
+    if (!bytes) {
+        return fail("cannot read the stack at {:#x}", address);
+    }
+    return Record(std::move(*bytes), address).u64(0);
+}
+
+Result<PtRegsFrame> read_pt_regs(const UnwindEnvironment& env, std::uint64_t address,
+                                 bool iret_only) {
+    const PtRegsLayout& layout = env.pt_regs;
+    const std::uint64_t base = iret_only ? address - layout.ip() : address;
+    const std::uint64_t first = iret_only ? address : base;
+    const std::uint64_t end = base + layout.size;
+    auto bytes = env.memory->read(first, end - first);
+    if (!bytes) {
+        return fail("cannot read pt_regs at {:#x}", base);
+    }
+    const Record record(std::move(*bytes), first);
+    PtRegsFrame frame;
+    for (std::size_t reg = 0; reg < dwarf_register_count; ++reg) {
+        const auto offset = layout.offsets[reg];
+        if (!offset || base + *offset < first) {
+            continue;
+        }
+        frame.regs[reg] = record.u64(base + *offset - first);
+    }
+    frame.user_mode = (record.u64(base + layout.cs - first) & 3) != 0;
+    return frame;
+}
+
+std::string FrameChain::full_reason() const {
+    return fmt::format("stopped after {} frames", max_frames_);
+}
+
+std::optional<std::string> FrameChain::refuse(const UnwoundFrame& previous,
+                                              const UnwoundFrame& next) {
+    if (!started_) {
+        started_ = true;
+        segment_low_ = previous.sp;
+    }
+    if (next.sp % 8 != 0) {
+        return fmt::format("stack pointer {:#x} is not aligned", next.sp);
+    }
+    if (!env_.is_code || !env_.is_code(next.pc)) {
+        return fmt::format("return address {:#x} (at sp {:#x}) is not kernel code", next.pc,
+                           next.sp);
+    }
+    const bool same_stack = next.sp > previous.sp && next.sp - previous.sp <= env_.stack_size;
+    if (same_stack) {
+        return std::nullopt;
+    }
+    if (next.sp <= previous.sp && next.sp >= segment_low_) {
+        return fmt::format("stack pointer {:#x} does not increase (previous frame at {:#x})",
+                           next.sp, previous.sp);
+    }
+    for (const Segment& segment : left_) {
+        if (next.sp >= segment.low && next.sp <= segment.high) {
+            return fmt::format("stack pointer {:#x} goes back to a stack already unwound", next.sp);
+        }
+    }
+    if (left_.size() >= max_stack_switches) {
+        return fmt::format("more than {} stack switches", max_stack_switches);
+    }
+    left_.push_back({segment_low_, previous.sp});
+    segment_low_ = next.sp;
+    return std::nullopt;
+}
+
+Result<Backtrace> walk_frames(const UnwindEnvironment& env, const RegisterSet& start,
+                              std::size_t max_frames, const StepFunction& step) {
+    if (!start.regs[reg_rip] || !start.regs[reg_rsp]) {
+        return fail("cannot unwind: the start registers lack rip or rsp");
+    }
+    Backtrace out;
+    UnwoundFrame first;
+    first.pc = *start.regs[reg_rip];
+    first.sp = *start.regs[reg_rsp];
+    first.regs = start.regs;
+    out.frames.push_back(first);
+    FrameChain chain(env, max_frames);
+    // The start registers are exact: the pc is where the CPU or task stopped.
+    bool exact_pc = true;
+    while (true) {
+        if (chain.full(out.frames.size())) {
+            out.stop_reason = chain.full_reason();
+            break;
+        }
+        auto next = step(out.frames.back(), exact_pc);
+        if (!next) {
+            out.stop_reason = next.error().message;
+            break;
+        }
+        if (!next->frame) {
+            break;
+        }
+        if (auto why = chain.refuse(out.frames.back(), *next->frame)) {
+            out.stop_reason = std::move(*why);
+            break;
+        }
+        next->frame->level = static_cast<int>(out.frames.size());
+        next->frame->regs[reg_rip] = next->frame->pc;
+        next->frame->regs[reg_rsp] = next->frame->sp;
+        out.frames.push_back(*next->frame);
+        exact_pc = next->exact_pc;
+    }
+    return out;
+}
+
+} // namespace kdive::kernel
