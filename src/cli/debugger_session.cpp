@@ -383,6 +383,7 @@ Result<> DebuggerSession::resume(std::string_view args) {
         return fail("continue: unexpected '{}'", trim(args));
     if (target_.running())
         return fail("the guest is already running");
+    notify_resume();
     if (auto ok = target_.resume(); !ok)
         return ok;
     if (background) {
@@ -406,6 +407,7 @@ Result<> DebuggerSession::stepi(std::string_view args) {
             return std::unexpected(parsed.error());
         count = std::max(1, *parsed);
     }
+    notify_resume();
     for (int i = 0; i < count; ++i) {
         if (auto ok = target_.step(); !ok)
             return ok;
@@ -419,6 +421,11 @@ Result<> DebuggerSession::stepi(std::string_view args) {
         }
     }
     return {};
+}
+
+void DebuggerSession::notify_resume() {
+    for (auto& listener : resume_listeners_)
+        listener();
 }
 
 Result<> DebuggerSession::interrupt() {

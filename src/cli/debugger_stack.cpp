@@ -23,6 +23,7 @@ Result<std::unique_ptr<DebuggerStack>> DebuggerStack::create(target::Target& tar
         auto& memory = stack->kernel_->memory();
         stack->eval_ = std::make_unique<EvalCommands>(*stack->info_, &memory, &memory);
         stack->eval_->set_functions(stack->kernel_->functions());
+        stack->eval_->set_loaded_images(&stack->kernel_->modules());
         auto* kernel = stack->kernel_.get();
         // Before the kernel runs (reset vector) there is no offset to find yet: use none.
         stack->eval_->set_load_offset_source([kernel]() -> std::uint64_t {
@@ -35,6 +36,13 @@ Result<std::unique_ptr<DebuggerStack>> DebuggerStack::create(target::Target& tar
     if (stack->eval_) {
         auto* eval = stack->eval_.get();
         auto* kernel = stack->kernel_.get();
+        auto& memory = stack->kernel_->memory();
+        stack->frames_ =
+            std::make_unique<FrameCommands>(target, *stack->session_, stack->locations_,
+                                            *stack->info_, *eval, &memory, &memory, out);
+        auto* frames = stack->frames_.get();
+        // Frames first: "info frame/locals/args" are theirs, other "info" lines fall through.
+        stack->session_->add_handler([frames](std::string_view line) { return frames->run(line); });
         stack->session_->add_handler([eval](std::string_view line) { return eval->run(line); });
         stack->session_->set_symbolizer(
             [eval](std::uint64_t address) { return eval->describe_code_address(address); });

@@ -4,6 +4,7 @@
 
 #include "cli/debugger_session.hpp"
 #include "cli/eval_commands.hpp"
+#include "cli/frame_commands.hpp"
 #include "cli/kernel_commands.hpp"
 #include "cli/location.hpp"
 #include "debuginfo/debug_info.hpp"
@@ -27,6 +28,7 @@ public:
     // Null without a vmlinux.
     KernelCommands* kernel() { return kernel_.get(); }
     EvalCommands* eval() { return eval_.get(); }
+    FrameCommands* frames() { return frames_.get(); }
 
 private:
     DebuggerStack() = default;
@@ -35,6 +37,7 @@ private:
     std::unique_ptr<KernelCommands> kernel_;
     std::unique_ptr<EvalCommands> eval_;
     std::unique_ptr<DebuggerSession> session_;
+    std::unique_ptr<FrameCommands> frames_;
 };
 
 } // namespace kdive::cli

@@ -8,6 +8,7 @@
 #include "eval/scope.hpp"
 #include "eval/type_arena.hpp"
 #include "eval/value_history.hpp"
+#include "eval/value_printer.hpp"
 #include "support/error.hpp"
 
 #include <filesystem>
@@ -49,10 +50,24 @@ public:
         load_offset_source_ = std::move(source);
     }
     void set_source_dir(std::filesystem::path dir) { source_dir_ = std::move(dir); }
+    const std::filesystem::path& source_dir() const { return source_dir_; }
+    // The scope expressions are evaluated in, with the load offset brought up to date (frames
+    // add their locals to it and map runtime addresses back to the file through it).
+    // Modules' symbols and types, asked after the vmlinux's.
+    void set_loaded_images(eval::LoadedImages* images) { scope_.set_loaded_images(images); }
+    eval::DebugInfoScope& scope() {
+        (void)context();
+        return scope_;
+    }
+    // "$N = text": records the value in the history as print does (finish's return value).
+    Result<std::string> print_value(const eval::Value& value);
+    // A value as frame lines and `info locals` show it.
+    std::string format_nested(const eval::Value& value);
     std::vector<std::string> take_notes() { return info_.take_notes(); }
 
 private:
     Result<std::string> print(std::string_view format, std::string_view expression);
+    Result<std::string> print_value(const eval::Value& value, const eval::PrintOptions& options);
     Result<std::string> ptype(std::string_view argument, bool whatis);
     Result<std::string> info_address(std::string_view name);
     Result<std::string> info_symbol(std::string_view expression);

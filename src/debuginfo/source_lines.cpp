@@ -69,21 +69,48 @@ std::optional<SourceLine> source_line_for_address(Dwarf* dwarf, std::uint64_t ad
     if (!best) {
         return std::nullopt;
     }
-    Dwarf_Line* line = dwarf_onesrcline(lines, *best);
-    SourceLine result;
-    Dwarf_Addr start = 0;
-    dwarf_lineaddr(line, &start);
-    // Several rows can share the start address; the first of them is where the line begins.
-    result.start = start;
-    result.end = start;
-    for (std::size_t i = *best + 1; i < count; ++i) {
+    // Among rows at the same address GDB prefers a statement boundary (is_stmt) to the last.
+    auto row_address = [&](std::size_t i) {
         Dwarf_Addr at = 0;
         dwarf_lineaddr(dwarf_onesrcline(lines, i), &at);
-        if (at > start) {
+        return at;
+    };
+    auto row_is_stmt = [&](std::size_t i) {
+        bool is_stmt = true;
+        dwarf_linebeginstatement(dwarf_onesrcline(lines, i), &is_stmt);
+        return is_stmt;
+    };
+    auto row_line = [&](std::size_t i) {
+        int number = 0;
+        dwarf_lineno(dwarf_onesrcline(lines, i), &number);
+        return number;
+    };
+    const std::size_t last_row = *best;
+    if (!row_is_stmt(*best)) {
+        for (std::size_t i = *best; i-- > 0 && row_address(i) == row_address(*best);) {
+            if (row_is_stmt(i)) {
+                best = i;
+                break;
+            }
+        }
+    }
+    Dwarf_Line* line = dwarf_onesrcline(lines, *best);
+    SourceLine result;
+    const Dwarf_Addr start = row_address(*best);
+    result.start = start;
+    result.end = start;
+    // The line ends at the next row at a higher address, past rows that only continue it
+    // (same line, not a statement boundary), as GDB measures it.
+    for (std::size_t i = last_row + 1; i < count; ++i) {
+        const Dwarf_Addr at = row_address(i);
+        bool end_sequence = false;
+        dwarf_lineendsequence(dwarf_onesrcline(lines, i), &end_sequence);
+        if (at > start && (end_sequence || row_is_stmt(i) || row_line(i) != row_line(*best))) {
             result.end = at;
             break;
         }
     }
+    dwarf_linebeginstatement(line, &result.is_stmt);
     int lineno = 0;
     dwarf_lineno(line, &lineno);
     result.line = lineno;

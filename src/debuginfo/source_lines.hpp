@@ -14,6 +14,7 @@ struct SourceLine {
     int line = 0;
     std::uint64_t start = 0; // the line-table row holding the address
     std::uint64_t end = 0;   // where the next row begins
+    bool is_stmt = true;     // a recommended breakpoint location (where stepping stops)
 };
 
 // Finds the unit through .debug_aranges and parses only its line program.

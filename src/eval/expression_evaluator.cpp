@@ -324,6 +324,9 @@ Result<Value> ExpressionEvaluator::eval(const Expr& expr) {
 }
 
 Result<Value> ExpressionEvaluator::identifier(const Expr& expr) {
+    if (auto local = ctx_.scope.find_local(expr.text)) {
+        return *local;
+    }
     auto variable = ctx_.scope.find_variable(expr.text);
     if (!variable) {
         if (auto constant = ctx_.scope.find_enumerator(expr.text)) {

@@ -39,6 +39,13 @@ Value Value::void_value(const Type* void_type) {
     return computed(void_type, {});
 }
 
+Value Value::optimized_out(const Type* type) {
+    Value value;
+    value.type_ = type;
+    value.optimized_out_ = true;
+    return value;
+}
+
 Value Value::retyped(const Type* type) const {
     Value value = *this;
     value.type_ = type;
@@ -51,6 +58,7 @@ Value Value::retyped(const Type* type) const {
 Value Value::sub_value(const Type* type, std::uint64_t byte_offset) const {
     Value value;
     value.type_ = type;
+    value.optimized_out_ = optimized_out_;
     if (address_) {
         value.address_ = *address_ + byte_offset;
     }
@@ -85,6 +93,9 @@ Value Value::bitfield(const Type* type, std::uint64_t bit_offset, std::uint32_t 
 }
 
 Result<const std::vector<std::byte>*> Value::bytes(MemoryReader* memory) const {
+    if (optimized_out_) {
+        return fail("value has been optimized out");
+    }
     if (!bytes_) {
         if (!address_) {
             return fail("value has no contents");

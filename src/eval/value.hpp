@@ -24,10 +24,13 @@ public:
     static Value from_integer(const Type* type, std::uint64_t bits);
     static Value in_register(const Type* type, std::string name, std::uint64_t bits);
     static Value void_value(const Type* void_type);
+    // A variable the compiler dropped at this pc: prints as <optimized out>.
+    static Value optimized_out(const Type* type);
 
     const Type* type() const { return type_; }
     const Type* resolved_type() const { return debuginfo::strip_typedefs(type_); }
     std::optional<std::uint64_t> address() const { return address_; }
+    bool is_optimized_out() const { return optimized_out_; }
     bool is_lvalue() const { return address_.has_value() || !register_.empty(); }
     const std::string& register_name() const { return register_; }
     std::uint32_t bit_offset() const { return bit_offset_; } // within the bytes at address
@@ -53,6 +56,7 @@ private:
     std::uint32_t bit_offset_ = 0;
     std::uint32_t bit_size_ = 0;
     mutable std::optional<std::vector<std::byte>> bytes_;
+    bool optimized_out_ = false;
 };
 
 } // namespace kdive::eval

@@ -187,8 +187,8 @@ Result<std::string> ValuePrinter::format_pointer(const Value& value, bool top_le
         out = fmt::format("({}) ", type_name(value.type()));
     }
     out += fmt::format("{:#x}{}", *bits, symbol_suffix(*bits));
-    if (char_pointer && options_.format == 0) {
-        // GDB shows the string a char pointer points at, up to "print elements".
+    // GDB shows the string a char pointer points at, up to "print elements"; not for NULL.
+    if (char_pointer && options_.format == 0 && *bits != 0) {
         std::vector<std::byte> text;
         std::string error;
         for (std::uint64_t at = *bits; text.size() < options_.max_elements;) {
@@ -365,6 +365,9 @@ Result<std::string> ValuePrinter::format_aggregate(const Value& value) {
 }
 
 Result<std::string> ValuePrinter::format_value(const Value& value, bool top_level) {
+    if (value.is_optimized_out()) {
+        return std::string("<optimized out>");
+    }
     const Type* type = strip_typedefs(value.type());
     switch (type->kind) {
     case TypeKind::integer:

@@ -23,6 +23,8 @@ public:
     // The text after "$1 = ". Fails only when the top-level value cannot be read; unreadable
     // parts inside aggregates print as <error: ...> like GDB.
     Result<std::string> format(const Value& value);
+    // As inside a frame line or `info locals`: pointers without their "(type *)" prefix.
+    Result<std::string> format_nested(const Value& value) { return format_value(value, false); }
 
 private:
     Result<std::string> format_value(const Value& value, bool top_level);

@@ -1,0 +1,95 @@
+// Frames and source-level stepping: frame/up/down, info frame/locals/args, step, next,
+// finish, until, advance. Frames are the unwound stack with inlined calls shown as frames.
+#pragma once
+
+#include "cli/debugger_session.hpp"
+#include "cli/eval_commands.hpp"
+#include "cli/location.hpp"
+#include "cli/stepper.hpp"
+#include "debuginfo/debug_info.hpp"
+#include "debuginfo/function_scope.hpp"
+#include "eval/frame_variables.hpp"
+#include "target/target.hpp"
+
+#include <cstdio>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kdive::cli {
+
+// One machine frame from an unwinder: its pc and registers (callers: pc is the return address).
+struct MachineFrame {
+    std::uint64_t pc = 0;
+    debuginfo::FrameRegisters registers;
+};
+// Unwinds from the innermost frame's registers; frame 0 itself comes first.
+using Unwinder = std::function<Result<std::vector<MachineFrame>>(const debuginfo::FrameRegisters&)>;
+
+class FrameCommands {
+public:
+    FrameCommands(target::Target& target, DebuggerSession& session, Locations& locations,
+                  debuginfo::DebugInfo& info, EvalCommands& eval, eval::MemoryReader* memory,
+                  eval::RegisterReader* registers, std::FILE* out);
+
+    // nullopt: not one of these commands.
+    std::optional<Result<std::string>> run(std::string_view line);
+    // Without one, only frame 0 (the vCPU's registers) exists.
+    void set_unwinder(Unwinder unwinder) { unwinder_ = std::move(unwinder); }
+    // The guest ran: frames are rebuilt and frame 0 selected at the next question.
+    void invalidate();
+
+private:
+    struct SourceFrame {
+        std::size_t machine = 0; // index of the machine frame
+        bool innermost = true;   // the innermost source frame of its machine frame
+        std::uint64_t pc = 0;    // runtime
+        bool has_scope = false;
+        eval::FrameState state;
+        std::string function;
+        std::string file;
+        int line = 0;
+        std::uint64_t line_start = 0; // runtime address where the line begins (innermost only)
+    };
+
+    Result<> ensure_frames();
+    Result<std::string> select(std::optional<int> level, int delta);
+    std::string frame_line(std::size_t level) {
+        return fmt::format("#{:<3}{}", level, frame_description(level));
+    }
+    // "0x... in name (args) at file:line", as GDB shows a frame.
+    std::string frame_description(std::size_t level);
+    std::string source_text(const SourceFrame& frame);
+    std::string arguments(const SourceFrame& frame);
+    Result<std::string> info_frame();
+    Result<std::string> info_variables(bool parameters);
+    Result<std::string> step(StepMode mode, std::string_view args);
+    Result<std::string> finish();
+    Result<std::string> run_to_location(std::string_view location, bool advance);
+    // What GDB prints after a source-level stop: the frame when it changed, then the line.
+    std::string describe_stop(const std::vector<std::uint64_t>& chain_before);
+    std::vector<std::uint64_t> current_chain();
+    Result<std::string> report_other_stop(const target::StopEvent& stop);
+
+    target::Target& target_;
+    DebuggerSession& session_;
+    Locations& locations_;
+    debuginfo::DebugInfo& info_;
+    EvalCommands& eval_;
+    eval::MemoryReader* memory_;
+    eval::RegisterReader* registers_;
+    std::FILE* out_;
+    eval::FrameVariables variables_;
+    Stepper stepper_;
+    Unwinder unwinder_;
+    std::vector<MachineFrame> machine_;
+    std::vector<SourceFrame> frames_;
+    bool valid_ = false;
+    // The last step went into an inlined call at its first instruction: show that frame
+    // rather than the call site (GDB's step_into_inline_frame).
+    bool entered_inlined_ = false;
+    std::size_t selected_ = 0;
+};
+
+} // namespace kdive::cli

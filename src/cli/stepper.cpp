@@ -1,0 +1,324 @@
+// GDB's line-stepping rules (infrun's process_event_stop_test), reduced to what a kernel needs.
+#include "cli/stepper.hpp"
+
+#include "debuginfo/function_scope.hpp"
+#include "eval/frame_variables.hpp"
+
+#include <algorithm>
+
+namespace kdive::cli {
+
+namespace {
+
+using target::StopEvent;
+
+constexpr std::uint64_t kernel_image_start = 0xffffffff80000000ULL;
+// A line that runs longer than this is not a line but a loop the guest is stuck in.
+constexpr std::size_t max_single_steps = 2'000'000;
+// A call instruction is at most this long: the return address lies this close after it.
+constexpr std::uint64_t max_call_length = 16;
+
+bool is_code_breakpoint(const target::Breakpoint& bp) {
+    return bp.kind == target::BreakpointKind::software ||
+           bp.kind == target::BreakpointKind::hardware;
+}
+
+} // namespace
+
+std::uint64_t Stepper::to_file(std::uint64_t address) {
+    const std::uint64_t offset = load_offset_ ? load_offset_() : 0;
+    return address >= kernel_image_start + offset ? address - offset : address;
+}
+
+std::uint64_t Stepper::to_runtime(std::uint64_t file_address) {
+    const std::uint64_t offset = load_offset_ ? load_offset_() : 0;
+    return file_address >= kernel_image_start ? file_address + offset : file_address;
+}
+
+std::vector<std::uint64_t> Stepper::chain_of(const std::vector<debuginfo::FunctionScope>& scopes,
+                                             std::size_t skipped) {
+    std::vector<std::uint64_t> chain;
+    for (std::size_t i = scopes.size(); i-- > skipped;)
+        chain.push_back(scopes[i].die_offset);
+    return chain;
+}
+
+std::vector<std::uint64_t> Stepper::scope_chain(std::uint64_t pc) {
+    auto scopes = debuginfo::function_scopes_at(info_.dwarf(), pc);
+    return scopes ? chain_of(*scopes, 0) : std::vector<std::uint64_t>{};
+}
+
+Result<bool> Stepper::single_step(StepOutcome& outcome) {
+    if (auto ok = target_.step(); !ok)
+        return std::unexpected(ok.error());
+    auto stop = session_.wait_for_stop();
+    if (!stop)
+        return std::unexpected(stop.error());
+    ++outcome.single_steps;
+    if (stop->reason != StopEvent::Reason::breakpoint) {
+        outcome.other_stop = *stop;
+        return false;
+    }
+    // QEMU's single-step passes over breakpoints; GDB stops at a user's breakpoint it lands on.
+    auto rip = target_.read_register("rip");
+    if (!rip)
+        return std::unexpected(rip.error());
+    for (const auto& bp : target_.inserted_breakpoints())
+        if (is_code_breakpoint(bp) && bp.address == *rip) {
+            outcome.other_stop = *stop;
+            return false;
+        }
+    return true;
+}
+
+Result<StepOutcome> Stepper::run_to(const std::vector<TemporaryStop>& stops) {
+    StepOutcome outcome;
+    const int vcpu = target_.current_vcpu();
+    std::vector<target::Breakpoint> inserted;
+    // Every way out of here removes what this run inserted, the guest stopped first.
+    auto cleanup = [&]() -> Result<> {
+        if (target_.running()) {
+            (void)target_.interrupt();
+            (void)target_.wait_for_stop(std::chrono::seconds(10));
+        }
+        std::optional<Error> first_error;
+        for (const auto& bp : inserted)
+            if (auto ok = target_.remove_breakpoint(bp); !ok && !first_error)
+                first_error = ok.error();
+        inserted.clear();
+        if (first_error)
+            return std::unexpected(*first_error);
+        return {};
+    };
+    auto finish = [&](Result<StepOutcome> result) -> Result<StepOutcome> {
+        auto cleaned = cleanup();
+        if (result && !cleaned)
+            return std::unexpected(cleaned.error());
+        return result;
+    };
+    const auto& present = target_.inserted_breakpoints();
+    for (const auto& stop : stops) {
+        target::Breakpoint bp{target::BreakpointKind::software, stop.address, 1};
+        if (std::find(present.begin(), present.end(), bp) != present.end() ||
+            std::find(inserted.begin(), inserted.end(), bp) != inserted.end())
+            continue;
+        if (auto ok = target_.insert_breakpoint(bp); !ok)
+            return finish(std::unexpected(ok.error()));
+        inserted.push_back(bp);
+    }
+    for (;;) {
+        session_.notify_resume();
+        if (auto ok = target_.resume(); !ok)
+            return finish(std::unexpected(ok.error()));
+        auto stop = session_.wait_for_stop();
+        if (!stop)
+            return finish(std::unexpected(stop.error()));
+        if (stop->reason != StopEvent::Reason::breakpoint) {
+            outcome.other_stop = *stop;
+            return finish(outcome);
+        }
+        auto rip = target_.read_register("rip");
+        auto sp = target_.read_register("rsp");
+        if (!rip || !sp)
+            return finish(std::unexpected(!rip ? rip.error() : sp.error()));
+        auto reached = std::find_if(stops.begin(), stops.end(),
+                                    [&](const auto& s) { return s.address == *rip; });
+        target::Breakpoint here{target::BreakpointKind::software, *rip, 1};
+        const bool ours = std::find(inserted.begin(), inserted.end(), here) != inserted.end();
+        if (reached == stops.end() || (!ours && stop->vcpu != vcpu)) {
+            outcome.other_stop = *stop; // a user's breakpoint
+            return finish(outcome);
+        }
+        const bool right_frame = stop->vcpu == vcpu && (!reached->sp || *reached->sp == *sp) &&
+                                 (!reached->min_sp || *sp >= *reached->min_sp);
+        if (right_frame) {
+            outcome.which = static_cast<std::size_t>(reached - stops.begin());
+            return finish(outcome);
+        }
+        if (!ours) {
+            outcome.other_stop = *stop; // the user's breakpoint, hit in another frame
+            return finish(outcome);
+        }
+        // Another vCPU, or a deeper call of the same function: step it past the breakpoint
+        // and go on.
+        if (auto ok = target_.remove_breakpoint(here); !ok)
+            return finish(std::unexpected(ok.error()));
+        std::erase(inserted, here);
+        session_.notify_resume();
+        StepOutcome past;
+        auto stepped = single_step(past);
+        if (!stepped)
+            return finish(std::unexpected(stepped.error()));
+        if (past.other_stop && past.other_stop->reason != StopEvent::Reason::breakpoint) {
+            outcome.other_stop = past.other_stop;
+            return finish(outcome);
+        }
+        if (auto ok = target_.insert_breakpoint(here); !ok)
+            return finish(std::unexpected(ok.error()));
+        inserted.push_back(here);
+        if (target_.current_vcpu() != vcpu)
+            if (auto ok = target_.select_vcpu(vcpu); !ok)
+                return finish(std::unexpected(ok.error()));
+    }
+}
+
+std::uint64_t Stepper::after_prologue(std::uint64_t entry) {
+    auto code = target_.read_bytes(entry, 8);
+    if (!code)
+        return entry;
+    const auto& b = *code;
+    std::size_t at = 0;
+    if (b[0] == 0xf3 && b[1] == 0x0f && b[2] == 0x1e && b[3] == 0xfa)
+        at = 4; // endbr64
+    // GDB skips only a frame-pointer set-up; a frameless function stops at its entry.
+    if (b[at] == 0x55 && b[at + 1] == 0x48 && b[at + 2] == 0x89 && b[at + 3] == 0xe5)
+        return entry + at + 4;
+    return entry;
+}
+
+Result<TemporaryStop> Stepper::return_stop() {
+    debuginfo::FrameRegisters registers;
+    for (unsigned reg = 0; reg < registers.size(); ++reg) {
+        auto value = target_.read_register(eval::dwarf_register_gdb_name(reg));
+        if (value)
+            registers[reg] = *value;
+    }
+    if (!registers[16])
+        return fail("cannot read rip");
+    auto cfa = debuginfo::call_frame_cfa(info_.dwarf(), to_file(*registers[16]), registers);
+    if (!cfa)
+        return wrap(cfa.error(), "finding the caller");
+    auto ret = target_.read_u64(*cfa - 8);
+    if (!ret)
+        return std::unexpected(ret.error());
+    return TemporaryStop{*ret, *cfa, std::nullopt};
+}
+
+Result<StepOutcome> Stepper::step_line(StepMode mode) {
+    auto rip = target_.read_register("rip");
+    auto rsp = target_.read_register("rsp");
+    if (!rip || !rsp)
+        return std::unexpected(!rip ? rip.error() : rsp.error());
+    std::uint64_t pc = *rip;
+    std::uint64_t sp = *rsp;
+    auto line = info_.source_line(to_file(pc));
+    auto scopes = debuginfo::function_scopes_at(info_.dwarf(), to_file(pc));
+    if (!line || !scopes || scopes->empty())
+        return fail("Cannot find bounds of current function");
+    // Stopped where inlined calls begin, the frame is their caller, at the call's line.
+    const std::size_t skipped = debuginfo::inlined_calls_entered_at(*scopes, to_file(pc));
+    std::vector<std::uint64_t> stepping_chain = chain_of(*scopes, skipped);
+    std::uint64_t start = to_runtime(line->start);
+    std::uint64_t end = to_runtime(line->end);
+    if (mode == StepMode::until)
+        // until never stops on a jump backwards: the range reaches back to the function entry.
+        start = std::min(start, to_runtime((*scopes)[skipped].low_pc));
+    int current_line = skipped > 0 ? (*scopes)[skipped - 1].call_line : line->line;
+    std::string current_file = skipped > 0 ? (*scopes)[skipped - 1].call_file : line->file;
+
+    StepOutcome outcome;
+    session_.notify_resume();
+    while (outcome.single_steps < max_single_steps) {
+        const std::uint64_t old_pc = pc;
+        const std::uint64_t old_sp = sp;
+        auto going = single_step(outcome);
+        if (!going)
+            return std::unexpected(going.error());
+        if (!*going)
+            return outcome;
+        rip = target_.read_register("rip");
+        rsp = target_.read_register("rsp");
+        if (!rip || !rsp)
+            return std::unexpected(!rip ? rip.error() : rsp.error());
+        pc = *rip;
+        sp = *rsp;
+        if (sp == old_sp - 8 && (pc < start || pc >= end)) {
+            auto ret = target_.read_u64(sp);
+            if (ret && *ret > old_pc && *ret <= old_pc + max_call_length) {
+                const std::uint64_t callee = to_file(pc);
+                if (mode == StepMode::step && info_.source_line(callee) &&
+                    !scope_chain(callee).empty()) {
+                    const std::uint64_t body = after_prologue(pc);
+                    while (pc != body && outcome.single_steps < max_single_steps) {
+                        auto stepped = single_step(outcome);
+                        if (!stepped)
+                            return std::unexpected(stepped.error());
+                        if (!*stepped)
+                            return outcome;
+                        rip = target_.read_register("rip");
+                        if (!rip)
+                            return std::unexpected(rip.error());
+                        pc = *rip;
+                    }
+                    return outcome;
+                }
+                // The callee returns with rsp back at its value before the call.
+                auto over = run_to({TemporaryStop{*ret, old_sp, std::nullopt}});
+                if (!over)
+                    return std::unexpected(over.error());
+                ++outcome.calls_stepped_over;
+                outcome.single_steps += over->single_steps;
+                if (over->other_stop) {
+                    outcome.other_stop = over->other_stop;
+                    return outcome;
+                }
+                session_.notify_resume();
+                pc = *ret;
+                sp = old_sp;
+            }
+        }
+        if (pc >= start && pc < end)
+            continue;
+        const std::uint64_t file_pc = to_file(pc);
+        auto here = debuginfo::function_scopes_at(info_.dwarf(), file_pc);
+        std::vector<std::uint64_t> chain = here ? chain_of(*here, 0) : std::vector<std::uint64_t>{};
+        if (chain.size() > stepping_chain.size() &&
+            std::equal(stepping_chain.begin(), stepping_chain.end(), chain.begin())) {
+            const std::size_t deeper = chain.size() - stepping_chain.size();
+            if (debuginfo::inlined_calls_entered_at(*here, file_pc) >= deeper) {
+                // At the start of an inlined call made from the stepping frame: GDB stops at
+                // its call site unless that is the line being stepped.
+                const auto& call = (*here)[deeper - 1];
+                const bool same_line =
+                    call.call_line == current_line && call.call_file == current_file;
+                if (mode == StepMode::step) {
+                    outcome.entered_inlined = same_line;
+                    return outcome;
+                }
+                if (!same_line)
+                    return outcome;
+                continue;
+            }
+            // Inside a function inlined here: next steps through it, step stops in it.
+            if (mode == StepMode::step) {
+                outcome.entered_inlined = true;
+                return outcome;
+            }
+            continue;
+        }
+        line = info_.source_line(file_pc);
+        if (!line)
+            return outcome; // no line information: stop, as GDB does
+        const bool same_frame = chain == stepping_chain;
+        bool refresh = true;
+        int new_line = line->line;
+        if (file_pc == line->start && (line->line != current_line || line->file != current_file)) {
+            if (line->is_stmt)
+                return outcome;
+            if (same_frame)
+                refresh = false;
+            else
+                new_line = 0; // a new frame, but not a statement: stop at its next line
+        }
+        start = to_runtime(line->start);
+        end = to_runtime(line->end);
+        if (refresh) {
+            current_line = new_line;
+            current_file = line->file;
+            stepping_chain = std::move(chain);
+        }
+    }
+    return fail("stepping gave up after {} instructions on one line", max_single_steps);
+}
+
+} // namespace kdive::cli
