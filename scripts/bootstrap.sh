@@ -16,6 +16,8 @@ packages=(
   # runtime: the VM, its rootfs, kernel packages, and GDB for `kdive gdb` and benchmarks
   qemu-system-x86 busybox-static gdb cpio xz-utils zstd tar dpkg apt debian-archive-keyring
   ca-certificates
+  # building kernels (`kdive kconfig`, `kdive build`): Kbuild, pahole for BTF, the lx-scripts
+  flex bison bc libssl-dev dwarves rsync python3 make gcc
 )
 
 missing=()

@@ -1,8 +1,10 @@
-// `kdive kernel fetch|list|path`: the catalog of test kernels and their cache folders.
+// `kdive kernel fetch|list|path|source`: the catalog of test kernels, their cache folders and
+// the Debian source trees they were built from.
 #include "cli/commands.hpp"
 #include "cli/report.hpp"
 #include "lab/kernel_catalog.hpp"
 #include "lab/kernel_fetcher.hpp"
+#include "lab/kernel_source.hpp"
 #include "lab/kernel_store.hpp"
 
 #include <fmt/core.h>
@@ -18,6 +20,7 @@ struct KernelArgs {
     std::string mirror;
     bool json = false;
     std::string path_name;
+    std::string source_name;
 };
 
 void run_fetch(const KernelArgs& args, ExitStatus& status) {
@@ -83,6 +86,27 @@ void run_path(const KernelArgs& args, ExitStatus& status) {
     fmt::print("{}\n", lab::KernelStore::dir(entry->name).string());
 }
 
+void run_source(const KernelArgs& args, ExitStatus& status) {
+    auto entry = lab::KernelSources::find(args.source_name);
+    if (!entry) {
+        report_error(status, entry.error());
+        return;
+    }
+    auto outcome = lab::fetch_kernel_source(*entry, args.mirror, [](std::string_view line) {
+        fmt::print(stderr, "kdive: {}\n", line);
+        std::fflush(stderr);
+    });
+    if (!outcome) {
+        report_error(status, outcome.error());
+        return;
+    }
+    if (outcome->already_fetched) {
+        fmt::print(stderr, "kdive: {} is already unpacked ({}); nothing to do\n", entry->name,
+                   outcome->package_version);
+    }
+    fmt::print("{}\n", outcome->tree.string());
+}
+
 } // namespace
 
 void register_kernel_command(CLI::App& app, ExitStatus& status) {
@@ -108,6 +132,14 @@ void register_kernel_command(CLI::App& app, ExitStatus& status) {
     auto* path = kernel->add_subcommand("path", "Print the folder of a fetched kernel");
     path->add_option("name", args->path_name, "kernel name")->required();
     path->callback([args, &status] { run_path(*args, status); });
+
+    auto* source = kernel->add_subcommand(
+        "source", "Download and unpack Debian's kernel source tree (" +
+                      lab::KernelSources::names() + "); prints the tree's path");
+    source->add_option("name", args->source_name, "source name")->required();
+    source->add_option("--mirror", args->mirror,
+                       "Debian mirror URL (default: the one the host's apt sources use)");
+    source->callback([args, &status] { run_source(*args, status); });
 }
 
 } // namespace kdive::cli

@@ -4,6 +4,7 @@
 #include "lab/apt_sources.hpp"
 #include "lab/deb_unpacker.hpp"
 #include "lab/disk_space.hpp"
+#include "lab/fetch_lock.hpp"
 #include "lab/kernel_layout.hpp"
 #include "lab/kernel_packages.hpp"
 #include "lab/kernel_store.hpp"
@@ -16,9 +17,7 @@
 #include <chrono>
 #include <cstring>
 #include <ctime>
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 namespace kdive::lab {
@@ -31,74 +30,8 @@ namespace {
 // .deb is still on disk while it is unpacked.
 constexpr std::uint64_t kSpaceFactor = 6;
 
-// Serialises fetches of one kernel between kdive processes; released on destruction.
-class FetchLock {
-public:
-    static Result<FetchLock> acquire(const fs::path& file, const FetchProgress& progress) {
-        int fd = open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-        if (fd < 0) {
-            return fail("opening lock {}: {}", file.string(), std::strerror(errno));
-        }
-        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-            progress(fmt::format("waiting for another kdive fetching into {}", file.string()));
-            while (flock(fd, LOCK_EX) != 0) {
-                if (errno != EINTR) {
-                    int err = errno;
-                    close(fd);
-                    return fail("locking {}: {}", file.string(), std::strerror(err));
-                }
-            }
-        }
-        return FetchLock(fd);
-    }
-    FetchLock(FetchLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-    FetchLock& operator=(FetchLock&&) = delete;
-    FetchLock(const FetchLock&) = delete;
-    FetchLock& operator=(const FetchLock&) = delete;
-    ~FetchLock() {
-        if (fd_ >= 0) {
-            close(fd_);
-        }
-    }
-
-private:
-    explicit FetchLock(int fd) : fd_(fd) {}
-    int fd_ = -1;
-};
-
-// Removes the temporary folder unless the fetch completed and renamed it.
-class TempFolder {
-public:
-    explicit TempFolder(fs::path path) : path_(std::move(path)) {}
-    TempFolder(const TempFolder&) = delete;
-    TempFolder& operator=(const TempFolder&) = delete;
-    ~TempFolder() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
-
 std::string temp_prefix(std::string_view name) {
     return fmt::format(".{}.tmp-", name);
-}
-
-// Folders an interrupted fetch left behind; safe to delete while we hold the lock.
-void remove_leftovers(std::string_view name) {
-    std::error_code ec;
-    std::string prefix = temp_prefix(name);
-    std::vector<fs::path> stale;
-    for (const auto& item : fs::directory_iterator(KernelStore::root(), ec)) {
-        if (item.path().filename().string().starts_with(prefix)) {
-            stale.push_back(item.path());
-        }
-    }
-    for (const auto& path : stale) {
-        fs::remove_all(path, ec);
-    }
 }
 
 std::string utc_now() {
@@ -155,7 +88,8 @@ Result<FetchOutcome> KernelFetcher::fetch(const CatalogEntry& entry) {
     if (auto done = KernelStore::fetched(entry.name)) {
         return FetchOutcome{*done, KernelStore::dir(entry.name), true};
     }
-    remove_leftovers(entry.name);
+    // Safe while we hold the lock: no other fetch of this kernel is running.
+    remove_leftovers(KernelStore::root(), temp_prefix(entry.name));
     TempFolder temp(KernelStore::root() / (temp_prefix(entry.name) + std::to_string(getpid())));
     auto outcome = build(entry, temp.path());
     if (!outcome) {
