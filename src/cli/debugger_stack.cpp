@@ -2,6 +2,7 @@
 #include "cli/debugger_stack.hpp"
 
 #include "cli/expression_location.hpp"
+#include "kernel/stack_unwinder.hpp"
 #include "support/cache_dir.hpp"
 
 namespace kdive::cli {
@@ -42,6 +43,27 @@ Result<std::unique_ptr<DebuggerStack>> DebuggerStack::create(target::Target& tar
         auto* frames = stack->frames_.get();
         // Frames first: "info frame/locals/args" are theirs, other "info" lines fall through.
         stack->session_->add_handler([frames](std::string_view line) { return frames->run(line); });
+        frames->set_unwinder([kernel, unwinder = std::shared_ptr<kernel::StackUnwinder>()](
+                                 const debuginfo::FrameRegisters& registers) mutable
+                             -> Result<std::vector<MachineFrame>> {
+            auto view = kernel->kernel();
+            if (!view)
+                return std::unexpected(view.error());
+            if (!unwinder) {
+                auto created = kernel::StackUnwinder::create(**view);
+                if (!created)
+                    return std::unexpected(created.error());
+                unwinder = std::move(*created);
+            }
+            unwinder->invalidate(); // frames are asked for once per stop
+            auto trace = unwinder->unwind(kernel::RegisterSet{registers});
+            if (!trace)
+                return std::unexpected(trace.error());
+            std::vector<MachineFrame> machine;
+            for (const auto& frame : trace->frames)
+                machine.push_back(MachineFrame{frame.pc, frame.regs});
+            return machine;
+        });
         stack->session_->add_handler([eval](std::string_view line) { return eval->run(line); });
         stack->session_->set_symbolizer(
             [eval](std::uint64_t address) { return eval->describe_code_address(address); });

@@ -297,6 +297,8 @@ Result<StepOutcome> Stepper::step_line(StepMode mode) {
             continue;
         }
         line = info_.source_line(file_pc);
+        if (!line && chain.empty())
+            continue; // out-of-line code without debug info (.altinstr_aux): step through it
         if (!line)
             return outcome; // no line information: stop, as GDB does
         const bool same_frame = chain == stepping_chain;
