@@ -15,6 +15,18 @@ using debuginfo::TypeKind;
 
 namespace {
 
+// A runtime address's source line, from a module's debug info when a module holds it.
+std::optional<debuginfo::SourceLine> line_at(debuginfo::DebugInfo& info,
+                                             eval::DebugInfoScope& scope, std::uint64_t address) {
+    const std::uint64_t file_address = scope.to_file_address(address);
+    if (auto* images = scope.loaded_images();
+        images != nullptr && info.elf().section_at(file_address) == nullptr) {
+        if (auto where = images->describe(address))
+            return where->line;
+    }
+    return info.source_line(file_address);
+}
+
 // Splits "print/x foo" into ("print", "x", "foo") and "p /x foo" likewise.
 struct CommandLine {
     std::string_view word;
@@ -60,6 +72,16 @@ void EvalCommands::set_memory(eval::MemoryReader* memory) {
 
 std::string EvalCommands::describe_code_address(std::uint64_t address) {
     (void)context(); // brings the load offset up to date
+    if (auto* images = scope_.loaded_images();
+        images != nullptr && info_.elf().section_at(scope_.to_file_address(address)) == nullptr) {
+        auto where = images->describe(address);
+        if (!where || where->symbol.empty())
+            return {};
+        std::string text = fmt::format("{} ()", where->symbol);
+        if (where->line)
+            text += fmt::format(" at {}:{}", where->line->file, where->line->line);
+        return text + fmt::format(" [{}]", where->image);
+    }
     std::uint64_t file_address = scope_.to_file_address(address);
     auto found = info_.symbols().lookup(file_address);
     if (!found)
@@ -231,6 +253,16 @@ Result<std::string> EvalCommands::info_symbol(std::string_view expression) {
     if (!address) {
         return std::unexpected(address.error());
     }
+    if (auto* images = scope_.loaded_images();
+        images != nullptr && info_.elf().section_at(scope_.to_file_address(*address)) == nullptr) {
+        if (auto where = images->describe(*address); where && !where->symbol.empty()) {
+            if (where->offset == 0)
+                return fmt::format("{} in section {} of {}", where->symbol, where->section,
+                                   where->image);
+            return fmt::format("{} + {} in section {} of {}", where->symbol, where->offset,
+                               where->section, where->image);
+        }
+    }
     auto found = info_.symbols().lookup(scope_.to_file_address(*address));
     if (!found) {
         return fmt::format("No symbol matches {}.", trim(expression));
@@ -258,8 +290,10 @@ Result<std::optional<std::uint64_t>> EvalCommands::resolve_location(std::string_
         }
         return std::optional<std::uint64_t>(*address);
     }
-    if (const debuginfo::Symbol* symbol = info_.symbols().find(text)) {
-        return std::optional<std::uint64_t>(symbol->address);
+    // Through the scope: relocated under KASLR, and module symbols too.
+    (void)context();
+    if (auto variable = scope_.find_variable(text)) {
+        return std::optional<std::uint64_t>(variable->address);
     }
     return std::optional<std::uint64_t>();
 }
@@ -298,7 +332,7 @@ Result<std::string> EvalCommands::info_line(std::string_view location) {
         auto name = scope_.symbolize(at);
         return name ? fmt::format("{:#x} <{}>", at, *name) : fmt::format("{:#x}", at);
     };
-    auto line = info_.source_line(scope_.to_file_address(**address));
+    auto line = line_at(info_, scope_, **address);
     if (!line) {
         if (!info_.has_dwarf()) {
             return fmt::format("No line number information available for address {} (this "
@@ -320,7 +354,7 @@ Result<std::string> EvalCommands::list(std::string_view location) {
     if (!*address) {
         return fail("Function \"{}\" not defined.", trim(location));
     }
-    auto line = info_.source_line(scope_.to_file_address(**address));
+    auto line = line_at(info_, scope_, **address);
     if (!line) {
         return fail("No line number known for {}.", trim(location));
     }

@@ -53,6 +53,8 @@ public:
     const std::filesystem::path& source_dir() const { return source_dir_; }
     // The scope expressions are evaluated in, with the load offset brought up to date (frames
     // add their locals to it and map runtime addresses back to the file through it).
+    // Modules' symbols and types, asked after the vmlinux's.
+    void set_loaded_images(eval::LoadedImages* images) { scope_.set_loaded_images(images); }
     eval::DebugInfoScope& scope() {
         (void)context();
         return scope_;

@@ -111,7 +111,15 @@ std::string without_final_newline(std::string text) {
 } // namespace
 
 KernelCommands::KernelCommands(debuginfo::DebugInfo& info, target::Target& target)
-    : info_(info), target_(target), memory_(target), scope_(info) {}
+    : info_(info), target_(target), memory_(target), scope_(info) {
+    modules_ = std::make_unique<kernel::ModuleDebugInfo>(
+        [this]() -> kernel::Kernel* {
+            auto view = kernel();
+            return view ? *view : nullptr;
+        },
+        kernel::ModuleDebugInfo::folders_for(info.elf().path()));
+    scope_.set_loaded_images(modules_.get());
+}
 
 KernelCommands::~KernelCommands() = default;
 

@@ -7,6 +7,7 @@
 #include "eval/scope.hpp"
 #include "eval/type_arena.hpp"
 #include "kernel/kernel.hpp"
+#include "kernel/module_debug_info.hpp"
 #include "kernel/target_memory.hpp"
 #include "kernel/task_walker.hpp"
 #include "support/error.hpp"
@@ -43,6 +44,8 @@ public:
     // $lx_current(), $lx_per_cpu(), $container_of(), $lx_task_by_pid() for the expression
     // commands: EvalCommands::set_functions(kernel.functions()).
     eval::FunctionHooks* functions();
+    // The loaded modules' symbols and debug info, at their load addresses.
+    kernel::ModuleDebugInfo& modules() { return *modules_; }
 
 private:
     Result<std::string> dispatch(std::string_view word, std::vector<std::string>& args);
@@ -72,6 +75,7 @@ private:
     eval::DebugInfoScope scope_;
     eval::TypeArena arena_;
     std::unique_ptr<KernelFunctions> functions_;
+    std::unique_ptr<kernel::ModuleDebugInfo> modules_;
 };
 
 } // namespace kdive::cli

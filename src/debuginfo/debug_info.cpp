@@ -4,6 +4,10 @@
 #include "debuginfo/index_cache.hpp"
 
 #include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <unistd.h>
 
 namespace kdive::debuginfo {
 
@@ -35,16 +39,123 @@ Result<std::unique_ptr<DebugInfo>> DebugInfo::open(const std::filesystem::path& 
     return info;
 }
 
+namespace {
+
+// Where libdwfl asks for a loaded module's sections: the addresses the kernel reported.
+struct RelocationPlan {
+    std::filesystem::path path;
+    const std::map<std::string, std::uint64_t, std::less<>>* sections = nullptr;
+};
+
+int find_object(Dwfl_Module* /*module*/, void** userdata, const char* /*name*/, Dwarf_Addr /*base*/,
+                char** file_name, Elf** /*elf*/) {
+    const auto* plan = static_cast<const RelocationPlan*>(*userdata);
+    *file_name = strdup(plan->path.c_str());
+    return ::open(plan->path.c_str(), O_RDONLY | O_CLOEXEC);
+}
+
+int no_separate_debuginfo(Dwfl_Module* /*module*/, void** /*userdata*/, const char* /*name*/,
+                          Dwarf_Addr /*base*/, const char* /*file_name*/, const char* /*debuglink*/,
+                          GElf_Word /*crc*/, char** /*debuginfo_file_name*/) {
+    return -1;
+}
+
+int loaded_section_address(Dwfl_Module* /*module*/, void** userdata, const char* /*name*/,
+                           Dwarf_Addr /*base*/, const char* section, GElf_Word /*index*/,
+                           const GElf_Shdr* /*header*/, Dwarf_Addr* address) {
+    const auto* plan = static_cast<const RelocationPlan*>(*userdata);
+    auto found = plan->sections->find(section);
+    // -1: not loaded (.init.* after boot, sections the kernel dropped).
+    *address = found != plan->sections->end() ? found->second : static_cast<Dwarf_Addr>(-1);
+    return 0;
+}
+
+} // namespace
+
+Result<std::unique_ptr<DebugInfo>>
+DebugInfo::open_relocated(const std::filesystem::path& path,
+                          const std::map<std::string, std::uint64_t, std::less<>>& sections) {
+    auto elf = ElfFile::open(path);
+    if (!elf) {
+        return std::unexpected(elf.error());
+    }
+    if ((*elf)->elf_type() != ET_REL) {
+        return fail("{} is not a relocatable object (a kernel module)", path.string());
+    }
+    std::unique_ptr<DebugInfo> info(new DebugInfo());
+    info->elf_ = std::move(*elf);
+    info->options_.use_btf = false; // a module's BTF is split against vmlinux's; DWARF serves
+    info->section_bases_.assign(info->elf_->sections().size() + 1, 0);
+    std::uint64_t low = ~std::uint64_t{0};
+    std::uint64_t high = 0;
+    for (const auto& section : info->elf_->sections()) {
+        auto found = sections.find(section.name);
+        if (found == sections.end() || !section.allocated() ||
+            section.index >= info->section_bases_.size()) {
+            continue;
+        }
+        info->section_bases_[section.index] = found->second;
+        low = std::min(low, found->second);
+        high = std::max(high, found->second + section.size);
+    }
+    if (high == 0) {
+        return fail("{}: none of its sections is loaded", path.string());
+    }
+    info->has_dwarf_ = info->elf_->find_section(".debug_info") != nullptr;
+    info->dwarf_tried_ = true;
+    if (!info->has_dwarf_) {
+        info->notes_.push_back(
+            fmt::format("{} has no DWARF: only its symbols are known", path.string()));
+        return info;
+    }
+    static const Dwfl_Callbacks callbacks = {
+        .find_elf = find_object,
+        .find_debuginfo = no_separate_debuginfo,
+        .section_address = loaded_section_address,
+        .debuginfo_path = nullptr,
+    };
+    // libdwfl applies the object's relocations to its DWARF as if the sections sat at the
+    // kernel's addresses; the plan is only needed while it does.
+    RelocationPlan plan{path, &sections};
+    info->dwfl_ = dwfl_begin(&callbacks);
+    if (info->dwfl_ == nullptr) {
+        return fail("{}: {}", path.string(), dwfl_errmsg(-1));
+    }
+    dwfl_report_begin(info->dwfl_);
+    Dwfl_Module* module = dwfl_report_module(info->dwfl_, path.stem().c_str(), low, high);
+    if (module == nullptr) {
+        return fail("{}: {}", path.string(), dwfl_errmsg(-1));
+    }
+    void** userdata = nullptr;
+    dwfl_module_info(module, &userdata, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr);
+    *userdata = &plan;
+    dwfl_report_end(info->dwfl_, nullptr, nullptr);
+    Dwarf_Addr bias = 0;
+    info->dwarf_ = dwfl_module_getdwarf(module, &bias);
+    *userdata = nullptr;
+    if (info->dwarf_ == nullptr) {
+        info->notes_.push_back(
+            fmt::format("{}: unusable DWARF: {}", path.string(), dwfl_errmsg(-1)));
+        info->has_dwarf_ = false;
+    } else if (bias != 0) {
+        info->notes_.push_back(
+            fmt::format("{}: DWARF addresses are off by {:#x}", path.string(), bias));
+    }
+    return info;
+}
+
 DebugInfo::~DebugInfo() {
     dwarf_types_.reset();
-    if (dwarf_ != nullptr) {
+    if (dwfl_ != nullptr) {
+        dwfl_end(dwfl_); // owns dwarf_
+    } else if (dwarf_ != nullptr) {
         dwarf_end(dwarf_);
     }
 }
 
 const SymbolTable& DebugInfo::symbols() {
     if (!symbols_) {
-        auto table = SymbolTable::load(*elf_);
+        auto table = SymbolTable::load(*elf_, section_bases_);
         if (!table) {
             notes_.push_back(table.error().message);
             symbols_.emplace();
@@ -76,6 +187,11 @@ const DwarfIndex* DebugInfo::dwarf_index() {
     index_tried_ = true;
     if (dwarf() == nullptr) {
         return nullptr;
+    }
+    if (dwfl_ != nullptr) {
+        // A module's DWARF is small and relocated in memory: index it here, uncached.
+        index_.emplace(DwarfIndex::build(dwarf_));
+        return &*index_;
     }
     const auto& build_id = elf_->build_id();
     const bool cacheable = build_id.has_value() && !options_.cache_root.empty();

@@ -10,10 +10,13 @@
 #include "debuginfo/type_source.hpp"
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+struct Dwfl;
 
 namespace kdive::debuginfo {
 
@@ -38,6 +41,12 @@ class DebugInfo {
 public:
     static Result<std::unique_ptr<DebugInfo>> open(const std::filesystem::path& path,
                                                    const DebugInfoOptions& options = {});
+    // A relocatable object (a kernel module's .ko) placed where its sections were loaded:
+    // symbols and DWARF answer with runtime addresses. Sections `sections` does not name
+    // were not loaded.
+    static Result<std::unique_ptr<DebugInfo>>
+    open_relocated(const std::filesystem::path& path,
+                   const std::map<std::string, std::uint64_t, std::less<>>& sections);
     ~DebugInfo();
     DebugInfo(const DebugInfo&) = delete;
     DebugInfo& operator=(const DebugInfo&) = delete;
@@ -68,6 +77,10 @@ private:
 
     std::unique_ptr<ElfFile> elf_;
     DebugInfoOptions options_;
+    // Set for a relocated object: libdwfl owns its Dwarf handle, and symbols move by
+    // section.
+    Dwfl* dwfl_ = nullptr;
+    std::vector<std::uint64_t> section_bases_;
     std::optional<SymbolTable> symbols_;
     std::unique_ptr<BtfTypes> btf_;
     bool has_dwarf_ = false;

@@ -164,6 +164,30 @@ private:
     char* base_ = nullptr;
 };
 
+// Copies the winning names into one owned buffer the maps point into.
+struct DwarfIndex::Builder {
+    static DwarfIndex assemble(const BestEntries& best) {
+        std::size_t total = 0;
+        for (const auto& map : best) {
+            for (const auto& [name, entry] : map) {
+                total += name.size();
+            }
+        }
+        DwarfIndex index;
+        index.storage_->reserve(total);
+        for (std::size_t kind = 0; kind < dwarf_name_kind_count; ++kind) {
+            index.maps_[kind].reserve(best[kind].size());
+            for (const auto& [name, entry] : best[kind]) {
+                const std::size_t at = index.storage_->size();
+                index.storage_->append(name);
+                index.maps_[kind].emplace(std::string_view(*index.storage_).substr(at, name.size()),
+                                          entry.offset);
+            }
+        }
+        return index;
+    }
+};
+
 Result<DwarfIndex> DwarfIndex::build(const ElfFile& file, unsigned threads) {
     threads = std::max(1u, threads);
     SharedImage image(file);
@@ -229,24 +253,23 @@ Result<DwarfIndex> DwarfIndex::build(const ElfFile& file, unsigned threads) {
             }
         }
     }
-    std::size_t total = 0;
-    for (const auto& map : best) {
-        for (const auto& [name, entry] : map) {
-            total += name.size();
+    return Builder::assemble(best);
+}
+
+DwarfIndex DwarfIndex::build(Dwarf* dwarf) {
+    BestEntries best;
+    Dwarf_Off offset = 0;
+    Dwarf_Off next = 0;
+    std::size_t header_size = 0;
+    for (std::uint32_t unit = 0; dwarf_next_unit(dwarf, offset, &next, &header_size, nullptr,
+                                                 nullptr, nullptr, nullptr, nullptr, nullptr) == 0;
+         ++unit, offset = next) {
+        Dwarf_Die unit_die;
+        if (dwarf_offdie(dwarf, offset + header_size, &unit_die) != nullptr) {
+            index_unit(&unit_die, unit, best);
         }
     }
-    DwarfIndex index;
-    index.storage_->reserve(total);
-    for (std::size_t kind = 0; kind < dwarf_name_kind_count; ++kind) {
-        index.maps_[kind].reserve(best[kind].size());
-        for (const auto& [name, entry] : best[kind]) {
-            const std::size_t at = index.storage_->size();
-            index.storage_->append(name);
-            index.maps_[kind].emplace(std::string_view(*index.storage_).substr(at, name.size()),
-                                      entry.offset);
-        }
-    }
-    return index;
+    return Builder::assemble(best);
 }
 
 std::optional<std::uint64_t> DwarfIndex::find(DwarfNameKind kind, std::string_view name) const {

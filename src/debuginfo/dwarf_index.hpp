@@ -12,6 +12,8 @@
 #include <string_view>
 #include <unordered_map>
 
+struct Dwarf;
+
 namespace kdive::debuginfo {
 
 enum class DwarfNameKind : std::uint8_t {
@@ -30,6 +32,8 @@ public:
     // Walks every unit's top-level DIEs (not their subtrees) with `threads` workers, each
     // with its own libelf/libdw handles since those are not thread-safe.
     static Result<DwarfIndex> build(const ElfFile& file, unsigned threads);
+    // Over an open (e.g. relocated) Dwarf handle, on this thread: for small objects.
+    static DwarfIndex build(Dwarf* dwarf);
 
     // Global .debug_info offset of the best DIE for the name: definitions win over
     // declarations, then the first unit in file order.
@@ -47,6 +51,7 @@ public:
     DwarfIndex& operator=(DwarfIndex&&) = default;
 
 private:
+    struct Builder;
     using NameMap = std::unordered_map<std::string_view, std::uint64_t>;
     // All names back to back; the maps' keys point into it, so it lives on the heap and
     // survives moves of the index.

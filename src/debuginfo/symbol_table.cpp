@@ -23,7 +23,8 @@ SymbolKind kind_of(unsigned char info) {
 
 } // namespace
 
-Result<SymbolTable> SymbolTable::load(const ElfFile& file) {
+Result<SymbolTable> SymbolTable::load(const ElfFile& file,
+                                      std::span<const std::uint64_t> section_bases) {
     const ElfSection* symtab = file.find_section(".symtab");
     if (symtab == nullptr) {
         symtab = file.find_section(".dynsym");
@@ -52,6 +53,12 @@ Result<SymbolTable> SymbolTable::load(const ElfFile& file) {
         if (type == STT_SECTION || type == STT_FILE || sym.st_shndx == SHN_UNDEF ||
             sym.st_shndx >= SHN_LORESERVE) {
             continue;
+        }
+        if (!section_bases.empty()) {
+            if (sym.st_shndx >= section_bases.size() || section_bases[sym.st_shndx] == 0) {
+                continue;
+            }
+            sym.st_value += section_bases[sym.st_shndx];
         }
         const char* name = elf_strptr(file.elf(), shdr.sh_link, sym.st_name);
         if (name == nullptr || *name == '\0') {

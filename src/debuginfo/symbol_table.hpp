@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -33,7 +34,10 @@ struct SymbolOffset {
 class SymbolTable {
 public:
     // Reads .symtab (or .dynsym when stripped); the ElfFile must outlive the table.
-    static Result<SymbolTable> load(const ElfFile& file);
+    // `section_bases` (indexed by section number) places a relocatable object's symbols where
+    // its sections were loaded; symbols of sections based at 0 there are left out.
+    static Result<SymbolTable> load(const ElfFile& file,
+                                    std::span<const std::uint64_t> section_bases = {});
 
     // Prefers a global definition when several symbols share the name (static functions).
     const Symbol* find(std::string_view name) const;

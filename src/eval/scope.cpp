@@ -5,25 +5,55 @@ namespace kdive::eval {
 
 namespace {
 
-// The kernel image's mapping. Zero-based per-CPU offsets lie far below it and do not move.
+// The kernel image's mapping. Zero-based per-CPU offsets lie far below it and do not move;
+// modules are loaded right above it.
 constexpr std::uint64_t kernel_image_start = 0xffffffff80000000ULL;
+constexpr std::uint64_t kernel_image_end = 0xffffffffc0000000ULL;
+
+bool in_image(std::uint64_t address) {
+    return address >= kernel_image_start && address < kernel_image_end;
+}
 
 } // namespace
 
+const Type* DebugInfoScope::find_type(std::string_view name, TypeTag tag) {
+    const Type* type = info_.find_type(name, tag);
+    if (type == nullptr && images_ != nullptr)
+        type = images_->find_type(name, tag);
+    return type;
+}
+
 Result<debuginfo::Variable> DebugInfoScope::find_variable(std::string_view name) {
     auto variable = info_.find_variable(name);
-    if (variable && load_offset_ != 0 && variable->address >= kernel_image_start)
+    if (!variable && images_ != nullptr) {
+        if (auto loaded = images_->find_variable(name))
+            return *loaded;
+    }
+    if (variable && load_offset_ != 0 && in_image(variable->address))
         variable->address += load_offset_;
     return variable;
 }
 
+bool DebugInfoScope::has_symbol(std::string_view name) {
+    if (info_.symbols().find(name) != nullptr)
+        return true;
+    return images_ != nullptr && images_->find_variable(name).has_value();
+}
+
 std::uint64_t DebugInfoScope::to_file_address(std::uint64_t address) const {
-    if (load_offset_ != 0 && address >= kernel_image_start + load_offset_)
+    if (load_offset_ != 0 && in_image(address - load_offset_))
         return address - load_offset_;
     return address;
 }
 
 std::optional<std::string> DebugInfoScope::symbolize(std::uint64_t address) {
+    if (images_ != nullptr && address >= kernel_image_end) {
+        auto where = images_->describe(address);
+        if (!where || where->symbol.empty())
+            return std::nullopt;
+        return where->offset == 0 ? where->symbol
+                                  : fmt::format("{}+{}", where->symbol, where->offset);
+    }
     auto found = info_.symbols().lookup(to_file_address(address));
     if (!found) {
         return std::nullopt;

@@ -36,23 +36,43 @@ public:
     }
 };
 
+// An address inside a loaded image: which image, the nearest symbol (empty when none names
+// it), its section and source line when known.
+struct ImageAddress {
+    std::string image;
+    std::string symbol;
+    std::uint64_t offset = 0;
+    std::string section;
+    std::optional<debuginfo::SourceLine> line;
+};
+
+// Images loaded beside the main one (a kernel's modules), at their runtime addresses: names the
+// main image does not know are looked up here.
+class LoadedImages {
+public:
+    virtual ~LoadedImages() = default;
+    virtual std::optional<debuginfo::Variable> find_variable(std::string_view name) = 0;
+    virtual const Type* find_type(std::string_view name, TypeTag tag) = 0;
+    // nullopt when no image holds the address.
+    virtual std::optional<ImageAddress> describe(std::uint64_t address) = 0;
+};
+
 using LocalLookup = std::function<std::optional<Result<Value>>(std::string_view)>;
 
 // The scope of a loaded kernel image.
 class DebugInfoScope final : public Scope {
 public:
     explicit DebugInfoScope(debuginfo::DebugInfo& info) : info_(info) {}
-    const Type* find_type(std::string_view name, TypeTag tag) override {
-        return info_.find_type(name, tag);
-    }
+    const Type* find_type(std::string_view name, TypeTag tag) override;
     Result<debuginfo::Variable> find_variable(std::string_view name) override;
     std::optional<debuginfo::Enumerated> find_enumerator(std::string_view name) override {
         return info_.find_enumerator(name);
     }
-    bool has_symbol(std::string_view name) override {
-        return info_.symbols().find(name) != nullptr;
-    }
+    bool has_symbol(std::string_view name) override;
     std::optional<std::string> symbolize(std::uint64_t address) override;
+    // Modules and the like, consulted after the image (null: none).
+    void set_loaded_images(LoadedImages* images) { images_ = images; }
+    LoadedImages* loaded_images() const { return images_; }
     std::optional<Result<Value>> find_local(std::string_view name) override {
         return locals_ ? locals_(name) : std::nullopt;
     }
@@ -68,6 +88,7 @@ private:
     debuginfo::DebugInfo& info_;
     std::uint64_t load_offset_ = 0;
     LocalLookup locals_;
+    LoadedImages* images_ = nullptr;
 };
 
 } // namespace kdive::eval

@@ -12,6 +12,7 @@ std::string facts_script() {
     // The marker sleeps' parent execs into a long sleep, so their ppid stays put.
     return R"script(#!/bin/sh
 (for i in 1 2 3 4; do sleep 1000 & done; exec sleep 1001) &
+(while :; do cat /sys/class/net/dummy0/statistics/rx_packets; sleep 1; done) >/dev/null 2>&1 &
 sleep 1
 echo "KDIVE-VERSION: $(cat /proc/version)"
 echo "KDIVE-CMDLINE: $(cat /proc/cmdline)"

@@ -112,6 +112,7 @@ struct AttachedGuest {
         commands = std::make_unique<cli::KernelCommands>(*info, *target);
         eval = std::make_unique<cli::EvalCommands>(*info, &commands->memory(), &commands->memory());
         eval->set_functions(commands->functions());
+        eval->set_loaded_images(&commands->modules());
     }
 
     ~AttachedGuest() {
@@ -335,6 +336,47 @@ TEST_F(KernelAwareness, UnknownLinesAreLeftToOthers) {
     auto bad = guest_->commands->run("per-cpu no_such_variable_here");
     ASSERT_TRUE(bad);
     EXPECT_FALSE(*bad);
+}
+
+// The dummy module's debug file, placed where the guest loaded its sections: variables, types,
+// lines and a breakpoint inside the module.
+TEST_F(KernelAwareness, ModuleDebugInfoAtItsLoadAddress) {
+    auto modules = guest_->json("lsmod --json");
+    auto dummy = std::find_if(modules.begin(), modules.end(),
+                              [](const Json& m) { return m["name"] == "dummy"; });
+    ASSERT_NE(dummy, modules.end()) << "the rootfs did not load dummy.ko";
+    const std::uint64_t base = std::stoull((*dummy)["base"].get<std::string>(), nullptr, 16);
+    const std::uint64_t size = (*dummy)["size"].get<std::uint64_t>();
+
+    EXPECT_NE(guest_->run("p numdummies").find(" = 1"), std::string::npos); // its default
+    EXPECT_NE(guest_->run("info symbol &numdummies").find("numdummies in section .data of dummy"),
+              std::string::npos);
+    EXPECT_NE(guest_->run("p dummy_link_ops.kind").find("\"dummy\""), std::string::npos);
+    const std::string line = guest_->run("info line dummy_xmit");
+    EXPECT_NE(line.find("of \"drivers/net/dummy.c\""), std::string::npos) << line;
+
+    auto address = guest_->run("p/x (unsigned long)&dummy_get_stats64");
+    const std::uint64_t function = std::stoull(address.substr(address.find("0x")), nullptr, 16);
+    EXPECT_GE(function, base);
+    EXPECT_LT(function, base + size);
+    // The guest reads dummy0's counters every second (facts script): the module runs.
+    auto& target = *guest_->target;
+    const target::Breakpoint breakpoint{target::BreakpointKind::software, function, 1};
+    ASSERT_TRUE(target.insert_breakpoint(breakpoint));
+    ASSERT_TRUE(target.resume());
+    auto stop = target.wait_for_stop(std::chrono::seconds(30));
+    if (!stop || !*stop) {
+        (void)target.interrupt();
+        (void)target.wait_for_stop(std::chrono::seconds(5));
+    }
+    ASSERT_TRUE(target.remove_breakpoint(breakpoint));
+    ASSERT_TRUE(stop && *stop) << "dummy_get_stats64 was not called within 30 s";
+    EXPECT_EQ(*target.read_register("rip"), function);
+    EXPECT_NE(guest_->run("info symbol $rip").find("dummy_get_stats64 in section .text of dummy"),
+              std::string::npos);
+    // Stopped at the entry with its arguments in place: the device is dummy0.
+    const std::string device = guest_->run("p ((struct net_device *)$rdi)->name");
+    EXPECT_NE(device.find("\"dummy0"), std::string::npos) << device;
 }
 
 // KASLR on: the load offset is found and applied to every symbol.
