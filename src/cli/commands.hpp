@@ -20,5 +20,7 @@ void register_inspect_command(CLI::App& app, ExitStatus& status);
 void register_up_command(CLI::App& app, ExitStatus& status);
 void register_gdb_command(CLI::App& app, ExitStatus& status);
 void register_relay_command(CLI::App& app, ExitStatus& status);
+void register_kconfig_command(CLI::App& app, ExitStatus& status);
+void register_build_command(CLI::App& app, ExitStatus& status);
 
 } // namespace kdive::cli

@@ -1,9 +1,8 @@
 // Entry point of the kdive command line.
-#include <cstdio>
+#include "cli/commands.hpp"
 
 #include <CLI/CLI.hpp>
-
-#include "cli/commands.hpp"
+#include <cstdio>
 
 int main(int argc, char** argv) {
     CLI::App app{"kdive: a kernel-aware debugger and lab for Linux kernels under QEMU"};
@@ -20,6 +19,8 @@ int main(int argc, char** argv) {
     kdive::cli::register_up_command(app, status);
     kdive::cli::register_gdb_command(app, status);
     kdive::cli::register_relay_command(app, status);
+    kdive::cli::register_kconfig_command(app, status);
+    kdive::cli::register_build_command(app, status);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

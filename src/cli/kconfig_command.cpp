@@ -1,0 +1,81 @@
+// `kdive kconfig`: configure a kernel tree with a kdive profile and check that every option
+// asked for survived `make olddefconfig`.
+#include "cli/commands.hpp"
+#include "cli/report.hpp"
+#include "lab/kernel_configurator.hpp"
+
+#include <chrono>
+#include <fmt/core.h>
+#include <memory>
+
+namespace kdive::cli {
+
+namespace {
+
+struct KconfigArgs {
+    std::string tree;
+    std::string out;
+    std::string profile;
+    std::vector<std::string> fragments;
+    std::vector<std::string> sets;
+    std::string initramfs;
+    int dwarf = 5;
+};
+
+void run_kconfig(const KconfigArgs& args, ExitStatus& status) {
+    auto started = std::chrono::steady_clock::now();
+    auto tree = lab::KernelTree::open(args.tree, args.out);
+    if (!tree) {
+        report_error(status, tree.error());
+        return;
+    }
+    lab::KconfigRequest request{*tree, args.profile, {}, args.sets, args.initramfs, args.dwarf};
+    request.fragments.assign(args.fragments.begin(), args.fragments.end());
+    auto outcome = lab::configure_kernel(request, [](std::string_view line) {
+        fmt::print(stderr, "kdive: {}\n", line);
+        std::fflush(stderr);
+    });
+    if (!outcome) {
+        report_error(status, Error{fmt::format("kconfig: {}", outcome.error().message)});
+        return;
+    }
+    auto seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (!outcome->missing.empty()) {
+        fmt::print(stderr, "kdive: {} of {} requested options did not survive olddefconfig:\n",
+                   outcome->missing.size(), outcome->requested);
+        for (const auto& missing : outcome->missing) {
+            fmt::print(stderr, "  {}\n", lab::describe_missing(missing));
+        }
+        status.code = 1;
+    } else {
+        fmt::print(stderr, "kdive: all {} requested options are set ({:.1f} s)\n",
+                   outcome->requested, seconds);
+    }
+    fmt::print("{}\n", outcome->config.string());
+}
+
+} // namespace
+
+void register_kconfig_command(CLI::App& app, ExitStatus& status) {
+    auto args = std::make_shared<KconfigArgs>();
+    auto* cmd = app.add_subcommand(
+        "kconfig", "Configure a kernel tree for debugging and check every requested option");
+    cmd->add_option("--tree", args->tree, "kernel source tree")->required();
+    cmd->add_option("--out", args->out, "build folder (O=); default: the tree itself");
+    cmd->add_option("--profile", args->profile,
+                    "tiny (tinyconfig + BusyBox under QEMU + debug) or debug (the tree's "
+                    ".config or defconfig + debug)")
+        ->check(CLI::IsMember({"tiny", "debug"}));
+    cmd->add_option("--fragment", args->fragments, "a config fragment file (repeatable)");
+    cmd->add_option("--set", args->sets, "CONFIG_X=VALUE, applied last (repeatable)");
+    cmd->add_option("--initramfs", args->initramfs,
+                    "built into the kernel (CONFIG_INITRAMFS_SOURCE): a folder, a .cpio or a "
+                    "gen_init_cpio list");
+    cmd->add_option("--dwarf", args->dwarf, "DWARF version of the debug info")
+        ->check(CLI::IsMember({4, 5}))
+        ->capture_default_str();
+    cmd->callback([args, &status] { run_kconfig(*args, status); });
+}
+
+} // namespace kdive::cli
