@@ -1,6 +1,7 @@
 // Parses the kernel commands' arguments and formats the kernel layer's answers as text or JSON.
 #include "cli/kernel_commands.hpp"
 
+#include "cli/backtrace_commands.hpp"
 #include "cli/kernel_functions.hpp"
 #include "eval/value_printer.hpp"
 #include "kernel/kaslr_offset.hpp"
@@ -174,7 +175,8 @@ std::optional<Result<std::string>> KernelCommands::run(std::string_view line) {
     }
     static const std::string_view commands[] = {"current", "per-cpu", "ps",      "dmesg",
                                                 "lsmod",   "vtop",    "cmdline", "version",
-                                                "cpus",    "mounts",  "uptime",  "kconfig"};
+                                                "cpus",    "mounts",  "uptime",  "kconfig",
+                                                "bt",      "foreach"};
     if (std::find(std::begin(commands), std::end(commands), word) == std::end(commands)) {
         return std::nullopt;
     }
@@ -203,6 +205,12 @@ Result<std::string> KernelCommands::dispatch(std::string_view word,
         }
         return call();
     };
+    if (word == "bt" || word == "foreach") {
+        if (!backtraces_) {
+            backtraces_ = std::make_unique<BacktraceCommands>(*this, info_, target_);
+        }
+        return word == "bt" ? backtraces_->bt(args, json) : backtraces_->foreach_bt(args, json);
+    }
     if (word == "current") {
         return current(args, json);
     }

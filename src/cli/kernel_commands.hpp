@@ -22,6 +22,7 @@
 namespace kdive::cli {
 
 class KernelFunctions;
+class BacktraceCommands;
 
 class KernelCommands {
 public:
@@ -76,6 +77,7 @@ private:
     eval::TypeArena arena_;
     std::unique_ptr<KernelFunctions> functions_;
     std::unique_ptr<kernel::ModuleDebugInfo> modules_;
+    std::unique_ptr<BacktraceCommands> backtraces_;
 };
 
 } // namespace kdive::cli

@@ -179,6 +179,7 @@ Result<> run_up(const UpArgs& args, const sigset_t& signals) {
     fmt::print("stopped  at {} {:.2f} s after start\n", args.break_at, seconds_since(start));
     tour_step(debugger, "info line *$rip");
     tour_step(debugger, "info registers rip rsp cr3");
+    tour_step(debugger, "bt");
     tour_step(debugger, "delete");
 
     bool interactive = isatty(STDIN_FILENO) != 0 && isatty(STDOUT_FILENO) != 0 && !args.batch;

@@ -96,9 +96,50 @@ OrcFormat guess_orc_format(std::span<const std::byte> entries) {
     return new_call > old_call ? OrcFormat::signal_bit : OrcFormat::end_bit;
 }
 
+OrcRegisterMap classic_orc_registers() {
+    OrcRegisterMap map{};
+    for (std::size_t i = 0; i < map.size(); ++i) {
+        map[i] = static_cast<std::uint8_t>(i);
+    }
+    return map;
+}
+
+OrcRegisterMap detect_orc_registers(std::span<const std::byte> entries, OrcFormat format) {
+    std::array<std::size_t, 16> call_sp8{};
+    for (std::size_t at = 0; at + orc_entry_size <= entries.size(); at += orc_entry_size) {
+        const OrcEntry entry = decode_orc_entry(
+            std::span<const std::byte, orc_entry_size>(entries.data() + at, orc_entry_size),
+            format);
+        if (entry.type == OrcType::call && entry.sp_offset == 8 && entry.bp_reg == 0) {
+            ++call_sp8[entry.sp_reg];
+        }
+    }
+    const auto sp = static_cast<std::size_t>(std::max_element(call_sp8.begin(), call_sp8.end()) -
+                                             call_sp8.begin());
+    if (sp != 3) {
+        return classic_orc_registers();
+    }
+    OrcRegisterMap map{};
+    map.fill(orc_register_unknown);
+    const auto set = [&map](std::size_t raw, OrcRegister reg) {
+        map[raw] = static_cast<std::uint8_t>(reg);
+    };
+    set(0, OrcRegister::undefined);
+    set(2, OrcRegister::dx);
+    set(3, OrcRegister::sp);
+    set(4, OrcRegister::bp);
+    set(6, OrcRegister::r10);
+    set(7, OrcRegister::r13);
+    set(8, OrcRegister::prev_sp);
+    set(9, OrcRegister::sp_indirect);
+    set(10, OrcRegister::bp_indirect);
+    return map;
+}
+
 Result<OrcTable> OrcTable::build(std::span<const std::byte> ip_bytes,
                                  std::uint64_t ip_table_address,
-                                 std::span<const std::byte> entry_bytes, OrcFormat format) {
+                                 std::span<const std::byte> entry_bytes, OrcFormat format,
+                                 const OrcRegisterMap& registers) {
     if (ip_bytes.size() % 4 != 0 || entry_bytes.size() % orc_entry_size != 0 ||
         ip_bytes.size() / 4 != entry_bytes.size() / orc_entry_size) {
         return fail("ORC tables disagree: {} bytes of ips, {} bytes of entries", ip_bytes.size(),
@@ -115,6 +156,8 @@ Result<OrcTable> OrcTable::build(std::span<const std::byte> ip_bytes,
         entries[i] = decode_orc_entry(std::span<const std::byte, orc_entry_size>(
                                           entry_bytes.data() + orc_entry_size * i, orc_entry_size),
                                       format);
+        entries[i].sp_reg = registers[entries[i].sp_reg & 0x0f];
+        entries[i].bp_reg = registers[entries[i].bp_reg & 0x0f];
         if (i > 0 && (ips[i] < ips[i - 1] || (ips[i] == ips[i - 1] && is_weak(entries[i])))) {
             sorted = false;
         }

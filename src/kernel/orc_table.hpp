@@ -3,6 +3,7 @@
 
 #include "support/error.hpp"
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -52,6 +53,16 @@ OrcEntry decode_orc_entry(std::span<const std::byte, orc_entry_size> bytes, OrcF
 // in the old layout type 3 never occurs and CALL (0) dominates; in the new one CALL is 2.
 OrcFormat guess_orc_format(std::span<const std::byte> entries);
 
+// Raw 4-bit register numbers → OrcRegister values. The classic numbering (4.14 on) is the
+// identity; the 7.x tables use another one (SP 3, PREV_SP 8, BP_INDIRECT 10) that no debug
+// info describes (ORC_REG_* are macros), so it is recognised from the entries themselves.
+using OrcRegisterMap = std::array<std::uint8_t, 16>;
+inline constexpr std::uint8_t orc_register_unknown = 15;
+OrcRegisterMap classic_orc_registers();
+// Function entries hold "CFA = SP + 8" far more often than anything else: the register they
+// name is SP, which tells the numbering apart.
+OrcRegisterMap detect_orc_registers(std::span<const std::byte> entries, OrcFormat format);
+
 class OrcTable {
 public:
     OrcTable() = default;
@@ -60,7 +71,8 @@ public:
     // section terminators before real entries at the same ip, as the kernel sorts them.
     static Result<OrcTable> build(std::span<const std::byte> ip_bytes,
                                   std::uint64_t ip_table_address,
-                                  std::span<const std::byte> entry_bytes, OrcFormat format);
+                                  std::span<const std::byte> entry_bytes, OrcFormat format,
+                                  const OrcRegisterMap& registers = classic_orc_registers());
 
     // The entry covering `ip` (the last one starting at or below it); nullopt below the first.
     std::optional<OrcEntry> find(std::uint64_t ip) const;

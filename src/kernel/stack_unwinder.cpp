@@ -50,11 +50,12 @@ public:
     }
 
     // The module's own ORC table (mod->arch), read from memory the first time it is needed.
-    Result<const OrcTable*> module_table(const ModuleInfo& module, OrcFormat format) {
+    Result<const OrcTable*> module_table(const ModuleInfo& module, OrcFormat format,
+                                         const OrcRegisterMap& registers) {
         if (auto found = module_tables_.find(module.module); found != module_tables_.end()) {
             return found->second ? &*found->second : nullptr;
         }
-        auto table = read_module_table(module, format);
+        auto table = read_module_table(module, format, registers);
         if (!table) {
             return std::unexpected(table.error());
         }
@@ -80,7 +81,8 @@ private:
             modules_ = std::move(*modules);
         }
     }
-    Result<std::optional<OrcTable>> read_module_table(const ModuleInfo& module, OrcFormat format) {
+    Result<std::optional<OrcTable>> read_module_table(const ModuleInfo& module, OrcFormat format,
+                                                      const OrcRegisterMap& registers) {
         auto layout = kernel_.layout("module");
         if (!layout) {
             return std::unexpected(layout.error());
@@ -113,7 +115,8 @@ private:
             return wrap(!ip_bytes ? ip_bytes.error() : entry_bytes.error(),
                         fmt::format("reading module {}'s ORC table", module.name));
         }
-        auto table = OrcTable::build(ip_bytes->bytes(), ip_table, entry_bytes->bytes(), format);
+        auto table =
+            OrcTable::build(ip_bytes->bytes(), ip_table, entry_bytes->bytes(), format, registers);
         if (!table) {
             return wrap(table.error(), fmt::format("module {}", module.name));
         }
@@ -131,8 +134,9 @@ private:
 class KernelOrcSource final : public OrcSource {
 public:
     KernelOrcSource(Kernel& kernel, std::shared_ptr<KernelCode> code, OrcTable vmlinux,
-                    OrcFormat format)
-        : kernel_(kernel), code_(std::move(code)), vmlinux_(std::move(vmlinux)), format_(format) {}
+                    OrcFormat format, const OrcRegisterMap& registers)
+        : kernel_(kernel), code_(std::move(code)), vmlinux_(std::move(vmlinux)), format_(format),
+          registers_(registers) {}
 
     Result<std::optional<OrcEntry>> find(std::uint64_t ip) override {
         if (code_->in_image(ip)) {
@@ -142,7 +146,7 @@ public:
         if (module == nullptr) {
             return std::optional<OrcEntry>{};
         }
-        auto table = code_->module_table(*module, format_);
+        auto table = code_->module_table(*module, format_, registers_);
         if (!table) {
             return std::unexpected(table.error());
         }
@@ -158,6 +162,7 @@ private:
     std::shared_ptr<KernelCode> code_;
     OrcTable vmlinux_;
     OrcFormat format_;
+    OrcRegisterMap registers_;
 };
 
 PtRegsLayout pt_regs_layout(Kernel& kernel) {
@@ -229,7 +234,8 @@ Result<std::unique_ptr<StackUnwinder>> StackUnwinder::create(Kernel& kernel) {
         return wrap(!ip_bytes ? ip_bytes.error() : entry_bytes.error(), "reading vmlinux ORC");
     }
     const OrcFormat format = orc_format(kernel, *entry_bytes);
-    auto table = OrcTable::build(*ip_bytes, ip_section->address, *entry_bytes, format);
+    const OrcRegisterMap registers = detect_orc_registers(*entry_bytes, format);
+    auto table = OrcTable::build(*ip_bytes, ip_section->address, *entry_bytes, format, registers);
     if (!table) {
         return wrap(table.error(), "vmlinux");
     }
@@ -238,7 +244,8 @@ Result<std::unique_ptr<StackUnwinder>> StackUnwinder::create(Kernel& kernel) {
     const SpIndirect sp_indirect = kernel.has_symbol("asm_call_on_stack")
                                        ? SpIndirect::offset_then_load
                                        : SpIndirect::load_then_offset;
-    auto source = std::make_unique<KernelOrcSource>(kernel, code, std::move(*table), format);
+    auto source =
+        std::make_unique<KernelOrcSource>(kernel, code, std::move(*table), format, registers);
     return std::unique_ptr<StackUnwinder>(
         std::make_unique<OrcUnwinder>(env, std::move(source), sp_indirect));
 }

@@ -140,6 +140,39 @@ TEST(OrcEntry, GuessesTheLayoutFromTheEntries) {
     EXPECT_EQ(guess_orc_format(new_entries), OrcFormat::signal_bit);
 }
 
+TEST(OrcEntry, RecognisesTheRegisterNumberingFromFunctionEntries) {
+    std::vector<std::byte> classic;
+    std::vector<std::byte> renumbered;
+    for (int i = 0; i < 10; ++i) {
+        auto c = raw_entry(8, 0, 0x05, 0x02);    // SP + 8 with SP = 5
+        auto r = raw_entry(8, 0, 0x03, 0x02);    // SP + 8 with SP = 3
+        auto p = raw_entry(16, -16, 0x83, 0x02); // after push %rbp: PREV_SP = 8
+        classic.insert(classic.end(), c.begin(), c.end());
+        renumbered.insert(renumbered.end(), r.begin(), r.end());
+        renumbered.insert(renumbered.end(), p.begin(), p.end());
+    }
+    EXPECT_EQ(detect_orc_registers(classic, OrcFormat::signal_bit), classic_orc_registers());
+    const OrcRegisterMap map = detect_orc_registers(renumbered, OrcFormat::signal_bit);
+    EXPECT_EQ(map[3], static_cast<std::uint8_t>(OrcRegister::sp));
+    EXPECT_EQ(map[8], static_cast<std::uint8_t>(OrcRegister::prev_sp));
+    EXPECT_EQ(map[4], static_cast<std::uint8_t>(OrcRegister::bp));
+    EXPECT_EQ(map[1], orc_register_unknown);
+
+    const std::uint64_t table = 0xffffffff82000000ull;
+    std::vector<std::byte> ips;
+    for (int i = 0; i < 20; ++i) {
+        const std::int32_t relative = static_cast<std::int32_t>(0x100 * i - 4 * i);
+        const auto* bytes = reinterpret_cast<const std::byte*>(&relative);
+        ips.insert(ips.end(), bytes, bytes + 4);
+    }
+    auto built = OrcTable::build(ips, table, renumbered, OrcFormat::signal_bit, map);
+    ASSERT_TRUE(built) << built.error().message;
+    const auto pushed = built->find(table + 0x100);
+    ASSERT_TRUE(pushed);
+    EXPECT_EQ(pushed->sp_reg, static_cast<std::uint8_t>(OrcRegister::sp));
+    EXPECT_EQ(pushed->bp_reg, static_cast<std::uint8_t>(OrcRegister::prev_sp));
+}
+
 TEST(OrcTable, RelativeIpsSortedWithWeakTerminatorsFirst) {
     const std::uint64_t table = 0xffffffff82000000ull;
     // Slot i holds target - (table + 4 i); unsorted, with a weak terminator at 0x1100 placed

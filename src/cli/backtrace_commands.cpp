@@ -1,0 +1,475 @@
+// Starts each unwind from the right registers (a vCPU's, or a sleeping task's saved frame),
+// names the frames, and groups identical stacks for foreach bt.
+#include "cli/backtrace_commands.hpp"
+
+#include "cli/kernel_commands.hpp"
+#include "kernel/module_symbols.hpp"
+#include "kernel/per_cpu.hpp"
+#include "kernel/task_walker.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+namespace kdive::cli {
+
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr std::size_t max_frames = 64;
+
+std::string hex(std::uint64_t value) {
+    return fmt::format("{:#x}", value);
+}
+
+// Kernel addresses are in the upper half; anything else is a user-mode pc.
+bool kernel_address(std::uint64_t pc) {
+    return pc >= 0xffff800000000000ull;
+}
+
+Result<std::uint64_t> parse_number(std::string_view text) {
+    std::uint64_t value = 0;
+    int base = 10;
+    if (text.starts_with("0x") || text.starts_with("0X")) {
+        text.remove_prefix(2);
+        base = 16;
+    }
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) {
+        return fail("bt: bad PID or task address '{}'", text);
+    }
+    return value;
+}
+
+// The pcs of a trace: what makes two stacks identical.
+std::vector<std::uint64_t> pcs(const kernel::Backtrace& trace) {
+    std::vector<std::uint64_t> out;
+    for (const auto& frame : trace.frames) {
+        out.push_back(frame.pc);
+    }
+    return out;
+}
+
+// The symbol naming a code address as GDB's bt does: a sized function containing it wins over
+// a sizeless label inside that function (secondary_startup_64 over common_startup_64).
+const debuginfo::Symbol* function_at(const debuginfo::SymbolTable& symbols, std::uint64_t address) {
+    auto found = symbols.lookup(address);
+    if (!found || found->symbol == nullptr) {
+        return nullptr;
+    }
+    if (found->symbol->size != 0) {
+        return found->symbol;
+    }
+    const auto& all = symbols.symbols();
+    auto after =
+        std::upper_bound(all.begin(), all.end(), address,
+                         [](std::uint64_t a, const debuginfo::Symbol& s) { return a < s.address; });
+    // Labels sit close to their function's start: look back a little way only.
+    for (int steps = 0; after != all.begin() && steps < 256; ++steps) {
+        --after;
+        if ((after->kind == debuginfo::SymbolKind::function || after->text) && after->size != 0 &&
+            address < after->address + after->size) {
+            return &*after;
+        }
+    }
+    return found->symbol;
+}
+
+// Each online CPU's idle task, from its run queue.
+Result<std::vector<std::uint64_t>> idle_tasks(kernel::Kernel& view) {
+    const kernel::StructLayout* rq = view.find_layout("rq");
+    if (rq == nullptr || !view.has_symbol("runqueues")) {
+        return fail("no run queues in the debug info");
+    }
+    auto idle = rq->require("idle");
+    if (!idle) {
+        return std::unexpected(idle.error());
+    }
+    auto percpu = kernel::PerCpu::load(view);
+    if (!percpu) {
+        return std::unexpected(percpu.error());
+    }
+    std::vector<std::uint64_t> out;
+    for (int cpu : percpu->online()) {
+        auto slot = percpu->address("runqueues", cpu);
+        if (!slot) {
+            continue;
+        }
+        if (auto task = view.read_u64(*slot + idle->offset); task && *task != 0) {
+            out.push_back(*task);
+        }
+    }
+    return out;
+}
+
+} // namespace
+
+struct BacktraceCommands::TaskTrace {
+    kernel::TaskInfo task;
+    kernel::Backtrace trace;
+    std::string error; // the unwind could not start
+};
+
+BacktraceCommands::BacktraceCommands(KernelCommands& commands, debuginfo::DebugInfo& info,
+                                     target::Target& target)
+    : commands_(commands), info_(info), target_(target) {}
+
+BacktraceCommands::~BacktraceCommands() = default;
+
+void BacktraceCommands::invalidate() {
+    if (unwinder_) {
+        unwinder_->invalidate();
+    }
+    modules_.reset();
+    names_.clear();
+}
+
+Result<kernel::Kernel*> BacktraceCommands::ready() {
+    auto view = commands_.kernel();
+    if (!view) {
+        return std::unexpected(view.error());
+    }
+    if (!unwinder_) {
+        auto created = kernel::StackUnwinder::create(**view);
+        if (!created) {
+            return std::unexpected(created.error());
+        }
+        unwinder_ = std::move(*created);
+    }
+    return view;
+}
+
+Result<kernel::Backtrace> BacktraceCommands::trace_vcpu(int vcpu) {
+    const int selected = target_.current_vcpu();
+    // Registers come from the vCPU itself; memory keeps going through the selected one (a
+    // vCPU in user mode under KPTI maps little kernel memory).
+    if (vcpu != selected) {
+        if (auto ok = target_.select_vcpu(vcpu); !ok) {
+            return std::unexpected(ok.error());
+        }
+    }
+    auto registers = kernel::vcpu_registers(commands_.memory());
+    if (vcpu != selected) {
+        if (auto ok = target_.select_vcpu(selected); !ok) {
+            return std::unexpected(ok.error());
+        }
+    }
+    if (!registers) {
+        return std::unexpected(registers.error());
+    }
+    const std::uint64_t pc = *registers->regs[kernel::reg_rip];
+    if (!kernel_address(pc)) {
+        kernel::Backtrace user;
+        user.stop_reason =
+            fmt::format("CPU {} is in user mode (rip {}): no kernel frames", vcpu, hex(pc));
+        return user;
+    }
+    return unwinder_->unwind(*registers, max_frames);
+}
+
+Result<std::vector<std::uint64_t>> BacktraceCommands::running_tasks() {
+    auto view = ready();
+    if (!view) {
+        return std::unexpected(view.error());
+    }
+    auto percpu = kernel::PerCpu::load(**view);
+    if (!percpu) {
+        return std::unexpected(percpu.error());
+    }
+    std::vector<std::uint64_t> out(static_cast<std::size_t>(target_.vcpu_count()), 0);
+    for (int cpu : percpu->online()) {
+        if (cpu < 0 || cpu >= target_.vcpu_count()) {
+            continue;
+        }
+        if (auto task = percpu->current_task(cpu)) {
+            out[static_cast<std::size_t>(cpu)] = *task;
+        }
+    }
+    return out;
+}
+
+Result<kernel::Backtrace> BacktraceCommands::trace_task(std::uint64_t task) {
+    auto view = ready();
+    if (!view) {
+        return std::unexpected(view.error());
+    }
+    auto running = running_tasks();
+    if (!running) {
+        return std::unexpected(running.error());
+    }
+    for (std::size_t cpu = 0; cpu < running->size(); ++cpu) {
+        if ((*running)[cpu] == task) {
+            return trace_vcpu(static_cast<int>(cpu));
+        }
+    }
+    auto registers = kernel::sleeping_task_registers(**view, task);
+    if (!registers) {
+        return std::unexpected(registers.error());
+    }
+    return unwinder_->unwind(*registers, max_frames);
+}
+
+const FrameName& BacktraceCommands::name(const kernel::UnwoundFrame& frame) {
+    // A return address names the call before it (it may be the first byte of the next
+    // function after a noreturn call); an interrupted pc names itself.
+    const bool exact = frame.level == 0 || frame.from_pt_regs;
+    const auto key = std::make_pair(frame.pc, exact);
+    if (auto found = names_.find(key); found != names_.end()) {
+        return found->second;
+    }
+    FrameName out;
+    const std::uint64_t lookup = exact ? frame.pc : frame.pc - 1;
+    kernel::Kernel* view = *commands_.kernel();
+    const std::uint64_t file_address = view->unrelocate(lookup);
+    const bool in_image =
+        file_address >= kernel::kernel_image_start && file_address < kernel::kernel_image_end;
+    if (in_image) {
+        if (const debuginfo::Symbol* symbol = function_at(info_.symbols(), file_address)) {
+            out.function = std::string(symbol->name);
+            out.offset = frame.pc - view->relocate(symbol->address);
+        }
+        if (auto line = info_.source_line(file_address)) {
+            out.file = line->file;
+            out.line = line->line;
+        }
+    } else {
+        if (!modules_) {
+            auto modules = kernel::list_modules(*view);
+            modules_ = modules ? std::move(*modules) : std::vector<kernel::ModuleInfo>{};
+        }
+        for (const auto& module : *modules_) {
+            if (lookup >= module.base && lookup < module.base + module.size) {
+                out.module = module.name;
+                if (auto symbol = kernel::module_symbol(*view, module, lookup)) {
+                    out.function = symbol->name;
+                    out.offset = frame.pc - symbol->address;
+                }
+                break;
+            }
+        }
+    }
+    return names_.emplace(key, std::move(out)).first->second;
+}
+
+std::string BacktraceCommands::format_frames(const kernel::Backtrace& trace) {
+    std::string text;
+    for (const auto& frame : trace.frames) {
+        const FrameName& n = name(frame);
+        text += fmt::format("#{:<2} {:#018x} in ", frame.level, frame.pc);
+        text +=
+            n.function.empty() ? std::string("??") : fmt::format("{}+{:#x}", n.function, n.offset);
+        if (!n.file.empty()) {
+            text += fmt::format(" at {}:{}", n.file, n.line);
+        }
+        if (!n.module.empty()) {
+            text += fmt::format(" [{}]", n.module);
+        }
+        text += '\n';
+    }
+    if (!trace.stop_reason.empty()) {
+        text += fmt::format("(backtrace stopped: {})\n", trace.stop_reason);
+    }
+    return text;
+}
+
+std::string BacktraceCommands::json_frames(const kernel::Backtrace& trace) {
+    Json frames = Json::array();
+    for (const auto& frame : trace.frames) {
+        const FrameName& n = name(frame);
+        frames.push_back({{"level", frame.level},
+                          {"pc", hex(frame.pc)},
+                          {"function", n.function.empty() ? Json() : Json(n.function)},
+                          {"offset", n.function.empty() ? Json() : Json(n.offset)},
+                          {"file", n.file.empty() ? Json() : Json(n.file)},
+                          {"line", n.file.empty() ? Json() : Json(n.line)},
+                          {"module", n.module.empty() ? Json() : Json(n.module)}});
+    }
+    return frames.dump();
+}
+
+Result<std::string> BacktraceCommands::bt(std::vector<std::string>& args, bool json) {
+    auto view = ready();
+    if (!view) {
+        return std::unexpected(view.error());
+    }
+    // The guest may have run since the last command: modules are read again.
+    invalidate();
+    const auto one = [&](const kernel::Backtrace& trace) -> std::string {
+        if (!json) {
+            return format_frames(trace);
+        }
+        Json out = {{"frames", Json::parse(json_frames(trace))},
+                    {"stop_reason", trace.stop_reason.empty() ? Json() : Json(trace.stop_reason)},
+                    {"unwinder", std::string(unwinder_->method())}};
+        return out.dump();
+    };
+    if (args.empty()) {
+        auto trace = trace_vcpu(target_.current_vcpu());
+        if (!trace) {
+            return std::unexpected(trace.error());
+        }
+        return one(*trace);
+    }
+    if (args.size() != 1) {
+        return fail("usage: bt [-a | PID | 0xTASK] [--json]");
+    }
+    if (args[0] == "-a") {
+        auto running = running_tasks();
+        if (!running) {
+            return std::unexpected(running.error());
+        }
+        auto walker = kernel::TaskWalker::create(**view);
+        Json rows = Json::array();
+        std::string text;
+        for (int cpu = 0; cpu < target_.vcpu_count(); ++cpu) {
+            const std::uint64_t task = (*running)[static_cast<std::size_t>(cpu)];
+            kernel::TaskInfo info;
+            if (walker && task != 0) {
+                if (auto described = walker->describe(task)) {
+                    info = *described;
+                }
+            }
+            auto trace = trace_vcpu(cpu);
+            if (!trace) {
+                return std::unexpected(trace.error());
+            }
+            if (json) {
+                rows.push_back({{"cpu", cpu},
+                                {"pid", info.pid},
+                                {"comm", info.comm},
+                                {"task", hex(task)},
+                                {"frames", Json::parse(json_frames(*trace))},
+                                {"stop_reason",
+                                 trace->stop_reason.empty() ? Json() : Json(trace->stop_reason)}});
+            } else {
+                text += fmt::format("CPU {} (pid {} {}, task {}):\n", cpu, info.pid, info.comm,
+                                    hex(task));
+                text += format_frames(*trace);
+            }
+        }
+        return json ? rows.dump() : text;
+    }
+    auto number = parse_number(args[0]);
+    if (!number) {
+        return std::unexpected(number.error());
+    }
+    std::uint64_t task = *number;
+    if (!kernel_address(task)) {
+        auto found = commands_.task_by_pid(static_cast<int>(*number));
+        if (!found) {
+            return std::unexpected(found.error());
+        }
+        task = *found;
+    }
+    auto trace = trace_task(task);
+    if (!trace) {
+        return std::unexpected(trace.error());
+    }
+    return one(*trace);
+}
+
+Result<std::string> BacktraceCommands::foreach_bt(std::vector<std::string>& args, bool json) {
+    if (args.size() != 1 || args[0] != "bt") {
+        return fail("usage: foreach bt [--json]");
+    }
+    auto view = ready();
+    if (!view) {
+        return std::unexpected(view.error());
+    }
+    invalidate();
+    auto walker = kernel::TaskWalker::create(**view);
+    if (!walker) {
+        return std::unexpected(walker.error());
+    }
+    auto tasks = walker->all_tasks();
+    if (!tasks) {
+        return std::unexpected(tasks.error());
+    }
+    auto running = running_tasks();
+    if (!running) {
+        return std::unexpected(running.error());
+    }
+    // Only CPU 0's idle task (init_task) is on the task list; the others hang off their run
+    // queues (rq->idle).
+    if (auto idle = idle_tasks(**view)) {
+        for (std::uint64_t task : *idle) {
+            const bool listed = std::any_of(tasks->begin(), tasks->end(),
+                                            [task](const auto& t) { return t.task == task; });
+            if (!listed) {
+                if (auto described = walker->describe(task)) {
+                    tasks->push_back(*described);
+                }
+            }
+        }
+    }
+    // Identical stacks (same pcs, same ending) form one group, in order of first appearance.
+    std::vector<std::vector<TaskTrace>> groups;
+    std::map<std::pair<std::vector<std::uint64_t>, std::string>, std::size_t> index;
+    for (const auto& task : *tasks) {
+        TaskTrace entry{task, {}, {}};
+        Result<kernel::Backtrace> trace = [&]() -> Result<kernel::Backtrace> {
+            for (std::size_t cpu = 0; cpu < running->size(); ++cpu) {
+                if ((*running)[cpu] == task.task) {
+                    return trace_vcpu(static_cast<int>(cpu));
+                }
+            }
+            auto registers = kernel::sleeping_task_registers(**view, task.task);
+            if (!registers) {
+                return std::unexpected(registers.error());
+            }
+            return unwinder_->unwind(*registers, max_frames);
+        }();
+        if (trace) {
+            entry.trace = std::move(*trace);
+        } else {
+            entry.error = trace.error().message;
+        }
+        auto key = std::make_pair(pcs(entry.trace),
+                                  entry.error.empty() ? entry.trace.stop_reason : entry.error);
+        auto [at, added] = index.emplace(std::move(key), groups.size());
+        if (added) {
+            groups.emplace_back();
+        }
+        groups[at->second].push_back(std::move(entry));
+    }
+    Json rows = Json::array();
+    std::string text;
+    for (const auto& group : groups) {
+        const TaskTrace& first = group.front();
+        if (json) {
+            Json members = Json::array();
+            for (const auto& member : group) {
+                members.push_back({{"pid", member.task.pid},
+                                   {"comm", member.task.comm},
+                                   {"task", hex(member.task.task)}});
+            }
+            const std::string& reason = first.error.empty() ? first.trace.stop_reason : first.error;
+            rows.push_back({{"count", group.size()},
+                            {"tasks", members},
+                            {"frames", Json::parse(json_frames(first.trace))},
+                            {"stop_reason", reason.empty() ? Json() : Json(reason)}});
+            continue;
+        }
+        std::string members;
+        for (std::size_t i = 0; i < group.size(); ++i) {
+            members +=
+                fmt::format("{}{} ({})", i == 0 ? "" : ", ", group[i].task.pid, group[i].task.comm);
+        }
+        text += fmt::format("{} task{}: {}\n", group.size(), group.size() == 1 ? "" : "s", members);
+        if (!first.error.empty()) {
+            text += fmt::format("(no backtrace: {})\n", first.error);
+        } else {
+            text += format_frames(first.trace);
+        }
+        text += '\n';
+    }
+    if (json) {
+        return rows.dump();
+    }
+    text += fmt::format("{} tasks, {} distinct stacks ({} unwinder)\n", tasks->size(),
+                        groups.size(), unwinder_->method());
+    return text;
+}
+
+} // namespace kdive::cli

@@ -1,0 +1,339 @@
+// bt on real kernels: at start_kernel frame by frame against GDB's bt; at a syscall breakpoint
+// hit from the guest down to entry_SYSCALL_64; foreach bt over sleeping processes, idle tasks
+// and kernel threads (one boot of the guest per kernel).
+#include "cli/kernel_commands.hpp"
+#include "lab/boot_kernel.hpp"
+#include "lab/console_log.hpp"
+#include "rsp/endpoint.hpp"
+#include "support/atomic_file.hpp"
+#include "support/subprocess.hpp"
+#include "target/rsp_target.hpp"
+#include "test_vm.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+
+namespace kdive::testing {
+namespace {
+
+using Json = nlohmann::json;
+using namespace std::chrono_literals;
+
+// The first line of `text` that parses as a JSON object holding "frames".
+Json frames_line(const std::string& text) {
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (!line.starts_with("{\"frames\"")) {
+            continue;
+        }
+        auto parsed = Json::parse(line, nullptr, false);
+        if (!parsed.is_discarded()) {
+            return parsed;
+        }
+    }
+    return Json();
+}
+
+struct GdbFrame {
+    std::uint64_t pc = 0; // 0 when GDB printed no address (frame 0 at a line start)
+    std::string function;
+};
+
+// "#1  0xffffffff81000159 in secondary_startup_64 ()" / "#0  start_kernel () at ...".
+std::vector<GdbFrame> parse_gdb_bt(const std::string& text) {
+    std::vector<GdbFrame> frames;
+    const std::regex line_re(R"(^(?:\(gdb\) )?#(\d+) +(?:(0x[0-9a-f]+) in )?([A-Za-z0-9_.?]+) \()");
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+        std::smatch match;
+        if (!std::regex_search(line, match, line_re)) {
+            continue;
+        }
+        GdbFrame frame;
+        if (match[2].matched) {
+            frame.pc = std::stoull(match[2].str(), nullptr, 16);
+        }
+        frame.function = match[3].str();
+        frames.push_back(frame);
+    }
+    return frames;
+}
+
+// One of the names is the other with a suffix (GDB and the symbol table may choose different
+// labels at one address: secondary_startup_64 vs secondary_startup_64_no_verify).
+bool same_function(const std::string& a, const std::string& b) {
+    return a.starts_with(b) || b.starts_with(a);
+}
+
+TEST(UnwindStartKernel, AgreesWithGdbFrameByFrame) {
+    RunOptions options;
+    options.timeout = std::chrono::minutes(5);
+    auto ours = run_process(
+        {KDIVE_BINARY, "up", "--kernel", test_kernel(), "--batch", "-ex", "bt --json"}, options);
+    ASSERT_TRUE(ours) << ours.error().message;
+    const Json trace = frames_line(ours->out);
+    ASSERT_TRUE(trace.is_object()) << ours->out << ours->err;
+    EXPECT_TRUE(trace["stop_reason"].is_null()) << trace.dump();
+    const Json& frames = trace["frames"];
+    ASSERT_GE(frames.size(), 2u) << trace.dump();
+    EXPECT_EQ(frames[0]["function"], "start_kernel");
+
+    auto gdb = run_process({"sh", "-c",
+                            "printf 'bt\\nkill\\nquit\\n' | " + std::string(KDIVE_BINARY) +
+                                " up --gdb --kernel " + test_kernel()},
+                           options);
+    ASSERT_TRUE(gdb) << gdb.error().message;
+    const auto gdb_frames = parse_gdb_bt(gdb->out);
+    ASSERT_GE(gdb_frames.size(), 2u) << gdb->out << gdb->err;
+    EXPECT_EQ(gdb_frames[0].function, "start_kernel");
+    // GDB keeps going past the end of the boot stack into "0x0 in ??": compare the frames it
+    // could name. Every one of them is one of ours, at the same position and pc.
+    std::size_t compared = 0;
+    for (std::size_t i = 1; i < gdb_frames.size(); ++i) {
+        if (gdb_frames[i].pc == 0 || gdb_frames[i].function == "??") {
+            break;
+        }
+        ASSERT_LT(i, frames.size()) << "GDB has more frames:\n" << gdb->out << trace.dump();
+        EXPECT_EQ(frames[i]["pc"], fmt::format("{:#x}", gdb_frames[i].pc)) << "frame " << i;
+        EXPECT_TRUE(same_function(frames[i]["function"].get<std::string>(), gdb_frames[i].function))
+            << "frame " << i << ": " << frames[i]["function"] << " vs " << gdb_frames[i].function;
+        ++compared;
+    }
+    EXPECT_EQ(compared + 1, frames.size()) << gdb->out << trace.dump();
+}
+
+std::string guest_script() {
+    // Marker sleeps, then a reader that opens a file every second for the breakpoint.
+    return R"script(#!/bin/sh
+for i in 1 2 3 4; do sleep 1000 & done
+(while true; do cat /proc/version > /dev/null; sleep 1; done) &
+echo KDIVE-UNWIND-READY
+)script";
+}
+
+class UnwindGuest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        state_ = new State;
+        state_->start();
+    }
+    static void TearDownTestSuite() {
+        delete state_;
+        state_ = nullptr;
+    }
+    void SetUp() override {
+        ASSERT_TRUE(state_->error.empty()) << state_->error;
+        // A test that failed halfway may have left the guest running.
+        if (state_->target->running()) {
+            ASSERT_TRUE(state_->target->interrupt());
+            auto stop = state_->target->wait_for_stop(30s);
+            ASSERT_TRUE(stop && *stop);
+        }
+    }
+
+    struct State {
+        std::unique_ptr<TempDir> work;
+        std::optional<TestVm> vm;
+        std::unique_ptr<target::RspTarget> target;
+        std::unique_ptr<debuginfo::DebugInfo> info;
+        std::unique_ptr<cli::KernelCommands> commands;
+        std::string error;
+
+        void start() {
+            work = std::make_unique<TempDir>("unwind");
+            const auto script = work->path() / "unwind.sh";
+            const auto rootfs = work->path() / "rootfs.cpio.gz";
+            if (auto ok = write_file_atomically(script, guest_script()); !ok) {
+                error = ok.error().message;
+                return;
+            }
+            if (auto built =
+                    run_kdive({"rootfs", "-o", rootfs.string(), "--init-script", script.string()});
+                !built) {
+                error = built.error().message;
+                return;
+            }
+            auto booted = TestVm::boot(test_kernel(), {"--smp", "2", "--initrd", rootfs.string()});
+            if (!booted) {
+                error = booted.error().message;
+                return;
+            }
+            vm.emplace(std::move(*booted));
+            if (auto ok = vm->wait_for("KDIVE-UNWIND-READY"); !ok) {
+                error = ok.error().message;
+                return;
+            }
+            (void)vm->wait_for(lab::shell_banner, std::chrono::seconds(60));
+            auto endpoint = rsp::Endpoint::parse(vm->session().gdb);
+            auto attached = target::RspTarget::attach(*endpoint);
+            if (!attached) {
+                error = attached.error().message;
+                return;
+            }
+            target = std::move(*attached);
+            auto opened = debuginfo::DebugInfo::open(vm->session().vmlinux);
+            if (!opened) {
+                error = opened.error().message;
+                return;
+            }
+            info = std::move(*opened);
+            commands = std::make_unique<cli::KernelCommands>(*info, *target);
+        }
+        ~State() {
+            commands.reset();
+            target.reset();
+            if (vm) {
+                (void)vm->stop();
+            }
+        }
+        Json json(const std::string& line) {
+            auto out = commands->run(line);
+            EXPECT_TRUE(out && *out)
+                << line << ": " << (out && !*out ? out->error().message : "not a command");
+            if (!out || !*out) {
+                return Json();
+            }
+            auto parsed = Json::parse(**out, nullptr, false);
+            EXPECT_FALSE(parsed.is_discarded()) << line << ": " << **out;
+            return parsed;
+        }
+    };
+    static State* state_;
+};
+
+UnwindGuest::State* UnwindGuest::state_ = nullptr;
+
+std::vector<std::string> functions(const Json& frames) {
+    std::vector<std::string> out;
+    for (const auto& frame : frames) {
+        out.push_back(frame["function"].is_string() ? frame["function"].get<std::string>() : "");
+    }
+    return out;
+}
+
+bool has(const std::vector<std::string>& names, std::initializer_list<std::string_view> any) {
+    for (const auto& name : names) {
+        for (std::string_view wanted : any) {
+            if (name == wanted) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+std::string describe(const Json& frames) {
+    std::string out;
+    for (const auto& name : functions(frames)) {
+        out += name + " <- ";
+    }
+    return out;
+}
+
+TEST_F(UnwindGuest, SyscallBreakpointUnwindsToEntrySyscall64) {
+    auto kernel = state_->commands->kernel();
+    ASSERT_TRUE(kernel) << kernel.error().message;
+    auto address = (*kernel)->address_of("do_sys_openat2");
+    ASSERT_TRUE(address) << address.error().message;
+    const target::Breakpoint breakpoint{target::BreakpointKind::hardware, *address, 1};
+    ASSERT_TRUE(state_->target->insert_breakpoint(breakpoint));
+    ASSERT_TRUE(state_->target->resume());
+    auto stop = state_->target->wait_for_stop(120s);
+    ASSERT_TRUE(stop && *stop) << "the guest never opened a file";
+    (void)state_->target->remove_breakpoint(breakpoint);
+
+    const Json trace = state_->json("bt --json");
+    ASSERT_TRUE(trace.is_object());
+    const auto names = functions(trace["frames"]);
+    ASSERT_GE(names.size(), 3u) << trace.dump();
+    EXPECT_EQ(names.front(), "do_sys_openat2");
+    EXPECT_TRUE(has(names, {"do_syscall_64"})) << describe(trace["frames"]);
+    EXPECT_TRUE(names.back().starts_with("entry_SYSCALL_64")) << describe(trace["frames"]);
+    EXPECT_TRUE(trace["stop_reason"].is_null()) << trace.dump();
+    for (const auto& frame : trace["frames"]) {
+        EXPECT_TRUE(frame["pc"].get<std::string>().starts_with("0xffff"));
+    }
+    EXPECT_TRUE(trace["frames"][0]["file"].get<std::string>().ends_with("fs/open.c"));
+}
+
+TEST_F(UnwindGuest, ForeachBtGroupsSleepingIdleAndKernelThreads) {
+    const Json ps = state_->json("ps --json");
+    ASSERT_TRUE(ps.is_array());
+    std::map<int, Json> by_pid;
+    for (const auto& task : ps) {
+        by_pid[task["pid"].get<int>()] = task;
+    }
+    const Json groups = state_->json("foreach bt --json");
+    ASSERT_TRUE(groups.is_array());
+    std::size_t total = 0;
+    int sleeps = 0;
+    int kernel_threads = 0;
+    int idle = 0;
+    std::size_t largest_sleep_group = 0;
+    for (const auto& group : groups) {
+        total += group["count"].get<std::size_t>();
+        ASSERT_EQ(group["count"].get<std::size_t>(), group["tasks"].size());
+        const auto names = functions(group["frames"]);
+        const std::string shape = describe(group["frames"]);
+        for (const auto& member : group["tasks"]) {
+            const int pid = member["pid"].get<int>();
+            const std::string comm = member["comm"].get<std::string>();
+            if (pid == 0 || comm.starts_with("swapper/")) {
+                ++idle;
+                EXPECT_TRUE(has(names, {"do_idle"})) << comm << ": " << shape;
+                continue;
+            }
+            const bool kthread = pid == 2 || (by_pid.contains(pid) && by_pid[pid]["ppid"] == 2);
+            if (kthread) {
+                ++kernel_threads;
+                ASSERT_FALSE(names.empty()) << comm << ": " << group["stop_reason"];
+                EXPECT_TRUE(names.back().starts_with("ret_from_fork"))
+                    << comm << " (" << pid << "): " << shape << " " << group["stop_reason"];
+                EXPECT_TRUE(group["stop_reason"].is_null()) << comm << ": " << shape;
+            }
+            if (comm == "sleep") {
+                ++sleeps;
+                EXPECT_TRUE(has(names, {"schedule", "__schedule"})) << shape;
+                EXPECT_TRUE(has(names, {"do_nanosleep", "hrtimer_nanosleep", "common_nsleep",
+                                        "__x64_sys_clock_nanosleep", "__x64_sys_nanosleep"}))
+                    << shape;
+                EXPECT_TRUE(names.back().starts_with("entry_SYSCALL_64")) << shape;
+                largest_sleep_group = std::max(largest_sleep_group, group["tasks"].size());
+            }
+        }
+    }
+    // Every listed task, and the second CPU's idle task that the task list does not hold.
+    EXPECT_EQ(total, ps.size() + 1);
+    EXPECT_GE(sleeps, 4);
+    EXPECT_GE(idle, 2); // swapper/0 and the second CPU's idle task
+    EXPECT_GT(kernel_threads, 5);
+    // The four marker sleeps wait in the same place: one group.
+    EXPECT_GE(largest_sleep_group, 4u);
+    EXPECT_LT(groups.size(), ps.size());
+}
+
+TEST_F(UnwindGuest, BtOfAPidAndOfEveryCpu) {
+    const Json one = state_->json("bt 1 --json");
+    ASSERT_TRUE(one.is_object());
+    const auto init_names = functions(one["frames"]);
+    ASSERT_FALSE(init_names.empty());
+    EXPECT_TRUE(one["stop_reason"].is_null()) << one.dump();
+    const Json all = state_->json("bt -a --json");
+    ASSERT_TRUE(all.is_array());
+    EXPECT_EQ(all.size(), 2u);
+    for (const auto& cpu : all) {
+        // A vCPU may be in user mode (no kernel frames) or anywhere in the kernel.
+        if (!cpu["frames"].empty()) {
+            EXPECT_TRUE(cpu["frames"][0]["pc"].get<std::string>().starts_with("0xffff"));
+        } else {
+            EXPECT_NE(cpu["stop_reason"].get<std::string>().find("user mode"), std::string::npos);
+        }
+    }
+}
+
+} // namespace
+} // namespace kdive::testing
