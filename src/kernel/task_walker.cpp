@@ -1,9 +1,11 @@
-// Each task costs one round trip: exact reads of the clusters of used fields (two on x86-64: the
-// state and CPU at the start of task_struct, the ids, links and comm about 2 KiB on) go out
-// together; parents' tgids come from tasks already read, and single-threaded processes are
-// recognised without touching their signal_struct.
+// Tasks named by the pid table are read up front in a few batched round trips; any other task
+// on the list costs one round trip: exact reads of the clusters of used fields (two on x86-64:
+// the state and CPU at the start of task_struct, the ids, links and comm about 2 KiB on) go out
+// together. The list walk decides what is listed and in which order; parents' tgids come from tasks
+// already read, and single-threaded processes are recognised without touching their signal_struct.
 #include "kernel/task_walker.hpp"
 
+#include "kernel/pid_table.hpp"
 #include "kernel/task_state.hpp"
 
 #include <algorithm>
@@ -105,22 +107,59 @@ std::uint64_t TaskWalker::field_u64(const Record& record, const Field& field) co
     return record.get(shifted);
 }
 
-Result<Record> TaskWalker::read_task(std::uint64_t task) {
+std::vector<eval::ReadRange> TaskWalker::task_ranges(std::uint64_t task) const {
     std::vector<eval::ReadRange> ranges;
     ranges.reserve(clusters_.size());
-    for (const auto& [begin, end] : clusters_)
+    for (const auto& [begin, end] : clusters_) {
         ranges.push_back({task + begin, end - begin});
-    // Both clusters in one round trip where the target allows it.
-    auto parts = kernel_->memory().read_many(ranges);
-    if (!parts) {
-        return wrap(parts.error(), fmt::format("reading task_struct at {:#x}", task));
     }
+    return ranges;
+}
+
+Record TaskWalker::assemble(std::uint64_t task,
+                            std::span<const std::vector<std::byte>> parts) const {
     std::vector<std::byte> window(window_end_ - window_start_);
     for (std::size_t i = 0; i < clusters_.size(); ++i) {
-        std::copy((*parts)[i].begin(), (*parts)[i].end(),
+        std::copy(parts[i].begin(), parts[i].end(),
                   window.begin() + static_cast<long>(clusters_[i].first - window_start_));
     }
     return Record(std::move(window), task + window_start_);
+}
+
+Result<Record> TaskWalker::read_task(std::uint64_t task) {
+    if (auto found = prefetched_.find(task); found != prefetched_.end()) {
+        return found->second;
+    }
+    // Both clusters in one round trip where the target allows it.
+    auto parts = kernel_->memory().read_many(task_ranges(task));
+    if (!parts) {
+        return wrap(parts.error(), fmt::format("reading task_struct at {:#x}", task));
+    }
+    return assemble(task, *parts);
+}
+
+void TaskWalker::prefetch() {
+    prefetched_.clear();
+    // Best effort: without the table (or with one unreadable task) the walk reads as it goes.
+    auto tasks = tasks_from_pid_table(*kernel_);
+    if (!tasks) {
+        return;
+    }
+    std::vector<eval::ReadRange> ranges;
+    ranges.reserve(tasks->size() * clusters_.size());
+    for (std::uint64_t task : *tasks) {
+        auto mine = task_ranges(task);
+        ranges.insert(ranges.end(), mine.begin(), mine.end());
+    }
+    auto parts = kernel_->memory().read_many(ranges);
+    if (!parts) {
+        return;
+    }
+    for (std::size_t i = 0; i < tasks->size(); ++i) {
+        prefetched_.emplace((*tasks)[i],
+                            assemble((*tasks)[i], std::span(*parts).subspan(i * clusters_.size(),
+                                                                            clusters_.size())));
+    }
 }
 
 TaskInfo TaskWalker::decode(const Record& record) const {
@@ -179,6 +218,7 @@ Result<std::vector<TaskInfo>> TaskWalker::all_tasks() {
     if (!init) {
         return std::unexpected(init.error());
     }
+    prefetch();
     std::vector<TaskInfo> tasks;
     std::unordered_map<std::uint64_t, int> tgid_of;
     std::uint64_t leader = *init;
@@ -207,6 +247,7 @@ Result<std::vector<TaskInfo>> TaskWalker::all_tasks() {
         leader = record->u64(tasks_.offset - window_start_) - tasks_.offset;
     } while (leader != *init);
 
+    prefetched_.clear();
     for (TaskInfo& info : tasks) {
         if (auto parent = tgid_of.find(info.real_parent); parent != tgid_of.end()) {
             info.ppid = parent->second;

@@ -5,7 +5,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace kdive::kernel {
@@ -40,8 +42,14 @@ public:
 
 private:
     explicit TaskWalker(Kernel& kernel) : kernel_(&kernel) {}
-    // Reads the part of a task_struct holding every field we use, in one read.
+    // Reads the part of a task_struct holding every field we use, in one round trip (or
+    // takes it from the prefetched ones).
     Result<Record> read_task(std::uint64_t task);
+    // The ranges read_task reads for one task.
+    std::vector<eval::ReadRange> task_ranges(std::uint64_t task) const;
+    Record assemble(std::uint64_t task, std::span<const std::vector<std::byte>> parts) const;
+    // Reads every task the pid table names in a few batches; the walk then only visits them.
+    void prefetch();
     TaskInfo decode(const Record& record) const;
     std::uint64_t field_u64(const Record& record, const Field& field) const;
     Result<std::vector<std::uint64_t>> other_threads(std::uint64_t leader, const Record& record);
@@ -56,6 +64,7 @@ private:
     bool thread_head_ = false;
     std::uint64_t signal_thread_head_ = 0; // offsetof(struct signal_struct, thread_head)
     std::optional<std::uint64_t> thread_info_offset_;
+    std::unordered_map<std::uint64_t, Record> prefetched_; // for one all_tasks() call
 };
 
 } // namespace kdive::kernel

@@ -274,33 +274,27 @@ Result<> RspClient::read_memory_ranges(std::span<const MemoryRange> ranges) {
                 return ok;
         return {};
     }
-    // Replies are up to 4 KiB each: a bounded batch keeps both socket buffers from filling
-    // while neither side reads.
-    constexpr std::size_t batch = 32;
     std::vector<std::string> requests;
-    for (std::size_t first = 0; first < chunks.size(); first += batch) {
-        auto part = std::span(chunks).subspan(first, std::min(batch, chunks.size() - first));
-        requests.clear();
-        for (const auto& chunk : part)
-            requests.push_back(fmt::format("m{:x},{:x}", chunk.address, chunk.out.size()));
-        auto replies = connection_.request_pipelined(requests);
-        if (!replies) {
-            // A lost or damaged reply: ask again one at a time (that path retransmits).
-            for (const auto& chunk : part)
-                if (auto ok = read_memory_chunk(chunk.address, chunk.out); !ok)
-                    return ok;
+    requests.reserve(chunks.size());
+    for (const auto& chunk : chunks)
+        requests.push_back(fmt::format("m{:x},{:x}", chunk.address, chunk.out.size()));
+    auto replies = connection_.request_pipelined(requests);
+    if (!replies) {
+        // A lost or damaged reply: ask again one at a time (that path retransmits).
+        for (const auto& chunk : chunks)
+            if (auto ok = read_memory_chunk(chunk.address, chunk.out); !ok)
+                return ok;
+        return {};
+    }
+    for (std::size_t i = 0; i < chunks.size(); ++i) {
+        // E22: this stub's limit is smaller than assumed; the one-at-a-time path learns it.
+        if (error_code((*replies)[i]) == qemu_einval) {
+            if (auto ok = read_memory_chunk(chunks[i].address, chunks[i].out); !ok)
+                return ok;
             continue;
         }
-        for (std::size_t i = 0; i < part.size(); ++i) {
-            // E22: this stub's limit is smaller than assumed; the one-at-a-time path learns it.
-            if (error_code((*replies)[i]) == qemu_einval) {
-                if (auto ok = read_memory_chunk(part[i].address, part[i].out); !ok)
-                    return ok;
-                continue;
-            }
-            if (auto ok = decode_memory_reply((*replies)[i], part[i].address, part[i].out); !ok)
-                return ok;
-        }
+        if (auto ok = decode_memory_reply((*replies)[i], chunks[i].address, chunks[i].out); !ok)
+            return ok;
     }
     return {};
 }

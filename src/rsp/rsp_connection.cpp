@@ -201,16 +201,24 @@ Result<std::vector<std::string>>
 RspConnection::request_pipelined(std::span<const std::string> payloads) {
     if (auto ok = broken(); !ok)
         return std::unexpected(ok.error());
-    std::string bytes;
-    if (ack_pending_ && !no_ack_)
-        bytes.push_back('+');
-    ack_pending_ = false;
-    for (const auto& payload : payloads)
-        bytes += encode_packet(payload);
-    if (auto written = transport_->write_all(bytes); !written) {
-        fatal_ = written.error();
-        return std::unexpected(written.error());
-    }
+    // A sliding window: enough requests in flight that the stub never waits for us, few enough
+    // that its replies (up to 4 KiB each) fit the socket buffers while we are still writing.
+    constexpr std::size_t window = 32;
+    std::size_t sent = 0;
+    const auto send_more = [&](std::size_t until) -> Result<> {
+        std::string bytes;
+        if (ack_pending_ && !no_ack_)
+            bytes.push_back('+');
+        ack_pending_ = false;
+        for (; sent < until; ++sent)
+            bytes += encode_packet(payloads[sent]);
+        auto written = transport_->write_all(bytes);
+        if (!written)
+            fatal_ = written.error();
+        return written;
+    };
+    if (auto ok = send_more(std::min(window, payloads.size())); !ok)
+        return std::unexpected(ok.error());
     std::vector<std::string> replies;
     replies.reserve(payloads.size());
     std::size_t acks = 0;
@@ -251,6 +259,11 @@ RspConnection::request_pipelined(std::span<const std::string> payloads) {
                             peer(), packet_label(pending), payloads.size());
             }
             replies.push_back(std::move(event->payload));
+            // Refill once half the window has been answered: one write per 16 requests.
+            if (sent < payloads.size() && sent - replies.size() <= window / 2) {
+                if (auto ok = send_more(std::min(replies.size() + window, payloads.size())); !ok)
+                    return std::unexpected(ok.error());
+            }
             break;
         }
     }

@@ -40,10 +40,11 @@ public:
     Result<std::optional<std::string>> poll(std::chrono::milliseconds wait);
     // send + receive, with errors naming the request.
     Result<std::string> request(std::string_view payload);
-    // Sends every request in one write and returns the replies in order: one round trip for
-    // the lot. Only for stubs that handle a packet without waiting for the ack of their
-    // previous reply (QEMU; any stub in no-ack mode). A NAK or a damaged reply fails the whole
-    // batch once the stream has gone quiet; the caller then asks again one request at a time.
+    // Sends requests ahead of their replies (a window of them in flight) and returns the
+    // replies in order: a round trip is paid once, not per request. Only for stubs that handle a
+    // packet without waiting for the ack of their previous reply (QEMU; any stub in no-ack mode). A
+    // NAK or a damaged reply fails the whole batch once the stream has gone quiet; the caller then
+    // asks again one request at a time.
     Result<std::vector<std::string>> request_pipelined(std::span<const std::string> payloads);
     // The 0x03 byte that stops a running target.
     Result<> send_interrupt();
