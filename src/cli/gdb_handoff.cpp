@@ -1,6 +1,7 @@
 // GDB command line for a kdive session, and running GDB with the terminal.
 #include "cli/gdb_handoff.hpp"
 
+#include "lab/kernel_gdb_scripts.hpp"
 #include "support/subprocess.hpp"
 
 #include <cerrno>
@@ -20,11 +21,12 @@ std::vector<std::string> gdb_arguments(const lab::Session& session, const GdbHan
     // GDB reads the stub through kdive, so the socket stays private (mode 0600, no TCP port).
     args.insert(args.end(), {"-ex", "target remote | " + kdive_binary + " relay " + session.gdb});
     if (!session.vmlinux.empty()) {
-        auto scripts = session.vmlinux.parent_path() / "vmlinux-gdb.py";
-        if (std::filesystem::exists(scripts)) {
+        // Beside the vmlinux for a kernel build folder; prepared from the Debian source for a
+        // fetched kernel (`kdive kernel gdb-scripts`).
+        if (auto scripts = lab::find_gdb_scripts(session.vmlinux)) {
             args.insert(args.end(),
-                        {"-ex", "add-auto-load-safe-path " + scripts.parent_path().string(), "-ex",
-                         "source " + scripts.string()});
+                        {"-ex", "add-auto-load-safe-path " + scripts->parent_path().string(), "-ex",
+                         "source " + scripts->string()});
         }
     }
     if (handoff.run_to_start_kernel)

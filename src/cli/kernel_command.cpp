@@ -1,9 +1,10 @@
-// `kdive kernel fetch|list|path|source`: the catalog of test kernels, their cache folders and
-// the Debian source trees they were built from.
+// `kdive kernel fetch|list|path|source|gdb-scripts`: the catalog of test kernels, their cache
+// folders and the Debian source trees they were built from.
 #include "cli/commands.hpp"
 #include "cli/report.hpp"
 #include "lab/kernel_catalog.hpp"
 #include "lab/kernel_fetcher.hpp"
+#include "lab/kernel_gdb_scripts.hpp"
 #include "lab/kernel_source.hpp"
 #include "lab/kernel_store.hpp"
 
@@ -21,6 +22,7 @@ struct KernelArgs {
     bool json = false;
     std::string path_name;
     std::string source_name;
+    std::string scripts_name;
 };
 
 void run_fetch(const KernelArgs& args, ExitStatus& status) {
@@ -107,6 +109,18 @@ void run_source(const KernelArgs& args, ExitStatus& status) {
     fmt::print("{}\n", outcome->tree.string());
 }
 
+void run_gdb_scripts(const KernelArgs& args, ExitStatus& status) {
+    auto script = lab::prepare_gdb_scripts(args.scripts_name, true, [](std::string_view line) {
+        fmt::print(stderr, "kdive: {}\n", line);
+        std::fflush(stderr);
+    });
+    if (!script) {
+        report_error(status, script.error());
+        return;
+    }
+    fmt::print("{}\n", script->string());
+}
+
 } // namespace
 
 void register_kernel_command(CLI::App& app, ExitStatus& status) {
@@ -140,6 +154,12 @@ void register_kernel_command(CLI::App& app, ExitStatus& status) {
     source->add_option("--mirror", args->mirror,
                        "Debian mirror URL (default: the one the host's apt sources use)");
     source->callback([args, &status] { run_source(*args, status); });
+
+    auto* scripts = kernel->add_subcommand(
+        "gdb-scripts", "Prepare the kernel's own GDB scripts (lx-ps, lx-dmesg, $lx_current) for "
+                       "a fetched kernel from its Debian source; prints vmlinux-gdb.py's path");
+    scripts->add_option("name", args->scripts_name, "fetched kernel name")->required();
+    scripts->callback([args, &status] { run_gdb_scripts(*args, status); });
 }
 
 } // namespace kdive::cli

@@ -12,6 +12,8 @@
 #include "lab/default_rootfs.hpp"
 #include "lab/kernel_catalog.hpp"
 #include "lab/kernel_fetcher.hpp"
+#include "lab/kernel_gdb_scripts.hpp"
+#include "lab/kernel_tree.hpp"
 #include "lab/qemu_launcher.hpp"
 #include "lab/session_dir.hpp"
 #include "rsp/endpoint.hpp"
@@ -34,7 +36,9 @@ struct UpArgs {
     std::string break_at = "start_kernel";
     std::vector<std::string> commands;
     bool batch = false;
-    std::string gdb; // non-empty: hand over to this GDB instead of kdive's own debugger
+    std::string gdb;  // non-empty: hand over to this GDB instead of kdive's own debugger
+    std::string tree; // a kernel source tree built with `kdive build`, instead of --kernel
+    std::string out;  // its build folder (O=)
     int smp = 2;
     int mem = 1024;
     int timeout_s = 300;
@@ -62,6 +66,19 @@ Result<> ensure_kernel(const UpArgs& args) {
         return std::unexpected(outcome.error());
     }
     return {};
+}
+
+// The bzImage and vmlinux of a built tree (--tree), or of a catalog kernel, fetched if needed.
+Result<lab::BootKernel> pick_kernel(const UpArgs& args) {
+    if (!args.tree.empty()) {
+        auto tree = lab::KernelTree::open(args.tree, args.out);
+        if (!tree)
+            return std::unexpected(tree.error());
+        return tree->built();
+    }
+    if (auto r = ensure_kernel(args); !r)
+        return std::unexpected(r.error());
+    return lab::resolve_boot_kernel(args.kernel);
 }
 
 // Waits for the shell banner in short slices so a signal stops everything promptly.
@@ -120,9 +137,7 @@ void print_excerpt(KernelCommands& kernel, const std::string& command, size_t li
 
 Result<> run_up(const UpArgs& args, const sigset_t& signals) {
     auto start = Clock::now();
-    if (auto r = ensure_kernel(args); !r)
-        return r;
-    auto kernel = lab::resolve_boot_kernel(args.kernel);
+    auto kernel = pick_kernel(args);
     if (!kernel)
         return std::unexpected(kernel.error());
     if (kernel->vmlinux.empty())
@@ -131,7 +146,7 @@ Result<> run_up(const UpArgs& args, const sigset_t& signals) {
     if (!dir)
         return std::unexpected(dir.error());
     lab::BootConfig config;
-    config.kernel_label = args.kernel;
+    config.kernel_label = args.tree.empty() ? args.kernel : kernel->bzimage.string();
     config.bzimage = kernel->bzimage;
     config.vmlinux = kernel->vmlinux;
     config.dir = *dir;
@@ -145,11 +160,19 @@ Result<> run_up(const UpArgs& args, const sigset_t& signals) {
     if (!vm)
         return std::unexpected(vm.error());
     const auto& session = vm->session();
-    fmt::print("kernel   {} ({})\n", args.kernel, config.bzimage.string());
+    fmt::print("kernel   {} ({})\n", config.kernel_label, config.bzimage.string());
     fmt::print("session  {} (gdbstub {}, console {})\n", session.dir.string(), session.gdb,
                session.console_log.string());
 
     if (!args.gdb.empty()) {
+        if (args.tree.empty() && !std::filesystem::exists(args.kernel)) {
+            // The lx-scripts come from the kernel's Debian source when that is in the cache.
+            auto scripts = lab::prepare_gdb_scripts(args.kernel, false, [](std::string_view line) {
+                fmt::print(stderr, "{}\n", line);
+            });
+            if (!scripts)
+                fmt::print(stderr, "note: no lx-scripts: {}\n", scripts.error().message);
+        }
         // GDB itself runs to the breakpoint: QEMU describes the 64-bit layout from the reset
         // vector on, so no architecture dance is needed.
         auto code = run_gdb(session, GdbHandoff{args.gdb, true, args.break_at});
@@ -221,6 +244,8 @@ void register_up_command(CLI::App& app, ExitStatus& status) {
     cmd->add_option("--kernel", args->kernel, "catalog kernel name or bzImage path")
         ->capture_default_str();
     cmd->add_option("--mirror", args->mirror, "Debian mirror (default: the host's)");
+    cmd->add_option("--tree", args->tree, "boot a kernel tree built by `kdive build`");
+    cmd->add_option("--out", args->out, "that tree's build folder (O=)");
     cmd->add_option("--smp", args->smp, "virtual CPUs")->capture_default_str();
     cmd->add_option("--mem", args->mem, "memory in MB")->capture_default_str();
     cmd->add_option("--break", args->break_at, "where to stop first")->capture_default_str();
