@@ -1,0 +1,30 @@
+// `kdive kconfig` names an option that did not survive and the dependency that is off.
+#include "build_support.hpp"
+#include "support/subprocess.hpp"
+
+#include <gtest/gtest.h>
+
+namespace kdive::testing {
+namespace {
+
+TEST(KconfigReport, OptionWithDependencyOffFailsNamingTheDependency) {
+    auto tree = debian_61_source();
+    ASSERT_TRUE(tree) << tree.error().message;
+    TempDir out("kconfig");
+    // tinyconfig has no BPF syscall, and BTF needs it.
+    RunOptions options;
+    options.timeout = std::chrono::minutes(5);
+    auto run = run_process({KDIVE_BINARY, "kconfig", "--tree", *tree, "--out", out.path().string(),
+                            "--profile", "tiny", "--set", "CONFIG_DEBUG_INFO_BTF=y"},
+                           options);
+    ASSERT_TRUE(run) << run.error().message;
+    EXPECT_NE(run->exit_code, 0) << run->err;
+    EXPECT_NE(run->err.find("CONFIG_DEBUG_INFO_BTF: wanted y"), std::string::npos) << run->err;
+    EXPECT_NE(run->err.find("depends on BPF_SYSCALL (BPF_SYSCALL=n)"), std::string::npos)
+        << run->err;
+    // The profile's own options all survived: BTF is the only one reported.
+    EXPECT_NE(run->err.find("1 of "), std::string::npos) << run->err;
+}
+
+} // namespace
+} // namespace kdive::testing
