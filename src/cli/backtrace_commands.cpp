@@ -406,19 +406,44 @@ Result<std::string> BacktraceCommands::foreach_bt(std::vector<std::string>& args
     // Identical stacks (same pcs, same ending) form one group, in order of first appearance.
     std::vector<std::vector<TaskTrace>> groups;
     std::map<std::pair<std::vector<std::uint64_t>, std::string>, std::size_t> index;
+    const auto running_on = [&](std::uint64_t task) -> std::optional<int> {
+        for (std::size_t cpu = 0; cpu < running->size(); ++cpu) {
+            if ((*running)[cpu] == task) {
+                return static_cast<int>(cpu);
+            }
+        }
+        return std::nullopt;
+    };
+    // Every sleeping task's saved registers and stack top in two batches of reads.
+    std::vector<std::uint64_t> sleeping;
+    for (const auto& task : *tasks) {
+        if (!running_on(task.task)) {
+            sleeping.push_back(task.task);
+        }
+    }
+    auto starts = kernel::sleeping_task_starts(**view, sleeping);
+    std::size_t next_start = 0;
     for (const auto& task : *tasks) {
         TaskTrace entry{task, {}, {}};
         Result<kernel::Backtrace> trace = [&]() -> Result<kernel::Backtrace> {
-            for (std::size_t cpu = 0; cpu < running->size(); ++cpu) {
-                if ((*running)[cpu] == task.task) {
-                    return trace_vcpu(static_cast<int>(cpu));
+            if (auto cpu = running_on(task.task)) {
+                return trace_vcpu(*cpu);
+            }
+            if (!starts) {
+                auto registers = kernel::sleeping_task_registers(**view, task.task);
+                if (!registers) {
+                    return std::unexpected(registers.error());
                 }
+                return unwinder_->unwind(*registers, max_frames);
             }
-            auto registers = kernel::sleeping_task_registers(**view, task.task);
-            if (!registers) {
-                return std::unexpected(registers.error());
+            auto& start = (*starts)[next_start++];
+            if (!start) {
+                return std::unexpected(start.error());
             }
-            return unwinder_->unwind(*registers, max_frames);
+            if (!start->stack.empty()) {
+                unwinder_->preload(start->stack_address, std::move(start->stack));
+            }
+            return unwinder_->unwind(start->registers, max_frames);
         }();
         if (trace) {
             entry.trace = std::move(*trace);

@@ -5,8 +5,11 @@
 namespace kdive::kernel {
 
 Result<Backtrace> FramePointerUnwinder::unwind(const RegisterSet& start, std::size_t max_frames) {
-    return walk_frames(env_, start, max_frames,
-                       [this](const UnwoundFrame& current, bool) { return step(current); });
+    auto trace = walk_frames(env_, start, max_frames,
+                             [this](const UnwoundFrame& current, bool) { return step(current); });
+    // Stack contents are only trusted for one unwind: the guest may run between two.
+    window_.clear();
+    return trace;
 }
 
 Result<UnwindStep> FramePointerUnwinder::step(const UnwoundFrame& current) {

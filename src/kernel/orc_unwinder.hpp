@@ -26,16 +26,24 @@ enum class SpIndirect { offset_then_load, load_then_offset };
 class OrcUnwinder final : public StackUnwinder {
 public:
     OrcUnwinder(UnwindEnvironment env, std::unique_ptr<OrcSource> source, SpIndirect sp_indirect)
-        : env_(std::move(env)), source_(std::move(source)), sp_indirect_(sp_indirect) {}
+        : window_(env.memory), env_(through_window(std::move(env), window_)),
+          source_(std::move(source)), sp_indirect_(sp_indirect) {}
 
     Result<Backtrace> unwind(const RegisterSet& start, std::size_t max_frames = 64) override;
+    void preload(std::uint64_t address, std::vector<std::byte> bytes) override {
+        window_.add(address, std::move(bytes));
+    }
     std::string_view method() const override { return "orc"; }
-    void invalidate() override { source_->invalidate(); }
+    void invalidate() override {
+        window_.clear();
+        source_->invalidate();
+    }
 
 private:
     Result<UnwindStep> step(const UnwoundFrame& current, bool exact_pc);
     Result<std::uint64_t> previous_sp(const OrcEntry& entry, const UnwoundFrame& current);
 
+    StackWindowMemory window_; // before env_, which reads through it
     UnwindEnvironment env_;
     std::unique_ptr<OrcSource> source_;
     SpIndirect sp_indirect_;

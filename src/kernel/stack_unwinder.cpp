@@ -5,6 +5,7 @@
 #include "kernel/frame_pointer_unwinder.hpp"
 #include "kernel/module_list.hpp"
 #include "kernel/orc_unwinder.hpp"
+#include "kernel/unwind_environment.hpp"
 
 #include <algorithm>
 #include <map>
@@ -262,7 +263,17 @@ Result<RegisterSet> vcpu_registers(eval::RegisterReader& registers) {
     return out;
 }
 
-Result<RegisterSet> sleeping_task_registers(Kernel& kernel, std::uint64_t task) {
+namespace {
+
+// Where a sleeping task's saved registers sit, from the debug info.
+struct SwitchFrameLayout {
+    std::uint64_t thread_sp = 0; // offsetof(task_struct, thread.sp)
+    std::uint64_t size = 0;      // sizeof(struct inactive_task_frame)
+    Field ret_addr;
+    std::vector<std::pair<std::size_t, Field>> saved; // callee-saved registers
+};
+
+Result<SwitchFrameLayout> switch_frame_layout(Kernel& kernel) {
     auto task_layout = kernel.layout("task_struct");
     auto frame_layout = kernel.layout("inactive_task_frame");
     if (!task_layout || !frame_layout) {
@@ -272,24 +283,15 @@ Result<RegisterSet> sleeping_task_registers(Kernel& kernel, std::uint64_t task) 
     if (!sp_offset) {
         return std::unexpected(sp_offset.error());
     }
-    auto sp = kernel.read_u64(task + *sp_offset);
-    if (!sp) {
-        return wrap(sp.error(), fmt::format("reading thread.sp of task {:#x}", task));
-    }
     const StructLayout& frame = **frame_layout;
-    auto record = kernel.read(*sp, frame.size());
-    if (!record) {
-        return wrap(record.error(),
-                    fmt::format("reading the saved frame of task {:#x} at {:#x}", task, *sp));
-    }
     auto ret_addr = frame.require("ret_addr");
     if (!ret_addr) {
         return std::unexpected(ret_addr.error());
     }
-    RegisterSet out;
-    out.regs[reg_rip] = record->get(*ret_addr);
-    // __switch_to_asm popped the frame before returning to ret_addr.
-    out.regs[reg_rsp] = *sp + frame.size();
+    SwitchFrameLayout out;
+    out.thread_sp = *sp_offset;
+    out.size = frame.size();
+    out.ret_addr = *ret_addr;
     const std::array<std::pair<std::size_t, std::string_view>, 6> saved = {{{reg_rbp, "bp"},
                                                                             {reg_rbx, "bx"},
                                                                             {reg_r12, "r12"},
@@ -298,10 +300,87 @@ Result<RegisterSet> sleeping_task_registers(Kernel& kernel, std::uint64_t task) 
                                                                             {reg_r15, "r15"}}};
     for (const auto& [reg, name] : saved) {
         if (auto field = frame.field(name)) {
-            out.regs[reg] = record->get(*field);
+            out.saved.emplace_back(reg, *field);
         }
     }
     return out;
+}
+
+RegisterSet switch_frame_registers(const SwitchFrameLayout& layout, const Record& frame,
+                                   std::uint64_t sp) {
+    RegisterSet out;
+    out.regs[reg_rip] = frame.get(layout.ret_addr);
+    // __switch_to_asm popped the frame before returning to ret_addr.
+    out.regs[reg_rsp] = sp + layout.size;
+    for (const auto& [reg, field] : layout.saved) {
+        out.regs[reg] = frame.get(field);
+    }
+    return out;
+}
+
+} // namespace
+
+Result<std::vector<Result<SleepingTaskStart>>>
+sleeping_task_starts(Kernel& kernel, std::span<const std::uint64_t> tasks) {
+    auto layout = switch_frame_layout(kernel);
+    if (!layout) {
+        return std::unexpected(layout.error());
+    }
+    std::vector<eval::ReadRange> sp_reads;
+    for (std::uint64_t task : tasks) {
+        sp_reads.push_back({task + layout->thread_sp, 8});
+    }
+    auto sps = kernel.memory().read_many(sp_reads);
+    if (!sps) {
+        return std::unexpected(sps.error());
+    }
+    std::vector<eval::ReadRange> stack_reads;
+    std::vector<std::uint64_t> stack_addresses;
+    for (const auto& bytes : *sps) {
+        const std::uint64_t sp = Record(bytes).u64(0);
+        const std::uint64_t page_end = (sp | 0xfff) + 1;
+        const std::uint64_t end = std::min(page_end, sp + StackWindowMemory::stack_window);
+        // A frame that crosses the page end is read on its own below.
+        const std::uint64_t length = std::max<std::uint64_t>(end - sp, layout->size);
+        stack_addresses.push_back(sp);
+        stack_reads.push_back({sp, static_cast<std::size_t>(length)});
+    }
+    auto stacks = kernel.memory().read_many(stack_reads);
+    std::vector<Result<SleepingTaskStart>> out;
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+        const std::uint64_t sp = stack_addresses[i];
+        if (!stacks) {
+            // One unreadable stack fails the whole batch: fall back to reading each alone.
+            auto registers = sleeping_task_registers(kernel, tasks[i]);
+            if (!registers) {
+                out.push_back(std::unexpected(registers.error()));
+            } else {
+                out.push_back(SleepingTaskStart{*registers, 0, {}});
+            }
+            continue;
+        }
+        Record frame((*stacks)[i], sp);
+        out.push_back(SleepingTaskStart{switch_frame_registers(*layout, frame, sp), sp,
+                                        std::move((*stacks)[i])});
+    }
+    return out;
+}
+
+Result<RegisterSet> sleeping_task_registers(Kernel& kernel, std::uint64_t task) {
+    auto layout = switch_frame_layout(kernel);
+    if (!layout) {
+        return std::unexpected(layout.error());
+    }
+    auto sp = kernel.read_u64(task + layout->thread_sp);
+    if (!sp) {
+        return wrap(sp.error(), fmt::format("reading thread.sp of task {:#x}", task));
+    }
+    auto frame = kernel.read(*sp, layout->size);
+    if (!frame) {
+        return wrap(frame.error(),
+                    fmt::format("reading the saved frame of task {:#x} at {:#x}", task, *sp));
+    }
+    return switch_frame_registers(*layout, *frame, *sp);
 }
 
 } // namespace kdive::kernel

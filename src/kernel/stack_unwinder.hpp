@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -81,6 +82,10 @@ public:
 
     // Drops cached module tables and stack bounds (call when the target resumed).
     virtual void invalidate() = 0;
+
+    // Stack bytes already read (by sleeping_task_starts) that the next unwind may use instead
+    // of reading them again; forgotten when that unwind ends.
+    virtual void preload(std::uint64_t address, std::vector<std::byte> bytes) = 0;
 };
 
 // The selected vCPU's registers (by GDB name) as an unwind start.
@@ -89,5 +94,18 @@ Result<RegisterSet> vcpu_registers(eval::RegisterReader& registers);
 // The registers a sleeping task resumes with: rsp = task->thread.sp, then the callee-saved
 // registers and the return address from the `struct inactive_task_frame` at that rsp.
 Result<RegisterSet> sleeping_task_registers(Kernel& kernel, std::uint64_t task);
+
+// A sleeping task's start registers and the top of its stack (from thread.sp on, to the end
+// of that page or 2 KiB) for StackUnwinder::preload.
+struct SleepingTaskStart {
+    RegisterSet registers;
+    std::uint64_t stack_address = 0;
+    std::vector<std::byte> stack;
+};
+
+// The same for many tasks in two pipelined batches of reads (thread.sp of every task, then
+// every stack top) instead of round trips per task. Per task: its start, or why not.
+Result<std::vector<Result<SleepingTaskStart>>>
+sleeping_task_starts(Kernel& kernel, std::span<const std::uint64_t> tasks);
 
 } // namespace kdive::kernel

@@ -3,6 +3,7 @@
 
 #include "kernel/record.hpp"
 
+#include <algorithm>
 #include <fmt/format.h>
 
 namespace kdive::kernel {
@@ -28,6 +29,34 @@ PtRegsLayout PtRegsLayout::x86_64() {
     o[reg_rip] = 128;
     o[reg_rsp] = 152;
     return layout;
+}
+
+Result<std::vector<std::byte>> StackWindowMemory::read(std::uint64_t address, std::size_t length) {
+    for (const Window& window : windows_) {
+        if (address >= window.address && length <= window.bytes.size() &&
+            address - window.address <= window.bytes.size() - length) {
+            const auto begin = window.bytes.begin() + static_cast<long>(address - window.address);
+            return std::vector<std::byte>(begin, begin + static_cast<long>(length));
+        }
+    }
+    constexpr std::uint64_t page = 4096;
+    const std::uint64_t page_end = (address | (page - 1)) + 1;
+    const std::uint64_t end = std::min(page_end, address + stack_window);
+    if (page_end == 0 || end < address + length || address + length < address) {
+        return inner_->read(address, length);
+    }
+    auto bytes = inner_->read(address, end - address);
+    if (!bytes) {
+        return inner_->read(address, length);
+    }
+    std::vector<std::byte> out(bytes->begin(), bytes->begin() + static_cast<long>(length));
+    windows_.push_back(Window{address, std::move(*bytes)});
+    return out;
+}
+
+UnwindEnvironment through_window(UnwindEnvironment env, StackWindowMemory& window) {
+    env.memory = &window;
+    return env;
 }
 
 Result<std::uint64_t> read_stack_word(const UnwindEnvironment& env, std::uint64_t address) {

@@ -31,6 +31,34 @@ struct UnwindEnvironment {
     std::uint64_t stack_size = 16384;
 };
 
+// Serves an unwind's many small stack reads from a few larger ones: each miss reads on to the
+// end of its page (at most stack_window bytes), since the stub's cost is the round trip.
+class StackWindowMemory final : public eval::MemoryReader {
+public:
+    static constexpr std::uint64_t stack_window = 2048;
+    explicit StackWindowMemory(eval::MemoryReader* inner) : inner_(inner) {}
+    void clear() { windows_.clear(); }
+    void add(std::uint64_t address, std::vector<std::byte> bytes) {
+        windows_.push_back(Window{address, std::move(bytes)});
+    }
+    Result<std::vector<std::byte>> read(std::uint64_t address, std::size_t length) override;
+    Result<> write(std::uint64_t address, std::span<const std::byte> bytes) override {
+        clear();
+        return inner_->write(address, bytes);
+    }
+
+private:
+    struct Window {
+        std::uint64_t address = 0;
+        std::vector<std::byte> bytes;
+    };
+    eval::MemoryReader* inner_;
+    std::vector<Window> windows_;
+};
+
+// The environment with its memory read through `window`.
+UnwindEnvironment through_window(UnwindEnvironment env, StackWindowMemory& window);
+
 // A pt_regs frame as read from the stack.
 struct PtRegsFrame {
     RegisterValues regs; // all of them for full pt_regs; ip, sp (and flags) for an iret frame

@@ -260,6 +260,45 @@ TEST_F(UnwindGuest, SyscallBreakpointUnwindsToEntrySyscall64) {
     EXPECT_TRUE(trace["frames"][0]["file"].get<std::string>().ends_with("fs/open.c"));
 }
 
+TEST_F(UnwindGuest, TimerInterruptUnwindsFromTheIrqStackToTheInterruptedCode) {
+    auto kernel = state_->commands->kernel();
+    ASSERT_TRUE(kernel) << kernel.error().message;
+    auto address = (*kernel)->address_of("hrtimer_interrupt");
+    ASSERT_TRUE(address) << address.error().message;
+    const target::Breakpoint breakpoint{target::BreakpointKind::hardware, *address, 1};
+    ASSERT_TRUE(state_->target->insert_breakpoint(breakpoint));
+    ASSERT_TRUE(state_->target->resume());
+    auto stop = state_->target->wait_for_stop(120s);
+    (void)state_->target->remove_breakpoint(breakpoint);
+    ASSERT_TRUE(stop && *stop) << "no timer interrupt";
+
+    const Json trace = state_->json("bt --json");
+    ASSERT_TRUE(trace.is_object());
+    const Json& frames = trace["frames"];
+    const auto names = functions(frames);
+    ASSERT_FALSE(names.empty());
+    EXPECT_EQ(names.front(), "hrtimer_interrupt");
+    EXPECT_TRUE(trace["stop_reason"].is_null()) << trace.dump();
+    // Through the IRQ stack to the entry stub's frame on the interrupted stack, then (unless
+    // user mode was interrupted) on into the interrupted code.
+    std::size_t entry = names.size();
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        if (names[i] == "asm_sysvec_apic_timer_interrupt") {
+            entry = i;
+            break;
+        }
+    }
+    ASSERT_LT(entry, names.size()) << describe(frames);
+    // Idle or a task: either way the trace ends where every kernel stack ends.
+    EXPECT_TRUE(names.back().starts_with("entry_SYSCALL_64") ||
+                names.back().starts_with("ret_from_fork") ||
+                names.back().starts_with("secondary_startup_64") ||
+                names.back().starts_with("common_startup_64") ||
+                names.back().starts_with("start_secondary") ||
+                names.back().starts_with("asm_sysvec_apic_timer_interrupt"))
+        << describe(frames);
+}
+
 TEST_F(UnwindGuest, ForeachBtGroupsSleepingIdleAndKernelThreads) {
     const Json ps = state_->json("ps --json");
     ASSERT_TRUE(ps.is_array());
