@@ -141,7 +141,10 @@ bool FunctionScope::contains(std::uint64_t pc) const {
 
 std::size_t inlined_calls_entered_at(const std::vector<FunctionScope>& scopes, std::uint64_t pc) {
     std::size_t count = 0;
-    while (count + 1 < scopes.size() && scopes[count].inlined && scopes[count].entry_pc == pc)
+    // Entered: at its entry, or at the start of one of its ranges (the byte before lies
+    // outside it), as GDB's block_starting_point_at decides.
+    while (count + 1 < scopes.size() && scopes[count].inlined &&
+           (scopes[count].entry_pc == pc || !scopes[count].contains(pc - 1)))
         ++count;
     return count;
 }

@@ -46,7 +46,7 @@ struct FunctionScope {
 // last; empty when no DWARF function covers the address.
 Result<std::vector<FunctionScope>> function_scopes_at(Dwarf* dwarf, std::uint64_t pc);
 
-// How many of the innermost scopes are inlined calls whose code begins exactly at pc. GDB
+// How many of the innermost scopes are inlined calls whose code begins (or resumes) at pc. GDB
 // shows such a stop at the call site in the caller (the inlined frames are "skipped") until a
 // step enters them.
 std::size_t inlined_calls_entered_at(const std::vector<FunctionScope>& scopes, std::uint64_t pc);
