@@ -187,8 +187,22 @@ PtRegsLayout pt_regs_layout(Kernel& kernel) {
     return layout;
 }
 
-// THREAD_SIZE is the size of union thread_union.
+// THREAD_SIZE: the boot task's stack spans init_stack .. __end_init_task (__end_init_stack
+// in newer linker scripts, which may stop short of the end by a padding); union thread_union
+// says the same but may only be in the DWARF, slow to index on first use.
 std::uint64_t thread_size(Kernel& kernel) {
+    const auto& symbols = kernel.info().symbols();
+    const debuginfo::Symbol* start = symbols.find("init_stack");
+    for (std::string_view end_name : {"__end_init_task", "__end_init_stack"}) {
+        const debuginfo::Symbol* end = symbols.find(end_name);
+        if (start != nullptr && end != nullptr && end->address > start->address) {
+            std::uint64_t size = 4096;
+            while (size < end->address - start->address && size < (1u << 20)) {
+                size *= 2;
+            }
+            return size;
+        }
+    }
     const debuginfo::Type* type =
         kernel.info().find_type("thread_union", debuginfo::TypeTag::union_tag);
     if (type != nullptr && !type->declaration && type->size >= 4096) {
