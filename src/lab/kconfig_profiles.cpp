@@ -31,7 +31,14 @@ constexpr std::string_view kTinyOptions =
     R"(# kdive profile "tiny": tinyconfig + a BusyBox initramfs under QEMU
 CONFIG_64BIT=y
 CONFIG_SMP=y
-CONFIG_X86_MPPARSE=y
+# QEMU's BIOS lists only the boot CPU in its MP table; ACPI's MADT lists them all
+CONFIG_ACPI=y
+# CONFIG_ACPI_AC is not set
+# CONFIG_ACPI_BATTERY is not set
+# CONFIG_ACPI_BUTTON is not set
+# CONFIG_ACPI_FAN is not set
+# CONFIG_ACPI_THERMAL is not set
+# CONFIG_ACPI_TABLE_UPGRADE is not set
 CONFIG_PRINTK=y
 CONFIG_PRINTK_TIME=y
 CONFIG_TTY=y

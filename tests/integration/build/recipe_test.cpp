@@ -1,11 +1,14 @@
 // The whole recipe on a kernel built here: source, tiny config, build, boot, break at
 // start_kernel, `current`, and the tree's own lx-scripts answering in GDB.
 #include "build_support.hpp"
+#include "lab/kconfig_profiles.hpp"
 #include "lab/kernel_tree.hpp"
 #include "support/cache_dir.hpp"
 #include "support/subprocess.hpp"
 
+#include <cstdint>
 #include <filesystem>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace kdive::testing {
@@ -24,7 +27,16 @@ Result<fs::path> tiny_build(const std::string& tree) {
     if (!version) {
         return std::unexpected(version.error());
     }
-    fs::path out = cache_dir() / "builds" / (*version + "-tiny");
+    // The profile's text is part of the name: a changed profile builds afresh.
+    auto profile = lab::find_kconfig_profile("tiny");
+    if (!profile) {
+        return std::unexpected(profile.error());
+    }
+    std::uint32_t hash = 2166136261u; // FNV-1a
+    for (char c : lab::kconfig_profile_text(*profile, 5)) {
+        hash = (hash ^ static_cast<unsigned char>(c)) * 16777619u;
+    }
+    fs::path out = cache_dir() / "builds" / fmt::format("{}-tiny-{:08x}", *version, hash);
     if (fs::exists(out / ".kdive-build-objects") && fs::exists(out / "vmlinux-gdb.py")) {
         return out;
     }
@@ -80,7 +92,8 @@ TEST(BuildRecipe, TreeGdbScriptsAnswerInGdb) {
                            options);
     ASSERT_TRUE(run) << run.error().message;
     EXPECT_EQ(run->exit_code, 0) << run->err;
-    EXPECT_NE(run->out.find("<start_kernel>"), std::string::npos) << run->out << run->err;
+    EXPECT_NE(run->out.find("hit Breakpoint 1, start_kernel ()"), std::string::npos)
+        << run->out << run->err;
     EXPECT_NE(run->out.find("$1 = 0"), std::string::npos) << run->out << run->err;
     EXPECT_NE(run->out.find("Linux version 6.1."), std::string::npos) << run->out << run->err;
 }
