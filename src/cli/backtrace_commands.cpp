@@ -76,6 +76,48 @@ const debuginfo::Symbol* function_at(const debuginfo::SymbolTable& symbols, std:
     return found->symbol;
 }
 
+// Kernel memory is read through the selected vCPU's page tables, and under KPTI a vCPU in user
+// mode maps little of the kernel: for one command, read through a vCPU that is in the kernel,
+// then give the user's selection back.
+class KernelVcpuGuard {
+public:
+    explicit KernelVcpuGuard(target::Target& target)
+        : target_(target), selected_(target.current_vcpu()) {
+        if (target_.running() || in_kernel(selected_)) {
+            return;
+        }
+        for (int vcpu = 0; vcpu < target_.vcpu_count(); ++vcpu) {
+            if (vcpu != selected_ && in_kernel(vcpu)) {
+                borrowed_ = true;
+                return;
+            }
+        }
+        (void)target_.select_vcpu(selected_);
+    }
+    ~KernelVcpuGuard() {
+        if (borrowed_) {
+            (void)target_.select_vcpu(selected_);
+        }
+    }
+    KernelVcpuGuard(const KernelVcpuGuard&) = delete;
+    KernelVcpuGuard& operator=(const KernelVcpuGuard&) = delete;
+    // The vCPU the user had selected.
+    int selected() const { return selected_; }
+
+private:
+    bool in_kernel(int vcpu) {
+        if (target_.current_vcpu() != vcpu && !target_.select_vcpu(vcpu)) {
+            return false;
+        }
+        auto rip = target_.read_register("rip");
+        return rip && kernel_address(*rip);
+    }
+
+    target::Target& target_;
+    int selected_;
+    bool borrowed_ = false;
+};
+
 // Each online CPU's idle task, from its run queue.
 Result<std::vector<std::uint64_t>> idle_tasks(kernel::Kernel& view) {
     const kernel::StructLayout* rq = view.find_layout("rq");
@@ -289,6 +331,7 @@ std::string BacktraceCommands::json_frames(const kernel::Backtrace& trace) {
 }
 
 Result<std::string> BacktraceCommands::bt(std::vector<std::string>& args, bool json) {
+    const KernelVcpuGuard guard(target_);
     auto view = ready();
     if (!view) {
         return std::unexpected(view.error());
@@ -305,7 +348,7 @@ Result<std::string> BacktraceCommands::bt(std::vector<std::string>& args, bool j
         return out.dump();
     };
     if (args.empty()) {
-        auto trace = trace_vcpu(target_.current_vcpu());
+        auto trace = trace_vcpu(guard.selected());
         if (!trace) {
             return std::unexpected(trace.error());
         }
@@ -373,6 +416,7 @@ Result<std::string> BacktraceCommands::foreach_bt(std::vector<std::string>& args
     if (args.size() != 1 || args[0] != "bt") {
         return fail("usage: foreach bt [--json]");
     }
+    const KernelVcpuGuard guard(target_);
     auto view = ready();
     if (!view) {
         return std::unexpected(view.error());
