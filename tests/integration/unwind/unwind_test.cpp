@@ -10,6 +10,7 @@
 #include "target/rsp_target.hpp"
 #include "test_vm.hpp"
 
+#include <filesystem>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -107,10 +108,13 @@ TEST(UnwindStartKernel, AgreesWithGdbFrameByFrame) {
 }
 
 std::string guest_script() {
-    // Marker sleeps, then a reader that opens a file every second for the breakpoint.
+    // Marker sleeps (given a second to exec), then a reader that opens a file every second
+    // for the syscall breakpoint and a loop that makes the dummy module set up a link.
     return R"script(#!/bin/sh
 for i in 1 2 3 4; do sleep 1000 & done
+sleep 1
 (while true; do cat /proc/version > /dev/null; sleep 1; done) &
+(while true; do ip link add kd0 type dummy; ip link del kd0; sleep 1; done) > /dev/null 2>&1 &
 echo KDIVE-UNWIND-READY
 )script";
 }
@@ -151,9 +155,21 @@ protected:
                 error = ok.error().message;
                 return;
             }
-            if (auto built =
-                    run_kdive({"rootfs", "-o", rootfs.string(), "--init-script", script.string()});
-                !built) {
+            std::vector<std::string> args{"rootfs", "-o", rootfs.string(), "--init-script",
+                                          script.string()};
+            // dummy's setup code runs whenever the guest adds a dummy link: module frames.
+            if (auto kernel = lab::resolve_boot_kernel(test_kernel())) {
+                const auto modules = kernel->vmlinux.parent_path() / "modules";
+                std::error_code ec;
+                for (auto it = std::filesystem::recursive_directory_iterator(modules, ec);
+                     !ec && it != std::filesystem::recursive_directory_iterator(); ++it) {
+                    if (it->path().filename().string().starts_with("dummy.ko")) {
+                        args.insert(args.end(), {"--module", it->path().string()});
+                        break;
+                    }
+                }
+            }
+            if (auto built = run_kdive(args); !built) {
                 error = built.error().message;
                 return;
             }
@@ -258,6 +274,40 @@ TEST_F(UnwindGuest, SyscallBreakpointUnwindsToEntrySyscall64) {
         EXPECT_TRUE(frame["pc"].get<std::string>().starts_with("0xffff"));
     }
     EXPECT_TRUE(trace["frames"][0]["file"].get<std::string>().ends_with("fs/open.c"));
+}
+
+TEST_F(UnwindGuest, ModuleFramesAreNamedAndUnwoundWithTheModulesOrcTable) {
+    auto kernel = state_->commands->kernel();
+    ASSERT_TRUE(kernel) << kernel.error().message;
+    auto address = (*kernel)->address_of("ether_setup");
+    ASSERT_TRUE(address) << address.error().message;
+    const target::Breakpoint breakpoint{target::BreakpointKind::hardware, *address, 1};
+    ASSERT_TRUE(state_->target->insert_breakpoint(breakpoint));
+    ASSERT_TRUE(state_->target->resume());
+    auto stop = state_->target->wait_for_stop(120s);
+    (void)state_->target->remove_breakpoint(breakpoint);
+    ASSERT_TRUE(stop && *stop) << "the guest never added a dummy link";
+
+    const Json trace = state_->json("bt --json");
+    ASSERT_TRUE(trace.is_object());
+    const Json& frames = trace["frames"];
+    std::size_t in_module = frames.size();
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+        if (frames[i]["module"] == "dummy") {
+            in_module = i;
+            break;
+        }
+    }
+    ASSERT_LT(in_module, frames.size()) << trace.dump();
+    EXPECT_EQ(frames[in_module]["function"], "dummy_setup") << trace.dump();
+    EXPECT_TRUE(frames[in_module]["file"].is_null());
+    // Past the module frame only the module's own ORC table could lead.
+    const auto names = functions(frames);
+    EXPECT_TRUE(names.back().starts_with("entry_SYSCALL_64")) << describe(frames);
+    EXPECT_TRUE(trace["stop_reason"].is_null()) << trace.dump();
+    auto text = state_->commands->run("bt");
+    ASSERT_TRUE(text && *text);
+    EXPECT_NE((*text)->find(" [dummy]\n"), std::string::npos) << **text;
 }
 
 TEST_F(UnwindGuest, TimerInterruptUnwindsFromTheIrqStackToTheInterruptedCode) {
