@@ -8,13 +8,16 @@
 #include "lab/console_log.hpp"
 #include "rsp/endpoint.hpp"
 #include "support/atomic_file.hpp"
+#include "support/subprocess.hpp"
 #include "target/rsp_target.hpp"
 #include "test_vm.hpp"
 
 #include <algorithm>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -47,6 +50,7 @@ struct AttachedGuest {
     GuestFacts facts;
     std::unique_ptr<target::RspTarget> target;
     std::unique_ptr<debuginfo::DebugInfo> info;
+    std::filesystem::path info_path;
     std::unique_ptr<cli::KernelCommands> commands;
     std::unique_ptr<cli::EvalCommands> eval;
     std::string error;
@@ -96,23 +100,38 @@ struct AttachedGuest {
         }
         (void)vm->wait_for(lab::shell_banner, std::chrono::seconds(60));
         facts = parse_facts(read_text(vm->session().console_log));
+        info_path = vm->session().vmlinux;
+        if (auto ok = attach(); !ok) {
+            error = ok.error().message;
+        }
+    }
+
+    // kdive's target and commands on the VM's stub.
+    Result<> attach() {
         auto endpoint = rsp::Endpoint::parse(vm->session().gdb);
         auto attached = target::RspTarget::attach(*endpoint);
         if (!attached) {
-            error = attached.error().message;
-            return;
+            return std::unexpected(attached.error());
         }
         target = std::move(*attached);
-        auto opened = debuginfo::DebugInfo::open(vm->session().vmlinux);
-        if (!opened) {
-            error = opened.error().message;
-            return;
+        if (!info) {
+            auto opened = debuginfo::DebugInfo::open(info_path);
+            if (!opened) {
+                return std::unexpected(opened.error());
+            }
+            info = std::move(*opened);
         }
-        info = std::move(*opened);
         commands = std::make_unique<cli::KernelCommands>(*info, *target);
         eval = std::make_unique<cli::EvalCommands>(*info, &commands->memory(), &commands->memory());
         eval->set_functions(commands->functions());
         eval->set_loaded_images(&commands->modules());
+        return {};
+    }
+    // QEMU serves one debugger at a time: lets another one have the stub until attach().
+    void release() {
+        eval.reset();
+        commands.reset();
+        target.reset(); // detaches; the guest runs
     }
 
     ~AttachedGuest() {
@@ -377,6 +396,60 @@ TEST_F(KernelAwareness, ModuleDebugInfoAtItsLoadAddress) {
     // Stopped at the entry with its arguments in place: the device is dummy0.
     const std::string device = guest_->run("p ((struct net_device *)$rdi)->name");
     EXPECT_NE(device.find("\"dummy0"), std::string::npos) << device;
+}
+
+// GDB with the kernel's own lx-scripts (from its Debian source) on the same stopped guest: the
+// same tasks with the same pids and names.
+TEST_F(KernelAwareness, LxPsInGdbAgrees) {
+    if (find_program("gdb").empty()) {
+        GTEST_SKIP() << "gdb is not installed";
+    }
+    RunOptions options;
+    options.timeout = std::chrono::minutes(15);
+    auto scripts = run_process({KDIVE_BINARY, "kernel", "gdb-scripts", test_kernel()}, options);
+    ASSERT_TRUE(scripts) << scripts.error().message;
+    if (scripts->exit_code != 0) {
+        GTEST_SKIP() << "no lx-scripts for " << test_kernel() << ": " << scripts->err;
+    }
+    std::string script = scripts->out;
+    while (!script.empty() && script.back() == '\n') {
+        script.pop_back();
+    }
+    script = script.substr(script.rfind('\n') + 1);
+
+    // The guest runs between the two debuggers: compare the tasks that live on.
+    auto ours = guest_->json("ps --json");
+    guest_->release();
+    auto gdb = run_process(
+        {"gdb", "-batch", "-nx", guest_->info_path.string(), "-ex", "source " + script, "-ex",
+         std::string("target remote | ") + KDIVE_BINARY + " relay " + guest_->vm->session().gdb,
+         "-ex", "lx-ps", "-ex", "detach"},
+        options);
+    auto reattached = guest_->attach();
+    ASSERT_TRUE(reattached) << reattached.error().message;
+    ASSERT_TRUE(gdb) << gdb.error().message;
+    std::map<int, std::string> theirs;
+    std::istringstream lines(gdb->out);
+    std::string line;
+    // "0xffff888003e9c000 42 kworker/0:1", init_task's address followed by "<init_task>".
+    const std::regex row(R"(^\s*0x[0-9a-f]+(?:\s+<[^>]*>)?\s+([0-9]+)\s+(\S.*?)\s*$)");
+    for (std::smatch match; std::getline(lines, line);) {
+        if (std::regex_match(line, match, row)) {
+            theirs[std::stoi(match[1])] = match[2];
+        }
+    }
+    ASSERT_GT(theirs.size(), 10u) << "lx-ps printed:\n" << gdb->out << gdb->err;
+    std::size_t same = 0;
+    for (const auto& task : ours) {
+        auto found = theirs.find(task["pid"].get<int>());
+        if (found != theirs.end()) {
+            EXPECT_EQ(found->second, task["comm"].get<std::string>()) << "pid " << found->first;
+            ++same;
+        }
+    }
+    // Only the script's short-lived readers may come and go in between.
+    EXPECT_GE(same + 3, ours.size());
+    EXPECT_GE(same + 3, theirs.size());
 }
 
 // KASLR on: the load offset is found and applied to every symbol.
