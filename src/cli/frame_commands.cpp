@@ -65,6 +65,7 @@ void FrameCommands::invalidate() {
     selected_ = 0;
     frames_.clear();
     machine_.clear();
+    skipped_inline_ = 0;
 }
 
 Result<> FrameCommands::ensure_frames() {
@@ -112,6 +113,8 @@ Result<> FrameCommands::ensure_frames() {
         // Inlined calls that begin exactly here show as their call site in the caller.
         const std::size_t skipped =
             i == 0 && !entered_inlined_ ? debuginfo::inlined_calls_entered_at(*scopes, lookup) : 0;
+        if (i == 0)
+            skipped_inline_ = skipped;
         for (std::size_t j = skipped; j < scopes->size(); ++j) {
             SourceFrame frame;
             frame.machine = i;
@@ -316,6 +319,17 @@ Result<std::string> FrameCommands::step(StepMode mode, std::string_view args) {
     }
     if (target_.running())
         return fail("the guest is running");
+    if (auto ok = ensure_frames(); !ok)
+        return std::unexpected(ok.error());
+    if (mode == StepMode::step && skipped_inline_ > 0) {
+        // At the call site of inlined code: step goes into it without running (GDB's
+        // step_into_inline_frame).
+        entered_inlined_ = true;
+        invalidate();
+        if (auto ok = ensure_frames(); !ok)
+            return std::unexpected(ok.error());
+        return frame_description(0) + "\n" + source_text(frames_[0]);
+    }
     const auto before = current_chain();
     for (int i = 0; i < count; ++i) {
         auto outcome = stepper_.step_line(mode);
@@ -337,9 +351,22 @@ Result<std::string> FrameCommands::finish() {
     const SourceFrame frame = frames_[selected_];
     if (selected_ + 1 >= frames_.size() && machine_.size() > 1)
         return fail("\"finish\" not meaningful in the outermost frame.");
-    if (frame.has_scope && frame.state.scope.inlined)
-        return fail("finish out of an inlined frame ({}) is not supported; use next",
-                    frame.function);
+    if (frame.has_scope && frame.state.scope.inlined) {
+        // Inlined: no return value; step until the call's code is left (GDB does the same).
+        if (frame.machine != 0)
+            return fail("\"finish\" out of an inlined frame works in the innermost frames only");
+        std::size_t depth = skipped_inline_ + selected_ + 1;
+        fmt::print(out_, "Run till exit from {}\n", frame_line(selected_));
+        std::fflush(out_);
+        const auto before = current_chain();
+        auto outcome = stepper_.finish_inlined(depth);
+        invalidate();
+        if (!outcome)
+            return std::unexpected(outcome.error());
+        if (outcome->other_stop)
+            return report_other_stop(*outcome->other_stop);
+        return describe_stop(before);
+    }
     TemporaryStop stop;
     if (frame.machine + 1 < machine_.size()) {
         const MachineFrame& caller = machine_[frame.machine + 1];

@@ -89,6 +89,8 @@ private:
     // The last step went into an inlined call at its first instruction: show that frame
     // rather than the call site (GDB's step_into_inline_frame).
     bool entered_inlined_ = false;
+    // Inlined frames at frame 0's pc shown as their call site instead (see entered_inlined_).
+    std::size_t skipped_inline_ = 0;
     std::size_t selected_ = 0;
 };
 

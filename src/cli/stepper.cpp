@@ -196,11 +196,9 @@ Result<TemporaryStop> Stepper::return_stop() {
 
 Result<StepOutcome> Stepper::step_line(StepMode mode) {
     auto rip = target_.read_register("rip");
-    auto rsp = target_.read_register("rsp");
-    if (!rip || !rsp)
-        return std::unexpected(!rip ? rip.error() : rsp.error());
-    std::uint64_t pc = *rip;
-    std::uint64_t sp = *rsp;
+    if (!rip)
+        return std::unexpected(rip.error());
+    const std::uint64_t pc = *rip;
     auto line = info_.source_line(to_file(pc));
     auto scopes = debuginfo::function_scopes_at(info_.dwarf(), to_file(pc));
     if (!line || !scopes || scopes->empty())
@@ -215,7 +213,32 @@ Result<StepOutcome> Stepper::step_line(StepMode mode) {
         start = std::min(start, to_runtime((*scopes)[skipped].low_pc));
     int current_line = skipped > 0 ? (*scopes)[skipped - 1].call_line : line->line;
     std::string current_file = skipped > 0 ? (*scopes)[skipped - 1].call_file : line->file;
+    return step_range(mode, start, end, std::move(stepping_chain), current_line,
+                      std::move(current_file));
+}
 
+Result<StepOutcome> Stepper::finish_inlined(std::size_t depth) {
+    auto rip = target_.read_register("rip");
+    if (!rip)
+        return std::unexpected(rip.error());
+    auto scopes = debuginfo::function_scopes_at(info_.dwarf(), to_file(*rip));
+    if (!scopes || scopes->size() <= depth)
+        return fail("no inlined call to finish at {:#x}", *rip);
+    // GDB's way: step in the caller with an empty range and no current line, so the first
+    // statement start outside the inlined call ends it.
+    return step_range(StepMode::next, *rip, *rip, chain_of(*scopes, depth), 0, "");
+}
+
+Result<StepOutcome> Stepper::step_range(StepMode mode, std::uint64_t start, std::uint64_t end,
+                                        std::vector<std::uint64_t> stepping_chain, int current_line,
+                                        std::string current_file) {
+    auto rip = target_.read_register("rip");
+    auto rsp = target_.read_register("rsp");
+    if (!rip || !rsp)
+        return std::unexpected(!rip ? rip.error() : rsp.error());
+    std::uint64_t pc = *rip;
+    std::uint64_t sp = *rsp;
+    std::optional<debuginfo::SourceLine> line;
     StepOutcome outcome;
     session_.notify_resume();
     while (outcome.single_steps < max_single_steps) {

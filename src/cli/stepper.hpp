@@ -45,6 +45,9 @@ public:
 
     // One source line as GDB's step/next/until do; fails when the pc has no line information.
     Result<StepOutcome> step_line(StepMode mode);
+    // Leaves the `depth` innermost inlined calls at the pc, stepping over calls, as GDB's
+    // finish does in an inlined frame (it has no return value to show).
+    Result<StepOutcome> finish_inlined(std::size_t depth);
     // Resumes every vCPU until the selected one reaches one of `stops` as required.
     Result<StepOutcome> run_to(const std::vector<TemporaryStop>& stops);
     // Where the selected vCPU's current function returns to, and the stack pointer after the
@@ -52,6 +55,11 @@ public:
     Result<TemporaryStop> return_stop();
 
 private:
+    // The stepping loop: single-steps while the pc stays in [start, end) or in calls and
+    // inlined code below the stepping frame, and stops where GDB's infrun would.
+    Result<StepOutcome> step_range(StepMode mode, std::uint64_t start, std::uint64_t end,
+                                   std::vector<std::uint64_t> stepping_chain, int current_line,
+                                   std::string current_file);
     std::uint64_t to_file(std::uint64_t address);
     std::uint64_t to_runtime(std::uint64_t file_address);
     // The die offsets of the scopes at a pc, outermost first: identifies the source frame.
