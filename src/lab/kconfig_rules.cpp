@@ -243,6 +243,7 @@ public:
         struct Block {
             std::string kind;
             std::vector<std::string> conditions;
+            size_t choice = 0; // index into choices_ for a choice block
         };
         std::vector<Block> blocks{{"file", inherited}};
         std::string current; // the config entry being read
@@ -296,6 +297,15 @@ public:
                 defs.push_back({fmt::format("{}:{}", origin, number), all_conditions(), false});
                 definition = &defs.back();
                 block_header = false;
+                for (auto b = blocks.rbegin(); b != blocks.rend(); ++b) {
+                    if (b->kind == "menu")
+                        break;
+                    if (b->kind == "choice") {
+                        rules_.choice_of_[current] = b->choice;
+                        rules_.choices_[b->choice].push_back(current);
+                        break;
+                    }
+                }
                 continue;
             }
             if (starts_with_word(line, "if")) {
@@ -305,7 +315,10 @@ public:
             }
             if (starts_with_word(line, "menu") || line == "choice" ||
                 starts_with_word(line, "choice")) {
-                blocks.push_back({line.starts_with("menu") ? "menu" : "choice", {}});
+                bool menu = line.starts_with("menu");
+                blocks.push_back({menu ? "menu" : "choice", {}, rules_.choices_.size()});
+                if (!menu)
+                    rules_.choices_.emplace_back();
                 definition = nullptr;
                 block_header = true;
                 continue;
@@ -399,6 +412,18 @@ KconfigRules KconfigRules::parse_text(std::string_view text, std::string_view or
     KconfigReader reader(rules, fs::path(), "x86");
     reader.read_text(text, std::string(origin), {});
     return rules;
+}
+
+std::vector<std::string> KconfigRules::choice_siblings(const std::string& name) const {
+    std::vector<std::string> siblings;
+    auto found = choice_of_.find(name);
+    if (found == choice_of_.end())
+        return siblings;
+    for (const auto& member : choices_[found->second]) {
+        if (member != name)
+            siblings.push_back(member);
+    }
+    return siblings;
 }
 
 int evaluate_kconfig_expression(std::string_view expression, const KconfigFile& config) {

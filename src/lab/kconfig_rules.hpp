@@ -32,6 +32,9 @@ public:
     static KconfigRules parse_text(std::string_view text, std::string_view origin);
 
     bool knows(const std::string& name) const { return definitions_.contains(name); }
+    // The other members of the `choice` that `name` belongs to (empty when it is in none):
+    // setting one member to y must turn these off, or the old choice wins in olddefconfig.
+    std::vector<std::string> choice_siblings(const std::string& name) const;
     // Why `name` could not get `wanted` in `config`: the conditions that evaluate to n, with
     // the values of the options they name. Empty when the rules say nothing useful.
     std::vector<std::string> explain(const std::string& name, const std::string& wanted,
@@ -41,6 +44,8 @@ private:
     friend class KconfigReader;
     std::map<std::string, std::vector<KconfigDefinition>> definitions_;
     std::map<std::string, std::vector<KconfigSelect>> selected_by_;
+    std::map<std::string, size_t> choice_of_;
+    std::vector<std::vector<std::string>> choices_;
 };
 
 // Evaluates a Kconfig expression against a .config: 2 (y), 1 (m) or 0 (n). Options absent from

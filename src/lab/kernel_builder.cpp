@@ -5,6 +5,7 @@
 #include "support/atomic_file.hpp"
 
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <csignal>
 #include <cstring>
@@ -43,11 +44,9 @@ size_t previous_object_count(const fs::path& out) {
     if (!text) {
         return 0;
     }
-    try {
-        return std::stoul(*text);
-    } catch (...) {
-        return 0;
-    }
+    size_t count = 0;
+    std::from_chars(text->data(), text->data() + text->size(), count);
+    return count;
 }
 
 } // namespace

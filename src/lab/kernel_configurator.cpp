@@ -122,7 +122,22 @@ Result<KconfigOutcome> configure_kernel(const KconfigRequest& request,
     if (!config) {
         return std::unexpected(config.error());
     }
+    auto rules = KconfigRules::load(tree.source);
+    if (!rules) {
+        return std::unexpected(rules.error());
+    }
     auto changes = config->merge(*fragment);
+    // A choice member asked for y: its siblings go off, or the .config's old pick would win.
+    for (const auto& s : fragment->settings()) {
+        if (s.value != "y") {
+            continue;
+        }
+        for (const auto& sibling : rules->choice_siblings(s.name)) {
+            if (!fragment->value(sibling)) {
+                config->set(sibling, "n");
+            }
+        }
+    }
     say(fmt::format("merged {} options ({} changed)", fragment->settings().size(), changes.size()));
     if (auto written = write_file_atomically(tree.config(), config->text()); !written) {
         return std::unexpected(written.error());
@@ -142,18 +157,10 @@ Result<KconfigOutcome> configure_kernel(const KconfigRequest& request,
         wanted[s.name] = s.value;
     }
     outcome.requested = wanted.size();
-    std::optional<KconfigRules> rules;
     for (const auto& [name, value] : wanted) {
         auto got = result->value(name);
         if (kconfig_value_satisfies(value, got)) {
             continue;
-        }
-        if (!rules) {
-            auto loaded = KconfigRules::load(tree.source);
-            if (!loaded) {
-                return std::unexpected(loaded.error());
-            }
-            rules = std::move(*loaded);
         }
         outcome.missing.push_back({name, value, got, rules->explain(name, value, *result)});
     }

@@ -96,5 +96,30 @@ TEST(KconfigRules, PromptlessOptionsAndSelectsAreExplained) {
     EXPECT_EQ(rules.explain("UNKNOWN", "y", c).front(), "no such option in this tree's Kconfig");
 }
 
+TEST(KconfigRules, ChoiceMembersKnowTheirSiblings) {
+    auto rules = KconfigRules::parse_text(R"(
+choice
+	prompt "Debug information"
+config DEBUG_INFO_NONE
+	bool "none"
+if CC_OK
+config DEBUG_INFO_DWARF4
+	bool "DWARF 4"
+endif
+config DEBUG_INFO_DWARF5
+	bool "DWARF 5"
+endchoice
+
+config OUTSIDE
+	bool "not in the choice"
+)",
+                                          "Kconfig");
+    auto siblings = rules.choice_siblings("DEBUG_INFO_DWARF4");
+    ASSERT_EQ(siblings.size(), 2u);
+    EXPECT_EQ(siblings[0], "DEBUG_INFO_NONE");
+    EXPECT_EQ(siblings[1], "DEBUG_INFO_DWARF5");
+    EXPECT_TRUE(rules.choice_siblings("OUTSIDE").empty());
+}
+
 } // namespace
 } // namespace kdive::lab
