@@ -373,6 +373,30 @@ TEST(OrcUnwinder, TheFrameLimitBoundsADeepStack) {
     EXPECT_NE(trace->stop_reason.find("10 frames"), std::string::npos);
 }
 
+TEST(StackWindowMemory, OneReadServesTheRestOfThePage) {
+    RegionMemory memory;
+    memory.region(stack_base, 16384);
+    memory.put_value<std::uint64_t>(stack_base + 0x1010, 0x1111);
+    memory.put_value<std::uint64_t>(stack_base + 0x1400, 0x2222);
+    StackWindowMemory window(&memory);
+    auto first = window.read(stack_base + 0x1010, 8);
+    ASSERT_TRUE(first);
+    const int reads = memory.reads;
+    auto second = window.read(stack_base + 0x1400, 8);
+    ASSERT_TRUE(second);
+    EXPECT_EQ(memory.reads, reads); // served from the window
+    EXPECT_EQ(std::to_integer<int>((*second)[0]), 0x22);
+    // Past the window (2 KiB or the page end) the memory is read again.
+    ASSERT_TRUE(window.read(stack_base + 0x1ff8, 16));
+    EXPECT_GT(memory.reads, reads);
+    // Unreadable memory still fails with the underlying error.
+    EXPECT_FALSE(window.read(0xffffc90000900000ull, 8));
+    window.clear();
+    const int before_clear = memory.reads;
+    ASSERT_TRUE(window.read(stack_base + 0x1400, 8));
+    EXPECT_GT(memory.reads, before_clear);
+}
+
 TEST(FramePointerUnwinder, FollowsTheRbpChainToZero) {
     Fixture f;
     const std::uint64_t sp = stack_base + 0x1000;
