@@ -79,6 +79,15 @@ int run_attach(const AttachArgs& args) {
     }
     DebuggerSession& session = (*stack)->session();
     SigintWatcher sigint;
+    // Before anything else: a vmlinux that is not the running kernel makes every answer wrong.
+    // Checked only once the kernel runs (a vCPU in the kernel half), not at the reset vector.
+    if (auto* kernel = (*stack)->kernel()) {
+        auto rip = (*target)->read_register("rip");
+        if (rip && *rip >= 0xffff800000000000ull) {
+            if (auto view = kernel->kernel(); !view)
+                fmt::print(stderr, "warning: {}\n", view.error().message);
+        }
+    }
 
     if (!args.batch)
         fmt::print("Attached to {} ({} vCPU{}, stopped){}.\n", point->endpoint.to_string(),

@@ -452,6 +452,29 @@ TEST_F(KernelAwareness, LxPsInGdbAgrees) {
     EXPECT_GE(same + 3, theirs.size());
 }
 
+// Another kernel's vmlinux against this guest: said up front and every kernel command refuses.
+TEST_F(KernelAwareness, WrongVmlinuxIsReported) {
+    const std::string other_name =
+        test_kernel() == "debian-5.10-cloud" ? "debian-6.1-cloud" : "debian-5.10-cloud";
+    auto other = lab::resolve_boot_kernel(other_name);
+    if (!other) {
+        GTEST_SKIP() << other_name << " is not fetched: " << other.error().message;
+    }
+    guest_->release();
+    RunOptions options;
+    options.timeout = std::chrono::minutes(2);
+    auto run = run_process({KDIVE_BINARY, "attach", guest_->vm->session().gdb, "--vmlinux",
+                            other->vmlinux.string(), "--batch", "-ex", "ps"},
+                           options);
+    auto reattached = guest_->attach();
+    ASSERT_TRUE(reattached) << reattached.error().message;
+    ASSERT_TRUE(run) << run.error().message;
+    EXPECT_NE(run->exit_code, 0);
+    EXPECT_TRUE(run->err.starts_with("warning: ")) << run->err;
+    EXPECT_NE(run->err.find("does not match the running kernel"), std::string::npos) << run->err;
+    EXPECT_NE(run->err.find("error: "), std::string::npos) << run->err; // ps refused
+}
+
 // KASLR on: the load offset is found and applied to every symbol.
 TEST(KernelAwarenessKaslr, SymbolsResolveUnderKaslr) {
     auto guest = AttachedGuest::boot({"--kaslr"});
