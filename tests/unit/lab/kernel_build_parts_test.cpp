@@ -3,8 +3,12 @@
 #include "lab/kconfig_file.hpp"
 #include "lab/kconfig_profiles.hpp"
 #include "lab/kernel_builder.hpp"
+#include "lab/kernel_gdb_scripts.hpp"
 #include "lab/kernel_source.hpp"
+#include "temp_dir.hpp"
 
+#include <cstdlib>
+#include <fstream>
 #include <gtest/gtest.h>
 
 namespace kdive::lab {
@@ -51,6 +55,36 @@ TEST(KernelSources, ReleaseFindsItsSeries) {
     EXPECT_FALSE(KernelSources::for_release("5.10.0-30-cloud-amd64"));
     EXPECT_FALSE(KernelSources::for_release("garbage"));
     EXPECT_FALSE(KernelSources::find("debian-4.19"));
+}
+
+TEST(KernelGdbScripts, FoundBesideTheVmlinuxOrPreparedForAFetchedKernel) {
+    namespace fs = std::filesystem;
+    kdive::testing::TempDir cache("gdbscripts");
+    const char* previous = std::getenv("KDIVE_CACHE");
+    std::string saved = previous ? previous : "";
+    setenv("KDIVE_CACHE", cache.path().c_str(), 1);
+    auto touch = [](const fs::path& path) {
+        fs::create_directories(path.parent_path());
+        std::ofstream(path) << "x";
+    };
+    fs::path build = cache.path() / "build";
+    touch(build / "vmlinux");
+    touch(build / "vmlinux-gdb.py");
+    EXPECT_EQ(find_gdb_scripts(build / "vmlinux"), build / "vmlinux-gdb.py");
+
+    fs::path fetched = cache.path() / "kernels" / "debian-6.1-cloud" / "vmlinux";
+    touch(fetched);
+    EXPECT_EQ(find_gdb_scripts(fetched), std::nullopt); // not prepared yet
+    fs::path prepared = cache.path() / "gdb-scripts" / "debian-6.1-cloud" / "vmlinux-gdb.py";
+    touch(prepared);
+    EXPECT_EQ(find_gdb_scripts(fetched), prepared);
+    EXPECT_EQ(cached_gdb_scripts("debian-6.1-cloud"), prepared);
+
+    if (previous) {
+        setenv("KDIVE_CACHE", saved.c_str(), 1);
+    } else {
+        unsetenv("KDIVE_CACHE");
+    }
 }
 
 } // namespace
