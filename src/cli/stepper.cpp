@@ -162,6 +162,17 @@ Result<StepOutcome> Stepper::run_to(const std::vector<TemporaryStop>& stops) {
     }
 }
 
+std::optional<TemporaryStop> Stepper::tail_jump_to_undebuggable(std::uint64_t file_pc,
+                                                                std::uint64_t sp) {
+    auto symbol = info_.symbols().lookup(file_pc);
+    if (!symbol || symbol->offset != 0 || !scope_chain(file_pc).empty())
+        return std::nullopt;
+    auto ret = target_.read_u64(sp);
+    if (!ret)
+        return std::nullopt;
+    return TemporaryStop{*ret, sp + 8, std::nullopt};
+}
+
 std::uint64_t Stepper::after_prologue(std::uint64_t entry) {
     auto code = target_.read_bytes(entry, 8);
     if (!code)
@@ -201,14 +212,15 @@ Result<StepOutcome> Stepper::step_line(StepMode mode) {
     const std::uint64_t pc = *rip;
     auto line = info_.source_line(to_file(pc));
     auto scopes = debuginfo::function_scopes_at(info_.dwarf(), to_file(pc));
-    if (!line || !scopes || scopes->empty())
+    // Assembly has lines but no DWARF function: it is stepped line by line all the same.
+    if (!line || !scopes)
         return fail("Cannot find bounds of current function");
     // Stopped where inlined calls begin, the frame is their caller, at the call's line.
     const std::size_t skipped = debuginfo::inlined_calls_entered_at(*scopes, to_file(pc));
     std::vector<std::uint64_t> stepping_chain = chain_of(*scopes, skipped);
     std::uint64_t start = to_runtime(line->start);
     std::uint64_t end = to_runtime(line->end);
-    if (mode == StepMode::until)
+    if (mode == StepMode::until && !scopes->empty())
         // until never stops on a jump backwards: the range reaches back to the function entry.
         start = std::min(start, to_runtime((*scopes)[skipped].low_pc));
     int current_line = skipped > 0 ? (*scopes)[skipped - 1].call_line : line->line;
@@ -259,8 +271,8 @@ Result<StepOutcome> Stepper::step_range(StepMode mode, std::uint64_t start, std:
             auto ret = target_.read_u64(sp);
             if (ret && *ret > old_pc && *ret <= old_pc + max_call_length) {
                 const std::uint64_t callee = to_file(pc);
-                if (mode == StepMode::step && info_.source_line(callee) &&
-                    !scope_chain(callee).empty()) {
+                // GDB steps into anything with line information, assembly included.
+                if (mode == StepMode::step && info_.source_line(callee)) {
                     const std::uint64_t body = after_prologue(pc);
                     while (pc != body && outcome.single_steps < max_single_steps) {
                         auto stepped = single_step(outcome);
@@ -293,6 +305,23 @@ Result<StepOutcome> Stepper::step_range(StepMode mode, std::uint64_t start, std:
         if (pc >= start && pc < end)
             continue;
         const std::uint64_t file_pc = to_file(pc);
+        if (auto tail = tail_jump_to_undebuggable(file_pc, sp)) {
+            // A jump to the entry of a function without DWARF (a return thunk): it returns
+            // for the code that jumped, so run to that return as GDB steps over it.
+            auto over = run_to({*tail});
+            if (!over)
+                return std::unexpected(over.error());
+            outcome.single_steps += over->single_steps;
+            if (over->other_stop) {
+                outcome.other_stop = over->other_stop;
+                return outcome;
+            }
+            session_.notify_resume();
+            pc = tail->address;
+            sp = *tail->sp;
+            if (pc >= start && pc < end)
+                continue;
+        }
         auto here = debuginfo::function_scopes_at(info_.dwarf(), file_pc);
         std::vector<std::uint64_t> chain = here ? chain_of(*here, 0) : std::vector<std::uint64_t>{};
         if (chain.size() > stepping_chain.size() &&

@@ -70,6 +70,8 @@ private:
     // After a step into a function: where `step` stops (past endbr64 / push %rbp; mov
     // %rsp,%rbp as GDB's amd64 prologue analysis skips them).
     std::uint64_t after_prologue(std::uint64_t entry);
+    // Where a jump that landed on the first instruction of a function without DWARF returns to.
+    std::optional<TemporaryStop> tail_jump_to_undebuggable(std::uint64_t file_pc, std::uint64_t sp);
 
     target::Target& target_;
     DebuggerSession& session_;
