@@ -304,7 +304,7 @@ Result<StepOutcome> Stepper::step_range(StepMode mode, std::uint64_t start, std:
         }
         if (pc >= start && pc < end)
             continue;
-        const std::uint64_t file_pc = to_file(pc);
+        std::uint64_t file_pc = to_file(pc);
         if (auto tail = tail_jump_to_undebuggable(file_pc, sp)) {
             // A jump to the entry of a function without DWARF (a return thunk): it returns
             // for the code that jumped, so run to that return as GDB steps over it.
@@ -319,6 +319,7 @@ Result<StepOutcome> Stepper::step_range(StepMode mode, std::uint64_t start, std:
             session_.notify_resume();
             pc = tail->address;
             sp = *tail->sp;
+            file_pc = to_file(pc);
             if (pc >= start && pc < end)
                 continue;
         }
