@@ -28,8 +28,9 @@ public:
         out.reserve(ranges.size());
         for (const auto& range : ranges) {
             auto bytes = read(range.address, range.length);
-            if (!bytes)
+            if (!bytes) {
                 return std::unexpected(bytes.error());
+            }
             out.push_back(std::move(*bytes));
         }
         return out;

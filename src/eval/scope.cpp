@@ -18,39 +18,45 @@ bool in_image(std::uint64_t address) {
 
 const Type* DebugInfoScope::find_type(std::string_view name, TypeTag tag) {
     const Type* type = info_.find_type(name, tag);
-    if (type == nullptr && images_ != nullptr)
+    if (type == nullptr && images_ != nullptr) {
         type = images_->find_type(name, tag);
+    }
     return type;
 }
 
 Result<debuginfo::Variable> DebugInfoScope::find_variable(std::string_view name) {
     auto variable = info_.find_variable(name);
     if (!variable && images_ != nullptr) {
-        if (auto loaded = images_->find_variable(name))
+        if (auto loaded = images_->find_variable(name)) {
             return *loaded;
+        }
     }
-    if (variable && load_offset_ != 0 && in_image(variable->address))
+    if (variable && load_offset_ != 0 && in_image(variable->address)) {
         variable->address += load_offset_;
+    }
     return variable;
 }
 
 bool DebugInfoScope::has_symbol(std::string_view name) {
-    if (info_.symbols().find(name) != nullptr)
+    if (info_.symbols().find(name) != nullptr) {
         return true;
+    }
     return images_ != nullptr && images_->find_variable(name).has_value();
 }
 
 std::uint64_t DebugInfoScope::to_file_address(std::uint64_t address) const {
-    if (load_offset_ != 0 && in_image(address - load_offset_))
+    if (load_offset_ != 0 && in_image(address - load_offset_)) {
         return address - load_offset_;
+    }
     return address;
 }
 
 std::optional<std::string> DebugInfoScope::symbolize(std::uint64_t address) {
     if (images_ != nullptr && address >= kernel_image_end) {
         auto where = images_->describe(address);
-        if (!where || where->symbol.empty())
+        if (!where || where->symbol.empty()) {
             return std::nullopt;
+        }
         return where->offset == 0 ? where->symbol
                                   : fmt::format("{}+{}", where->symbol, where->offset);
     }

@@ -14,7 +14,7 @@ std::string normalise_module_name(std::string_view name) {
 }
 
 ModuleDebugInfo::ModuleDebugInfo(KernelSource kernel, std::vector<std::filesystem::path> search)
-    : kernel_(kernel), search_(std::move(search)) {}
+    : kernel_(std::move(kernel)), search_(std::move(search)) {}
 
 std::vector<std::filesystem::path>
 ModuleDebugInfo::folders_for(const std::filesystem::path& vmlinux) {

@@ -66,6 +66,7 @@ Result<std::vector<std::uint64_t>> tasks_from_pid_table(eval::MemoryReader& memo
             return fail("init_pid_ns.idr is deeper than {} levels", max_levels);
         }
         std::vector<eval::ReadRange> ranges;
+        ranges.reserve(level.size());
         for (std::uint64_t at : level) {
             ranges.push_back({at + layout.slots, layout.slot_count * 8});
         }

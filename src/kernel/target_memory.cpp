@@ -22,8 +22,9 @@ TargetMemory::read_many(std::span<const eval::ReadRange> ranges) {
             ranges[i].address,
             std::span<std::uint8_t>(reinterpret_cast<std::uint8_t*>(out[i].data()), out[i].size())};
     }
-    if (auto ok = target_.read_memory_ranges(requests); !ok)
+    if (auto ok = target_.read_memory_ranges(requests); !ok) {
         return std::unexpected(ok.error());
+    }
     return out;
 }
 
@@ -39,13 +40,16 @@ Result<std::uint64_t> TargetMemory::read_register(std::string_view name) {
 
 Result<> TargetMemory::write_register(std::string_view name, std::uint64_t value) {
     auto current = target_.read_register_bytes(name);
-    if (!current)
+    if (!current) {
         return std::unexpected(current.error());
-    if (current->size() > sizeof(value))
+    }
+    if (current->size() > sizeof(value)) {
         return fail("cannot write register {}: it is wider than 64 bits", name);
+    }
     std::vector<std::uint8_t> bytes(current->size());
-    for (std::size_t i = 0; i < bytes.size(); ++i)
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
         bytes[i] = static_cast<std::uint8_t>(value >> (8 * i));
+    }
     return target_.write_register_bytes(name, bytes);
 }
 

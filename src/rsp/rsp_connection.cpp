@@ -8,7 +8,7 @@ namespace kdive::rsp {
 namespace {
 
 // Bytes asked of the socket per read: a whole 2 KiB memory reply (4 KiB of hex) and more.
-constexpr std::size_t read_size = 16 * 1024;
+constexpr std::size_t read_size = std::size_t{16} * 1024;
 
 std::chrono::milliseconds remaining(std::chrono::steady_clock::time_point deadline) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -20,8 +20,9 @@ std::chrono::milliseconds remaining(std::chrono::steady_clock::time_point deadli
 
 std::string packet_label(std::string_view payload) {
     constexpr std::size_t limit = 40;
-    if (payload.size() <= limit)
+    if (payload.size() <= limit) {
         return std::string(payload);
+    }
     return std::string(payload.substr(0, limit)) + "...";
 }
 
@@ -29,34 +30,39 @@ RspConnection::RspConnection(std::unique_ptr<Transport> transport, ConnectionOpt
     : transport_(std::move(transport)), options_(options), decoder_(options.max_payload) {}
 
 Result<> RspConnection::broken() const {
-    if (fatal_)
+    if (fatal_) {
         return std::unexpected(*fatal_);
+    }
     return {};
 }
 
 Result<FrameEvent> RspConnection::next_event(Clock::time_point deadline) {
     for (;;) {
         FrameEvent event = decoder_.next();
-        if (event.kind != FrameEvent::Kind::need_more)
+        if (event.kind != FrameEvent::Kind::need_more) {
             return event;
+        }
         auto wait = remaining(deadline);
         auto n = transport_->read_some(decoder_.prepare(read_size), wait);
         if (!n) {
             Error error = n.error();
-            if (decoder_.mid_frame())
+            if (decoder_.mid_frame()) {
                 error.message += " in the middle of a packet";
+            }
             fatal_ = error;
             return std::unexpected(error);
         }
         decoder_.commit(*n);
-        if (*n == 0)
+        if (*n == 0) {
             return FrameEvent{}; // timed out (or a signal arrived): need_more
+        }
     }
 }
 
 Result<> RspConnection::send(std::string_view payload) {
-    if (auto ok = broken(); !ok)
+    if (auto ok = broken(); !ok) {
         return ok;
+    }
     std::string frame = encode_packet(payload);
     for (int attempt = 0;; ++attempt) {
         // The ack owed for the previous reply rides in the same write as this request.
@@ -71,54 +77,65 @@ Result<> RspConnection::send(std::string_view payload) {
             fatal_ = written.error();
             return written;
         }
-        if (no_ack_)
+        if (no_ack_) {
             return {};
+        }
         auto deadline = Clock::now() + options_.reply_timeout;
         for (;;) {
             auto event = next_event(deadline);
-            if (!event)
+            if (!event) {
                 return std::unexpected(event.error());
-            if (event->kind == FrameEvent::Kind::need_more)
+            }
+            if (event->kind == FrameEvent::Kind::need_more) {
                 return fail("{} did not acknowledge '{}' within {} ms", peer(),
                             packet_label(payload), options_.reply_timeout.count());
-            if (event->kind == FrameEvent::Kind::ack)
+            }
+            if (event->kind == FrameEvent::Kind::ack) {
                 return {};
-            if (event->kind == FrameEvent::Kind::nak)
+            }
+            if (event->kind == FrameEvent::Kind::nak) {
                 break;
+            }
             if (event->kind == FrameEvent::Kind::packet) {
                 // A stub acks a request before answering it, so this packet predates ours.
                 if (event->error == CodecError::none) {
-                    if (auto acked = transport_->write_all("+"); !acked)
+                    if (auto acked = transport_->write_all("+"); !acked) {
                         return acked;
+                    }
                     unsolicited_.push_back(std::move(event->payload));
                 } else if (auto naked = transport_->write_all("-"); !naked) {
                     return naked;
                 }
             }
         }
-        if (attempt + 1 >= options_.max_retransmits)
+        if (attempt + 1 >= options_.max_retransmits) {
             return fail("{} rejected '{}' {} times (bad line or a stub that NAKs everything)",
                         peer(), packet_label(payload), attempt + 1);
+        }
     }
 }
 
 Result<> RspConnection::flush_ack() {
-    if (!ack_pending_)
+    if (!ack_pending_) {
         return {};
+    }
     ack_pending_ = false;
     auto acked = transport_->write_all("+");
-    if (!acked)
+    if (!acked) {
         fatal_ = acked.error();
+    }
     return acked;
 }
 
 Result<std::optional<std::string>> RspConnection::receive_until(Clock::time_point start_deadline) {
-    if (auto ok = broken(); !ok)
+    if (auto ok = broken(); !ok) {
         return std::unexpected(ok.error());
+    }
     // Waiting for a packet we did not ask for (console output, a stop): a stub that holds
     // back until its last packet is acked must not be left waiting.
-    if (auto ok = flush_ack(); !ok)
+    if (auto ok = flush_ack(); !ok) {
         return std::unexpected(ok.error());
+    }
     int rejected = 0;
     // time_point::max() while no frame has started.
     Clock::time_point frame_deadline = Clock::time_point::max();
@@ -126,16 +143,19 @@ Result<std::optional<std::string>> RspConnection::receive_until(Clock::time_poin
     for (;;) {
         // Until a frame starts we wait for the caller's deadline; a started frame must finish
         // within reply_timeout so a stub dying mid-packet cannot hang us.
-        if (decoder_.mid_frame() && !frame_started())
+        if (decoder_.mid_frame() && !frame_started()) {
             frame_deadline = Clock::now() + options_.reply_timeout;
+        }
         auto deadline = frame_started() ? frame_deadline : start_deadline;
         auto event = next_event(deadline);
-        if (!event)
+        if (!event) {
             return std::unexpected(event.error());
+        }
         switch (event->kind) {
         case FrameEvent::Kind::need_more:
-            if (Clock::now() < deadline || (decoder_.mid_frame() && !frame_started()))
+            if (Clock::now() < deadline || (decoder_.mid_frame() && !frame_started())) {
                 continue; // woken early by a signal, or a frame just started
+            }
             if (decoder_.mid_frame()) {
                 fatal_ = Error{fmt::format("{} stopped sending in the middle of a packet", peer())};
                 return std::unexpected(*fatal_);
@@ -149,12 +169,14 @@ Result<std::optional<std::string>> RspConnection::receive_until(Clock::time_poin
         case FrameEvent::Kind::packet:
             frame_deadline = Clock::time_point::max();
             if (event->error != CodecError::none) {
-                if (++rejected > options_.max_retransmits)
+                if (++rejected > options_.max_retransmits) {
                     return fail("{} sent {} bad packets in a row (last: {})", peer(), rejected,
                                 describe(event->error));
+                }
                 if (!no_ack_) {
-                    if (auto naked = transport_->write_all("-"); !naked)
+                    if (auto naked = transport_->write_all("-"); !naked) {
                         return std::unexpected(naked.error());
+                    }
                 }
                 // The retransmission answers our '-': give it a full reply timeout.
                 start_deadline = std::max(start_deadline, Clock::now() + options_.reply_timeout);
@@ -180,53 +202,63 @@ Result<std::optional<std::string>> RspConnection::poll(std::chrono::milliseconds
 
 Result<std::string> RspConnection::receive() {
     auto packet = receive_until(Clock::now() + options_.reply_timeout);
-    if (!packet)
+    if (!packet) {
         return std::unexpected(packet.error());
-    if (!*packet)
+    }
+    if (!*packet) {
         return fail("no reply from {} within {} ms", peer(), options_.reply_timeout.count());
+    }
     return std::move(**packet);
 }
 
 Result<std::string> RspConnection::request(std::string_view payload) {
-    if (auto sent = send(payload); !sent)
+    if (auto sent = send(payload); !sent) {
         return wrap(sent.error(), fmt::format("sending '{}'", packet_label(payload)));
+    }
     auto reply = receive();
-    if (!reply)
+    if (!reply) {
         return wrap(reply.error(),
                     fmt::format("waiting for the reply to '{}'", packet_label(payload)));
+    }
     return reply;
 }
 
 Result<std::vector<std::string>>
 RspConnection::request_pipelined(std::span<const std::string> payloads) {
-    if (auto ok = broken(); !ok)
+    if (auto ok = broken(); !ok) {
         return std::unexpected(ok.error());
+    }
     // A sliding window: enough requests in flight that the stub never waits for us, few enough
     // that its replies (up to 4 KiB each) fit the socket buffers while we are still writing.
     constexpr std::size_t window = 32;
     std::size_t sent = 0;
     const auto send_more = [&](std::size_t until) -> Result<> {
         std::string bytes;
-        if (ack_pending_ && !no_ack_)
+        if (ack_pending_ && !no_ack_) {
             bytes.push_back('+');
+        }
         ack_pending_ = false;
-        for (; sent < until; ++sent)
+        for (; sent < until; ++sent) {
             bytes += encode_packet(payloads[sent]);
+        }
         auto written = transport_->write_all(bytes);
-        if (!written)
+        if (!written) {
             fatal_ = written.error();
+        }
         return written;
     };
-    if (auto ok = send_more(std::min(window, payloads.size())); !ok)
+    if (auto ok = send_more(std::min(window, payloads.size())); !ok) {
         return std::unexpected(ok.error());
+    }
     std::vector<std::string> replies;
     replies.reserve(payloads.size());
     std::size_t acks = 0;
     while (replies.size() < payloads.size()) {
         const auto& pending = payloads[replies.size()];
         auto event = next_event(Clock::now() + options_.reply_timeout);
-        if (!event)
+        if (!event) {
             return std::unexpected(event.error());
+        }
         switch (event->kind) {
         case FrameEvent::Kind::need_more:
             if (decoder_.mid_frame()) {
@@ -261,8 +293,9 @@ RspConnection::request_pipelined(std::span<const std::string> payloads) {
             replies.push_back(std::move(event->payload));
             // Refill once half the window has been answered: one write per 16 requests.
             if (sent < payloads.size() && sent - replies.size() <= window / 2) {
-                if (auto ok = send_more(std::min(replies.size() + window, payloads.size())); !ok)
+                if (auto ok = send_more(std::min(replies.size() + window, payloads.size())); !ok) {
                     return std::unexpected(ok.error());
+                }
             }
             break;
         }
@@ -280,23 +313,28 @@ RspConnection::request_pipelined(std::span<const std::string> payloads) {
 void RspConnection::drain(std::chrono::milliseconds quiet) {
     for (;;) {
         auto event = next_event(Clock::now() + quiet);
-        if (!event || event->kind == FrameEvent::Kind::need_more)
+        if (!event || event->kind == FrameEvent::Kind::need_more) {
             break;
+        }
     }
     decoder_.reset();
     // Whatever was lost, the stub acked or resent it; a fresh '+' leaves it waiting for nothing.
-    if (!no_ack_)
+    if (!no_ack_) {
         (void)transport_->write_all("+");
+    }
 }
 
 Result<> RspConnection::send_interrupt() {
-    if (auto ok = broken(); !ok)
+    if (auto ok = broken(); !ok) {
         return ok;
-    if (auto ok = flush_ack(); !ok)
+    }
+    if (auto ok = flush_ack(); !ok) {
         return ok;
+    }
     auto written = transport_->write_all("\x03");
-    if (!written)
+    if (!written) {
         fatal_ = written.error();
+    }
     return written;
 }
 

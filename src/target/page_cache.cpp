@@ -22,11 +22,13 @@ Result<> PageCache::read(std::uint64_t address, std::span<std::uint8_t> out,
         if (found == pages_.end()) {
             ++misses_;
             auto bytes = std::make_unique<std::uint8_t[]>(page_size_);
-            if (auto ok = reader(page, std::span<std::uint8_t>(bytes.get(), page_size_)); !ok)
+            if (auto ok = reader(page, std::span<std::uint8_t>(bytes.get(), page_size_)); !ok) {
                 return ok;
+            }
             // A full cache is simply forgotten: a stop rarely touches this many pages.
-            if (pages_.size() >= max_pages_)
+            if (pages_.size() >= max_pages_) {
                 pages_.clear();
+            }
             found = pages_.emplace(page, std::move(bytes)).first;
         } else {
             ++hits_;
@@ -49,9 +51,11 @@ bool PageCache::read_cached(std::uint64_t address, std::span<std::uint8_t> out) 
         }
     }
     for (std::uint64_t page = address - address % page_size_; page < address + out.size();
-         page += page_size_)
-        if (!pages_.contains(page))
+         page += page_size_) {
+        if (!pages_.contains(page)) {
             return false;
+        }
+    }
     std::size_t done = 0;
     while (done < out.size()) {
         std::uint64_t at = address + done;

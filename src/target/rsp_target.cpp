@@ -35,16 +35,18 @@ RspTarget::RspTarget(std::unique_ptr<rsp::RspClient> client, RspTargetOptions op
 Result<std::unique_ptr<RspTarget>> RspTarget::attach(const rsp::Endpoint& endpoint,
                                                      RspTargetOptions options) {
     auto client = rsp::RspClient::connect(endpoint, options.client);
-    if (!client)
+    if (!client) {
         return std::unexpected(client.error());
+    }
     return attach(std::move(*client), options);
 }
 
 Result<std::unique_ptr<RspTarget>> RspTarget::attach(std::unique_ptr<rsp::RspClient> client,
                                                      RspTargetOptions options) {
     std::unique_ptr<RspTarget> target(new RspTarget(std::move(client), options));
-    if (auto ok = target->initialise(); !ok)
+    if (auto ok = target->initialise(); !ok) {
         return wrap(ok.error(), fmt::format("attaching to {}", target->client_->peer()));
+    }
     return target;
 }
 
@@ -53,46 +55,57 @@ Result<> RspTarget::initialise() {
     client_->take_unsolicited_stops();
     // Before QEMU 8.2, `p` answers nothing until target.xml has been read.
     auto map = client_->read_target_description();
-    if (!map)
+    if (!map) {
         return std::unexpected(map.error());
+    }
     map_ = std::move(*map);
-    for (const auto& info : map_.registers)
+    for (const auto& info : map_.registers) {
         descriptions_.push_back({info.name, info.bitsize, info.type});
+    }
     auto threads = client_->list_threads();
-    if (!threads)
+    if (!threads) {
         return std::unexpected(threads.error());
-    if (threads->empty())
+    }
+    if (threads->empty()) {
         return fail("{} reports no vCPUs", client_->peer());
+    }
     threads_ = std::move(*threads);
     // `?` names the vCPU the stub has selected; QEMU also drops breakpoints here, and we
     // have inserted none yet.
     auto stop = client_->query_stop_reason();
-    if (!stop)
+    if (!stop) {
         return std::unexpected(stop.error());
+    }
     current_ = stop->thread ? std::max(0, vcpu_of(*stop->thread)) : 0;
     attached_ = true;
     return {};
 }
 
 RspTarget::~RspTarget() {
-    if (attached_)
+    if (attached_) {
         (void)detach();
+    }
 }
 
 int RspTarget::vcpu_of(const rsp::ThreadId& thread) const {
-    for (std::size_t i = 0; i < threads_.size(); ++i)
-        if (threads_[i].tid == thread.tid)
+    for (std::size_t i = 0; i < threads_.size(); ++i) {
+        if (threads_[i].tid == thread.tid) {
             return static_cast<int>(i);
+        }
+    }
     return -1;
 }
 
 Result<> RspTarget::require_stopped(std::string_view what) const {
-    if (exit_reason_)
+    if (exit_reason_) {
         return fail("{}: {}", what, *exit_reason_);
-    if (!attached_)
+    }
+    if (!attached_) {
         return fail("{}: not attached", what);
-    if (running_)
+    }
+    if (running_) {
         return fail("{}: the guest is running (interrupt it first)", what);
+    }
     return {};
 }
 
@@ -108,15 +121,17 @@ Result<> RspTarget::use_physical(bool physical) {
 
 Result<> RspTarget::read_uncached(std::uint64_t address, std::span<std::uint8_t> out,
                                   bool physical) {
-    if (auto ok = use_physical(physical); !ok)
+    if (auto ok = use_physical(physical); !ok) {
         return ok;
+    }
     return client_->read_memory(address,
                                 std::span<char>(reinterpret_cast<char*>(out.data()), out.size()));
 }
 
 Result<> RspTarget::read_memory(std::uint64_t address, std::span<std::uint8_t> out) {
-    if (auto ok = require_stopped("reading memory"); !ok)
+    if (auto ok = require_stopped("reading memory"); !ok) {
         return ok;
+    }
     Result<> ok = options_.cache_memory
                       ? virtual_cache_.read(address, out,
                                             [this](std::uint64_t page, auto bytes) {
@@ -124,61 +139,73 @@ Result<> RspTarget::read_memory(std::uint64_t address, std::span<std::uint8_t> o
                                             })
                       : read_uncached(address, out, false);
     // The stub's error names the page that failed; say what was asked for too.
-    if (!ok)
+    if (!ok) {
         return wrap(ok.error(), fmt::format("reading {} bytes at {:#x}", out.size(), address));
+    }
     return ok;
 }
 
 Result<> RspTarget::read_memory_ranges(std::span<const MemoryRange> ranges) {
-    if (auto ok = require_stopped("reading memory"); !ok)
+    if (auto ok = require_stopped("reading memory"); !ok) {
         return ok;
+    }
     // Exact ranges, not whole pages: a walk over scattered structures (every task_struct)
     // needs a few hundred bytes of each, and the stub's time grows with the bytes it sends.
     std::vector<rsp::RspClient::MemoryRange> missing;
     for (const auto& range : ranges) {
-        if (options_.cache_memory && virtual_cache_.read_cached(range.address, range.out))
+        if (options_.cache_memory && virtual_cache_.read_cached(range.address, range.out)) {
             continue;
+        }
         missing.push_back({range.address, std::span<char>(reinterpret_cast<char*>(range.out.data()),
                                                           range.out.size())});
     }
-    if (missing.empty())
+    if (missing.empty()) {
         return {};
-    if (auto ok = use_physical(false); !ok)
+    }
+    if (auto ok = use_physical(false); !ok) {
         return ok;
-    if (auto ok = client_->read_memory_ranges(missing); !ok)
+    }
+    if (auto ok = client_->read_memory_ranges(missing); !ok) {
         return ok;
-    if (options_.cache_memory)
-        for (const auto& range : missing)
+    }
+    if (options_.cache_memory) {
+        for (const auto& range : missing) {
             virtual_cache_.store_range(
                 range.address, std::span(reinterpret_cast<const std::uint8_t*>(range.out.data()),
                                          range.out.size()));
+        }
+    }
     return {};
 }
 
 Result<> RspTarget::read_physical(std::uint64_t address, std::span<std::uint8_t> out) {
-    if (auto ok = require_stopped("reading physical memory"); !ok)
+    if (auto ok = require_stopped("reading physical memory"); !ok) {
         return ok;
+    }
     Result<> ok = options_.cache_memory
                       ? physical_cache_.read(address, out,
                                              [this](std::uint64_t page, auto bytes) {
                                                  return read_uncached(page, bytes, true);
                                              })
                       : read_uncached(address, out, true);
-    if (!ok)
+    if (!ok) {
         return wrap(ok.error(),
                     fmt::format("reading {} bytes at physical {:#x}", out.size(), address));
+    }
     return ok;
 }
 
 Result<> RspTarget::write(std::uint64_t address, std::span<const std::uint8_t> bytes,
                           bool physical) {
-    if (auto ok = require_stopped("writing memory"); !ok)
+    if (auto ok = require_stopped("writing memory"); !ok) {
         return ok;
+    }
     // Virtual and physical views alias each other: drop both.
     virtual_cache_.clear();
     physical_cache_.clear();
-    if (auto ok = use_physical(physical); !ok)
+    if (auto ok = use_physical(physical); !ok) {
         return ok;
+    }
     return client_->write_memory(
         address, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
@@ -192,15 +219,18 @@ Result<> RspTarget::write_physical(std::uint64_t address, std::span<const std::u
 }
 
 Result<std::vector<std::uint8_t>> RspTarget::read_register_bytes(std::string_view name) {
-    if (auto ok = require_stopped("reading registers"); !ok)
+    if (auto ok = require_stopped("reading registers"); !ok) {
         return std::unexpected(ok.error());
+    }
     const auto* info = map_.find(name);
-    if (info == nullptr)
+    if (info == nullptr) {
         return fail("no register named '{}'", name);
+    }
     if (!registers_) {
         auto all = client_->read_all_registers();
-        if (!all)
+        if (!all) {
             return std::unexpected(all.error());
+        }
         registers_ = std::move(*all);
     }
     // The reply's length is checked every time: a stub whose layout shrinks (a 32-bit view
@@ -210,23 +240,28 @@ Result<std::vector<std::uint8_t>> RspTarget::read_register_bytes(std::string_vie
         return std::vector<std::uint8_t>(begin, begin + static_cast<std::ptrdiff_t>(info->size()));
     }
     auto one = client_->read_register(info->regnum);
-    if (!one)
+    if (!one) {
         return std::unexpected(one.error());
-    if (one->size() != info->size())
+    }
+    if (one->size() != info->size()) {
         return fail("register {}: {} sent {} bytes, expected {}", name, client_->peer(),
                     one->size(), info->size());
+    }
     return std::vector<std::uint8_t>(one->begin(), one->end());
 }
 
 Result<> RspTarget::write_register_bytes(std::string_view name,
                                          std::span<const std::uint8_t> bytes) {
-    if (auto ok = require_stopped("writing registers"); !ok)
+    if (auto ok = require_stopped("writing registers"); !ok) {
         return ok;
+    }
     const auto* info = map_.find(name);
-    if (info == nullptr)
+    if (info == nullptr) {
         return fail("no register named '{}'", name);
-    if (bytes.size() != info->size())
+    }
+    if (bytes.size() != info->size()) {
         return fail("register {} holds {} bytes, not {}", name, info->size(), bytes.size());
+    }
     // A new cr3 or segment base changes what every cached page means.
     forget_state();
     return client_->write_register(
@@ -234,36 +269,43 @@ Result<> RspTarget::write_register_bytes(std::string_view name,
 }
 
 Result<> RspTarget::resume() {
-    if (auto ok = require_stopped("continuing"); !ok)
+    if (auto ok = require_stopped("continuing"); !ok) {
         return ok;
+    }
     forget_state();
-    if (auto ok = client_->resume(); !ok)
+    if (auto ok = client_->resume(); !ok) {
         return ok;
+    }
     running_ = true;
     return {};
 }
 
 Result<> RspTarget::step() {
-    if (auto ok = require_stopped("stepping"); !ok)
+    if (auto ok = require_stopped("stepping"); !ok) {
         return ok;
+    }
     forget_state();
     if (step_thread_ != current_) {
         if (auto ok = client_->select_thread('c', threads_[static_cast<std::size_t>(current_)]);
-            !ok)
+            !ok) {
             return ok;
+        }
         step_thread_ = current_;
     }
-    if (auto ok = client_->step(); !ok)
+    if (auto ok = client_->step(); !ok) {
         return ok;
+    }
     running_ = true;
     return {};
 }
 
 Result<> RspTarget::interrupt() {
-    if (exit_reason_)
+    if (exit_reason_) {
         return fail("interrupting: {}", *exit_reason_);
-    if (!running_)
+    }
+    if (!running_) {
         return {};
+    }
     return client_->interrupt();
 }
 
@@ -271,8 +313,9 @@ StopEvent RspTarget::translate(const rsp::StopReply& reply) {
     StopEvent event;
     event.vcpu = current_;
     if (reply.thread) {
-        if (int vcpu = vcpu_of(*reply.thread); vcpu >= 0)
+        if (int vcpu = vcpu_of(*reply.thread); vcpu >= 0) {
             event.vcpu = vcpu;
+        }
     }
     event.signal = reply.signal;
     switch (reply.kind) {
@@ -303,15 +346,19 @@ StopEvent RspTarget::translate(const rsp::StopReply& reply) {
 }
 
 Result<std::optional<StopEvent>> RspTarget::wait_for_stop(std::chrono::milliseconds wait) {
-    if (exit_reason_)
+    if (exit_reason_) {
         return fail("waiting for a stop: {}", *exit_reason_);
-    if (!running_)
+    }
+    if (!running_) {
         return fail("waiting for a stop: the guest is not running");
+    }
     auto reply = client_->wait_for_stop(wait);
-    if (!reply)
+    if (!reply) {
         return std::unexpected(reply.error());
-    if (!*reply)
+    }
+    if (!*reply) {
         return std::optional<StopEvent>{};
+    }
     running_ = false;
     StopEvent event = translate(**reply);
     if (event.reason == StopEvent::Reason::exited) {
@@ -327,41 +374,51 @@ Result<std::optional<StopEvent>> RspTarget::wait_for_stop(std::chrono::milliseco
 }
 
 Result<> RspTarget::insert_breakpoint(const Breakpoint& breakpoint) {
-    if (auto ok = require_stopped("inserting a breakpoint"); !ok)
+    if (auto ok = require_stopped("inserting a breakpoint"); !ok) {
         return ok;
-    if (std::find(breakpoints_.begin(), breakpoints_.end(), breakpoint) != breakpoints_.end())
+    }
+    if (std::find(breakpoints_.begin(), breakpoints_.end(), breakpoint) != breakpoints_.end()) {
         return {};
+    }
     if (auto ok = client_->insert_breakpoint(to_rsp(breakpoint.kind), breakpoint.address,
                                              breakpoint.length);
-        !ok)
+        !ok) {
         return ok;
+    }
     breakpoints_.push_back(breakpoint);
     return {};
 }
 
 Result<> RspTarget::remove_breakpoint(const Breakpoint& breakpoint) {
-    if (auto ok = require_stopped("removing a breakpoint"); !ok)
+    if (auto ok = require_stopped("removing a breakpoint"); !ok) {
         return ok;
+    }
     auto found = std::find(breakpoints_.begin(), breakpoints_.end(), breakpoint);
-    if (found == breakpoints_.end())
+    if (found == breakpoints_.end()) {
         return fail("no {} at {:#x} was inserted", to_string(breakpoint.kind), breakpoint.address);
+    }
     if (auto ok = client_->remove_breakpoint(to_rsp(breakpoint.kind), breakpoint.address,
                                              breakpoint.length);
-        !ok)
+        !ok) {
         return ok;
+    }
     breakpoints_.erase(found);
     return {};
 }
 
 Result<> RspTarget::select_vcpu(int index) {
-    if (auto ok = require_stopped("selecting a vCPU"); !ok)
+    if (auto ok = require_stopped("selecting a vCPU"); !ok) {
         return ok;
-    if (index < 0 || index >= vcpu_count())
+    }
+    if (index < 0 || index >= vcpu_count()) {
         return fail("no vCPU {} (the guest has {})", index, vcpu_count());
-    if (index == current_)
+    }
+    if (index == current_) {
         return {};
-    if (auto ok = client_->select_thread('g', threads_[static_cast<std::size_t>(index)]); !ok)
+    }
+    if (auto ok = client_->select_thread('g', threads_[static_cast<std::size_t>(index)]); !ok) {
         return ok;
+    }
     current_ = index;
     // Virtual addresses now go through another vCPU's page tables.
     registers_.reset();
@@ -370,42 +427,53 @@ Result<> RspTarget::select_vcpu(int index) {
 }
 
 Result<std::string> RspTarget::monitor(std::string_view command) {
-    if (auto ok = require_stopped("running a monitor command"); !ok)
+    if (auto ok = require_stopped("running a monitor command"); !ok) {
         return std::unexpected(ok.error());
+    }
     // The command may change anything (memory, registers, reset).
     forget_state();
     return client_->monitor(command);
 }
 
 Result<> RspTarget::detach() {
-    if (!attached_)
+    if (!attached_) {
         return exit_reason_ ? fail("detaching: {}", *exit_reason_) : fail("not attached");
+    }
     if (running_) {
-        if (auto ok = client_->interrupt(); !ok)
+        if (auto ok = client_->interrupt(); !ok) {
             return ok;
+        }
         auto stop = wait_for_stop(options_.stop_timeout);
-        if (!stop)
+        if (!stop) {
             return std::unexpected(stop.error());
-        if (!*stop)
+        }
+        if (!*stop) {
             return fail("detaching: {} did not stop within {} ms", client_->peer(),
                         options_.stop_timeout.count());
-        if (!attached_)
+        }
+        if (!attached_) {
             return {}; // the VM exited meanwhile
+        }
     }
     std::optional<Error> first_error;
-    for (const auto& breakpoint : std::vector<Breakpoint>(breakpoints_))
-        if (auto ok = remove_breakpoint(breakpoint); !ok && !first_error)
+    for (const auto& breakpoint : std::vector<Breakpoint>(breakpoints_)) {
+        if (auto ok = remove_breakpoint(breakpoint); !ok && !first_error) {
             first_error = ok.error();
+        }
+    }
     // PhyMemMode is global in QEMU: leave it as the next debugger expects it.
-    if (auto ok = use_physical(false); !ok && !first_error)
+    if (auto ok = use_physical(false); !ok && !first_error) {
         first_error = ok.error();
+    }
     attached_ = false;
     forget_state();
     // QEMU resumes the guest when its last debugger detaches.
-    if (auto ok = client_->detach(); !ok)
+    if (auto ok = client_->detach(); !ok) {
         return ok;
-    if (first_error)
+    }
+    if (first_error) {
         return wrap(*first_error, "detached, but");
+    }
     return {};
 }
 

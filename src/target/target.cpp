@@ -21,37 +21,45 @@ std::string_view to_string(BreakpointKind kind) {
 
 Result<std::uint64_t> Target::read_register(std::string_view name) {
     auto bytes = read_register_bytes(name);
-    if (!bytes)
+    if (!bytes) {
         return std::unexpected(bytes.error());
-    if (bytes->size() > 8)
+    }
+    if (bytes->size() > 8) {
         return fail("register {} is {} bits wide; read it as bytes", name, bytes->size() * 8);
+    }
     std::uint64_t value = 0;
-    for (std::size_t i = 0; i < bytes->size(); ++i)
+    for (std::size_t i = 0; i < bytes->size(); ++i) {
         value |= std::uint64_t{(*bytes)[i]} << (8 * i);
+    }
     return value;
 }
 
 Result<> Target::read_memory_ranges(std::span<const MemoryRange> ranges) {
-    for (const auto& range : ranges)
-        if (auto ok = read_memory(range.address, range.out); !ok)
+    for (const auto& range : ranges) {
+        if (auto ok = read_memory(range.address, range.out); !ok) {
             return ok;
+        }
+    }
     return {};
 }
 
 Result<std::vector<std::uint8_t>> Target::read_bytes(std::uint64_t address, std::size_t length) {
     std::vector<std::uint8_t> bytes(length);
-    if (auto ok = read_memory(address, bytes); !ok)
+    if (auto ok = read_memory(address, bytes); !ok) {
         return std::unexpected(ok.error());
+    }
     return bytes;
 }
 
 Result<std::uint64_t> Target::read_u64(std::uint64_t address) {
     std::uint8_t bytes[8];
-    if (auto ok = read_memory(address, bytes); !ok)
+    if (auto ok = read_memory(address, bytes); !ok) {
         return std::unexpected(ok.error());
+    }
     std::uint64_t value = 0;
-    for (int i = 0; i < 8; ++i)
+    for (int i = 0; i < 8; ++i) {
         value |= std::uint64_t{bytes[i]} << (8 * i);
+    }
     return value;
 }
 
