@@ -287,6 +287,11 @@ const FrameName& BacktraceCommands::name(const kernel::UnwoundFrame& frame) {
                     out.function = symbol->name;
                     out.offset = frame.pc - symbol->address;
                 }
+                // file:line from the module's debug file, where kdive has it.
+                if (auto where = commands_.modules().describe(lookup); where && where->line) {
+                    out.file = where->line->file;
+                    out.line = where->line->line;
+                }
                 break;
             }
         }

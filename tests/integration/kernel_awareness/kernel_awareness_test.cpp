@@ -393,6 +393,12 @@ TEST_F(KernelAwareness, ModuleDebugInfoAtItsLoadAddress) {
     EXPECT_EQ(*target.read_register("rip"), function);
     EXPECT_NE(guest_->run("info symbol $rip").find("dummy_get_stats64 in section .text of dummy"),
               std::string::npos);
+    // The trace names the module's source line, from its debug file.
+    auto trace = guest_->json("bt --json");
+    ASSERT_FALSE(trace["frames"].empty()) << trace.dump();
+    EXPECT_EQ(trace["frames"][0]["function"], "dummy_get_stats64");
+    EXPECT_EQ(trace["frames"][0]["module"], "dummy");
+    EXPECT_EQ(trace["frames"][0]["file"], "drivers/net/dummy.c");
     // Stopped at the entry with its arguments in place: the device is dummy0.
     const std::string device = guest_->run("p ((struct net_device *)$rdi)->name");
     EXPECT_NE(device.find("\"dummy0"), std::string::npos) << device;
