@@ -4,6 +4,7 @@
 #include "lab/kconfig_file.hpp"
 #include "support/atomic_file.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -24,20 +25,9 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kLogName = "kdive-build.log";
-// How many objects the last complete build of this folder had: the next estimate.
+// How many files the biggest complete build of this folder compiled: the next estimate (an
+// incremental build compiles fewer, so the record only grows).
 constexpr const char* kObjectCountName = ".kdive-build-objects";
-
-size_t count_objects(const fs::path& dir) {
-    size_t count = 0;
-    std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(dir, ec);
-         it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (it->path().extension() == ".o" && it->is_regular_file(ec)) {
-            ++count;
-        }
-    }
-    return count;
-}
 
 size_t previous_object_count(const fs::path& out) {
     auto text = read_file(out / kObjectCountName);
@@ -204,8 +194,8 @@ Result<BuildOutcome> build_kernel(const KernelTree& tree, int jobs, const BuildH
     outcome.compiled = progress.compiled;
     outcome.elapsed_s = progress.elapsed_s;
     if (outcome.succeeded()) {
-        (void)write_file_atomically(tree.out / kObjectCountName,
-                                    std::to_string(count_objects(tree.out)) + "\n");
+        size_t record = std::max(progress.total, progress.compiled);
+        (void)write_file_atomically(tree.out / kObjectCountName, std::to_string(record) + "\n");
     } else {
         outcome.errors = build_errors(whole_log, 15);
     }
