@@ -1,6 +1,7 @@
 // Runs apt-get and apt-cache against kdive's private apt configuration.
 #include "lab/private_apt.hpp"
 
+#include "lab/fetch_lock.hpp"
 #include "support/atomic_file.hpp"
 #include "support/pipeline.hpp"
 #include "support/subprocess.hpp"
@@ -120,6 +121,13 @@ std::vector<std::string> PrivateApt::command(std::string program,
 }
 
 Result<> PrivateApt::update() const {
+    // Two kdive processes (a kernel and a source of one suite, fetched side by side) must not
+    // rewrite the same lists at once: apt's own lock is off in a private configuration.
+    auto lock = FetchLock::acquire(root_ / "update.lock", [](std::string_view) {});
+    if (!lock) {
+        return fail("updating the package lists of {} {}: {}", mirror_, suite_,
+                    lock.error().message);
+    }
     // --error-on=any: an unreachable mirror is an error, not a warning followed by empty lists.
     auto updated = run_apt(command("apt-get", {"--error-on=any", "update"}));
     if (!updated) {
@@ -130,6 +138,11 @@ Result<> PrivateApt::update() const {
 }
 
 Result<PackageRecord> PrivateApt::show(const std::string& name) const {
+    // apt-cache may rebuild the package cache from the lists: not while they change.
+    auto lock = FetchLock::acquire(root_ / "update.lock", [](std::string_view) {});
+    if (!lock) {
+        return std::unexpected(lock.error());
+    }
     auto argv = command("apt-cache", {"show", "--no-all-versions", name});
     auto run = run_process(argv);
     if (!run) {
