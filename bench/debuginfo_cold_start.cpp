@@ -1,5 +1,6 @@
 // Time and peak RSS to answer `ptype struct task_struct` on each fetched kernel: kdive cold
 // (empty index cache), kdive warm, and GDB, with the ratio.
+#include "bench_support.hpp"
 #include "support/cache_dir.hpp"
 #include "support/subprocess.hpp"
 
@@ -49,16 +50,10 @@ Measurement measure(const std::vector<std::string>& argv, const std::string& cac
     return m;
 }
 
-std::string kdive_binary(const char* argv0) {
-    // bench binaries live in build/bench/; kdive in build/.
-    const auto beside = std::filesystem::path(argv0).parent_path() / ".." / "kdive";
-    return std::filesystem::exists(beside) ? beside.string() : "kdive";
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
-    const std::string kdive = argc > 1 ? argv[1] : kdive_binary(argv[0]);
+    const std::string kdive = argc > 1 ? argv[1] : kdive::bench::kdive_binary(argv[0]);
     const bool with_gdb =
         !kdive::find_program("gdb").empty() && std::getenv("KDIVE_BENCH_NO_GDB") == nullptr;
     const std::string command = "ptype struct task_struct";

@@ -3,6 +3,7 @@
 // warm, as total seconds and time per task. GDB has no equivalent (it unwinds vCPUs only).
 //
 // Usage: foreach_bt [KERNEL] [RUNS]   (default debian-6.1-cloud, 5 runs)
+#include "bench_support.hpp"
 #include "cli/kernel_commands.hpp"
 #include "lab/boot_kernel.hpp"
 #include "lab/console_log.hpp"
@@ -23,47 +24,15 @@
 #include <vector>
 
 using namespace kdive;
+using bench::cycle;
+using bench::kdive_binary;
+using bench::median;
+using bench::run;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
 constexpr int task_count = 1000;
-
-std::string kdive_binary(const char* argv0) {
-    const auto beside = std::filesystem::path(argv0).parent_path() / ".." / "kdive";
-    return std::filesystem::exists(beside) ? beside.string() : "kdive";
-}
-
-Result<std::string> run(const std::vector<std::string>& argv) {
-    RunOptions options;
-    options.timeout = std::chrono::minutes(5);
-    auto out = run_checked(argv, options);
-    if (!out) {
-        return std::unexpected(out.error());
-    }
-    return out->out;
-}
-
-double median(std::vector<double> values) {
-    std::sort(values.begin(), values.end());
-    return values.empty() ? 0 : values[values.size() / 2];
-}
-
-// Lets the guest run a moment and stops it again: the Target drops its page cache on resume.
-Result<> cycle(target::Target& target) {
-    if (auto ok = target.resume(); !ok) {
-        return ok;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    if (auto ok = target.interrupt(); !ok) {
-        return ok;
-    }
-    auto stop = target.wait_for_stop(std::chrono::seconds(10));
-    if (!stop || !*stop) {
-        return fail("the guest did not stop");
-    }
-    return {};
-}
 
 struct Measure {
     double cold = 0;
@@ -118,10 +87,7 @@ int main(int argc, char** argv) {
         std::filesystem::temp_directory_path() / fmt::format("kdive-bench-bt-{}", getpid());
     std::filesystem::create_directories(work);
     const auto script = work / "tasks.sh";
-    (void)write_file_atomically(
-        script, fmt::format("#!/bin/sh\ni=0\nwhile [ $i -lt {} ]; do sleep 1000 & i=$((i+1)); "
-                            "done\necho \"KDIVE-TASKS: $(ls -d /proc/[0-9]* | wc -l)\"\n",
-                            task_count));
+    (void)write_file_atomically(script, bench::extra_tasks_script(task_count));
     const auto rootfs = work / "rootfs.cpio.gz";
     if (auto ok = run({kdive, "rootfs", "-o", rootfs.string(), "--init-script", script.string()});
         !ok) {

@@ -13,6 +13,14 @@ cmake -S "$root" -B "$build" -DCMAKE_CXX_COMPILER=clang++-16 -DKDIVE_FUZZ=ON \
     { cat "$build.configure.log"; exit 1; }
 cmake --build "$build" -j"$(nproc)" --target "${targets[@]}"
 
+# Readable stacks in crash reports: the sanitizer runtime does not find the symbolizer by itself.
+for symbolizer in llvm-symbolizer-16 llvm-symbolizer; do
+    if command -v "$symbolizer" >/dev/null; then
+        export ASAN_SYMBOLIZER_PATH=$(command -v "$symbolizer")
+        break
+    fi
+done
+
 per_target=$(( seconds / ${#targets[@]} ))
 (( per_target > 0 )) || per_target=1
 for target in "${targets[@]}"; do

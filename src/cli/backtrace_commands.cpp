@@ -6,9 +6,9 @@
 #include "kernel/module_symbols.hpp"
 #include "kernel/per_cpu.hpp"
 #include "kernel/task_walker.hpp"
+#include "support/text.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <nlohmann/json.hpp>
 
 namespace kdive::cli {
@@ -29,17 +29,10 @@ bool kernel_address(std::uint64_t pc) {
 }
 
 Result<std::uint64_t> parse_number(std::string_view text) {
-    std::uint64_t value = 0;
-    int base = 10;
-    if (text.starts_with("0x") || text.starts_with("0X")) {
-        text.remove_prefix(2);
-        base = 16;
+    if (auto value = parse_unsigned(text)) {
+        return *value;
     }
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
-    if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) {
-        return fail("bt: bad PID or task address '{}'", text);
-    }
-    return value;
+    return fail("bt: bad PID or task address '{}'", text);
 }
 
 // The pcs of a trace: what makes two stacks identical.

@@ -342,8 +342,10 @@ Result<std::string> EvalCommands::info_line(std::string_view location) {
         return fmt::format("No line number information available for address {}",
                            describe(**address));
     }
+    // The line table speaks link-time addresses; show them where the kernel runs (KASLR).
+    const std::uint64_t shift = **address - scope_.to_file_address(**address);
     return fmt::format("Line {} of \"{}\" starts at address {} and ends at {}.", line->line,
-                       line->file, describe(line->start), describe(line->end));
+                       line->file, describe(line->start + shift), describe(line->end + shift));
 }
 
 Result<std::string> EvalCommands::list(std::string_view location) {

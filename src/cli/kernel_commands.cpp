@@ -13,10 +13,10 @@
 #include "kernel/per_cpu.hpp"
 #include "kernel/printk_reader.hpp"
 #include "kernel/uptime.hpp"
+#include "support/text.hpp"
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <nlohmann/json.hpp>
 
 namespace kdive::cli {
@@ -59,17 +59,10 @@ bool take_flag(std::vector<std::string>& args, std::string_view flag) {
 }
 
 Result<std::uint64_t> parse_number(std::string_view text, std::string_view what) {
-    std::uint64_t value = 0;
-    int base = 10;
-    if (text.starts_with("0x") || text.starts_with("0X")) {
-        text.remove_prefix(2);
-        base = 16;
+    if (auto value = parse_unsigned(text)) {
+        return *value;
     }
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
-    if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) {
-        return fail("bad {} '{}'", what, text);
-    }
-    return value;
+    return fail("bad {} '{}'", what, text);
 }
 
 // "--cpu N" or "--cpu=N"; nullopt when absent.
@@ -173,10 +166,9 @@ std::optional<Result<std::string>> KernelCommands::run(std::string_view line) {
             word = name;
         }
     }
-    static const std::string_view commands[] = {"current", "per-cpu", "ps",      "dmesg",
-                                                "lsmod",   "vtop",    "cmdline", "version",
-                                                "cpus",    "mounts",  "uptime",  "kconfig",
-                                                "bt",      "foreach"};
+    static const std::string_view commands[] = {"current", "per-cpu", "ps",      "dmesg",  "lsmod",
+                                                "vtop",    "cmdline", "version", "cpus",   "mounts",
+                                                "uptime",  "kconfig", "bt",      "foreach"};
     if (std::find(std::begin(commands), std::end(commands), word) == std::end(commands)) {
         return std::nullopt;
     }

@@ -4,26 +4,8 @@
 #include "support/text.hpp"
 
 #include <cctype>
-#include <charconv>
 
 namespace kdive::cli {
-
-namespace {
-
-std::optional<std::uint64_t> parse_number(std::string_view text) {
-    int base = 10;
-    if (text.starts_with("0x") || text.starts_with("0X")) {
-        base = 16;
-        text.remove_prefix(2);
-    }
-    std::uint64_t value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
-    if (text.empty() || ec != std::errc{} || end != text.data() + text.size())
-        return std::nullopt;
-    return value;
-}
-
-} // namespace
 
 Result<std::optional<std::uint64_t>> AddressExpressionResolver::resolve(std::string_view text) {
     text = trim(text);
@@ -44,7 +26,7 @@ Result<std::optional<std::uint64_t>> AddressExpressionResolver::resolve(std::str
             if (!reg)
                 return std::unexpected(reg.error());
             value = *reg;
-        } else if (auto number = parse_number(term)) {
+        } else if (auto number = parse_unsigned(term)) {
             value = *number;
         } else {
             return std::optional<std::uint64_t>{}; // not ours: a symbol, perhaps

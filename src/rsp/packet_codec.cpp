@@ -239,6 +239,9 @@ void FrameDecoder::commit(std::size_t size) {
 }
 
 void FrameDecoder::feed(std::string_view bytes) {
+    if (bytes.empty()) {
+        return; // memcpy may not be handed the null data of an empty buffer
+    }
     auto space = prepare(bytes.size());
     std::memcpy(space.data(), bytes.data(), bytes.size());
     commit(bytes.size());

@@ -4,6 +4,7 @@
 #include "test_vm.hpp"
 
 #include <gtest/gtest.h>
+#include <regex>
 
 namespace kdive::testing {
 namespace {
@@ -65,12 +66,17 @@ TEST(AttachSymbols, ExpressionsFollowTheKaslrOffset) {
     ASSERT_TRUE(vm) << vm.error().message;
     ASSERT_TRUE(vm->wait_for(lab::shell_banner));
     auto out = run_kdive({"attach", vm->session().dir.string(), "--batch", "-ex", "version", "-ex",
-                          "p init_task.comm", "-ex", "p &init_task", "-ex", "info symbol $rip"});
+                          "p init_task.comm", "-ex", "p &init_task", "-ex", "info symbol $rip",
+                          "-ex", "info line start_kernel"});
     ASSERT_TRUE(out) << out.error().message;
     EXPECT_NE(out->find("KASLR offset"), std::string::npos) << *out;
     EXPECT_NE(out->find("\"swapper/0\\000"), std::string::npos) << *out;
     EXPECT_NE(out->find("<init_task>"), std::string::npos) << *out;
     EXPECT_EQ(out->find("No symbol matches"), std::string::npos) << *out;
+    // Line table addresses are link-time ones; shown where the kernel runs they name the function.
+    EXPECT_TRUE(
+        std::regex_search(*out, std::regex("starts at address 0x[0-9a-f]+ <start_kernel[+>]")))
+        << *out;
     ASSERT_TRUE(vm->stop());
 }
 

@@ -217,6 +217,35 @@ protected:
             EXPECT_FALSE(parsed.is_discarded()) << line << ": " << **out;
             return parsed;
         }
+        // Lets the guest run into a hardware breakpoint on `function` (removed again) and
+        // returns `bt --json` there; `what` says what should have made the guest call it.
+        Result<Json> trace_at(std::string_view function, std::string_view what) {
+            auto kernel = commands->kernel();
+            if (!kernel) {
+                return std::unexpected(kernel.error());
+            }
+            auto address = (*kernel)->address_of(function);
+            if (!address) {
+                return std::unexpected(address.error());
+            }
+            const target::Breakpoint breakpoint{target::BreakpointKind::hardware, *address, 1};
+            if (auto ok = target->insert_breakpoint(breakpoint); !ok) {
+                return std::unexpected(ok.error());
+            }
+            if (auto ok = target->resume(); !ok) {
+                return std::unexpected(ok.error());
+            }
+            auto stop = target->wait_for_stop(120s);
+            (void)target->remove_breakpoint(breakpoint);
+            if (!stop || !*stop) {
+                return fail("{} never stopped at {}", what, function);
+            }
+            Json trace = json("bt --json");
+            if (!trace.is_object()) {
+                return fail("bt --json at {} is not an object: {}", function, trace.dump());
+            }
+            return trace;
+        }
     };
     static State* state_;
 };
@@ -251,19 +280,9 @@ std::string describe(const Json& frames) {
 }
 
 TEST_F(UnwindGuest, SyscallBreakpointUnwindsToEntrySyscall64) {
-    auto kernel = state_->commands->kernel();
-    ASSERT_TRUE(kernel) << kernel.error().message;
-    auto address = (*kernel)->address_of("do_sys_openat2");
-    ASSERT_TRUE(address) << address.error().message;
-    const target::Breakpoint breakpoint{target::BreakpointKind::hardware, *address, 1};
-    ASSERT_TRUE(state_->target->insert_breakpoint(breakpoint));
-    ASSERT_TRUE(state_->target->resume());
-    auto stop = state_->target->wait_for_stop(120s);
-    ASSERT_TRUE(stop && *stop) << "the guest never opened a file";
-    (void)state_->target->remove_breakpoint(breakpoint);
-
-    const Json trace = state_->json("bt --json");
-    ASSERT_TRUE(trace.is_object());
+    auto traced = state_->trace_at("do_sys_openat2", "the guest opening a file");
+    ASSERT_TRUE(traced) << traced.error().message;
+    const Json& trace = *traced;
     const auto names = functions(trace["frames"]);
     ASSERT_GE(names.size(), 3u) << trace.dump();
     EXPECT_EQ(names.front(), "do_sys_openat2");
@@ -277,19 +296,9 @@ TEST_F(UnwindGuest, SyscallBreakpointUnwindsToEntrySyscall64) {
 }
 
 TEST_F(UnwindGuest, ModuleFramesAreNamedAndUnwoundWithTheModulesOrcTable) {
-    auto kernel = state_->commands->kernel();
-    ASSERT_TRUE(kernel) << kernel.error().message;
-    auto address = (*kernel)->address_of("ether_setup");
-    ASSERT_TRUE(address) << address.error().message;
-    const target::Breakpoint breakpoint{target::BreakpointKind::hardware, *address, 1};
-    ASSERT_TRUE(state_->target->insert_breakpoint(breakpoint));
-    ASSERT_TRUE(state_->target->resume());
-    auto stop = state_->target->wait_for_stop(120s);
-    (void)state_->target->remove_breakpoint(breakpoint);
-    ASSERT_TRUE(stop && *stop) << "the guest never added a dummy link";
-
-    const Json trace = state_->json("bt --json");
-    ASSERT_TRUE(trace.is_object());
+    auto traced = state_->trace_at("ether_setup", "the guest adding a dummy link");
+    ASSERT_TRUE(traced) << traced.error().message;
+    const Json& trace = *traced;
     const Json& frames = trace["frames"];
     std::size_t in_module = frames.size();
     for (std::size_t i = 0; i < frames.size(); ++i) {
@@ -312,19 +321,9 @@ TEST_F(UnwindGuest, ModuleFramesAreNamedAndUnwoundWithTheModulesOrcTable) {
 }
 
 TEST_F(UnwindGuest, TimerInterruptUnwindsFromTheIrqStackToTheInterruptedCode) {
-    auto kernel = state_->commands->kernel();
-    ASSERT_TRUE(kernel) << kernel.error().message;
-    auto address = (*kernel)->address_of("hrtimer_interrupt");
-    ASSERT_TRUE(address) << address.error().message;
-    const target::Breakpoint breakpoint{target::BreakpointKind::hardware, *address, 1};
-    ASSERT_TRUE(state_->target->insert_breakpoint(breakpoint));
-    ASSERT_TRUE(state_->target->resume());
-    auto stop = state_->target->wait_for_stop(120s);
-    (void)state_->target->remove_breakpoint(breakpoint);
-    ASSERT_TRUE(stop && *stop) << "no timer interrupt";
-
-    const Json trace = state_->json("bt --json");
-    ASSERT_TRUE(trace.is_object());
+    auto traced = state_->trace_at("hrtimer_interrupt", "a timer interrupt");
+    ASSERT_TRUE(traced) << traced.error().message;
+    const Json& trace = *traced;
     const Json& frames = trace["frames"];
     const auto names = functions(frames);
     ASSERT_FALSE(names.empty());
