@@ -203,7 +203,7 @@ Result<kernel::Backtrace> BacktraceCommands::trace_vcpu(int vcpu) {
     return unwinder_->unwind(*registers, max_frames);
 }
 
-Result<std::vector<std::uint64_t>> BacktraceCommands::running_tasks() {
+Result<std::vector<BacktraceCommands::VcpuTask>> BacktraceCommands::running_tasks() {
     auto view = ready();
     if (!view) {
         return std::unexpected(view.error());
@@ -212,16 +212,52 @@ Result<std::vector<std::uint64_t>> BacktraceCommands::running_tasks() {
     if (!percpu) {
         return std::unexpected(percpu.error());
     }
-    std::vector<std::uint64_t> out(static_cast<std::size_t>(target_.vcpu_count()), 0);
+    thread_size_ = kernel::thread_size(**view);
+    std::vector<VcpuTask> out(static_cast<std::size_t>(target_.vcpu_count()));
+    const int selected = target_.current_vcpu();
     for (int cpu : percpu->online()) {
         if (cpu < 0 || cpu >= target_.vcpu_count()) {
             continue;
         }
-        if (auto task = percpu->current_task(cpu)) {
-            out[static_cast<std::size_t>(cpu)] = *task;
+        auto task = percpu->current_task(cpu);
+        if (!task) {
+            continue;
+        }
+        VcpuTask& slot = out[static_cast<std::size_t>(cpu)];
+        slot.current = *task;
+        // The vCPU's own registers (memory keeps going through the selected vCPU).
+        if (cpu != selected && !target_.select_vcpu(cpu)) {
+            continue;
+        }
+        auto rip = target_.read_register("rip");
+        auto rsp = target_.read_register("rsp");
+        if (cpu != selected) {
+            if (auto ok = target_.select_vcpu(selected); !ok) {
+                return std::unexpected(ok.error());
+            }
+        }
+        if (!rip || !rsp || !kernel_address(*rip)) {
+            continue; // user mode: the task's kernel stack is not in use
+        }
+        if (auto foreign = kernel::foreign_task_stack(**view, *task, *rsp); foreign && *foreign) {
+            slot.switching_to_stack = **foreign;
         }
     }
     return out;
+}
+
+std::optional<int> BacktraceCommands::vcpu_of(const std::vector<VcpuTask>& running,
+                                              std::uint64_t task, std::optional<std::uint64_t> sp) {
+    for (std::size_t cpu = 0; cpu < running.size(); ++cpu) {
+        const VcpuTask& slot = running[cpu];
+        if (slot.switching_to_stack == 0
+                ? slot.current == task
+                : sp && thread_size_ != 0 &&
+                      (*sp & ~(thread_size_ - 1)) == slot.switching_to_stack) {
+            return static_cast<int>(cpu);
+        }
+    }
+    return std::nullopt;
 }
 
 Result<kernel::Backtrace> BacktraceCommands::trace_task(std::uint64_t task) {
@@ -233,14 +269,15 @@ Result<kernel::Backtrace> BacktraceCommands::trace_task(std::uint64_t task) {
     if (!running) {
         return std::unexpected(running.error());
     }
-    for (std::size_t cpu = 0; cpu < running->size(); ++cpu) {
-        if ((*running)[cpu] == task) {
-            return trace_vcpu(static_cast<int>(cpu));
-        }
+    if (auto cpu = vcpu_of(*running, task, std::nullopt)) {
+        return trace_vcpu(*cpu);
     }
     auto registers = kernel::sleeping_task_registers(**view, task);
     if (!registers) {
         return std::unexpected(registers.error());
+    }
+    if (auto cpu = vcpu_of(*running, task, registers->regs[kernel::reg_rsp])) {
+        return trace_vcpu(*cpu);
     }
     return unwinder_->unwind(*registers, max_frames);
 }
@@ -364,7 +401,8 @@ Result<std::string> BacktraceCommands::bt(std::vector<std::string>& args, bool j
         Json rows = Json::array();
         std::string text;
         for (int cpu = 0; cpu < target_.vcpu_count(); ++cpu) {
-            const std::uint64_t task = (*running)[static_cast<std::size_t>(cpu)];
+            const VcpuTask& slot = (*running)[static_cast<std::size_t>(cpu)];
+            const std::uint64_t task = slot.current;
             kernel::TaskInfo info;
             if (walker && task != 0) {
                 if (auto described = walker->describe(task)) {
@@ -376,16 +414,23 @@ Result<std::string> BacktraceCommands::bt(std::vector<std::string>& args, bool j
                 return std::unexpected(trace.error());
             }
             if (json) {
-                rows.push_back({{"cpu", cpu},
-                                {"pid", info.pid},
-                                {"comm", info.comm},
-                                {"task", hex(task)},
-                                {"frames", Json::parse(json_frames(*trace))},
-                                {"stop_reason",
-                                 trace->stop_reason.empty() ? Json() : Json(trace->stop_reason)}});
+                rows.push_back(
+                    {{"cpu", cpu},
+                     {"pid", info.pid},
+                     {"comm", info.comm},
+                     {"task", hex(task)},
+                     {"switching_to_stack",
+                      slot.switching_to_stack == 0 ? Json() : Json(hex(slot.switching_to_stack))},
+                     {"frames", Json::parse(json_frames(*trace))},
+                     {"stop_reason",
+                      trace->stop_reason.empty() ? Json() : Json(trace->stop_reason)}});
             } else {
-                text += fmt::format("CPU {} (pid {} {}, task {}):\n", cpu, info.pid, info.comm,
-                                    hex(task));
+                text += fmt::format(
+                    "CPU {} (pid {} {}, task {}{}):\n", cpu, info.pid, info.comm, hex(task),
+                    slot.switching_to_stack == 0
+                        ? std::string()
+                        : fmt::format(", switching to the task whose stack is at {}",
+                                      hex(slot.switching_to_stack)));
                 text += format_frames(*trace);
             }
         }
@@ -448,13 +493,8 @@ Result<std::string> BacktraceCommands::foreach_bt(std::vector<std::string>& args
     // Identical stacks (same pcs, same ending) form one group, in order of first appearance.
     std::vector<std::vector<TaskTrace>> groups;
     std::map<std::pair<std::vector<std::uint64_t>, std::string>, std::size_t> index;
-    const auto running_on = [&](std::uint64_t task) -> std::optional<int> {
-        for (std::size_t cpu = 0; cpu < running->size(); ++cpu) {
-            if ((*running)[cpu] == task) {
-                return static_cast<int>(cpu);
-            }
-        }
-        return std::nullopt;
+    const auto running_on = [&](std::uint64_t task) {
+        return vcpu_of(*running, task, std::nullopt);
     };
     // Every sleeping task's saved registers and stack top in two batches of reads.
     std::vector<std::uint64_t> sleeping;
@@ -472,15 +512,15 @@ Result<std::string> BacktraceCommands::foreach_bt(std::vector<std::string>& args
                 return trace_vcpu(*cpu);
             }
             if (!starts) {
-                auto registers = kernel::sleeping_task_registers(**view, task.task);
-                if (!registers) {
-                    return std::unexpected(registers.error());
-                }
-                return unwinder_->unwind(*registers, max_frames);
+                return trace_task(task.task);
             }
             auto& start = (*starts)[next_start++];
             if (!start) {
                 return std::unexpected(start.error());
+            }
+            // The task a vCPU is switching to runs there already, on the stack it saved.
+            if (auto cpu = vcpu_of(*running, task.task, start->registers.regs[kernel::reg_rsp])) {
+                return trace_vcpu(*cpu);
             }
             if (!start->stack.empty()) {
                 unwinder_->preload(start->stack_address, std::move(start->stack));

@@ -46,7 +46,17 @@ private:
     const FrameName& name(const kernel::UnwoundFrame& frame);
     std::string format_frames(const kernel::Backtrace& trace);
     std::string json_frames(const kernel::Backtrace& trace);
-    Result<std::vector<std::uint64_t>> running_tasks();
+    // Per vCPU: the task current_task names, and the base of another task's stack when the
+    // vCPU is switching to that task (kernel::foreign_task_stack), else 0.
+    struct VcpuTask {
+        std::uint64_t current = 0;
+        std::uint64_t switching_to_stack = 0;
+    };
+    Result<std::vector<VcpuTask>> running_tasks();
+    // The vCPU whose registers belong to `task`: current there (not mid-switch), or switching
+    // to the stack that `sp` (the task's saved stack pointer, when known) lies in.
+    std::optional<int> vcpu_of(const std::vector<VcpuTask>& running, std::uint64_t task,
+                               std::optional<std::uint64_t> sp);
 
     KernelCommands& commands_;
     debuginfo::DebugInfo& info_;
@@ -54,6 +64,7 @@ private:
     std::unique_ptr<kernel::StackUnwinder> unwinder_;
     std::optional<std::vector<kernel::ModuleInfo>> modules_;
     std::map<std::pair<std::uint64_t, bool>, FrameName> names_;
+    std::uint64_t thread_size_ = 0;
 };
 
 } // namespace kdive::cli

@@ -187,30 +187,6 @@ PtRegsLayout pt_regs_layout(Kernel& kernel) {
     return layout;
 }
 
-// THREAD_SIZE: the boot task's stack spans init_stack .. __end_init_task (__end_init_stack
-// in newer linker scripts, which may stop short of the end by a padding); union thread_union
-// says the same but may only be in the DWARF, slow to index on first use.
-std::uint64_t thread_size(Kernel& kernel) {
-    const auto& symbols = kernel.info().symbols();
-    const debuginfo::Symbol* start = symbols.find("init_stack");
-    for (std::string_view end_name : {"__end_init_task", "__end_init_stack"}) {
-        const debuginfo::Symbol* end = symbols.find(end_name);
-        if (start != nullptr && end != nullptr && end->address > start->address) {
-            std::uint64_t size = 4096;
-            while (size < end->address - start->address && size < (1u << 20)) {
-                size *= 2;
-            }
-            return size;
-        }
-    }
-    const debuginfo::Type* type =
-        kernel.info().find_type("thread_union", debuginfo::TypeTag::union_tag);
-    if (type != nullptr && !type->declaration && type->size >= 4096) {
-        return type->size;
-    }
-    return 16384;
-}
-
 OrcFormat orc_format(Kernel& kernel, std::span<const std::byte> entries) {
     if (const StructLayout* entry = kernel.find_layout("orc_entry")) {
         if (entry->has("signal")) {
@@ -395,6 +371,60 @@ Result<RegisterSet> sleeping_task_registers(Kernel& kernel, std::uint64_t task) 
                     fmt::format("reading the saved frame of task {:#x} at {:#x}", task, *sp));
     }
     return switch_frame_registers(*layout, *frame, *sp);
+}
+
+// THREAD_SIZE: the boot task's stack spans init_stack .. __end_init_task (__end_init_stack
+// in newer linker scripts, which may stop short of the end by a padding); union thread_union
+// says the same but may only be in the DWARF, slow to index on first use.
+std::uint64_t thread_size(Kernel& kernel) {
+    const auto& symbols = kernel.info().symbols();
+    const debuginfo::Symbol* start = symbols.find("init_stack");
+    for (std::string_view end_name : {"__end_init_task", "__end_init_stack"}) {
+        const debuginfo::Symbol* end = symbols.find(end_name);
+        if (start != nullptr && end != nullptr && end->address > start->address) {
+            std::uint64_t size = 4096;
+            while (size < end->address - start->address && size < (1u << 20)) {
+                size *= 2;
+            }
+            return size;
+        }
+    }
+    const debuginfo::Type* type =
+        kernel.info().find_type("thread_union", debuginfo::TypeTag::union_tag);
+    if (type != nullptr && !type->declaration && type->size >= 4096) {
+        return type->size;
+    }
+    return 16384;
+}
+
+Result<std::optional<std::uint64_t>> foreign_task_stack(Kernel& kernel, std::uint64_t current,
+                                                        std::uint64_t sp) {
+    auto task = kernel.layout("task_struct");
+    if (!task) {
+        return std::unexpected(task.error());
+    }
+    auto stack = (*task)->require("stack");
+    if (!stack) {
+        return std::unexpected(stack.error());
+    }
+    auto own = kernel.read_u64(current + stack->offset);
+    if (!own) {
+        return std::unexpected(own.error());
+    }
+    const std::uint64_t size = thread_size(kernel);
+    if (sp >= *own && sp - *own < size) {
+        return std::nullopt;
+    }
+    // Every task stack's lowest word holds STACK_END_MAGIC (set_task_stack_end_magic(), for
+    // init_task in start_kernel and for every other task at fork); IRQ and exception stacks
+    // do not, so an interrupted task keeps its vCPU.
+    constexpr std::uint64_t stack_end_magic = 0x57ac6e9d;
+    const std::uint64_t base = sp & ~(size - 1);
+    auto bottom = kernel.read_u64(base);
+    if (!bottom || (*bottom & 0xffffffffu) != stack_end_magic) {
+        return std::nullopt;
+    }
+    return base;
 }
 
 } // namespace kdive::kernel

@@ -108,4 +108,15 @@ struct SleepingTaskStart {
 Result<std::vector<Result<SleepingTaskStart>>>
 sleeping_task_starts(Kernel& kernel, std::span<const std::uint64_t> tasks);
 
+// THREAD_SIZE, the size (and alignment) of a task's kernel stack.
+std::uint64_t thread_size(Kernel& kernel);
+
+// The base of the task stack a vCPU in the kernel runs on when that is not the stack of its
+// `current` task: between __switch_to_asm loading the next task's stack pointer and
+// __switch_to updating current_task, the vCPU's registers belong to the next task while
+// current_task still names the previous one (whose frame is already saved). nullopt when `sp`
+// is on current's own stack or on an IRQ or exception stack.
+Result<std::optional<std::uint64_t>> foreign_task_stack(Kernel& kernel, std::uint64_t current,
+                                                        std::uint64_t sp);
+
 } // namespace kdive::kernel

@@ -41,8 +41,22 @@ Result<> run_make(const KernelTree& tree, const std::string& target,
     return {};
 }
 
+// A later layer that picks a member of a Kconfig choice overrides an earlier layer's pick: the
+// earlier pick is asked off (--set UNWINDER_FRAME_POINTER=y over the profile's UNWINDER_ORC=y).
+void set_over_choice(KconfigFile& combined, const KconfigRules& rules, std::string_view name,
+                     std::string_view value) {
+    if (value == "y") {
+        for (const auto& sibling : rules.choice_siblings(std::string(name))) {
+            if (combined.value(sibling) == "y") {
+                combined.set(sibling, "n");
+            }
+        }
+    }
+    combined.set(name, value);
+}
+
 // The combined fragment: profile, then files, then initramfs, then --set (later wins).
-Result<KconfigFile> requested_fragment(const KconfigRequest& request) {
+Result<KconfigFile> requested_fragment(const KconfigRequest& request, const KconfigRules& rules) {
     std::string text;
     if (!request.profile.empty()) {
         auto profile = find_kconfig_profile(request.profile);
@@ -60,7 +74,9 @@ Result<KconfigFile> requested_fragment(const KconfigRequest& request) {
         if (!fragment) {
             return std::unexpected(fragment.error());
         }
-        combined->merge(*fragment);
+        for (const auto& setting : fragment->settings()) {
+            set_over_choice(*combined, rules, setting.name, setting.value);
+        }
     }
     if (!request.initramfs.empty()) {
         std::error_code ec;
@@ -75,7 +91,7 @@ Result<KconfigFile> requested_fragment(const KconfigRequest& request) {
         if (!setting) {
             return wrap(setting.error(), "--set");
         }
-        combined->set(setting->name, setting->value);
+        set_over_choice(*combined, rules, setting->name, setting->value);
     }
     return combined;
 }
@@ -90,7 +106,11 @@ Result<KconfigOutcome> configure_kernel(const KconfigRequest& request,
         }
     };
     const KernelTree& tree = request.tree;
-    auto fragment = requested_fragment(request);
+    auto rules = KconfigRules::load(tree.source);
+    if (!rules) {
+        return std::unexpected(rules.error());
+    }
+    auto fragment = requested_fragment(request, *rules);
     if (!fragment) {
         return std::unexpected(fragment.error());
     }
@@ -121,10 +141,6 @@ Result<KconfigOutcome> configure_kernel(const KconfigRequest& request,
     auto config = KconfigFile::read(tree.config().string());
     if (!config) {
         return std::unexpected(config.error());
-    }
-    auto rules = KconfigRules::load(tree.source);
-    if (!rules) {
-        return std::unexpected(rules.error());
     }
     auto changes = config->merge(*fragment);
     // A choice member asked for y: its siblings go off, or the .config's old pick would win.

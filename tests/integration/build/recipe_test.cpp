@@ -1,60 +1,15 @@
 // The whole recipe on a kernel built here: source, tiny config, build, boot, break at
 // start_kernel, `current`, and the tree's own lx-scripts answering in GDB.
 #include "build_support.hpp"
-#include "lab/kconfig_profiles.hpp"
-#include "lab/kernel_tree.hpp"
-#include "support/cache_dir.hpp"
 #include "support/subprocess.hpp"
 
-#include <cstdint>
 #include <filesystem>
-#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace kdive::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Builds once per machine: the folder is named by source version and profile, and
-// `kdive build` marks it complete only after a successful build.
-Result<fs::path> tiny_build(const std::string& tree) {
-    auto kernel_tree = lab::KernelTree::open(tree, {});
-    if (!kernel_tree) {
-        return std::unexpected(kernel_tree.error());
-    }
-    auto version = kernel_tree->version();
-    if (!version) {
-        return std::unexpected(version.error());
-    }
-    // The profile's text is part of the name: a changed profile builds afresh.
-    auto profile = lab::find_kconfig_profile("tiny");
-    if (!profile) {
-        return std::unexpected(profile.error());
-    }
-    std::uint32_t hash = 2166136261u; // FNV-1a
-    for (char c : lab::kconfig_profile_text(*profile, 5)) {
-        hash = (hash ^ static_cast<unsigned char>(c)) * 16777619u;
-    }
-    fs::path out = cache_dir() / "builds" / fmt::format("{}-tiny-{:08x}", *version, hash);
-    if (fs::exists(out / ".kdive-build-objects") && fs::exists(out / "vmlinux-gdb.py")) {
-        return out;
-    }
-    RunOptions options;
-    options.timeout = std::chrono::minutes(45);
-    auto configured = run_checked(
-        {KDIVE_BINARY, "kconfig", "--tree", tree, "--out", out.string(), "--profile", "tiny"},
-        options);
-    if (!configured) {
-        return std::unexpected(configured.error());
-    }
-    auto built = run_checked(
-        {KDIVE_BINARY, "build", "--tree", tree, "--out", out.string(), "-j", "2"}, options);
-    if (!built) {
-        return std::unexpected(built.error());
-    }
-    return out;
-}
 
 TEST(BuildRecipe, TinyKernelBootsToTheShellAndAnswers) {
     auto tree = debian_61_source();

@@ -1,6 +1,7 @@
 // bt on real kernels: at start_kernel frame by frame against GDB's bt; at a syscall breakpoint
 // hit from the guest down to entry_SYSCALL_64; foreach bt over sleeping processes, idle tasks
 // and kernel threads (one boot of the guest per kernel).
+#include "backtrace_checks.hpp"
 #include "cli/kernel_commands.hpp"
 #include "lab/boot_kernel.hpp"
 #include "lab/console_log.hpp"
@@ -19,92 +20,10 @@
 namespace kdive::testing {
 namespace {
 
-using Json = nlohmann::json;
 using namespace std::chrono_literals;
 
-// The first line of `text` that parses as a JSON object holding "frames".
-Json frames_line(const std::string& text) {
-    std::istringstream in(text);
-    std::string line;
-    while (std::getline(in, line)) {
-        if (!line.starts_with("{\"frames\"")) {
-            continue;
-        }
-        auto parsed = Json::parse(line, nullptr, false);
-        if (!parsed.is_discarded()) {
-            return parsed;
-        }
-    }
-    return Json();
-}
-
-struct GdbFrame {
-    std::uint64_t pc = 0; // 0 when GDB printed no address (frame 0 at a line start)
-    std::string function;
-};
-
-// "#1  0xffffffff81000159 in secondary_startup_64 ()" / "#0  start_kernel () at ...".
-std::vector<GdbFrame> parse_gdb_bt(const std::string& text) {
-    std::vector<GdbFrame> frames;
-    const std::regex line_re(R"(^(?:\(gdb\) )?#(\d+) +(?:(0x[0-9a-f]+) in )?([A-Za-z0-9_.?]+) \()");
-    std::istringstream in(text);
-    std::string line;
-    while (std::getline(in, line)) {
-        std::smatch match;
-        if (!std::regex_search(line, match, line_re)) {
-            continue;
-        }
-        GdbFrame frame;
-        if (match[2].matched) {
-            frame.pc = std::stoull(match[2].str(), nullptr, 16);
-        }
-        frame.function = match[3].str();
-        frames.push_back(frame);
-    }
-    return frames;
-}
-
-// One of the names is the other with a suffix (GDB and the symbol table may choose different
-// labels at one address: secondary_startup_64 vs secondary_startup_64_no_verify).
-bool same_function(const std::string& a, const std::string& b) {
-    return a.starts_with(b) || b.starts_with(a);
-}
-
 TEST(UnwindStartKernel, AgreesWithGdbFrameByFrame) {
-    RunOptions options;
-    options.timeout = std::chrono::minutes(5);
-    auto ours = run_process(
-        {KDIVE_BINARY, "up", "--kernel", test_kernel(), "--batch", "-ex", "bt --json"}, options);
-    ASSERT_TRUE(ours) << ours.error().message;
-    const Json trace = frames_line(ours->out);
-    ASSERT_TRUE(trace.is_object()) << ours->out << ours->err;
-    EXPECT_TRUE(trace["stop_reason"].is_null()) << trace.dump();
-    const Json& frames = trace["frames"];
-    ASSERT_GE(frames.size(), 2u) << trace.dump();
-    EXPECT_EQ(frames[0]["function"], "start_kernel");
-
-    auto gdb = run_process({"sh", "-c",
-                            "printf 'bt\\nkill\\nquit\\n' | " + std::string(KDIVE_BINARY) +
-                                " up --gdb --kernel " + test_kernel()},
-                           options);
-    ASSERT_TRUE(gdb) << gdb.error().message;
-    const auto gdb_frames = parse_gdb_bt(gdb->out);
-    ASSERT_GE(gdb_frames.size(), 2u) << gdb->out << gdb->err;
-    EXPECT_EQ(gdb_frames[0].function, "start_kernel");
-    // GDB keeps going past the end of the boot stack into "0x0 in ??": compare the frames it
-    // could name. Every one of them is one of ours, at the same position and pc.
-    std::size_t compared = 0;
-    for (std::size_t i = 1; i < gdb_frames.size(); ++i) {
-        if (gdb_frames[i].pc == 0 || gdb_frames[i].function == "??") {
-            break;
-        }
-        ASSERT_LT(i, frames.size()) << "GDB has more frames:\n" << gdb->out << trace.dump();
-        EXPECT_EQ(frames[i]["pc"], fmt::format("{:#x}", gdb_frames[i].pc)) << "frame " << i;
-        EXPECT_TRUE(same_function(frames[i]["function"].get<std::string>(), gdb_frames[i].function))
-            << "frame " << i << ": " << frames[i]["function"] << " vs " << gdb_frames[i].function;
-        ++compared;
-    }
-    EXPECT_EQ(compared + 1, frames.size()) << gdb->out << trace.dump();
+    expect_start_kernel_bt_matches_gdb({"--kernel", test_kernel()});
 }
 
 std::string guest_script() {
@@ -252,33 +171,6 @@ protected:
 
 UnwindGuest::State* UnwindGuest::state_ = nullptr;
 
-std::vector<std::string> functions(const Json& frames) {
-    std::vector<std::string> out;
-    for (const auto& frame : frames) {
-        out.push_back(frame["function"].is_string() ? frame["function"].get<std::string>() : "");
-    }
-    return out;
-}
-
-bool has(const std::vector<std::string>& names, std::initializer_list<std::string_view> any) {
-    for (const auto& name : names) {
-        for (std::string_view wanted : any) {
-            if (name == wanted) {
-                return true;
-            }
-        }
-    }
-    return false;
-}
-
-std::string describe(const Json& frames) {
-    std::string out;
-    for (const auto& name : functions(frames)) {
-        out += name + " <- ";
-    }
-    return out;
-}
-
 TEST_F(UnwindGuest, SyscallBreakpointUnwindsToEntrySyscall64) {
     auto traced = state_->trace_at("do_sys_openat2", "the guest opening a file");
     ASSERT_TRUE(traced) << traced.error().message;
@@ -423,6 +315,46 @@ TEST_F(UnwindGuest, BtOfAPidAndOfEveryCpu) {
             EXPECT_NE(cpu["stop_reason"].get<std::string>().find("user mode"), std::string::npos);
         }
     }
+}
+
+// At __switch_to's entry the vCPU already runs on the next task's stack while current_task
+// still names the previous task: the registers belong to next, prev unwinds from its saved frame.
+TEST_F(UnwindGuest, ATaskBeingSwitchedToOwnsTheVcpu) {
+    auto traced = state_->trace_at("__switch_to", "a context switch");
+    ASSERT_TRUE(traced) << traced.error().message;
+    auto prev = state_->target->read_register("rdi");
+    auto next = state_->target->read_register("rsi");
+    ASSERT_TRUE(prev && next);
+    ASSERT_NE(*prev, *next);
+
+    const Json incoming = state_->json(fmt::format("bt {:#x} --json", *next));
+    ASSERT_TRUE(incoming.is_object());
+    const auto incoming_names = functions(incoming["frames"]);
+    ASSERT_FALSE(incoming_names.empty()) << incoming.dump();
+    EXPECT_EQ(incoming_names.front(), "__switch_to") << describe(incoming["frames"]);
+
+    const Json outgoing = state_->json(fmt::format("bt {:#x} --json", *prev));
+    ASSERT_TRUE(outgoing.is_object());
+    const auto outgoing_names = functions(outgoing["frames"]);
+    ASSERT_FALSE(outgoing_names.empty()) << outgoing.dump();
+    EXPECT_NE(outgoing_names.front(), "__switch_to") << describe(outgoing["frames"]);
+    EXPECT_TRUE(has(outgoing_names, {"__schedule"})) << describe(outgoing["frames"]);
+    EXPECT_TRUE(outgoing["stop_reason"].is_null()) << outgoing.dump();
+
+    // foreach bt agrees: next's group starts at __switch_to.
+    const Json groups = state_->json("foreach bt --json");
+    ASSERT_TRUE(groups.is_array());
+    bool found = false;
+    for (const auto& group : groups) {
+        for (const auto& member : group["tasks"]) {
+            if (member["task"] == fmt::format("{:#x}", *next)) {
+                found = true;
+                EXPECT_EQ(functions(group["frames"]).front(), "__switch_to")
+                    << describe(group["frames"]);
+            }
+        }
+    }
+    EXPECT_TRUE(found) << "task " << std::hex << *next << " is not in foreach bt";
 }
 
 } // namespace

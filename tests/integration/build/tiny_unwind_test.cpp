@@ -1,0 +1,124 @@
+// bt on the recipe's own kernels: the tiny build with ORC and the same build with
+// CONFIG_UNWINDER_FRAME_POINTER, whose vmlinux has no ORC tables (kdive falls back to frame
+// pointers). At start_kernel against GDB; at the guest's first openat() the syscall's trace,
+// and every task's stack.
+#include "backtrace_checks.hpp"
+#include "build_support.hpp"
+#include "debuginfo/elf_file.hpp"
+#include "support/subprocess.hpp"
+
+#include <gtest/gtest.h>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace kdive::testing {
+namespace {
+
+struct Variant {
+    const char* name;
+    std::vector<std::string> sets;
+};
+
+class TinyUnwind : public ::testing::TestWithParam<Variant> {
+protected:
+    // `kdive up` arguments that boot this variant's build.
+    std::vector<std::string> up_args() {
+        auto tree = debian_61_source();
+        if (!tree) {
+            ADD_FAILURE() << tree.error().message;
+            return {};
+        }
+        auto out = tiny_build(*tree, GetParam().sets);
+        if (!out) {
+            ADD_FAILURE() << out.error().message;
+            return {};
+        }
+        return {"--tree", *tree, "--out", out->string()};
+    }
+};
+
+// Builds (or finds) the variant: the fixture the other tests of the variant need.
+TEST_P(TinyUnwind, Builds) {
+    auto args = up_args();
+    ASSERT_FALSE(args.empty());
+    // The variant is what it claims: ORC tables only in the ORC build.
+    auto elf = debuginfo::ElfFile::open(std::filesystem::path(args[3]) / "vmlinux");
+    ASSERT_TRUE(elf) << elf.error().message;
+    EXPECT_EQ((*elf)->find_section(".orc_unwind_ip") != nullptr, GetParam().sets.empty());
+}
+
+TEST_P(TinyUnwind, StartKernelAgreesWithGdb) {
+    auto args = up_args();
+    ASSERT_FALSE(args.empty());
+    expect_start_kernel_bt_matches_gdb(args);
+}
+
+TEST_P(TinyUnwind, StacksAtTheFirstOpenat) {
+    auto args = up_args();
+    ASSERT_FALSE(args.empty());
+    std::vector<std::string> up{KDIVE_BINARY, "up"};
+    up.insert(up.end(), args.begin(), args.end());
+    // __x64_sys_openat is only ever called through the syscall table: never inlined away.
+    up.insert(up.end(), {"--smp", "2", "--batch", "--break", "__x64_sys_openat", "-ex", "bt --json",
+                         "-ex", "ps --json", "-ex", "foreach bt --json"});
+    RunOptions options;
+    options.timeout = std::chrono::minutes(5);
+    auto run = run_process(up, options);
+    ASSERT_TRUE(run) << run.error().message;
+    ASSERT_EQ(run->exit_code, 0) << run->out << run->err;
+
+    // The syscall, from the breakpoint down to the entry code.
+    const Json trace = json_line(run->out);
+    ASSERT_TRUE(trace.is_object()) << run->out << run->err;
+    const auto names = functions(trace["frames"]);
+    ASSERT_GE(names.size(), 2u) << trace.dump();
+    EXPECT_EQ(names.front(), "__x64_sys_openat");
+    EXPECT_TRUE(names.back().starts_with("entry_SYSCALL_64")) << describe(trace["frames"]);
+    EXPECT_TRUE(trace["stop_reason"].is_null()) << trace.dump();
+
+    // Every task: kernel threads end at ret_from_fork, idle tasks are in the idle loop.
+    const Json ps = json_line(run->out, R"([{"comm")");
+    ASSERT_TRUE(ps.is_array()) << run->out;
+    std::map<int, int> parent;
+    for (const auto& task : ps) {
+        parent[task["pid"].get<int>()] = task["ppid"].get<int>();
+    }
+    const Json groups = json_line(run->out, R"([{"count")");
+    ASSERT_TRUE(groups.is_array()) << run->out;
+    int kernel_threads = 0;
+    int idle = 0;
+    for (const auto& group : groups) {
+        const auto frames = functions(group["frames"]);
+        const std::string shape = describe(group["frames"]);
+        for (const auto& member : group["tasks"]) {
+            const int pid = member["pid"].get<int>();
+            const std::string comm = member["comm"].get<std::string>();
+            if (comm.starts_with("swapper/")) {
+                ++idle;
+                EXPECT_TRUE(has(frames, {"do_idle", "default_idle", "cpu_startup_entry"}))
+                    << comm << ": " << shape << " " << group["stop_reason"];
+                continue;
+            }
+            if (pid != 2 && parent[pid] != 2) {
+                continue;
+            }
+            ++kernel_threads;
+            ASSERT_FALSE(frames.empty()) << comm << ": " << group["stop_reason"];
+            EXPECT_TRUE(frames.back().starts_with("ret_from_fork"))
+                << comm << " (" << pid << "): " << shape << " " << group["stop_reason"];
+            EXPECT_TRUE(group["stop_reason"].is_null()) << comm << ": " << shape;
+        }
+    }
+    EXPECT_GE(idle, 1); // the other CPU's idle task (the breakpoint's CPU runs the opener)
+    EXPECT_GT(kernel_threads, 3);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Unwinders, TinyUnwind,
+    ::testing::Values(Variant{"orc", {}},
+                      Variant{"frame_pointer", {"CONFIG_UNWINDER_FRAME_POINTER=y"}}),
+    [](const ::testing::TestParamInfo<Variant>& param) { return std::string(param.param.name); });
+
+} // namespace
+} // namespace kdive::testing
