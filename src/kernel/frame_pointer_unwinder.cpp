@@ -2,17 +2,90 @@
 // marks a pt_regs frame by storing its address with the low bit set (ENCODE_FRAME_POINTER).
 #include "kernel/frame_pointer_unwinder.hpp"
 
+#include <initializer_list>
+#include <span>
+
 namespace kdive::kernel {
 
+namespace {
+
+std::uint64_t little_endian(std::span<const std::byte> bytes) {
+    std::uint64_t value = 0;
+    for (std::size_t i = 0; i < bytes.size() && i < 8; ++i) {
+        value |= std::to_integer<std::uint64_t>(bytes[i]) << (8 * i);
+    }
+    return value;
+}
+
+bool starts_with(std::span<const std::byte> code, std::initializer_list<unsigned> prefix) {
+    if (code.size() < prefix.size()) {
+        return false;
+    }
+    std::size_t i = 0;
+    for (unsigned byte : prefix) {
+        if (std::to_integer<unsigned>(code[i++]) != byte) {
+            return false;
+        }
+    }
+    return true;
+}
+
+} // namespace
+
+FrameSetup frame_setup(std::span<const std::byte> code, std::size_t pc_offset) {
+    FrameSetup state = FrameSetup::none;
+    std::size_t at = 0;
+    while (at < pc_offset) {
+        const auto rest = code.subspan(std::min(at, code.size()));
+        if (starts_with(rest, {0xf3, 0x0f, 0x1e, 0xfa})) { // endbr64
+            at += 4;
+        } else if (starts_with(rest, {0x0f, 0x1f, 0x44, 0x00, 0x00}) ||
+                   (state == FrameSetup::none && starts_with(rest, {0xe8}))) {
+            at += 5; // the __fentry__ call or the nop it was patched to
+        } else if (state == FrameSetup::none && starts_with(rest, {0x55})) { // push %rbp
+            state = FrameSetup::pushed;
+            at += 1;
+        } else if (state == FrameSetup::pushed &&
+                   starts_with(rest, {0x48, 0x89, 0xe5})) { // mov %rsp,%rbp
+            return FrameSetup::established;
+        } else {
+            // Code the prologue does not begin with: a function without a frame of its own
+            // (a leaf), or a prologue already done.
+            return state == FrameSetup::none && at == 0 ? FrameSetup::established : state;
+        }
+    }
+    return state;
+}
+
 Result<Backtrace> FramePointerUnwinder::unwind(const RegisterSet& start, std::size_t max_frames) {
-    auto trace = walk_frames(env_, start, max_frames,
-                             [this](const UnwoundFrame& current, bool) { return step(current); });
+    auto trace =
+        walk_frames(env_, start, max_frames, [this](const UnwoundFrame& current, bool exact_pc) {
+            return step(current, exact_pc);
+        });
     // Stack contents are only trusted for one unwind: the guest may run between two.
     window_.clear();
     return trace;
 }
 
-Result<UnwindStep> FramePointerUnwinder::step(const UnwoundFrame& current) {
+Result<UnwindStep> FramePointerUnwinder::step(const UnwoundFrame& current, bool exact_pc) {
+    // Stopped inside a prologue (a breakpoint on a function, an interrupt on its first
+    // instructions) or at a ret, the function's frame is not on the rbp chain.
+    if (exact_pc) {
+        const auto start = env_.function_start ? env_.function_start(current.pc) : std::nullopt;
+        const bool near_start = start && current.pc - *start < max_prologue;
+        const std::uint64_t from = near_start ? *start : current.pc;
+        if (auto code = env_.memory->read(from, current.pc - from + 1)) {
+            FrameSetup setup = FrameSetup::established;
+            if (std::to_integer<unsigned>(code->back()) == 0xc3) {
+                setup = FrameSetup::none; // ret: rbp is the caller's again
+            } else if (near_start) {
+                setup = frame_setup(*code, current.pc - from);
+            }
+            if (setup != FrameSetup::established) {
+                return step_in_prologue(current, setup);
+            }
+        }
+    }
     if (!current.regs[reg_rbp]) {
         return fail("rbp is unknown in frame #{}", current.level);
     }
@@ -46,16 +119,31 @@ Result<UnwindStep> FramePointerUnwinder::step(const UnwoundFrame& current) {
     if (!saved) {
         return fail("cannot read the frame at rbp {:#x}", bp);
     }
-    auto word = [&](std::size_t index) {
-        std::uint64_t value = 0;
-        for (std::size_t i = 0; i < 8; ++i) {
-            value |= std::to_integer<std::uint64_t>((*saved)[index * 8 + i]) << (8 * i);
-        }
-        return value;
-    };
-    next.regs[reg_rbp] = word(0);
-    next.pc = word(1);
+    next.regs[reg_rbp] = little_endian(std::span(*saved).first(8));
+    next.pc = little_endian(std::span(*saved).subspan(8));
     next.sp = bp + 16;
+    out.frame = next;
+    return out;
+}
+
+Result<UnwindStep> FramePointerUnwinder::step_in_prologue(const UnwoundFrame& current,
+                                                          FrameSetup setup) {
+    // none: [rsp] is the return address and rbp still the caller's; pushed: [rsp] is the
+    // caller's rbp and [rsp+8] the return address.
+    const std::size_t words = setup == FrameSetup::pushed ? 2 : 1;
+    auto saved = env_.memory->read(current.sp, words * 8);
+    if (!saved) {
+        return fail("cannot read the stack at {:#x}", current.sp);
+    }
+    UnwoundFrame next;
+    if (setup == FrameSetup::pushed) {
+        next.regs[reg_rbp] = little_endian(std::span(*saved).first(8));
+    } else {
+        next.regs[reg_rbp] = current.regs[reg_rbp];
+    }
+    next.pc = little_endian(std::span(*saved).subspan((words - 1) * 8));
+    next.sp = current.sp + words * 8;
+    UnwindStep out;
     out.frame = next;
     return out;
 }

@@ -44,6 +44,16 @@ public:
         return nullptr;
     }
     bool is_code(std::uint64_t pc) { return in_image(pc) || module_at(pc) != nullptr; }
+    std::optional<std::uint64_t> function_start(std::uint64_t pc) const {
+        if (!in_image(pc)) {
+            return std::nullopt;
+        }
+        auto found = kernel_.info().symbols().lookup(kernel_.unrelocate(pc));
+        if (!found || found->symbol == nullptr) {
+            return std::nullopt;
+        }
+        return pc - found->offset;
+    }
     void invalidate() {
         modules_loaded_ = false;
         modules_.clear();
@@ -211,6 +221,7 @@ Result<std::unique_ptr<StackUnwinder>> StackUnwinder::create(Kernel& kernel) {
     env.memory = &kernel.memory();
     env.pt_regs = pt_regs_layout(kernel);
     env.is_code = [code](std::uint64_t pc) { return code->is_code(pc); };
+    env.function_start = [code](std::uint64_t pc) { return code->function_start(pc); };
     env.stack_size = thread_size(kernel);
 
     const debuginfo::ElfFile& elf = kernel.info().elf();

@@ -27,6 +27,8 @@ struct UnwindEnvironment {
     PtRegsLayout pt_regs = PtRegsLayout::x86_64();
     // True for addresses of kernel or module code; a return address elsewhere ends the trace.
     std::function<bool(std::uint64_t)> is_code;
+    // The start of the function containing a code address, where the symbols say (vmlinux).
+    std::function<std::optional<std::uint64_t>(std::uint64_t)> function_start;
     // THREAD_SIZE: no frame of one stack is bigger, so a larger jump is a stack switch.
     std::uint64_t stack_size = 16384;
 };

@@ -441,5 +441,69 @@ TEST(FramePointerUnwinder, EncodedPtRegsAndLoops) {
     EXPECT_NE(loop->stop_reason, "");
 }
 
+std::vector<std::byte> bytes(std::initializer_list<unsigned> values) {
+    std::vector<std::byte> out;
+    for (unsigned v : values) {
+        out.push_back(static_cast<std::byte>(v));
+    }
+    return out;
+}
+
+TEST(FrameSetup, DecodesThePrologueUpToThePc) {
+    // endbr64; call __fentry__; push %rbp; mov %rsp,%rbp; sub $0x10,%rsp
+    const auto code = bytes(
+        {0xf3, 0x0f, 0x1e, 0xfa, 0xe8, 1, 2, 3, 4, 0x55, 0x48, 0x89, 0xe5, 0x48, 0x83, 0xec, 0x10});
+    EXPECT_EQ(frame_setup(code, 0), FrameSetup::none);
+    EXPECT_EQ(frame_setup(code, 4), FrameSetup::none);
+    EXPECT_EQ(frame_setup(code, 9), FrameSetup::none);
+    EXPECT_EQ(frame_setup(code, 10), FrameSetup::pushed);
+    EXPECT_EQ(frame_setup(code, 13), FrameSetup::established);
+    // The nop __fentry__ calls are patched to, then the prologue.
+    const auto nop = bytes({0x0f, 0x1f, 0x44, 0x00, 0x00, 0x55, 0x48, 0x89, 0xe5});
+    EXPECT_EQ(frame_setup(nop, 5), FrameSetup::none);
+    EXPECT_EQ(frame_setup(nop, 6), FrameSetup::pushed);
+    // A function that does not start with the prologue keeps to the rbp chain.
+    const auto leaf = bytes({0x48, 0x8b, 0x07, 0xc3});
+    EXPECT_EQ(frame_setup(leaf, 3), FrameSetup::established);
+}
+
+TEST(FramePointerUnwinder, AtAFunctionsEntryTheReturnAddressIsAtRsp) {
+    Fixture f;
+    f.memory.region(fn_a, 0x100);
+    const auto prologue = bytes({0x55, 0x48, 0x89, 0xe5, 0xc3});
+    f.memory.put(fn_a, prologue.data(), prologue.size());
+    f.env.function_start = [](std::uint64_t pc) -> std::optional<std::uint64_t> {
+        return pc >= fn_a && pc < fn_a + 0x100 ? std::optional(fn_a) : std::nullopt;
+    };
+    const std::uint64_t sp = stack_base + 0x1000;
+    const std::uint64_t caller_bp = sp + 0x40;
+    f.memory.put_value<std::uint64_t>(sp, fn_b + 5); // the call's return address
+    f.memory.put_value<std::uint64_t>(caller_bp, 0);
+    f.memory.put_value<std::uint64_t>(caller_bp + 8, fn_c + 7);
+    FramePointerUnwinder unwinder(f.env);
+
+    // On the first instruction: fn_a <- fn_b <- fn_c, not fn_a <- fn_c.
+    auto entry = unwinder.unwind(start(fn_a, sp, caller_bp));
+    ASSERT_TRUE(entry);
+    ASSERT_EQ(entry->frames.size(), 3u) << entry->stop_reason;
+    EXPECT_EQ(entry->frames[1].pc, fn_b + 5);
+    EXPECT_EQ(entry->frames[1].sp, sp + 8);
+    EXPECT_EQ(entry->frames[2].pc, fn_c + 7);
+
+    // After push %rbp the caller's rbp is at [rsp], the return address above it.
+    f.memory.put_value<std::uint64_t>(sp - 8, caller_bp);
+    auto pushed = unwinder.unwind(start(fn_a + 1, sp - 8, 0x1234));
+    ASSERT_TRUE(pushed);
+    ASSERT_EQ(pushed->frames.size(), 3u) << pushed->stop_reason;
+    EXPECT_EQ(pushed->frames[1].pc, fn_b + 5);
+    EXPECT_EQ(pushed->frames[2].pc, fn_c + 7);
+
+    // At the ret the frame is gone again.
+    auto at_ret = unwinder.unwind(start(fn_a + 4, sp, caller_bp));
+    ASSERT_TRUE(at_ret);
+    ASSERT_EQ(at_ret->frames.size(), 3u) << at_ret->stop_reason;
+    EXPECT_EQ(at_ret->frames[1].pc, fn_b + 5);
+}
+
 } // namespace
 } // namespace kdive::kernel
