@@ -20,6 +20,7 @@ struct KconfigArgs {
     std::vector<std::string> sets;
     std::string initramfs;
     int dwarf = 5;
+    bool no_relocatable = false;
 };
 
 void run_kconfig(const KconfigArgs& args, ExitStatus& status) {
@@ -29,7 +30,13 @@ void run_kconfig(const KconfigArgs& args, ExitStatus& status) {
         report_error(status, tree.error());
         return;
     }
-    lab::KconfigRequest request{*tree, args.profile, {}, args.sets, args.initramfs, args.dwarf};
+    std::vector<std::string> sets;
+    if (args.no_relocatable) {
+        // Symbols at their link addresses whatever the boot loader does; before the user's own.
+        sets.emplace_back("CONFIG_RELOCATABLE=n");
+    }
+    sets.insert(sets.end(), args.sets.begin(), args.sets.end());
+    lab::KconfigRequest request{*tree, args.profile, {}, sets, args.initramfs, args.dwarf};
     request.fragments.assign(args.fragments.begin(), args.fragments.end());
     auto outcome = lab::configure_kernel(request, [](std::string_view line) {
         fmt::print(stderr, "kdive: {}\n", line);
@@ -75,6 +82,8 @@ void register_kconfig_command(CLI::App& app, ExitStatus& status) {
     cmd->add_option("--dwarf", args->dwarf, "DWARF version of the debug info")
         ->check(CLI::IsMember({4, 5}))
         ->capture_default_str();
+    cmd->add_flag("--no-relocatable", args->no_relocatable,
+                  "also turn RELOCATABLE off (KASLR is off in both profiles)");
     cmd->callback([args, &status] { run_kconfig(*args, status); });
 }
 

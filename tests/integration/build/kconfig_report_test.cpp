@@ -1,5 +1,6 @@
 // `kdive kconfig` names an option that did not survive and the dependency that is off.
 #include "build_support.hpp"
+#include "lab/kconfig_file.hpp"
 #include "support/subprocess.hpp"
 
 #include <gtest/gtest.h>
@@ -24,6 +25,31 @@ TEST(KconfigReport, OptionWithDependencyOffFailsNamingTheDependency) {
         << run->err;
     // The profile's own options all survived: BTF is the only one reported.
     EXPECT_NE(run->err.find("1 of "), std::string::npos) << run->err;
+}
+
+// The profile's options and the flags on top of them stick: RELOCATABLE off, and a choice
+// member (the frame-pointer unwinder) replacing the profile's pick (ORC).
+TEST(KconfigReport, FlagsAndChoiceMembersStick) {
+    auto tree = debian_61_source();
+    ASSERT_TRUE(tree) << tree.error().message;
+    TempDir out("kconfig");
+    RunOptions options;
+    options.timeout = std::chrono::minutes(5);
+    auto run = run_process({KDIVE_BINARY, "kconfig", "--tree", *tree, "--out", out.path().string(),
+                            "--profile", "tiny", "--no-relocatable", "--dwarf", "4", "--set",
+                            "CONFIG_UNWINDER_FRAME_POINTER=y"},
+                           options);
+    ASSERT_TRUE(run) << run.error().message;
+    EXPECT_EQ(run->exit_code, 0) << run->err;
+    EXPECT_NE(run->err.find("requested options are set"), std::string::npos) << run->err;
+    auto config = lab::KconfigFile::read((out.path() / ".config").string());
+    ASSERT_TRUE(config) << config.error().message;
+    EXPECT_EQ(config->value("RELOCATABLE").value_or("n"), "n");
+    EXPECT_EQ(config->value("RANDOMIZE_BASE").value_or("n"), "n");
+    EXPECT_EQ(config->value("UNWINDER_FRAME_POINTER"), "y");
+    EXPECT_EQ(config->value("UNWINDER_ORC").value_or("n"), "n");
+    EXPECT_EQ(config->value("DEBUG_INFO_DWARF4"), "y");
+    EXPECT_EQ(config->value("GDB_SCRIPTS"), "y");
 }
 
 } // namespace
