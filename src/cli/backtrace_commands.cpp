@@ -44,31 +44,6 @@ std::vector<std::uint64_t> pcs(const kernel::Backtrace& trace) {
     return out;
 }
 
-// The symbol naming a code address as GDB's bt does: a sized function containing it wins over
-// a sizeless label inside that function (secondary_startup_64 over common_startup_64).
-const debuginfo::Symbol* function_at(const debuginfo::SymbolTable& symbols, std::uint64_t address) {
-    auto found = symbols.lookup(address);
-    if (!found || found->symbol == nullptr) {
-        return nullptr;
-    }
-    if (found->symbol->size != 0) {
-        return found->symbol;
-    }
-    const auto& all = symbols.symbols();
-    auto after =
-        std::upper_bound(all.begin(), all.end(), address,
-                         [](std::uint64_t a, const debuginfo::Symbol& s) { return a < s.address; });
-    // Labels sit close to their function's start: look back a little way only.
-    for (int steps = 0; after != all.begin() && steps < 256; ++steps) {
-        --after;
-        if ((after->kind == debuginfo::SymbolKind::function || after->text) && after->size != 0 &&
-            address < after->address + after->size) {
-            return &*after;
-        }
-    }
-    return found->symbol;
-}
-
 // Kernel memory is read through the selected vCPU's page tables, and under KPTI a vCPU in user
 // mode maps little of the kernel: for one command, read through a vCPU that is in the kernel,
 // then give the user's selection back.
@@ -297,7 +272,7 @@ const FrameName& BacktraceCommands::name(const kernel::UnwoundFrame& frame) {
     const bool in_image =
         file_address >= kernel::kernel_image_start && file_address < kernel::kernel_image_end;
     if (in_image) {
-        if (const debuginfo::Symbol* symbol = function_at(info_.symbols(), file_address)) {
+        if (const debuginfo::Symbol* symbol = info_.symbols().function_at(file_address)) {
             out.function = std::string(symbol->name);
             out.offset = frame.pc - view->relocate(symbol->address);
         }

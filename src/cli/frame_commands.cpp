@@ -100,8 +100,8 @@ Result<> FrameCommands::ensure_frames() {
             SourceFrame frame;
             frame.machine = i;
             frame.pc = machine.pc;
-            auto symbol = info_.symbols().lookup(lookup);
-            frame.function = symbol ? std::string(symbol->symbol->name) : "??";
+            const debuginfo::Symbol* symbol = info_.symbols().function_at(lookup);
+            frame.function = symbol != nullptr ? std::string(symbol->name) : "??";
             if (line) {
                 frame.file = line->file;
                 frame.line = line->line;
@@ -217,13 +217,18 @@ Result<std::string> FrameCommands::info_variables(bool parameters) {
     const SourceFrame& frame = frames_[selected_];
     if (!frame.has_scope)
         return fail("No symbol table info available.");
+    return variable_lines(frame, parameters, "");
+}
+
+std::string FrameCommands::variable_lines(const SourceFrame& frame, bool parameters,
+                                          std::string_view indent) {
     const auto& list = parameters ? frame.state.scope.parameters : frame.state.scope.locals;
-    if (list.empty())
-        return std::string(parameters ? "No arguments." : "No locals.");
+    if (!frame.has_scope || list.empty())
+        return parameters ? "No arguments.\n" : "No locals.\n";
     std::string out;
     for (const auto& variable : list) {
         auto value = variables_.value_of(frame.state, variable);
-        out += fmt::format("{} = {}\n", variable.name,
+        out += fmt::format("{}{} = {}\n", indent, variable.name,
                            value ? eval_.format_nested(*value)
                                  : fmt::format("<error: {}>", value.error().message));
     }
@@ -454,8 +459,23 @@ Result<std::string> FrameCommands::run_to_location(std::string_view location, bo
     return describe_stop(before);
 }
 
+Result<std::string> FrameCommands::backtrace_full() {
+    if (auto ok = ensure_frames(); !ok)
+        return std::unexpected(ok.error());
+    std::string out;
+    for (std::size_t level = 0; level < frames_.size(); ++level) {
+        out += frame_line(level) + "\n" + variable_lines(frames_[level], false, "        ");
+    }
+    return out;
+}
+
 std::optional<Result<std::string>> FrameCommands::run(std::string_view line) {
     auto [word, rest] = split_word(line);
+    // GDB's `bt full`: source frames (inlined calls too) with their arguments and locals. Other
+    // forms of bt are the kernel's (any task, any CPU).
+    if ((word == "bt" || word == "backtrace" || word == "where") &&
+        (trim(rest) == "full" || trim(rest) == "-full"))
+        return backtrace_full();
     if (word == "frame" || word == "f") {
         if (rest.empty())
             return select(std::nullopt, 0);

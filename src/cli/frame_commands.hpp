@@ -63,6 +63,9 @@ private:
     std::string source_text(const SourceFrame& frame);
     std::string arguments(const SourceFrame& frame);
     Result<std::string> info_frame();
+    Result<std::string> backtrace_full();
+    // "name = value" lines of a frame's parameters or locals, or GDB's "No locals." line.
+    std::string variable_lines(const SourceFrame& frame, bool parameters, std::string_view indent);
     Result<std::string> info_variables(bool parameters);
     Result<std::string> step(StepMode mode, std::string_view args);
     Result<std::string> finish();

@@ -134,4 +134,25 @@ std::optional<SymbolOffset> SymbolTable::lookup(std::uint64_t address) const {
     return std::nullopt;
 }
 
+const Symbol* SymbolTable::function_at(std::uint64_t address) const {
+    auto found = lookup(address);
+    if (!found || found->symbol == nullptr) {
+        return nullptr;
+    }
+    if (found->symbol->size != 0) {
+        return found->symbol;
+    }
+    auto after = std::upper_bound(by_address_.begin(), by_address_.end(), address,
+                                  [](std::uint64_t a, const Symbol& s) { return a < s.address; });
+    // Labels sit close to their function's start: look back a little way only.
+    for (int steps = 0; after != by_address_.begin() && steps < 256; ++steps) {
+        --after;
+        if ((after->kind == SymbolKind::function || after->text) && after->size != 0 &&
+            address < after->address + after->size) {
+            return &*after;
+        }
+    }
+    return found->symbol;
+}
+
 } // namespace kdive::debuginfo

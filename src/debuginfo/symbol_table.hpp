@@ -45,6 +45,10 @@ public:
     // sizeless code label at or below it. Sizeless data labels (_sdata) and absolute symbols
     // name nothing.
     std::optional<SymbolOffset> lookup(std::uint64_t address) const;
+    // The symbol naming a code address as GDB's bt does: a sized function containing it wins
+    // over a sizeless label inside that function (secondary_startup_64 over
+    // common_startup_64); otherwise what lookup() finds.
+    const Symbol* function_at(std::uint64_t address) const;
     std::size_t size() const { return by_address_.size(); }
     const std::vector<Symbol>& symbols() const { return by_address_; }
 

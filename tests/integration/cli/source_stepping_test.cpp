@@ -53,6 +53,25 @@ std::string line_with(const std::string& transcript, const std::string& text) {
     return transcript.substr(at, transcript.find('\n', at) - at);
 }
 
+// The functions of the frames `bt full` printed from `from` on ("#N  [0x... in ]name (").
+std::vector<std::string> bt_functions(const std::string& transcript, std::size_t from) {
+    static const std::regex frame_row(
+        R"(^(?:\((?:gdb|kdive)\) )?#(\d+) +(?:0x[0-9a-f]+ in )?(\S+) \()");
+    std::vector<std::string> names;
+    std::istringstream in(from < transcript.size() ? transcript.substr(from) : "");
+    std::string line;
+    while (std::getline(in, line)) {
+        std::smatch match;
+        if (!std::regex_search(line, match, frame_row))
+            continue;
+        // The next command's output, or GDB going on past the end of the boot stack.
+        if (std::stoul(match[1]) != names.size() || match[2] == "??")
+            break;
+        names.push_back(match[2]);
+    }
+    return names;
+}
+
 TEST(SourceStepping, NextLocalsAndFinishAgreeWithGdb) {
     // kdive: attach to a paused VM, run to start_kernel, step, then let the guest boot.
     auto vm = TestVm::boot(test_kernel(), {"--paused", "--smp", "2"});
@@ -63,8 +82,8 @@ TEST(SourceStepping, NextLocalsAndFinishAgreeWithGdb) {
         args.insert(args.end(), {"-ex", command});
     for (int i = 0; i < next_count; ++i)
         args.insert(args.end(), {"-ex", "next"});
-    args.insert(args.end(), {"-ex", "info locals", "-ex", "advance parse_args", "-ex", "finish",
-                             "-ex", "info breakpoints", "-ex", "continue &"});
+    args.insert(args.end(), {"-ex", "info locals", "-ex", "bt full", "-ex", "advance parse_args",
+                             "-ex", "finish", "-ex", "info breakpoints", "-ex", "continue &"});
     auto ours = run_kdive(args);
     ASSERT_TRUE(ours) << ours.error().message;
     // The temporary breakpoints are gone and the guest boots on to its shell.
@@ -76,7 +95,7 @@ TEST(SourceStepping, NextLocalsAndFinishAgreeWithGdb) {
     std::string script = "advance setup_arch\\nfinish\\n";
     for (int i = 0; i < next_count; ++i)
         script += "next\\n";
-    script += "info locals\\nadvance parse_args\\nfinish\\nkill\\nquit\\n";
+    script += "info locals\\nbt full\\nadvance parse_args\\nfinish\\nkill\\nquit\\n";
     RunOptions options;
     options.timeout = std::chrono::minutes(5);
     auto gdb = run_process({"sh", "-c",
@@ -102,6 +121,16 @@ TEST(SourceStepping, NextLocalsAndFinishAgreeWithGdb) {
     auto their_locals = theirs.substr(theirs.rfind("command_line = ") - 1);
     EXPECT_EQ(local_value(locals, "command_line"), local_value(their_locals, "command_line"));
     EXPECT_EQ(local_value(locals, "after_dashes"), local_value(their_locals, "after_dashes"));
+
+    // bt full: the same frames (inlined ones too), and start_kernel's locals in them.
+    const auto our_bt = ours->find("(kdive) bt full");
+    ASSERT_NE(our_bt, std::string::npos) << *ours;
+    const auto their_bt = theirs.rfind("#0  ", theirs.rfind("        command_line = "));
+    const auto our_frames = bt_functions(*ours, our_bt);
+    EXPECT_GE(our_frames.size(), 2u) << ours->substr(our_bt);
+    EXPECT_EQ(our_frames, bt_functions(theirs, their_bt)) << ours->substr(our_bt) << theirs;
+    EXPECT_EQ(local_value(ours->substr(our_bt), "command_line"),
+              local_value(theirs.substr(std::min(their_bt, theirs.size())), "command_line"));
 
     // up from setup_arch is start_kernel; down comes back; finish returns to start_kernel,
     // where GDB's finish returns too.
