@@ -225,10 +225,11 @@ std::optional<int> BacktraceCommands::vcpu_of(const std::vector<VcpuTask>& runni
                                               std::uint64_t task, std::optional<std::uint64_t> sp) {
     for (std::size_t cpu = 0; cpu < running.size(); ++cpu) {
         const VcpuTask& slot = running[cpu];
-        if (slot.switching_to_stack == 0
-                ? slot.current == task
-                : sp && thread_size_ != 0 &&
-                      (*sp & ~(thread_size_ - 1)) == slot.switching_to_stack) {
+        const bool owns = slot.switching_to_stack == 0
+                              ? slot.current == task
+                              : sp.has_value() && thread_size_ != 0 &&
+                                    (sp.value() & ~(thread_size_ - 1)) == slot.switching_to_stack;
+        if (owns) {
             return static_cast<int>(cpu);
         }
     }

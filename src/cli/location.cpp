@@ -9,8 +9,9 @@ namespace kdive::cli {
 
 Result<std::optional<std::uint64_t>> AddressExpressionResolver::resolve(std::string_view text) {
     text = trim(text);
-    if (text.empty())
+    if (text.empty()) {
         return std::optional<std::uint64_t>{};
+    }
     std::uint64_t total = 0;
     bool negate = false;
     std::size_t i = 0;
@@ -18,13 +19,15 @@ Result<std::optional<std::uint64_t>> AddressExpressionResolver::resolve(std::str
         std::size_t end = text.find_first_of("+-", i);
         std::string_view term =
             trim(text.substr(i, end == std::string_view::npos ? text.npos : end - i));
-        if (term.empty())
+        if (term.empty()) {
             return std::optional<std::uint64_t>{};
+        }
         std::uint64_t value = 0;
         if (term.front() == '$') {
             auto reg = target_.read_register(term.substr(1));
-            if (!reg)
+            if (!reg) {
                 return std::unexpected(reg.error());
+            }
             value = *reg;
         } else if (auto number = parse_unsigned(term)) {
             value = *number;
@@ -32,8 +35,9 @@ Result<std::optional<std::uint64_t>> AddressExpressionResolver::resolve(std::str
             return std::optional<std::uint64_t>{}; // not ours: a symbol, perhaps
         }
         total = negate ? total - value : total + value;
-        if (end == std::string_view::npos)
+        if (end == std::string_view::npos) {
             break;
+        }
         negate = text[end] == '-';
         i = end + 1;
     }
@@ -43,10 +47,12 @@ Result<std::optional<std::uint64_t>> AddressExpressionResolver::resolve(std::str
 Result<std::uint64_t> Locations::address(std::string_view text) {
     for (auto& resolver : resolvers_) {
         auto address = resolver->resolve(text);
-        if (!address)
+        if (!address) {
             return std::unexpected(address.error());
-        if (*address)
+        }
+        if (*address) {
             return **address;
+        }
     }
     return fail("cannot resolve '{}' (symbols are not loaded yet: use an address or $register)",
                 trim(text));
@@ -54,8 +60,9 @@ Result<std::uint64_t> Locations::address(std::string_view text) {
 
 Result<std::uint64_t> Locations::breakpoint_location(std::string_view text) {
     text = trim(text);
-    if (text.starts_with('*'))
+    if (text.starts_with('*')) {
         return address(text.substr(1));
+    }
     return address(text);
 }
 

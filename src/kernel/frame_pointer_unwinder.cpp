@@ -72,8 +72,12 @@ Result<UnwindStep> FramePointerUnwinder::step(const UnwoundFrame& current, bool 
     // instructions) or at a ret, the function's frame is not on the rbp chain.
     if (exact_pc) {
         const auto start = env_.function_start ? env_.function_start(current.pc) : std::nullopt;
-        const bool near_start = start && current.pc - *start < max_prologue;
-        const std::uint64_t from = near_start ? *start : current.pc;
+        bool near_start = false;
+        std::uint64_t from = current.pc;
+        if (start.has_value() && current.pc - start.value() < max_prologue) {
+            near_start = true;
+            from = start.value();
+        }
         if (auto code = env_.memory->read(from, current.pc - from + 1)) {
             FrameSetup setup = FrameSetup::established;
             if (std::to_integer<unsigned>(code->back()) == 0xc3) {

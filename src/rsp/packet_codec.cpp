@@ -19,10 +19,12 @@ bool needs_escape(char c) {
 struct HexTable {
     signed char value[256];
     constexpr HexTable() : value() {
-        for (int i = 0; i < 256; ++i)
+        for (int i = 0; i < 256; ++i) {
             value[i] = -1;
-        for (int i = 0; i < 10; ++i)
+        }
+        for (int i = 0; i < 10; ++i) {
             value['0' + i] = static_cast<signed char>(i);
+        }
         for (int i = 0; i < 6; ++i) {
             value['a' + i] = static_cast<signed char>(10 + i);
             value['A' + i] = static_cast<signed char>(10 + i);
@@ -72,11 +74,13 @@ std::uint8_t checksum(std::string_view bytes) {
             std::memcpy(&word, bytes.data() + i, 8);
             lanes += (word & low_bytes) + ((word >> 8) & low_bytes);
         }
-        for (int lane = 0; lane < 4; ++lane)
+        for (int lane = 0; lane < 4; ++lane) {
             total += (lanes >> (16 * lane)) & 0xffff;
+        }
     }
-    for (; i < bytes.size(); ++i)
+    for (; i < bytes.size(); ++i) {
         total += static_cast<unsigned char>(bytes[i]);
+    }
     return static_cast<std::uint8_t>(total & 0xff);
 }
 
@@ -115,10 +119,11 @@ DecodedBytes unescape_binary(std::string_view data) {
 DecodedBytes expand_run_length(std::string_view data, std::size_t max_size) {
     DecodedBytes result;
     if (data.find('*') == std::string_view::npos) {
-        if (data.size() > max_size)
+        if (data.size() > max_size) {
             result.error = CodecError::oversized;
-        else
+        } else {
             result.data.assign(data);
+        }
         return result;
     }
     auto fail = [&result](CodecError error) {
@@ -133,18 +138,22 @@ DecodedBytes expand_run_length(std::string_view data, std::size_t max_size) {
         } else {
             // The count byte is printable and stands for count-29 extra copies; GDB's
             // encoder never emits '#' or '$' as a count, but a reader may accept them.
-            if (result.data.empty() || i + 1 == data.size())
+            if (result.data.empty() || i + 1 == data.size()) {
                 return fail(CodecError::bad_run_length);
+            }
             auto count = static_cast<unsigned char>(data[++i]);
-            if (count < 29 + 3 || count > 126)
+            if (count < 29 + 3 || count > 126) {
                 return fail(CodecError::bad_run_length);
+            }
             std::size_t repeat = count - 29u;
-            if (result.data.size() + repeat > max_size)
+            if (result.data.size() + repeat > max_size) {
                 return fail(CodecError::oversized);
+            }
             result.data.append(repeat, result.data.back());
         }
-        if (result.data.size() > max_size)
+        if (result.data.size() > max_size) {
             return fail(CodecError::oversized);
+        }
     }
     return result;
 }
@@ -194,8 +203,9 @@ DecodedBytes hex_decode(std::string_view hex) {
 }
 
 CodecError hex_decode_into(std::string_view hex, char* out, std::size_t out_size) {
-    if (hex.size() != out_size * 2)
+    if (hex.size() != out_size * 2) {
         return CodecError::bad_hex;
+    }
     // Accumulate the validity check instead of branching on every digit.
     int invalid = 0;
     for (std::size_t i = 0; i < out_size; ++i) {
@@ -208,13 +218,15 @@ CodecError hex_decode_into(std::string_view hex, char* out, std::size_t out_size
 }
 
 bool parse_hex_u64(std::string_view hex, std::uint64_t& value) {
-    if (hex.empty() || hex.size() > 16)
+    if (hex.empty() || hex.size() > 16) {
         return false;
+    }
     std::uint64_t v = 0;
     for (char c : hex) {
         int digit = hex_value(c);
-        if (digit < 0)
+        if (digit < 0) {
             return false;
+        }
         v = v << 4 | static_cast<unsigned>(digit);
     }
     value = v;
@@ -229,8 +241,9 @@ std::span<char> FrameDecoder::prepare(std::size_t size) {
         end_ -= position_;
         position_ = 0;
     }
-    if (buffer_.size() - end_ < size)
+    if (buffer_.size() - end_ < size) {
         buffer_.resize(end_ + size);
+    }
     return {buffer_.data() + end_, size};
 }
 
@@ -285,12 +298,15 @@ FrameEvent FrameDecoder::next() {
         char c = buffer_[position_++];
         switch (state_) {
         case State::idle:
-            if (c == '+')
+            if (c == '+') {
                 return {FrameEvent::Kind::ack, CodecError::none, {}};
-            if (c == '-')
+            }
+            if (c == '-') {
                 return {FrameEvent::Kind::nak, CodecError::none, {}};
-            if (c == '\x03')
+            }
+            if (c == '\x03') {
                 return {FrameEvent::Kind::interrupt, CodecError::none, {}};
+            }
             if (c == '$' || c == '%') {
                 notification_ = c == '%';
                 state_ = State::payload;
@@ -308,8 +324,9 @@ FrameEvent FrameDecoder::next() {
             sum_ = static_cast<std::uint8_t>(sum_ + checksum(run));
             // Keep counting bytes past the limit so the frame still ends where the stub meant.
             std::size_t room = max_payload_ - std::min(max_payload_, payload_.size());
-            if (run.size() > room)
+            if (run.size() > room) {
                 overflowed_ = true;
+            }
             payload_.append(run.substr(0, std::min(room, run.size())));
             position_ += run.size();
             if (hash != std::string_view::npos) {
