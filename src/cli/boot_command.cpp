@@ -23,6 +23,7 @@ struct BootArgs {
     int mem = 1024;
     bool paused = false;
     std::string kvm = "off";
+    std::string cpu;
     std::string gdb;
     std::string state;
     bool detach = false;
@@ -75,6 +76,7 @@ Result<lab::BootConfig> make_config(const BootArgs& args) {
     config.kaslr = args.kaslr;
     config.smp = args.smp;
     config.mem_mb = args.mem;
+    config.cpu = args.cpu;
     config.paused = args.paused;
     config.detach = args.detach;
     config.console_on_terminal = args.console && !args.detach;
@@ -119,6 +121,8 @@ void register_boot_command(CLI::App& app, ExitStatus& status) {
     cmd->add_option("--mem", args->mem, "memory in MB")->capture_default_str();
     cmd->add_flag("--paused", args->paused, "stay at the reset vector until continued");
     cmd->add_option("--kvm", args->kvm, "auto, on or off (TCG)")->capture_default_str();
+    cmd->add_option("--cpu", args->cpu,
+                    "QEMU CPU model and features, e.g. qemu64,+la57 (5-level paging) or max");
     cmd->add_option("--gdb", args->gdb, "gdbstub endpoint: unix:PATH or tcp:127.0.0.1:PORT");
     cmd->add_option("--state", args->state, "session folder (default: a new one)");
     cmd->add_flag("--detach", args->detach, "leave the VM running and return");

@@ -23,14 +23,7 @@ Result<std::unique_ptr<DebuggerStack>> DebuggerStack::create(target::Target& tar
         stack->kernel_ = std::make_unique<KernelCommands>(*stack->info_, target);
         auto& memory = stack->kernel_->memory();
         stack->eval_ = std::make_unique<EvalCommands>(*stack->info_, &memory, &memory);
-        stack->eval_->set_functions(stack->kernel_->functions());
-        stack->eval_->set_loaded_images(&stack->kernel_->modules());
-        auto* kernel = stack->kernel_.get();
-        // Before the kernel runs (reset vector) there is no offset to find yet: use none.
-        stack->eval_->set_load_offset_source([kernel]() -> std::uint64_t {
-            auto view = kernel->kernel();
-            return view ? (*view)->kaslr_offset() : 0;
-        });
+        stack->kernel_->serve(*stack->eval_);
         stack->locations_.add(std::make_unique<ExpressionLocationResolver>(*stack->eval_));
     }
     stack->session_ = std::make_unique<DebuggerSession>(target, stack->locations_, out, options);

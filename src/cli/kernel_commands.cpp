@@ -2,6 +2,7 @@
 #include "cli/kernel_commands.hpp"
 
 #include "cli/backtrace_commands.hpp"
+#include "cli/eval_commands.hpp"
 #include "cli/kernel_functions.hpp"
 #include "eval/value_printer.hpp"
 #include "kernel/kaslr_offset.hpp"
@@ -298,6 +299,15 @@ eval::FunctionHooks* KernelCommands::functions() {
         functions_ = std::make_unique<KernelFunctions>(*this);
     }
     return functions_.get();
+}
+
+void KernelCommands::serve(EvalCommands& eval) {
+    eval.set_functions(functions());
+    eval.set_loaded_images(&modules());
+    eval.set_load_offset_source([this]() -> std::uint64_t {
+        auto view = kernel();
+        return view ? (*view)->kaslr_offset() : 0;
+    });
 }
 
 Result<std::string> KernelCommands::current(std::vector<std::string>& args, bool json) {

@@ -23,6 +23,7 @@ namespace kdive::cli {
 
 class KernelFunctions;
 class BacktraceCommands;
+class EvalCommands;
 
 class KernelCommands {
 public:
@@ -47,6 +48,9 @@ public:
     eval::FunctionHooks* functions();
     // The loaded modules' symbols and debug info, at their load addresses.
     kernel::ModuleDebugInfo& modules() { return *modules_; }
+    // Gives expression commands the kernel's view: the functions above, the modules' images
+    // and the KASLR offset (none before the kernel runs, at the reset vector).
+    void serve(EvalCommands& eval);
 
 private:
     Result<std::string> dispatch(std::string_view word, std::vector<std::string>& args);

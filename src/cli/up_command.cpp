@@ -41,6 +41,7 @@ struct UpArgs {
     std::string out;  // its build folder (O=)
     int smp = 2;
     int mem = 1024;
+    std::string cpu;
     int timeout_s = 300;
 };
 
@@ -152,6 +153,7 @@ Result<> run_up(const UpArgs& args, const sigset_t& signals) {
     config.dir = *dir;
     config.smp = args.smp;
     config.mem_mb = args.mem;
+    config.cpu = args.cpu;
     config.paused = true;
     config.initrd = config.dir / "rootfs.cpio.gz";
     if (auto r = lab::write_default_rootfs(config.initrd); !r)
@@ -248,6 +250,7 @@ void register_up_command(CLI::App& app, ExitStatus& status) {
     cmd->add_option("--out", args->out, "that tree's build folder (O=)");
     cmd->add_option("--smp", args->smp, "virtual CPUs")->capture_default_str();
     cmd->add_option("--mem", args->mem, "memory in MB")->capture_default_str();
+    cmd->add_option("--cpu", args->cpu, "QEMU CPU model and features, e.g. qemu64,+la57");
     cmd->add_option("--break", args->break_at, "where to stop first")->capture_default_str();
     cmd->add_option("--ex", args->commands, "run a command after the first stop (repeatable)");
     cmd->add_flag("--batch", args->batch, "no REPL: run the commands (or the tour) and exit");

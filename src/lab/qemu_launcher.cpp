@@ -197,12 +197,15 @@ std::vector<std::string> qemu_arguments(const BootConfig& config, const Session&
                                   "-smp",
                                   std::to_string(config.smp)};
     if (config.kvm) {
-        a.insert(a.end(), {"-accel", "kvm", "-cpu", "host"});
+        a.insert(a.end(), {"-accel", "kvm", "-cpu", config.cpu.empty() ? "host" : config.cpu});
     } else {
         // One TCG thread runs every vCPU in turn. Multi-threaded TCG in QEMU 7.2 races with
         // the kernel patching its own text on another vCPU (seen as an occasional oops in
         // set_next_task_fair on 7.x kernels), and a debugger wants the deterministic one.
         a.insert(a.end(), {"-accel", "tcg,thread=single"});
+        if (!config.cpu.empty()) {
+            a.insert(a.end(), {"-cpu", config.cpu});
+        }
     }
     a.insert(a.end(), {"-kernel", config.bzimage.string()});
     if (!config.initrd.empty()) {

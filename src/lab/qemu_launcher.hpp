@@ -22,6 +22,9 @@ struct BootConfig {
     int mem_mb = 1024;
     bool paused = false;
     bool kvm = false;
+    // QEMU's -cpu MODEL[,+feature...] (qemu64,+la57 for 5-level paging); empty: QEMU's
+    // default under TCG, the host's CPU under KVM.
+    std::string cpu;
     std::string gdb; // "unix:PATH" or "tcp:127.0.0.1:PORT"; empty: unix socket in the session
     std::filesystem::path dir;
     bool console_on_terminal = false;

@@ -6,6 +6,7 @@
 #include "guest_facts.hpp"
 #include "lab/boot_kernel.hpp"
 #include "lab/console_log.hpp"
+#include "lab/kconfig_file.hpp"
 #include "rsp/endpoint.hpp"
 #include "support/atomic_file.hpp"
 #include "support/subprocess.hpp"
@@ -123,8 +124,7 @@ struct AttachedGuest {
         }
         commands = std::make_unique<cli::KernelCommands>(*info, *target);
         eval = std::make_unique<cli::EvalCommands>(*info, &commands->memory(), &commands->memory());
-        eval->set_functions(commands->functions());
-        eval->set_loaded_images(&commands->modules());
+        commands->serve(*eval);
         return {};
     }
     // QEMU serves one debugger at a time: lets another one have the stub until attach().
@@ -507,6 +507,49 @@ TEST(KernelAwarenessKaslr, SymbolsResolveUnderKaslr) {
     const std::string pid = guest->run("p $lx_current(0).pid");
     EXPECT_NE(pid.find(" = " + std::to_string(current[0]["pid"].get<int>())), std::string::npos)
         << pid;
+}
+
+// A CPU with LA57 (and KASLR): a kernel built with 5-level paging runs on five levels (since
+// 6.x Debian's are; 5.10's is not, and stays on four). The load offset, the tasks and vtop
+// follow the page tables the kernel really uses: a direct-map address (a task_struct)
+// translates to itself minus page_offset_base.
+TEST(KernelAwarenessFiveLevel, TasksAndVtopOnFiveLevelPaging) {
+    auto kernel = lab::resolve_boot_kernel(test_kernel());
+    ASSERT_TRUE(kernel) << kernel.error().message;
+    auto config = lab::KconfigFile::read((kernel->vmlinux.parent_path() / "config").string());
+    ASSERT_TRUE(config) << config.error().message;
+    // Kernels after 6.15 lost the option: five levels whenever the CPU has them.
+    const int levels = config->value("X86_5LEVEL").value_or("y") == "y" ? 5 : 4;
+
+    auto guest = AttachedGuest::boot({"--kaslr", "--cpu", "qemu64,+la57"});
+    ASSERT_TRUE(guest->error.empty()) << guest->error;
+    auto version = guest->json("version --json");
+    EXPECT_TRUE(version["matches"].get<bool>());
+    auto tasks = guest->json("ps --json");
+    ASSERT_GT(tasks.size(), 10u);
+    EXPECT_EQ(tasks[1]["comm"], "init");
+    for (int pid : guest->facts.marked) {
+        EXPECT_TRUE(std::any_of(tasks.begin(), tasks.end(), [&](const Json& t) {
+            return t["pid"] == pid;
+        })) << pid;
+    }
+    const std::string base_text = guest->run("p/x page_offset_base");
+    ASSERT_NE(base_text.find("0x"), std::string::npos) << base_text;
+    const std::uint64_t page_offset_base =
+        std::stoull(base_text.substr(base_text.find("0x")), nullptr, 16);
+    // Only five levels reach below the 48-bit upper half (0xff11... before KASLR moves it).
+    EXPECT_EQ(page_offset_base < 0xffff800000000000u, levels == 5) << base_text;
+    const std::string task = tasks[1]["task"].get<std::string>();
+    auto walk = guest->json("vtop " + task + " --json");
+    EXPECT_EQ(walk["levels"], levels) << walk.dump();
+    const std::uint64_t page_size = walk["page_size"].get<std::uint64_t>();
+    const int skipped = page_size == (1u << 30) ? 2 : page_size == (1u << 21) ? 1 : 0;
+    ASSERT_EQ(walk["steps"].size(), static_cast<std::size_t>(levels - skipped)) << walk.dump();
+    EXPECT_EQ(walk["steps"][0]["level"], levels == 5 ? "PML5" : "PML4") << walk.dump();
+    ASSERT_TRUE(walk["physical"].is_string()) << walk.dump();
+    EXPECT_EQ(std::stoull(walk["physical"].get<std::string>(), nullptr, 16),
+              std::stoull(task, nullptr, 16) - page_offset_base)
+        << walk.dump();
 }
 
 } // namespace

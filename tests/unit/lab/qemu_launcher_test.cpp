@@ -50,6 +50,10 @@ TEST(QemuLauncher, ArgumentsForAPausedTcgBoot) {
     EXPECT_TRUE(has_pair(args, "-qmp", "unix:/run/s/qmp.sock,server=on,wait=off"));
     EXPECT_NE(std::find(args.begin(), args.end(), "-S"), args.end());
     EXPECT_EQ(session.gdb, "unix:/run/s/gdb.sock");
+    // QEMU's own CPU model unless one is asked for.
+    EXPECT_EQ(std::find(args.begin(), args.end(), "-cpu"), args.end());
+    config.cpu = "qemu64,+la57";
+    EXPECT_TRUE(has_pair(qemu_arguments(config, session), "-cpu", "qemu64,+la57"));
 }
 
 TEST(QemuLauncher, KaslrAndTcpEndpoint) {
@@ -63,6 +67,7 @@ TEST(QemuLauncher, KaslrAndTcpEndpoint) {
     auto args = qemu_arguments(config, session);
     EXPECT_TRUE(has_pair(args, "-gdb", "tcp:127.0.0.1:4321"));
     EXPECT_TRUE(has_pair(args, "-accel", "kvm"));
+    EXPECT_TRUE(has_pair(args, "-cpu", "host"));
     EXPECT_EQ(session.append.find("nokaslr"), std::string::npos);
     EXPECT_EQ(std::find(args.begin(), args.end(), "-S"), args.end());
 }
