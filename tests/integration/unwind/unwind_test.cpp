@@ -11,6 +11,8 @@
 #include "target/rsp_target.hpp"
 #include "test_vm.hpp"
 
+#include <array>
+#include <cstring>
 #include <filesystem>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -315,6 +317,77 @@ TEST_F(UnwindGuest, BtOfAPidAndOfEveryCpu) {
             EXPECT_NE(cpu["stop_reason"].get<std::string>().find("user mode"), std::string::npos);
         }
     }
+}
+
+// A sleeping task whose saved state is corrupt: bt stops with a reason (or fails naming what it
+// could not read), never loops; restored, the same task unwinds in full again.
+TEST_F(UnwindGuest, CorruptSavedStateStopsWithAReason) {
+    const Json ps = state_->json("ps --json");
+    std::uint64_t task = 0;
+    for (const auto& row : ps) {
+        if (row["comm"] == "sleep") {
+            task = std::stoull(row["task"].get<std::string>(), nullptr, 16);
+            break;
+        }
+    }
+    ASSERT_NE(task, 0u) << "no marker sleep in " << ps.dump();
+    auto kernel = state_->commands->kernel();
+    ASSERT_TRUE(kernel) << kernel.error().message;
+    auto task_layout = (*kernel)->layout("task_struct");
+    ASSERT_TRUE(task_layout) << task_layout.error().message;
+    auto sp_offset = (*task_layout)->offset("thread.sp");
+    auto frame_layout = (*kernel)->layout("inactive_task_frame");
+    ASSERT_TRUE(sp_offset && frame_layout);
+    auto ret_offset = (*frame_layout)->offset("ret_addr");
+    ASSERT_TRUE(ret_offset);
+    auto& target = *state_->target;
+    const auto read_word = [&](std::uint64_t address) {
+        std::array<std::uint8_t, 8> bytes{};
+        EXPECT_TRUE(target.read_memory(address, bytes));
+        std::uint64_t value = 0;
+        std::memcpy(&value, bytes.data(), 8);
+        return value;
+    };
+    const auto write_word = [&](std::uint64_t address, std::uint64_t value) {
+        std::array<std::uint8_t, 8> bytes{};
+        std::memcpy(bytes.data(), &value, 8);
+        return target.write_memory(address, bytes).has_value();
+    };
+    const std::string bt = fmt::format("bt {:#x} --json", task);
+    const std::uint64_t sp_field = task + *sp_offset;
+    const std::uint64_t saved_sp = read_word(sp_field);
+    const std::uint64_t ret_slot = saved_sp + *ret_offset;
+    const std::uint64_t saved_ret = read_word(ret_slot);
+
+    // The return address into __schedule replaced by one that is no code at all.
+    ASSERT_TRUE(write_word(ret_slot, 0x4141414141414141ull));
+    auto bogus_pc = state_->commands->run(bt);
+    // Its saved stack pointer aimed at the bottom of its stack: zeroes, no frame.
+    ASSERT_TRUE(write_word(ret_slot, saved_ret));
+    ASSERT_TRUE(write_word(sp_field, saved_sp & ~std::uint64_t{0x3fff}));
+    auto bottom = state_->commands->run(bt);
+    // And at an address nothing maps.
+    ASSERT_TRUE(write_word(sp_field, 0xffffc8ffffff0000ull));
+    auto unmapped = state_->commands->run(bt);
+    ASSERT_TRUE(write_word(sp_field, saved_sp));
+
+    for (auto* out : {&bogus_pc, &bottom, &unmapped}) {
+        ASSERT_TRUE(*out);
+        if (!**out) {
+            // Refused outright: the message names what could not be read.
+            EXPECT_NE((*out)->error().message.find("0x"), std::string::npos)
+                << (*out)->error().message;
+            continue;
+        }
+        const Json trace = Json::parse(***out, nullptr, false);
+        ASSERT_TRUE(trace.is_object()) << ***out;
+        EXPECT_TRUE(trace["stop_reason"].is_string()) << trace.dump();
+        EXPECT_LE(trace["frames"].size(), 2u) << trace.dump();
+    }
+    const Json restored = state_->json(bt);
+    EXPECT_TRUE(restored["stop_reason"].is_null()) << restored.dump();
+    EXPECT_TRUE(functions(restored["frames"]).back().starts_with("entry_SYSCALL_64"))
+        << describe(restored["frames"]);
 }
 
 // At __switch_to's entry the vCPU already runs on the next task's stack while current_task
