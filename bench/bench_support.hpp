@@ -2,6 +2,8 @@
 // page cache between runs, and the guest script that starts the extra tasks.
 #pragma once
 
+#include "lab/boot_kernel.hpp"
+#include "support/atomic_file.hpp"
 #include "support/error.hpp"
 #include "support/subprocess.hpp"
 #include "target/target.hpp"
@@ -11,7 +13,9 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 namespace kdive::bench {
@@ -60,6 +64,34 @@ inline std::string extra_tasks_script(int count) {
     return fmt::format("#!/bin/sh\ni=0\nwhile [ $i -lt {} ]; do sleep 1000 & i=$((i+1)); "
                        "done\necho \"KDIVE-TASKS: $(ls -d /proc/[0-9]* | wc -l)\"\n",
                        count);
+}
+
+// What a VM benchmark starts from: kdive, the kernel, a private work folder (removed by the
+// benchmark) and, in it, the rcS addition that starts `task_count` extra tasks.
+struct Setup {
+    std::string kdive;
+    lab::BootKernel kernel;
+    std::filesystem::path work;
+    std::filesystem::path script;
+};
+
+inline Result<Setup> prepare(const char* argv0, const std::string& kernel_name,
+                             std::string_view tag, int task_count) {
+    auto kernel = lab::resolve_boot_kernel(kernel_name);
+    if (!kernel) {
+        return std::unexpected(kernel.error());
+    }
+    Setup out{kdive_binary(argv0),
+              *kernel,
+              std::filesystem::temp_directory_path() /
+                  fmt::format("kdive-bench-{}-{}", tag, getpid()),
+              {}};
+    std::filesystem::create_directories(out.work);
+    out.script = out.work / "tasks.sh";
+    if (auto ok = write_file_atomically(out.script, extra_tasks_script(task_count)); !ok) {
+        return std::unexpected(ok.error());
+    }
+    return out;
 }
 
 } // namespace kdive::bench

@@ -25,7 +25,6 @@
 
 using namespace kdive;
 using bench::cycle;
-using bench::kdive_binary;
 using bench::median;
 using bench::run;
 using Clock = std::chrono::steady_clock;
@@ -77,17 +76,15 @@ Result<Measure> measure(cli::KernelCommands& commands, target::Target& target, i
 int main(int argc, char** argv) {
     const std::string kernel_name = argc > 1 ? argv[1] : "debian-6.1-cloud";
     const int runs = argc > 2 ? std::max(1, std::atoi(argv[2])) : 5;
-    const std::string kdive = kdive_binary(argv[0]);
-    auto kernel = lab::resolve_boot_kernel(kernel_name);
-    if (!kernel) {
-        fmt::print(stderr, "{}\n", kernel.error().message);
+    auto setup = bench::prepare(argv[0], kernel_name, "bt", task_count);
+    if (!setup) {
+        fmt::print(stderr, "{}\n", setup.error().message);
         return 1;
     }
-    const auto work =
-        std::filesystem::temp_directory_path() / fmt::format("kdive-bench-bt-{}", getpid());
-    std::filesystem::create_directories(work);
-    const auto script = work / "tasks.sh";
-    (void)write_file_atomically(script, bench::extra_tasks_script(task_count));
+    const std::string& kdive = setup->kdive;
+    const lab::BootKernel* kernel = &setup->kernel;
+    const auto& work = setup->work;
+    const auto& script = setup->script;
     const auto rootfs = work / "rootfs.cpio.gz";
     if (auto ok = run({kdive, "rootfs", "-o", rootfs.string(), "--init-script", script.string()});
         !ok) {
@@ -127,7 +124,7 @@ int main(int argc, char** argv) {
         // The first unwind also loads the vmlinux ORC table: time it on its own.
         const auto start = Clock::now();
         auto first = commands.run("bt 1");
-        const double setup = std::chrono::duration<double>(Clock::now() - start).count();
+        const double first_bt = std::chrono::duration<double>(Clock::now() - start).count();
         if (!first || !*first) {
             fmt::print(stderr, "bt 1: {}\n", first ? first->error().message : "?");
             status = 1;
@@ -141,7 +138,7 @@ int main(int argc, char** argv) {
         }
         fmt::print("{} (QEMU TCG, 2 vCPUs, {} extra tasks); median of {} runs\n", kernel_name,
                    task_count, runs);
-        fmt::print("first bt (kernel view, ORC tables, one task): {:.3f} s\n", setup);
+        fmt::print("first bt (kernel view, ORC tables, one task): {:.3f} s\n", first_bt);
         fmt::print("foreach bt: {} tasks in {} distinct stacks ({} ended early)\n", timing->tasks,
                    timing->groups, timing->stopped_early);
         fmt::print("{:<6} {:>10} {:>14}\n", "", "total s", "per task us");

@@ -27,7 +27,6 @@
 
 using namespace kdive;
 using bench::cycle;
-using bench::kdive_binary;
 using bench::median;
 using bench::run;
 using Clock = std::chrono::steady_clock;
@@ -153,17 +152,15 @@ std::vector<std::string> gdb_equivalent(const std::string& command, int cpus) {
 int main(int argc, char** argv) {
     const std::string kernel_name = argc > 1 ? argv[1] : "debian-6.1-cloud";
     const int runs = argc > 2 ? std::max(1, std::atoi(argv[2])) : 7;
-    const std::string kdive = kdive_binary(argv[0]);
-    auto kernel = lab::resolve_boot_kernel(kernel_name);
-    if (!kernel) {
-        fmt::print(stderr, "{}\n", kernel.error().message);
+    auto setup = bench::prepare(argv[0], kernel_name, "ps", task_count);
+    if (!setup) {
+        fmt::print(stderr, "{}\n", setup.error().message);
         return 1;
     }
-    const auto work =
-        std::filesystem::temp_directory_path() / fmt::format("kdive-bench-ps-{}", getpid());
-    std::filesystem::create_directories(work);
-    const auto script = work / "tasks.sh";
-    (void)write_file_atomically(script, bench::extra_tasks_script(task_count));
+    const std::string& kdive = setup->kdive;
+    const lab::BootKernel* kernel = &setup->kernel;
+    const auto& work = setup->work;
+    const auto& script = setup->script;
     const auto rootfs = work / "rootfs.cpio.gz";
     std::vector<std::string> rootfs_args{kdive,           "rootfs",        "-o",
                                          rootfs.string(), "--init-script", script.string()};

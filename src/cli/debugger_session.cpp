@@ -31,15 +31,6 @@ std::pair<std::string_view, std::string_view> split_command(std::string_view lin
     return {line.substr(0, end), line.substr(end)};
 }
 
-Result<int> parse_int(std::string_view text, std::string_view what) {
-    text = trim(text);
-    int value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || value < 0)
-        return fail("bad {} '{}'", what, text);
-    return value;
-}
-
 // The general registers `info registers` shows by default, in GDB's order.
 bool is_general_register(const target::RegisterDescription& reg) {
     return reg.bitsize <= 64 && reg.type != "i387_ext" && !reg.name.starts_with("f") &&
@@ -47,6 +38,15 @@ bool is_general_register(const target::RegisterDescription& reg) {
 }
 
 } // namespace
+
+Result<int> parse_count(std::string_view text, std::string_view what) {
+    text = trim(text);
+    int value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || value < 0)
+        return fail("bad {} '{}'", what, text);
+    return value;
+}
 
 DebuggerSession::DebuggerSession(target::Target& target, Locations& locations, std::FILE* out,
                                  DebuggerOptions options)
@@ -222,7 +222,7 @@ Result<> DebuggerSession::add_breakpoint(BreakpointKind kind, std::string_view a
         // An optional length after the address: "watch *0x1000 4".
         auto space = args.rfind(' ');
         if (space != std::string_view::npos) {
-            auto parsed = parse_int(args.substr(space + 1), "watch length");
+            auto parsed = parse_count(args.substr(space + 1), "watch length");
             if (parsed) {
                 if (*parsed != 1 && *parsed != 2 && *parsed != 4 && *parsed != 8)
                     return fail("watch length must be 1, 2, 4 or 8");
@@ -258,7 +258,7 @@ Result<> DebuggerSession::delete_breakpoints(std::string_view args) {
     } else {
         while (!args.empty()) {
             auto end = args.find(' ');
-            auto number = parse_int(args.substr(0, end), "breakpoint number");
+            auto number = parse_count(args.substr(0, end), "breakpoint number");
             if (!number)
                 return std::unexpected(number.error());
             numbers.push_back(*number);
@@ -402,7 +402,7 @@ Result<> DebuggerSession::resume(std::string_view args) {
 Result<> DebuggerSession::stepi(std::string_view args) {
     int count = 1;
     if (!trim(args).empty()) {
-        auto parsed = parse_int(args, "step count");
+        auto parsed = parse_count(args, "step count");
         if (!parsed)
             return std::unexpected(parsed.error());
         count = std::max(1, *parsed);
@@ -447,7 +447,7 @@ Result<> DebuggerSession::select_cpu(std::string_view args) {
         fmt::print(out_, "vCPU {} of {}\n", target_.current_vcpu(), target_.vcpu_count());
         return {};
     }
-    auto index = parse_int(args, "vCPU number");
+    auto index = parse_count(args, "vCPU number");
     if (!index)
         return std::unexpected(index.error());
     if (auto ok = target_.select_vcpu(*index); !ok)

@@ -15,6 +15,10 @@
 
 namespace kdive::cli {
 
+// A non-negative whole number given to a command (a count, a level, a breakpoint number); the
+// error names `what` and the text.
+Result<int> parse_count(std::string_view text, std::string_view what);
+
 struct DebuggerOptions {
     // How long `continue` waits for a stop before interrupting the guest; none = until it stops
     // or Ctrl-C.

@@ -21,15 +21,6 @@ std::pair<std::string_view, std::string_view> split_word(std::string_view line) 
     return {line.substr(0, end), trim(line.substr(end))};
 }
 
-Result<int> parse_count(std::string_view text, std::string_view what) {
-    text = trim(text);
-    int value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || value < 0)
-        return fail("bad {} '{}'", what, text);
-    return value;
-}
-
 bool is_scalar(const debuginfo::Type* type) {
     const auto* t = debuginfo::strip_typedefs(type);
     return t->kind != debuginfo::TypeKind::structure &&
@@ -308,6 +299,15 @@ std::string FrameCommands::describe_stop(const std::vector<std::uint64_t>& chain
     return source_text(frame);
 }
 
+std::optional<Result<std::string>> FrameCommands::run_ended(const Result<StepOutcome>& outcome) {
+    invalidate();
+    if (!outcome)
+        return std::unexpected(outcome.error());
+    if (outcome->other_stop)
+        return report_other_stop(*outcome->other_stop);
+    return std::nullopt;
+}
+
 Result<std::string> FrameCommands::report_other_stop(const target::StopEvent& stop) {
     invalidate();
     session_.report_stop(stop);
@@ -338,11 +338,8 @@ Result<std::string> FrameCommands::step(StepMode mode, std::string_view args) {
     const auto before = current_chain();
     for (int i = 0; i < count; ++i) {
         auto outcome = stepper_.step_line(mode);
-        invalidate();
-        if (!outcome)
-            return std::unexpected(outcome.error());
-        if (outcome->other_stop)
-            return report_other_stop(*outcome->other_stop);
+        if (auto ended = run_ended(outcome))
+            return *ended;
         entered_inlined_ = outcome->entered_inlined;
     }
     return describe_stop(before);
@@ -365,11 +362,8 @@ Result<std::string> FrameCommands::finish() {
         std::fflush(out_);
         const auto before = current_chain();
         auto outcome = stepper_.finish_inlined(depth);
-        invalidate();
-        if (!outcome)
-            return std::unexpected(outcome.error());
-        if (outcome->other_stop)
-            return report_other_stop(*outcome->other_stop);
+        if (auto ended = run_ended(outcome))
+            return *ended;
         return describe_stop(before);
     }
     TemporaryStop stop;
@@ -398,11 +392,8 @@ Result<std::string> FrameCommands::finish() {
         }
     }
     auto outcome = stepper_.run_to({stop});
-    invalidate();
-    if (!outcome)
-        return std::unexpected(outcome.error());
-    if (outcome->other_stop)
-        return report_other_stop(*outcome->other_stop);
+    if (auto ended = run_ended(outcome))
+        return *ended;
     if (auto ok = ensure_frames(); !ok)
         return std::unexpected(ok.error());
     std::string out = frame_description(0) + "\n" + source_text(frames_[0]);
@@ -451,11 +442,8 @@ Result<std::string> FrameCommands::run_to_location(std::string_view location, bo
     if (auto caller = stepper_.return_stop())
         stops.push_back(*caller);
     auto outcome = stepper_.run_to(stops);
-    invalidate();
-    if (!outcome)
-        return std::unexpected(outcome.error());
-    if (outcome->other_stop)
-        return report_other_stop(*outcome->other_stop);
+    if (auto ended = run_ended(outcome))
+        return *ended;
     return describe_stop(before);
 }
 

@@ -74,6 +74,9 @@ private:
     std::string describe_stop(const std::vector<std::uint64_t>& chain_before);
     std::vector<std::uint64_t> current_chain();
     Result<std::string> report_other_stop(const target::StopEvent& stop);
+    // After the guest ran for a command: frames are stale; an error, or a stop the command did
+    // not ask for (a breakpoint, Ctrl-C), ends it. nullopt: it stopped where it wanted.
+    std::optional<Result<std::string>> run_ended(const Result<StepOutcome>& outcome);
 
     target::Target& target_;
     DebuggerSession& session_;

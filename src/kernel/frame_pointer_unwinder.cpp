@@ -58,13 +58,9 @@ FrameSetup frame_setup(std::span<const std::byte> code, std::size_t pc_offset) {
 }
 
 Result<Backtrace> FramePointerUnwinder::unwind(const RegisterSet& start, std::size_t max_frames) {
-    auto trace =
-        walk_frames(env_, start, max_frames, [this](const UnwoundFrame& current, bool exact_pc) {
-            return step(current, exact_pc);
-        });
-    // Stack contents are only trusted for one unwind: the guest may run between two.
-    window_.clear();
-    return trace;
+    return walk_frames_once(
+        env_, window_, start, max_frames,
+        [this](const UnwoundFrame& current, bool exact_pc) { return step(current, exact_pc); });
 }
 
 Result<UnwindStep> FramePointerUnwinder::step(const UnwoundFrame& current, bool exact_pc) {

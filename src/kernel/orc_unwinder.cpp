@@ -27,13 +27,9 @@ Result<std::uint64_t> known(const UnwoundFrame& frame, std::size_t reg, std::uin
 } // namespace
 
 Result<Backtrace> OrcUnwinder::unwind(const RegisterSet& start, std::size_t max_frames) {
-    auto trace =
-        walk_frames(env_, start, max_frames, [this](const UnwoundFrame& current, bool exact_pc) {
-            return step(current, exact_pc);
-        });
-    // Stack contents are only trusted for one unwind: the guest may run between two.
-    window_.clear();
-    return trace;
+    return walk_frames_once(
+        env_, window_, start, max_frames,
+        [this](const UnwoundFrame& current, bool exact_pc) { return step(current, exact_pc); });
 }
 
 Result<std::uint64_t> OrcUnwinder::previous_sp(const OrcEntry& entry, const UnwoundFrame& current) {

@@ -168,4 +168,12 @@ Result<Backtrace> walk_frames(const UnwindEnvironment& env, const RegisterSet& s
     return out;
 }
 
+Result<Backtrace> walk_frames_once(const UnwindEnvironment& env, StackWindowMemory& window,
+                                   const RegisterSet& start, std::size_t max_frames,
+                                   const StepFunction& step) {
+    auto trace = walk_frames(env, start, max_frames, step);
+    window.clear();
+    return trace;
+}
+
 } // namespace kdive::kernel

@@ -109,5 +109,10 @@ using StepFunction = std::function<Result<UnwindStep>(const UnwoundFrame& curren
 // step ends the trace with its message as the stop reason.
 Result<Backtrace> walk_frames(const UnwindEnvironment& env, const RegisterSet& start,
                               std::size_t max_frames, const StepFunction& step);
+// walk_frames, then forgets the stack bytes `window` holds: stack contents are only trusted
+// for one unwind, since the guest may run between two.
+Result<Backtrace> walk_frames_once(const UnwindEnvironment& env, StackWindowMemory& window,
+                                   const RegisterSet& start, std::size_t max_frames,
+                                   const StepFunction& step);
 
 } // namespace kdive::kernel
