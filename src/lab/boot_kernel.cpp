@@ -3,6 +3,8 @@
 
 #include "support/cache_dir.hpp"
 
+#include <vector>
+
 namespace kdive::lab {
 
 Result<BootKernel> resolve_boot_kernel(const std::string& kernel) {
@@ -10,9 +12,18 @@ Result<BootKernel> resolve_boot_kernel(const std::string& kernel) {
     std::filesystem::path as_path(kernel);
     if (std::filesystem::is_regular_file(as_path, ec)) {
         BootKernel found{std::filesystem::absolute(as_path), {}};
-        auto beside = as_path.parent_path() / "vmlinux";
-        if (std::filesystem::is_regular_file(beside, ec)) {
-            found.vmlinux = std::filesystem::absolute(beside);
+        // Beside the image, or at the top of the build folder of OUT/arch/x86/boot/bzImage.
+        const auto folder = found.bzimage.parent_path();
+        std::vector<std::filesystem::path> candidates{folder / "vmlinux"};
+        if (folder.filename() == "boot" && folder.parent_path().filename() == "x86" &&
+            folder.parent_path().parent_path().filename() == "arch") {
+            candidates.push_back(folder.parent_path().parent_path().parent_path() / "vmlinux");
+        }
+        for (const auto& candidate : candidates) {
+            if (std::filesystem::is_regular_file(candidate, ec)) {
+                found.vmlinux = candidate;
+                break;
+            }
         }
         return found;
     }

@@ -1,10 +1,11 @@
-// bt on the recipe's own kernels: the tiny build with ORC and the same build with
+// Debugging the recipe's own kernels: the tiny build with ORC and the same build with
 // CONFIG_UNWINDER_FRAME_POINTER, whose vmlinux has no ORC tables (kdive falls back to frame
-// pointers). At start_kernel against GDB; at the guest's first openat() the syscall's trace,
-// and every task's stack.
+// pointers). bt at start_kernel and source-level stepping from there against GDB; at the
+// guest's first openat() the syscall's trace, and every task's stack.
 #include "backtrace_checks.hpp"
 #include "build_support.hpp"
 #include "debuginfo/elf_file.hpp"
+#include "stepping_checks.hpp"
 #include "support/subprocess.hpp"
 
 #include <gtest/gtest.h>
@@ -20,7 +21,7 @@ struct Variant {
     std::vector<std::string> sets;
 };
 
-class TinyUnwind : public ::testing::TestWithParam<Variant> {
+class TinyDebug : public ::testing::TestWithParam<Variant> {
 protected:
     // `kdive up` arguments that boot this variant's build.
     std::vector<std::string> up_args() {
@@ -39,7 +40,7 @@ protected:
 };
 
 // Builds (or finds) the variant: the fixture the other tests of the variant need.
-TEST_P(TinyUnwind, Builds) {
+TEST_P(TinyDebug, Builds) {
     auto args = up_args();
     ASSERT_FALSE(args.empty());
     // The variant is what it claims: ORC tables only in the ORC build.
@@ -48,13 +49,19 @@ TEST_P(TinyUnwind, Builds) {
     EXPECT_EQ((*elf)->find_section(".orc_unwind_ip") != nullptr, GetParam().sets.empty());
 }
 
-TEST_P(TinyUnwind, StartKernelAgreesWithGdb) {
+TEST_P(TinyDebug, StartKernelAgreesWithGdb) {
     auto args = up_args();
     ASSERT_FALSE(args.empty());
     expect_start_kernel_bt_matches_gdb(args);
 }
 
-TEST_P(TinyUnwind, StacksAtTheFirstOpenat) {
+TEST_P(TinyDebug, SteppingAgreesWithGdb) {
+    auto args = up_args();
+    ASSERT_FALSE(args.empty());
+    expect_stepping_matches_gdb(args[3] + "/arch/x86/boot/bzImage");
+}
+
+TEST_P(TinyDebug, StacksAtTheFirstOpenat) {
     auto args = up_args();
     ASSERT_FALSE(args.empty());
     std::vector<std::string> up{KDIVE_BINARY, "up"};
@@ -115,7 +122,7 @@ TEST_P(TinyUnwind, StacksAtTheFirstOpenat) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Unwinders, TinyUnwind,
+    Variants, TinyDebug,
     ::testing::Values(Variant{"orc", {}},
                       Variant{"frame_pointer", {"CONFIG_UNWINDER_FRAME_POINTER=y"}}),
     [](const ::testing::TestParamInfo<Variant>& param) { return std::string(param.param.name); });
