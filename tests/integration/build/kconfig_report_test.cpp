@@ -8,16 +8,24 @@
 namespace kdive::testing {
 namespace {
 
-TEST(KconfigReport, OptionWithDependencyOffFailsNamingTheDependency) {
+// `kdive kconfig --profile tiny ARGS...` into `out`, from the Debian 6.1 source.
+Result<ProcessOutput> tiny_kconfig(const TempDir& out, const std::vector<std::string>& args) {
     auto tree = debian_61_source();
-    ASSERT_TRUE(tree) << tree.error().message;
-    TempDir out("kconfig");
-    // tinyconfig has no BPF syscall, and BTF needs it.
+    if (!tree) {
+        return std::unexpected(tree.error());
+    }
+    std::vector<std::string> argv{KDIVE_BINARY, "kconfig",           "--tree",    *tree,
+                                  "--out",      out.path().string(), "--profile", "tiny"};
+    argv.insert(argv.end(), args.begin(), args.end());
     RunOptions options;
     options.timeout = std::chrono::minutes(5);
-    auto run = run_process({KDIVE_BINARY, "kconfig", "--tree", *tree, "--out", out.path().string(),
-                            "--profile", "tiny", "--set", "CONFIG_DEBUG_INFO_BTF=y"},
-                           options);
+    return run_process(argv, options);
+}
+
+TEST(KconfigReport, OptionWithDependencyOffFailsNamingTheDependency) {
+    TempDir out("kconfig");
+    // tinyconfig has no BPF syscall, and BTF needs it.
+    auto run = tiny_kconfig(out, {"--set", "CONFIG_DEBUG_INFO_BTF=y"});
     ASSERT_TRUE(run) << run.error().message;
     EXPECT_NE(run->exit_code, 0) << run->err;
     EXPECT_NE(run->err.find("CONFIG_DEBUG_INFO_BTF: wanted y"), std::string::npos) << run->err;
@@ -30,15 +38,9 @@ TEST(KconfigReport, OptionWithDependencyOffFailsNamingTheDependency) {
 // The profile's options and the flags on top of them stick: RELOCATABLE off, and a choice
 // member (the frame-pointer unwinder) replacing the profile's pick (ORC).
 TEST(KconfigReport, FlagsAndChoiceMembersStick) {
-    auto tree = debian_61_source();
-    ASSERT_TRUE(tree) << tree.error().message;
     TempDir out("kconfig");
-    RunOptions options;
-    options.timeout = std::chrono::minutes(5);
-    auto run = run_process({KDIVE_BINARY, "kconfig", "--tree", *tree, "--out", out.path().string(),
-                            "--profile", "tiny", "--no-relocatable", "--dwarf", "4", "--set",
-                            "CONFIG_UNWINDER_FRAME_POINTER=y"},
-                           options);
+    auto run = tiny_kconfig(
+        out, {"--no-relocatable", "--dwarf", "4", "--set", "CONFIG_UNWINDER_FRAME_POINTER=y"});
     ASSERT_TRUE(run) << run.error().message;
     EXPECT_EQ(run->exit_code, 0) << run->err;
     EXPECT_NE(run->err.find("requested options are set"), std::string::npos) << run->err;

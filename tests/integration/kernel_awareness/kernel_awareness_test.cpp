@@ -481,6 +481,17 @@ TEST_F(KernelAwareness, WrongVmlinuxIsReported) {
     EXPECT_NE(run->err.find("error: "), std::string::npos) << run->err; // ps refused
 }
 
+// ps lists init as pid 1 and every process the guest marked.
+void expect_init_and_marked_tasks(const AttachedGuest& guest, const Json& tasks) {
+    ASSERT_GT(tasks.size(), 10u);
+    EXPECT_EQ(tasks[1]["comm"], "init");
+    for (int pid : guest.facts.marked) {
+        EXPECT_TRUE(std::any_of(tasks.begin(), tasks.end(), [&](const Json& t) {
+            return t["pid"] == pid;
+        })) << pid;
+    }
+}
+
 // KASLR on: the load offset is found and applied to every symbol.
 TEST(KernelAwarenessKaslr, SymbolsResolveUnderKaslr) {
     auto guest = AttachedGuest::boot({"--kaslr"});
@@ -494,13 +505,7 @@ TEST(KernelAwarenessKaslr, SymbolsResolveUnderKaslr) {
     auto current = guest->json("current --json");
     ASSERT_EQ(current.size(), 2u);
     auto tasks = guest->json("ps --json");
-    ASSERT_GT(tasks.size(), 10u);
-    EXPECT_EQ(tasks[1]["comm"], "init");
-    for (int pid : guest->facts.marked) {
-        EXPECT_TRUE(std::any_of(tasks.begin(), tasks.end(), [&](const Json& t) {
-            return t["pid"] == pid;
-        })) << pid;
-    }
+    expect_init_and_marked_tasks(*guest, tasks);
     auto modules = guest->json("lsmod --json");
     EXPECT_EQ(modules.size(), guest->facts.modules.size());
     EXPECT_EQ(guest->run("cmdline"), guest->facts.cmdline);
@@ -526,13 +531,7 @@ TEST(KernelAwarenessFiveLevel, TasksAndVtopOnFiveLevelPaging) {
     auto version = guest->json("version --json");
     EXPECT_TRUE(version["matches"].get<bool>());
     auto tasks = guest->json("ps --json");
-    ASSERT_GT(tasks.size(), 10u);
-    EXPECT_EQ(tasks[1]["comm"], "init");
-    for (int pid : guest->facts.marked) {
-        EXPECT_TRUE(std::any_of(tasks.begin(), tasks.end(), [&](const Json& t) {
-            return t["pid"] == pid;
-        })) << pid;
-    }
+    expect_init_and_marked_tasks(*guest, tasks);
     const std::string base_text = guest->run("p/x page_offset_base");
     ASSERT_NE(base_text.find("0x"), std::string::npos) << base_text;
     const std::uint64_t page_offset_base =
