@@ -26,8 +26,9 @@ std::pair<std::string_view, std::string_view> split_command(std::string_view lin
     line = trim(line);
     std::size_t end = 0;
     while (end < line.size() && !std::isspace(static_cast<unsigned char>(line[end])) &&
-           line[end] != '/')
+           line[end] != '/') {
         ++end;
+    }
     return {line.substr(0, end), line.substr(end)};
 }
 
@@ -43,8 +44,9 @@ Result<int> parse_count(std::string_view text, std::string_view what) {
     text = trim(text);
     int value = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || value < 0)
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || value < 0) {
         return fail("bad {} '{}'", what, text);
+    }
     return value;
 }
 
@@ -53,48 +55,66 @@ DebuggerSession::DebuggerSession(target::Target& target, Locations& locations, s
     : target_(target), locations_(locations), out_(out), options_(options) {}
 
 Result<> DebuggerSession::execute(std::string_view line) {
-    if (auto pending = report_pending_stop(); !pending)
+    if (auto pending = report_pending_stop(); !pending) {
         return pending;
+    }
     auto [command, args] = split_command(line);
-    if (command.empty())
+    if (command.empty()) {
         return {};
-    if (command == "info" || command == "i")
+    }
+    if (command == "info" || command == "i") {
         return info(args);
+    }
     if (command == "x") {
-        if (!args.starts_with('/'))
+        if (!args.starts_with('/')) {
             return examine("", args);
+        }
         auto space = args.find_first_of(" \t");
         return examine(args.substr(0, space),
                        space == std::string_view::npos ? std::string_view{} : args.substr(space));
     }
-    if (command == "break" || command == "b" || command == "br")
+    if (command == "break" || command == "b" || command == "br") {
         return add_breakpoint(BreakpointKind::software, args);
-    if (command == "hbreak" || command == "hb")
+    }
+    if (command == "hbreak" || command == "hb") {
         return add_breakpoint(BreakpointKind::hardware, args);
-    if (command == "watch")
+    }
+    if (command == "watch") {
         return add_breakpoint(BreakpointKind::write_watch, args);
-    if (command == "rwatch")
+    }
+    if (command == "rwatch") {
         return add_breakpoint(BreakpointKind::read_watch, args);
-    if (command == "awatch")
+    }
+    if (command == "awatch") {
         return add_breakpoint(BreakpointKind::access_watch, args);
-    if (command == "delete" || command == "d")
+    }
+    if (command == "delete" || command == "d") {
         return delete_breakpoints(args);
-    if (command == "continue" || command == "c" || command == "cont")
+    }
+    if (command == "continue" || command == "c" || command == "cont") {
         return resume(args);
-    if (command == "stepi" || command == "si")
+    }
+    if (command == "stepi" || command == "si") {
         return stepi(args);
-    if (command == "interrupt")
+    }
+    if (command == "interrupt") {
         return interrupt();
-    if (command == "cpu")
+    }
+    if (command == "cpu") {
         return select_cpu(args);
-    if (command == "monitor" || command == "mon")
+    }
+    if (command == "monitor" || command == "mon") {
         return monitor(args);
-    if (command == "detach")
+    }
+    if (command == "detach") {
         return detach();
-    if (command == "quit" || command == "q" || command == "exit")
+    }
+    if (command == "quit" || command == "q" || command == "exit") {
         return detach();
-    if (command == "help" || command == "h")
+    }
+    if (command == "help" || command == "h") {
         return help();
+    }
     return run_handlers(line, fmt::format("unknown command '{}' (try 'help')", command));
 }
 
@@ -119,23 +139,28 @@ Result<> DebuggerSession::help() {
 
 Result<> DebuggerSession::info(std::string_view args) {
     auto [what, rest] = split_command(args);
-    if (what == "registers" || what == "reg" || what == "r" || what == "all-registers")
+    if (what == "registers" || what == "reg" || what == "r" || what == "all-registers") {
         return info_registers(rest);
-    if (what == "breakpoints" || what == "break" || what == "b" || what == "watchpoints")
+    }
+    if (what == "breakpoints" || what == "break" || what == "b" || what == "watchpoints") {
         return info_breakpoints();
+    }
     return run_handlers("info " + std::string(args), "info: expected 'registers' or 'breakpoints'");
 }
 
 Result<> DebuggerSession::run_handlers(std::string_view line, std::string_view unknown) {
     for (auto& handler : handlers_) {
         auto handled = handler(line);
-        if (!handled)
+        if (!handled) {
             continue;
-        if (!*handled)
+        }
+        if (!*handled) {
             return std::unexpected(handled->error());
+        }
         const std::string& text = **handled;
-        if (!text.empty())
+        if (!text.empty()) {
             fmt::print(out_, "{}{}", text, text.ends_with('\n') ? "" : "\n");
+        }
         return {};
     }
     return fail("{}", unknown);
@@ -147,30 +172,37 @@ Result<> DebuggerSession::info_registers(std::string_view args) {
     while (!args.empty()) {
         auto end = args.find(' ');
         std::string_view name = args.substr(0, end);
-        if (name.starts_with('$'))
+        if (name.starts_with('$')) {
             name.remove_prefix(1);
+        }
         names.emplace_back(name);
         args = end == std::string_view::npos ? std::string_view{} : trim(args.substr(end));
     }
-    if (names.empty())
-        for (const auto& reg : target_.registers())
-            if (is_general_register(reg))
+    if (names.empty()) {
+        for (const auto& reg : target_.registers()) {
+            if (is_general_register(reg)) {
                 names.push_back(reg.name);
+            }
+        }
+    }
     for (const auto& name : names) {
         auto bytes = target_.read_register_bytes(name);
-        if (!bytes)
+        if (!bytes) {
             return std::unexpected(bytes.error());
+        }
         if (bytes->size() <= 8) {
             std::uint64_t value = 0;
-            for (std::size_t i = 0; i < bytes->size(); ++i)
+            for (std::size_t i = 0; i < bytes->size(); ++i) {
                 value |= std::uint64_t{(*bytes)[i]} << (8 * i);
+            }
             fmt::print(out_, "{:<15}{:<19}{}\n", name, fmt::format("{:#x}", value),
                        bytes->size() == 8 ? fmt::format("{}", static_cast<std::int64_t>(value))
                                           : fmt::format("{}", value));
         } else {
             std::string hex;
-            for (auto it = bytes->rbegin(); it != bytes->rend(); ++it)
+            for (auto it = bytes->rbegin(); it != bytes->rend(); ++it) {
                 hex += fmt::format("{:02x}", *it);
+            }
             fmt::print(out_, "{:<15}0x{}\n", name, hex);
         }
     }
@@ -186,9 +218,10 @@ Result<> DebuggerSession::info_breakpoints() {
     for (const auto& entry : breakpoints_) {
         const auto& bp = entry.breakpoint;
         std::string what = target::is_watchpoint(bp.kind) ? fmt::format("{} bytes", bp.length) : "";
-        if (entry.hits > 0)
+        if (entry.hits > 0) {
             what += fmt::format("{}hit {} time{}", what.empty() ? "" : ", ", entry.hits,
                                 entry.hits == 1 ? "" : "s");
+        }
         fmt::print(out_, "{:<4}{:<16}{:<20}{}\n", entry.number, target::to_string(bp.kind),
                    fmt::format("{:#018x}", bp.address), what);
     }
@@ -197,25 +230,30 @@ Result<> DebuggerSession::info_breakpoints() {
 
 Result<> DebuggerSession::examine(std::string_view spec, std::string_view args) {
     auto format = parse_examine_format(spec);
-    if (!format)
+    if (!format) {
         return std::unexpected(format.error());
-    if (trim(args).empty())
+    }
+    if (trim(args).empty()) {
         return fail("x: expected an address");
+    }
     auto address = locations_.address(args);
-    if (!address)
+    if (!address) {
         return std::unexpected(address.error());
+    }
     CpuMode mode = format->format == 'i' ? cpu_mode(target_) : CpuMode::long64;
     auto text = cli::examine(target_, *address, *format, mode);
-    if (!text)
+    if (!text) {
         return std::unexpected(text.error());
+    }
     fmt::print(out_, "{}", *text);
     return {};
 }
 
 Result<> DebuggerSession::add_breakpoint(BreakpointKind kind, std::string_view args) {
     args = trim(args);
-    if (args.empty())
+    if (args.empty()) {
         return fail("{}: expected a location such as *0xffffffff81000000", target::to_string(kind));
+    }
     std::size_t length = 1;
     if (target::is_watchpoint(kind)) {
         length = 8;
@@ -224,23 +262,28 @@ Result<> DebuggerSession::add_breakpoint(BreakpointKind kind, std::string_view a
         if (space != std::string_view::npos) {
             auto parsed = parse_count(args.substr(space + 1), "watch length");
             if (parsed) {
-                if (*parsed != 1 && *parsed != 2 && *parsed != 4 && *parsed != 8)
+                if (*parsed != 1 && *parsed != 2 && *parsed != 4 && *parsed != 8) {
                     return fail("watch length must be 1, 2, 4 or 8");
+                }
                 length = static_cast<std::size_t>(*parsed);
                 args = trim(args.substr(0, space));
             }
         }
     }
     auto address = locations_.breakpoint_location(args);
-    if (!address)
+    if (!address) {
         return std::unexpected(address.error());
+    }
     target::Breakpoint bp{kind, *address, length};
-    for (const auto& entry : breakpoints_)
-        if (entry.breakpoint == bp)
+    for (const auto& entry : breakpoints_) {
+        if (entry.breakpoint == bp) {
             return fail("{} {} is already at {:#x}", target::to_string(kind), entry.number,
                         *address);
-    if (auto ok = target_.insert_breakpoint(bp); !ok)
+        }
+    }
+    if (auto ok = target_.insert_breakpoint(bp); !ok) {
         return ok;
+    }
     int number = next_number_++;
     breakpoints_.push_back({number, bp, 0});
     std::string label(target::to_string(kind));
@@ -253,14 +296,16 @@ Result<> DebuggerSession::delete_breakpoints(std::string_view args) {
     args = trim(args);
     std::vector<int> numbers;
     if (args.empty()) {
-        for (const auto& entry : breakpoints_)
+        for (const auto& entry : breakpoints_) {
             numbers.push_back(entry.number);
+        }
     } else {
         while (!args.empty()) {
             auto end = args.find(' ');
             auto number = parse_count(args.substr(0, end), "breakpoint number");
-            if (!number)
+            if (!number) {
                 return std::unexpected(number.error());
+            }
             numbers.push_back(*number);
             args = end == std::string_view::npos ? std::string_view{} : trim(args.substr(end));
         }
@@ -268,10 +313,12 @@ Result<> DebuggerSession::delete_breakpoints(std::string_view args) {
     for (int number : numbers) {
         auto found = std::find_if(breakpoints_.begin(), breakpoints_.end(),
                                   [number](const auto& e) { return e.number == number; });
-        if (found == breakpoints_.end())
+        if (found == breakpoints_.end()) {
             return fail("no breakpoint number {}", number);
-        if (auto ok = target_.remove_breakpoint(found->breakpoint); !ok)
+        }
+        if (auto ok = target_.remove_breakpoint(found->breakpoint); !ok) {
             return ok;
+        }
         breakpoints_.erase(found);
     }
     return {};
@@ -283,26 +330,31 @@ Result<StopEvent> DebuggerSession::wait_for_stop() {
     take_interrupt_request(); // a Ctrl-C typed before resuming is not meant for this run
     for (;;) {
         auto stop = target_.wait_for_stop(poll_slice);
-        if (!stop)
+        if (!stop) {
             return std::unexpected(stop.error());
-        if (*stop)
+        }
+        if (*stop) {
             return **stop;
+        }
         auto now = std::chrono::steady_clock::now();
         if (interrupted_at) {
-            if (now - *interrupted_at > interrupt_grace)
+            if (now - *interrupted_at > interrupt_grace) {
                 return fail("the guest did not stop within {} s of an interrupt",
                             interrupt_grace.count());
+            }
             continue;
         }
         bool timed_out = options_.stop_timeout && now - started > *options_.stop_timeout;
         if (take_interrupt_request() || timed_out) {
-            if (auto ok = target_.interrupt(); !ok)
+            if (auto ok = target_.interrupt(); !ok) {
                 return std::unexpected(ok.error());
+            }
             interrupted_at = now;
             if (timed_out) {
                 auto stopped = target_.wait_for_stop(interrupt_grace);
-                if (stopped && *stopped)
+                if (stopped && *stopped) {
                     report_stop(**stopped);
+                }
                 return fail("no stop within {} ms: interrupted the guest",
                             options_.stop_timeout->count());
             }
@@ -312,13 +364,15 @@ Result<StopEvent> DebuggerSession::wait_for_stop() {
 
 void DebuggerSession::print_location() {
     auto rip = target_.read_register("rip");
-    if (!rip)
+    if (!rip) {
         return;
+    }
     auto text = cli::examine(target_, *rip, ExamineFormat{1, 'i', 1}, cpu_mode(target_));
-    if (text)
+    if (text) {
         fmt::print(out_, "=> {}", *text);
-    else
+    } else {
         fmt::print(out_, "=> {:#x}\n", *rip);
+    }
 }
 
 void DebuggerSession::report_stop(const StopEvent& stop) {
@@ -329,12 +383,13 @@ void DebuggerSession::report_stop(const StopEvent& stop) {
         return;
     case StopEvent::Reason::watchpoint: {
         std::string which;
-        for (auto& entry : breakpoints_)
+        for (auto& entry : breakpoints_) {
             if (target::is_watchpoint(entry.breakpoint.kind) &&
                 entry.breakpoint.address == stop.watch_address) {
                 ++entry.hits;
                 which = fmt::format(" {}", entry.number);
             }
+        }
         fmt::print(out_, "\n{}{}: *{:#x} (vCPU {})\n", target::to_string(stop.watch_kind), which,
                    stop.watch_address, stop.vcpu);
         break;
@@ -342,7 +397,7 @@ void DebuggerSession::report_stop(const StopEvent& stop) {
     case StopEvent::Reason::breakpoint: {
         auto rip = target_.read_register("rip");
         bool reported = false;
-        for (auto& entry : breakpoints_)
+        for (auto& entry : breakpoints_) {
             if (!target::is_watchpoint(entry.breakpoint.kind) && rip &&
                 entry.breakpoint.address == *rip) {
                 ++entry.hits;
@@ -352,8 +407,10 @@ void DebuggerSession::report_stop(const StopEvent& stop) {
                 reported = true;
                 break;
             }
-        if (!reported && stop.vcpu != 0)
+        }
+        if (!reported && stop.vcpu != 0) {
             fmt::print(out_, "[vCPU {}]\n", stop.vcpu);
+        }
         break;
     }
     case StopEvent::Reason::interrupted:
@@ -367,25 +424,31 @@ void DebuggerSession::report_stop(const StopEvent& stop) {
 }
 
 Result<> DebuggerSession::report_pending_stop() {
-    if (!target_.running())
+    if (!target_.running()) {
         return {};
+    }
     auto stop = target_.wait_for_stop(std::chrono::milliseconds{0});
-    if (!stop)
+    if (!stop) {
         return std::unexpected(stop.error());
-    if (*stop)
+    }
+    if (*stop) {
         report_stop(**stop);
+    }
     return {};
 }
 
 Result<> DebuggerSession::resume(std::string_view args) {
     bool background = trim(args) == "&";
-    if (!background && !trim(args).empty())
+    if (!background && !trim(args).empty()) {
         return fail("continue: unexpected '{}'", trim(args));
-    if (target_.running())
+    }
+    if (target_.running()) {
         return fail("the guest is already running");
+    }
     notify_resume();
-    if (auto ok = target_.resume(); !ok)
+    if (auto ok = target_.resume(); !ok) {
         return ok;
+    }
     if (background) {
         fmt::print(out_, "Continuing in the background ('interrupt' stops it).\n");
         return {};
@@ -393,8 +456,9 @@ Result<> DebuggerSession::resume(std::string_view args) {
     fmt::print(out_, "Continuing.\n");
     std::fflush(out_);
     auto stop = wait_for_stop();
-    if (!stop)
+    if (!stop) {
         return std::unexpected(stop.error());
+    }
     report_stop(*stop);
     return {};
 }
@@ -403,17 +467,20 @@ Result<> DebuggerSession::stepi(std::string_view args) {
     int count = 1;
     if (!trim(args).empty()) {
         auto parsed = parse_count(args, "step count");
-        if (!parsed)
+        if (!parsed) {
             return std::unexpected(parsed.error());
+        }
         count = std::max(1, *parsed);
     }
     notify_resume();
     for (int i = 0; i < count; ++i) {
-        if (auto ok = target_.step(); !ok)
+        if (auto ok = target_.step(); !ok) {
             return ok;
+        }
         auto stop = wait_for_stop();
-        if (!stop)
+        if (!stop) {
             return std::unexpected(stop.error());
+        }
         // Anything but the step's own SIGTRAP (a watchpoint, the VM exiting) ends the run.
         if (stop->reason != StopEvent::Reason::breakpoint || i + 1 == count) {
             report_stop(*stop);
@@ -424,20 +491,25 @@ Result<> DebuggerSession::stepi(std::string_view args) {
 }
 
 void DebuggerSession::notify_resume() {
-    for (auto& listener : resume_listeners_)
+    for (auto& listener : resume_listeners_) {
         listener();
+    }
 }
 
 Result<> DebuggerSession::interrupt() {
-    if (!target_.running())
+    if (!target_.running()) {
         return fail("the guest is not running");
-    if (auto ok = target_.interrupt(); !ok)
+    }
+    if (auto ok = target_.interrupt(); !ok) {
         return ok;
+    }
     auto stop = target_.wait_for_stop(interrupt_grace);
-    if (!stop)
+    if (!stop) {
         return std::unexpected(stop.error());
-    if (!*stop)
+    }
+    if (!*stop) {
         return fail("the guest did not stop within {} s", interrupt_grace.count());
+    }
     report_stop(**stop);
     return {};
 }
@@ -448,10 +520,12 @@ Result<> DebuggerSession::select_cpu(std::string_view args) {
         return {};
     }
     auto index = parse_count(args, "vCPU number");
-    if (!index)
+    if (!index) {
         return std::unexpected(index.error());
-    if (auto ok = target_.select_vcpu(*index); !ok)
+    }
+    if (auto ok = target_.select_vcpu(*index); !ok) {
         return ok;
+    }
     fmt::print(out_, "[Switching to vCPU {}]\n", *index);
     print_location();
     return {};
@@ -459,8 +533,9 @@ Result<> DebuggerSession::select_cpu(std::string_view args) {
 
 Result<> DebuggerSession::monitor(std::string_view args) {
     auto output = target_.monitor(trim(args));
-    if (!output)
+    if (!output) {
         return std::unexpected(output.error());
+    }
     // HMP ends lines with \r\n.
     std::string text = *output;
     std::erase(text, '\r');
@@ -472,14 +547,16 @@ Result<> DebuggerSession::detach() {
     finished_ = true;
     auto ok = target_.detach();
     breakpoints_.clear();
-    if (ok)
+    if (ok) {
         fmt::print(out_, "Detached; the guest is running.\n");
+    }
     return ok;
 }
 
 Result<> DebuggerSession::finish() {
-    if (finished_)
+    if (finished_) {
         return {};
+    }
     return detach();
 }
 

@@ -17,8 +17,9 @@ Result<std::unique_ptr<DebuggerStack>> DebuggerStack::create(target::Target& tar
         debuginfo::DebugInfoOptions info_options;
         info_options.cache_root = cache_dir();
         auto opened = debuginfo::DebugInfo::open(vmlinux, info_options);
-        if (!opened)
+        if (!opened) {
             return std::unexpected(opened.error());
+        }
         stack->info_ = std::move(*opened);
         stack->kernel_ = std::make_unique<KernelCommands>(*stack->info_, target);
         auto& memory = stack->kernel_->memory();
@@ -41,21 +42,25 @@ Result<std::unique_ptr<DebuggerStack>> DebuggerStack::create(target::Target& tar
                                  const debuginfo::FrameRegisters& registers) mutable
                              -> Result<std::vector<MachineFrame>> {
             auto view = kernel->kernel();
-            if (!view)
+            if (!view) {
                 return std::unexpected(view.error());
+            }
             if (!unwinder) {
                 auto created = kernel::StackUnwinder::create(**view);
-                if (!created)
+                if (!created) {
                     return std::unexpected(created.error());
+                }
                 unwinder = std::move(*created);
             }
             unwinder->invalidate(); // frames are asked for once per stop
             auto trace = unwinder->unwind(kernel::RegisterSet{registers});
-            if (!trace)
+            if (!trace) {
                 return std::unexpected(trace.error());
+            }
             std::vector<MachineFrame> machine;
-            for (const auto& frame : trace->frames)
+            for (const auto& frame : trace->frames) {
                 machine.push_back(MachineFrame{frame.pc, frame.regs});
+            }
             return machine;
         });
         stack->session_->add_handler([eval](std::string_view line) { return eval->run(line); });

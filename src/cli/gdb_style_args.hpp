@@ -15,8 +15,9 @@ inline Result<> take_ex_commands(const CLI::App& cmd, std::vector<std::string>& 
     const auto extras = cmd.remaining();
     for (std::size_t i = 0; i < extras.size(); ++i) {
         bool ex = extras[i] == "-ex" || extras[i] == "--eval-command";
-        if (!ex || i + 1 >= extras.size())
+        if (!ex || i + 1 >= extras.size()) {
             return fail("{}: unexpected argument '{}'", cmd.get_name(), extras[i]);
+        }
         commands.push_back(extras[++i]);
     }
     return {};

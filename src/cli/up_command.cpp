@@ -73,12 +73,14 @@ Result<> ensure_kernel(const UpArgs& args) {
 Result<lab::BootKernel> pick_kernel(const UpArgs& args) {
     if (!args.tree.empty()) {
         auto tree = lab::KernelTree::open(args.tree, args.out);
-        if (!tree)
+        if (!tree) {
             return std::unexpected(tree.error());
+        }
         return tree->built();
     }
-    if (auto r = ensure_kernel(args); !r)
+    if (auto r = ensure_kernel(args); !r) {
         return std::unexpected(r.error());
+    }
     return lab::resolve_boot_kernel(args.kernel);
 }
 
@@ -89,13 +91,16 @@ Result<> wait_for_shell(const lab::Session& session, const sigset_t& signals,
     while (true) {
         auto shell = lab::wait_for_console(session.console_log, lab::shell_banner,
                                            std::chrono::milliseconds(200), session.pid);
-        if (shell)
+        if (shell) {
             return {};
+        }
         timespec none{0, 0};
-        if (int sig = sigtimedwait(&signals, nullptr, &none); sig > 0)
+        if (int sig = sigtimedwait(&signals, nullptr, &none); sig > 0) {
             return fail("interrupted ({}); the VM was stopped", strsignal(sig));
-        if (!lab::is_qemu_alive(session.pid) || Clock::now() > deadline)
+        }
+        if (!lab::is_qemu_alive(session.pid) || Clock::now() > deadline) {
             return std::unexpected(shell.error());
+        }
     }
 }
 
@@ -105,8 +110,9 @@ bool tour_step(DebuggerSession& session, const std::string& command) {
     (void)std::fflush(stdout);
     auto ok = session.execute(command);
     (void)std::fflush(stdout);
-    if (!ok)
+    if (!ok) {
         fmt::print(stderr, "error: {}\n", ok.error().message);
+    }
     return ok.has_value();
 }
 
@@ -128,24 +134,30 @@ void print_excerpt(KernelCommands& kernel, const std::string& command, size_t li
     }
     size_t from = head ? 0 : (all.size() > lines ? all.size() - lines : 0);
     size_t to = head ? std::min(lines, all.size()) : all.size();
-    if (!head && from > 0)
+    if (!head && from > 0) {
         fmt::print("  ... {} earlier lines\n", from);
-    for (size_t i = from; i < to; ++i)
+    }
+    for (size_t i = from; i < to; ++i) {
         fmt::print("{}\n", all[i]);
-    if (head && to < all.size())
+    }
+    if (head && to < all.size()) {
         fmt::print("  ... {} more lines\n", all.size() - to);
+    }
 }
 
 Result<> run_up(const UpArgs& args, const sigset_t& signals) {
     auto start = Clock::now();
     auto kernel = pick_kernel(args);
-    if (!kernel)
+    if (!kernel) {
         return std::unexpected(kernel.error());
-    if (kernel->vmlinux.empty())
+    }
+    if (kernel->vmlinux.empty()) {
         return fail("no vmlinux with debug info beside {}", kernel->bzimage.string());
+    }
     auto dir = lab::make_session_dir({});
-    if (!dir)
+    if (!dir) {
         return std::unexpected(dir.error());
+    }
     lab::BootConfig config;
     config.kernel_label = args.tree.empty() ? args.kernel : kernel->bzimage.string();
     config.bzimage = kernel->bzimage;
@@ -156,11 +168,13 @@ Result<> run_up(const UpArgs& args, const sigset_t& signals) {
     config.cpu = args.cpu;
     config.paused = true;
     config.initrd = config.dir / "rootfs.cpio.gz";
-    if (auto r = lab::write_default_rootfs(config.initrd); !r)
+    if (auto r = lab::write_default_rootfs(config.initrd); !r) {
         return r;
+    }
     auto vm = lab::launch_vm(config);
-    if (!vm)
+    if (!vm) {
         return std::unexpected(vm.error());
+    }
     const auto& session = vm->session();
     fmt::print("kernel   {} ({})\n", config.kernel_label, config.bzimage.string());
     fmt::print("session  {} (gdbstub {}, console {})\n", session.dir.string(), session.gdb,
@@ -172,35 +186,41 @@ Result<> run_up(const UpArgs& args, const sigset_t& signals) {
             auto scripts = lab::prepare_gdb_scripts(args.kernel, false, [](std::string_view line) {
                 fmt::print(stderr, "{}\n", line);
             });
-            if (!scripts)
+            if (!scripts) {
                 fmt::print(stderr, "note: no lx-scripts: {}\n", scripts.error().message);
+            }
         }
         // GDB itself runs to the breakpoint: QEMU describes the 64-bit layout from the reset
         // vector on, so no architecture dance is needed.
         auto code = run_gdb(session, GdbHandoff{args.gdb, true, args.break_at});
         (void)lab::stop_session(session);
         vm->release();
-        if (!code)
+        if (!code) {
             return std::unexpected(code.error());
+        }
         return {};
     }
     auto endpoint = rsp::Endpoint::parse(session.gdb);
-    if (!endpoint)
+    if (!endpoint) {
         return std::unexpected(endpoint.error());
+    }
     auto target = target::RspTarget::attach(*endpoint);
-    if (!target)
+    if (!target) {
         return std::unexpected(target.error());
+    }
     DebuggerOptions options;
     options.stop_timeout = std::chrono::seconds(args.timeout_s);
     auto stack = DebuggerStack::create(**target, config.vmlinux, options);
-    if (!stack)
+    if (!stack) {
         return std::unexpected(stack.error());
+    }
     DebuggerSession& debugger = (*stack)->session();
     SigintWatcher sigint;
 
     // A hardware breakpoint: before paging is on, the kernel's text cannot be patched.
-    if (!tour_step(debugger, "hbreak " + args.break_at) || !tour_step(debugger, "continue"))
+    if (!tour_step(debugger, "hbreak " + args.break_at) || !tour_step(debugger, "continue")) {
         return fail("could not stop at {}", args.break_at);
+    }
     fmt::print("stopped  at {} {:.2f} s after start\n", args.break_at, seconds_since(start));
     tour_step(debugger, "info line *$rip");
     tour_step(debugger, "info registers rip rsp cr3");
@@ -210,14 +230,16 @@ Result<> run_up(const UpArgs& args, const sigset_t& signals) {
     bool interactive = isatty(STDIN_FILENO) != 0 && isatty(STDOUT_FILENO) != 0 && !args.batch;
     bool all_ok = true;
     if (!args.commands.empty()) {
-        for (const auto& command : args.commands)
+        for (const auto& command : args.commands) {
             all_ok = tour_step(debugger, command) && all_ok;
+        }
     } else if (!interactive) {
         // The tour: run to the shell, stop the guest, and ask the kernel what it is doing.
         tour_step(debugger, "continue &");
         if (auto shell = wait_for_shell(session, signals, std::chrono::seconds(args.timeout_s));
-            !shell)
+            !shell) {
             return shell;
+        }
         fmt::print("shell    up {:.2f} s after start\n", seconds_since(start));
         tour_step(debugger, "interrupt");
         tour_step(debugger, "current");
@@ -225,15 +247,18 @@ Result<> run_up(const UpArgs& args, const sigset_t& signals) {
         print_excerpt(*(*stack)->kernel(), "ps", 12, true);
         print_excerpt(*(*stack)->kernel(), "dmesg", 8, false);
     }
-    if (interactive && !debugger.finished())
+    if (interactive && !debugger.finished()) {
         all_ok = run_repl(debugger, cache_dir() / "attach_history") && all_ok;
+    }
     (void)debugger.finish();
-    if (auto r = lab::stop_session(session); !r)
+    if (auto r = lab::stop_session(session); !r) {
         return r;
+    }
     vm->release();
     fmt::print("stopped  the VM ({:.2f} s in all)\n", seconds_since(start));
-    if (!all_ok)
+    if (!all_ok) {
         return fail("a command failed");
+    }
     return {};
 }
 
