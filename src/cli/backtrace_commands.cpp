@@ -38,6 +38,7 @@ Result<std::uint64_t> parse_number(std::string_view text) {
 // The pcs of a trace: what makes two stacks identical.
 std::vector<std::uint64_t> pcs(const kernel::Backtrace& trace) {
     std::vector<std::uint64_t> out;
+    out.reserve(trace.frames.size());
     for (const auto& frame : trace.frames) {
         out.push_back(frame.pc);
     }

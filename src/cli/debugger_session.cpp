@@ -454,7 +454,7 @@ Result<> DebuggerSession::resume(std::string_view args) {
         return {};
     }
     fmt::print(out_, "Continuing.\n");
-    std::fflush(out_);
+    (void)std::fflush(out_);
     auto stop = wait_for_stop();
     if (!stop) {
         return std::unexpected(stop.error());

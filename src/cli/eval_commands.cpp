@@ -21,8 +21,9 @@ std::optional<debuginfo::SourceLine> line_at(debuginfo::DebugInfo& info,
     const std::uint64_t file_address = scope.to_file_address(address);
     if (auto* images = scope.loaded_images();
         images != nullptr && info.elf().section_at(file_address) == nullptr) {
-        if (auto where = images->describe(address))
+        if (auto where = images->describe(address)) {
             return where->line;
+        }
     }
     return info.source_line(file_address);
 }
@@ -75,26 +76,31 @@ std::string EvalCommands::describe_code_address(std::uint64_t address) {
     if (auto* images = scope_.loaded_images();
         images != nullptr && info_.elf().section_at(scope_.to_file_address(address)) == nullptr) {
         auto where = images->describe(address);
-        if (!where || where->symbol.empty())
+        if (!where || where->symbol.empty()) {
             return {};
+        }
         std::string text = fmt::format("{} ()", where->symbol);
-        if (where->line)
+        if (where->line) {
             text += fmt::format(" at {}:{}", where->line->file, where->line->line);
+        }
         return text + fmt::format(" [{}]", where->image);
     }
     std::uint64_t file_address = scope_.to_file_address(address);
     auto found = info_.symbols().lookup(file_address);
-    if (!found)
+    if (!found) {
         return {};
+    }
     std::string text = fmt::format("{} ()", found->symbol->name);
-    if (auto line = info_.source_line(file_address))
+    if (auto line = info_.source_line(file_address)) {
         text += fmt::format(" at {}:{}", line->file, line->line);
+    }
     return text;
 }
 
 eval::EvalContext EvalCommands::context() {
-    if (load_offset_source_)
+    if (load_offset_source_) {
         scope_.set_load_offset(load_offset_source_());
+    }
     return eval::EvalContext{scope_, arena_, history_, memory_, registers_, functions_};
 }
 
@@ -256,9 +262,10 @@ Result<std::string> EvalCommands::info_symbol(std::string_view expression) {
     if (auto* images = scope_.loaded_images();
         images != nullptr && info_.elf().section_at(scope_.to_file_address(*address)) == nullptr) {
         if (auto where = images->describe(*address); where && !where->symbol.empty()) {
-            if (where->offset == 0)
+            if (where->offset == 0) {
                 return fmt::format("{} in section {} of {}", where->symbol, where->section,
                                    where->image);
+            }
             return fmt::format("{} + {} in section {} of {}", where->symbol, where->offset,
                                where->section, where->image);
         }

@@ -16,8 +16,9 @@ namespace {
 std::pair<std::string_view, std::string_view> split_word(std::string_view line) {
     line = trim(line);
     auto end = line.find_first_of(" \t");
-    if (end == std::string_view::npos)
+    if (end == std::string_view::npos) {
         return {line, {}};
+    }
     return {line.substr(0, end), trim(line.substr(end))};
 }
 
@@ -38,11 +39,13 @@ FrameCommands::FrameCommands(target::Target& target, DebuggerSession& session, L
       stepper_(target, session, info, [this] { return eval_.scope().load_offset(); }) {
     eval_.scope().set_local_lookup(
         [this](std::string_view name) -> std::optional<Result<eval::Value>> {
-            if (target_.running() || !ensure_frames() || frames_.empty())
+            if (target_.running() || !ensure_frames() || frames_.empty()) {
                 return std::nullopt;
+            }
             const SourceFrame& frame = frames_[selected_];
-            if (!frame.has_scope)
+            if (!frame.has_scope) {
                 return std::nullopt;
+            }
             return variables_.find(frame.state, name);
         });
     session_.add_resume_listener([this] {
@@ -60,23 +63,30 @@ void FrameCommands::invalidate() {
 }
 
 Result<> FrameCommands::ensure_frames() {
-    if (valid_)
+    if (valid_) {
         return {};
-    if (registers_ == nullptr)
+    }
+    if (registers_ == nullptr) {
         return fail("No registers.");
+    }
     debuginfo::FrameRegisters start;
-    for (unsigned reg = 0; reg < start.size(); ++reg)
-        if (auto value = registers_->read_register(eval::dwarf_register_gdb_name(reg)))
+    for (unsigned reg = 0; reg < start.size(); ++reg) {
+        if (auto value = registers_->read_register(eval::dwarf_register_gdb_name(reg))) {
             start[reg] = *value;
-    if (!start[16] || !start[7])
+        }
+    }
+    if (!start[16] || !start[7]) {
         return fail("No stack.");
+    }
     machine_.clear();
     if (unwinder_) {
-        if (auto unwound = unwinder_(start); unwound && !unwound->empty())
+        if (auto unwound = unwinder_(start); unwound && !unwound->empty()) {
             machine_ = std::move(*unwound);
+        }
     }
-    if (machine_.empty())
+    if (machine_.empty()) {
         machine_.push_back(MachineFrame{*start[16], start});
+    }
     auto& scope = eval_.scope();
     const std::uint64_t load_offset = scope.load_offset();
     frames_.clear();
@@ -104,8 +114,9 @@ Result<> FrameCommands::ensure_frames() {
         // Inlined calls that begin exactly here show as their call site in the caller.
         const std::size_t skipped =
             i == 0 && !entered_inlined_ ? debuginfo::inlined_calls_entered_at(*scopes, lookup) : 0;
-        if (i == 0)
+        if (i == 0) {
             skipped_inline_ = skipped;
+        }
         for (std::size_t j = skipped; j < scopes->size(); ++j) {
             SourceFrame frame;
             frame.machine = i;
@@ -139,16 +150,18 @@ Result<> FrameCommands::ensure_frames() {
 std::string FrameCommands::arguments(const SourceFrame& frame) {
     std::string out;
     for (const auto& parameter : frame.state.scope.parameters) {
-        if (!out.empty())
+        if (!out.empty()) {
             out += ", ";
+        }
         out += parameter.name + "=";
         auto value = variables_.value_of(frame.state, parameter);
-        if (!value)
+        if (!value) {
             out += fmt::format("<error: {}>", value.error().message);
-        else if (!value->is_optimized_out() && !is_scalar(value->type()))
+        } else if (!value->is_optimized_out() && !is_scalar(value->type())) {
             out += "..."; // GDB's "print frame-arguments scalars"
-        else
+        } else {
             out += eval_.format_nested(*value);
+        }
     }
     return out;
 }
@@ -156,46 +169,57 @@ std::string FrameCommands::arguments(const SourceFrame& frame) {
 std::string FrameCommands::frame_description(std::size_t level) {
     const SourceFrame& frame = frames_[level];
     std::string text;
-    if (frame.innermost && (frame.machine > 0 || frame.line == 0 || frame.pc != frame.line_start))
+    if (frame.innermost && (frame.machine > 0 || frame.line == 0 || frame.pc != frame.line_start)) {
         text += fmt::format("{:#018x} in ", frame.pc);
+    }
     text += fmt::format("{} ({})", frame.function, frame.has_scope ? arguments(frame) : "");
-    if (!frame.file.empty())
+    if (!frame.file.empty()) {
         text += fmt::format(" at {}:{}", frame.file, frame.line);
+    }
     return text;
 }
 
 std::string FrameCommands::source_text(const SourceFrame& frame) {
-    if (frame.line == 0)
+    if (frame.line == 0) {
         return "";
+    }
     std::vector<std::filesystem::path> candidates;
-    if (!eval_.source_dir().empty())
+    if (!eval_.source_dir().empty()) {
         candidates.push_back(eval_.source_dir() / frame.file);
-    if (std::filesystem::path(frame.file).is_absolute())
+    }
+    if (std::filesystem::path(frame.file).is_absolute()) {
         candidates.emplace_back(frame.file);
+    }
     for (const auto& path : candidates) {
         std::ifstream in(path);
         std::string text;
-        for (int n = 1; in && std::getline(in, text); ++n)
-            if (n == frame.line)
+        for (int n = 1; in && std::getline(in, text); ++n) {
+            if (n == frame.line) {
                 return fmt::format("{}\t{}\n", frame.line, text);
+            }
+        }
     }
     return fmt::format("{}\tin {}\n", frame.line, frame.file);
 }
 
 Result<std::string> FrameCommands::select(std::optional<int> level, int delta) {
-    if (auto ok = ensure_frames(); !ok)
+    if (auto ok = ensure_frames(); !ok) {
         return std::unexpected(ok.error());
+    }
     if (level) {
-        if (static_cast<std::size_t>(*level) >= frames_.size())
+        if (static_cast<std::size_t>(*level) >= frames_.size()) {
             return fail("No frame at level {}.", *level);
+        }
         selected_ = static_cast<std::size_t>(*level);
     } else if (delta > 0) {
-        if (selected_ + 1 >= frames_.size())
+        if (selected_ + 1 >= frames_.size()) {
             return fail("Initial frame selected; you cannot go up.");
+        }
         selected_ = std::min(frames_.size() - 1, selected_ + static_cast<std::size_t>(delta));
     } else if (delta < 0) {
-        if (selected_ == 0)
+        if (selected_ == 0) {
             return fail("Bottom (innermost) frame selected; you cannot go down.");
+        }
         const auto down = static_cast<std::size_t>(-delta);
         selected_ = down > selected_ ? 0 : selected_ - down;
     }
@@ -203,19 +227,22 @@ Result<std::string> FrameCommands::select(std::optional<int> level, int delta) {
 }
 
 Result<std::string> FrameCommands::info_variables(bool parameters) {
-    if (auto ok = ensure_frames(); !ok)
+    if (auto ok = ensure_frames(); !ok) {
         return std::unexpected(ok.error());
+    }
     const SourceFrame& frame = frames_[selected_];
-    if (!frame.has_scope)
+    if (!frame.has_scope) {
         return fail("No symbol table info available.");
+    }
     return variable_lines(frame, parameters, "");
 }
 
 std::string FrameCommands::variable_lines(const SourceFrame& frame, bool parameters,
                                           std::string_view indent) {
     const auto& list = parameters ? frame.state.scope.parameters : frame.state.scope.locals;
-    if (!frame.has_scope || list.empty())
+    if (!frame.has_scope || list.empty()) {
         return parameters ? "No arguments.\n" : "No locals.\n";
+    }
     std::string out;
     for (const auto& variable : list) {
         auto value = variables_.value_of(frame.state, variable);
@@ -227,41 +254,51 @@ std::string FrameCommands::variable_lines(const SourceFrame& frame, bool paramet
 }
 
 Result<std::string> FrameCommands::info_frame() {
-    if (auto ok = ensure_frames(); !ok)
+    if (auto ok = ensure_frames(); !ok) {
         return std::unexpected(ok.error());
+    }
     const SourceFrame& frame = frames_[selected_];
     std::optional<std::uint64_t> cfa;
-    if (frame.has_scope)
-        if (auto found = variables_.cfa(frame.state))
+    if (frame.has_scope) {
+        if (auto found = variables_.cfa(frame.state)) {
             cfa = *found;
+        }
+    }
     std::string out = fmt::format("Stack level {}, frame at {}:\n", selected_,
                                   cfa ? fmt::format("{:#x}", *cfa) : "<unknown>");
     out += fmt::format(" rip = {:#x} in {}", frame.pc, frame.function);
-    if (!frame.file.empty())
+    if (!frame.file.empty()) {
         out += fmt::format(" ({}:{})", frame.file, frame.line);
+    }
     std::optional<std::uint64_t> saved_rip;
     if (frame.innermost && selected_ + 1 < frames_.size()) {
-        for (std::size_t up = selected_ + 1; up < frames_.size(); ++up)
+        for (std::size_t up = selected_ + 1; up < frames_.size(); ++up) {
             if (frames_[up].machine != frame.machine) {
                 saved_rip = frames_[up].pc;
                 break;
             }
+        }
     }
-    if (!saved_rip && frame.innermost && cfa && memory_ != nullptr)
+    if (!saved_rip && frame.innermost && cfa && memory_ != nullptr) {
         if (auto bytes = memory_->read(*cfa - 8, 8); bytes && bytes->size() == 8) {
             std::uint64_t value = 0;
             std::memcpy(&value, bytes->data(), 8);
             saved_rip = value;
         }
-    if (saved_rip)
+    }
+    if (saved_rip) {
         out += fmt::format("; saved rip = {:#x}", *saved_rip);
+    }
     out += "\n";
-    if (frame.has_scope && frame.state.scope.inlined)
+    if (frame.has_scope && frame.state.scope.inlined) {
         out += fmt::format(" inlined into frame {}\n", selected_ + 1);
-    if (selected_ + 1 < frames_.size())
+    }
+    if (selected_ + 1 < frames_.size()) {
         out += fmt::format(" called by frame at level {}\n", selected_ + 1);
-    if (selected_ > 0)
+    }
+    if (selected_ > 0) {
         out += fmt::format(" caller of frame at level {}\n", selected_ - 1);
+    }
     if (frame.has_scope) {
         out += " source language c.\n";
         auto base = variables_.frame_base(frame.state);
@@ -270,18 +307,21 @@ Result<std::string> FrameCommands::info_frame() {
         out += fmt::format(" Locals at {}, Previous frame's sp is {}\n", at,
                            cfa ? fmt::format("{:#x}", *cfa) : "<unknown>");
     }
-    if (cfa && frame.innermost)
+    if (cfa && frame.innermost) {
         out += fmt::format(" Saved registers:\n  rip at {:#x}\n", *cfa - 8);
+    }
     return out;
 }
 
 std::vector<std::uint64_t> FrameCommands::current_chain() {
     std::vector<std::uint64_t> chain;
-    if (!ensure_frames())
+    if (!ensure_frames()) {
         return chain;
+    }
     for (const auto& frame : frames_) {
-        if (frame.machine != 0)
+        if (frame.machine != 0) {
             break;
+        }
         chain.push_back(frame.state.scope.die_offset);
     }
     return chain;
@@ -289,22 +329,27 @@ std::vector<std::uint64_t> FrameCommands::current_chain() {
 
 std::string FrameCommands::describe_stop(const std::vector<std::uint64_t>& chain_before) {
     invalidate();
-    if (!ensure_frames() || frames_.empty())
+    if (!ensure_frames() || frames_.empty()) {
         return "";
+    }
     const SourceFrame& frame = frames_[0];
-    if (current_chain() != chain_before)
+    if (current_chain() != chain_before) {
         return frame_description(0) + "\n" + source_text(frame);
-    if (frame.line != 0 && frame.pc != frame.line_start)
+    }
+    if (frame.line != 0 && frame.pc != frame.line_start) {
         return fmt::format("{:#018x}\t{}", frame.pc, source_text(frame));
+    }
     return source_text(frame);
 }
 
 std::optional<Result<std::string>> FrameCommands::run_ended(const Result<StepOutcome>& outcome) {
     invalidate();
-    if (!outcome)
+    if (!outcome) {
         return std::unexpected(outcome.error());
-    if (outcome->other_stop)
+    }
+    if (outcome->other_stop) {
         return report_other_stop(*outcome->other_stop);
+    }
     return std::nullopt;
 }
 
@@ -318,52 +363,62 @@ Result<std::string> FrameCommands::step(StepMode mode, std::string_view args) {
     int count = 1;
     if (!trim(args).empty()) {
         auto parsed = parse_count(args, "step count");
-        if (!parsed)
+        if (!parsed) {
             return std::unexpected(parsed.error());
+        }
         count = std::max(1, *parsed);
     }
-    if (target_.running())
+    if (target_.running()) {
         return fail("the guest is running");
-    if (auto ok = ensure_frames(); !ok)
+    }
+    if (auto ok = ensure_frames(); !ok) {
         return std::unexpected(ok.error());
+    }
     if (mode == StepMode::step && skipped_inline_ > 0) {
         // At the call site of inlined code: step goes into it without running (GDB's
         // step_into_inline_frame).
         entered_inlined_ = true;
         invalidate();
-        if (auto ok = ensure_frames(); !ok)
+        if (auto ok = ensure_frames(); !ok) {
             return std::unexpected(ok.error());
+        }
         return frame_description(0) + "\n" + source_text(frames_[0]);
     }
     const auto before = current_chain();
     for (int i = 0; i < count; ++i) {
         auto outcome = stepper_.step_line(mode);
-        if (auto ended = run_ended(outcome))
+        if (auto ended = run_ended(outcome)) {
             return *ended;
+        }
         entered_inlined_ = outcome->entered_inlined;
     }
     return describe_stop(before);
 }
 
 Result<std::string> FrameCommands::finish() {
-    if (target_.running())
+    if (target_.running()) {
         return fail("the guest is running");
-    if (auto ok = ensure_frames(); !ok)
+    }
+    if (auto ok = ensure_frames(); !ok) {
         return std::unexpected(ok.error());
+    }
     const SourceFrame frame = frames_[selected_];
-    if (selected_ + 1 >= frames_.size() && machine_.size() > 1)
+    if (selected_ + 1 >= frames_.size() && machine_.size() > 1) {
         return fail("\"finish\" not meaningful in the outermost frame.");
+    }
     if (frame.has_scope && frame.state.scope.inlined) {
         // Inlined: no return value; step until the call's code is left (GDB does the same).
-        if (frame.machine != 0)
+        if (frame.machine != 0) {
             return fail("\"finish\" out of an inlined frame works in the innermost frames only");
+        }
         std::size_t depth = skipped_inline_ + selected_ + 1;
         fmt::print(out_, "Run till exit from {}\n", frame_line(selected_));
-        std::fflush(out_);
+        (void)std::fflush(out_);
         const auto before = current_chain();
         auto outcome = stepper_.finish_inlined(depth);
-        if (auto ended = run_ended(outcome))
+        if (auto ended = run_ended(outcome)) {
             return *ended;
+        }
         return describe_stop(before);
     }
     TemporaryStop stop;
@@ -372,14 +427,15 @@ Result<std::string> FrameCommands::finish() {
         stop = TemporaryStop{caller.pc, caller.registers[7], std::nullopt};
     } else if (frame.machine == 0) {
         auto found = stepper_.return_stop();
-        if (!found)
+        if (!found) {
             return std::unexpected(found.error());
+        }
         stop = *found;
     } else {
         return fail("\"finish\" not meaningful in the outermost frame.");
     }
     fmt::print(out_, "Run till exit from {}\n", frame_line(selected_));
-    std::fflush(out_);
+    (void)std::fflush(out_);
     // The function's return type, read before the stop invalidates the frames.
     const debuginfo::Type* return_type = nullptr;
     if (frame.has_scope) {
@@ -387,15 +443,18 @@ Result<std::string> FrameCommands::finish() {
             Dwarf_Attribute attr;
             Dwarf_Die type_die;
             if (dwarf_formref_die(dwarf_attr_integrate(&*die, DW_AT_type, &attr), &type_die) &&
-                info_.dwarf_types() != nullptr)
+                info_.dwarf_types() != nullptr) {
                 return_type = info_.dwarf_types()->type_at(dwarf_dieoffset(&type_die));
+            }
         }
     }
     auto outcome = stepper_.run_to({stop});
-    if (auto ended = run_ended(outcome))
+    if (auto ended = run_ended(outcome)) {
         return *ended;
-    if (auto ok = ensure_frames(); !ok)
+    }
+    if (auto ok = ensure_frames(); !ok) {
         return std::unexpected(ok.error());
+    }
     std::string out = frame_description(0) + "\n" + source_text(frames_[0]);
     if (return_type != nullptr && registers_ != nullptr) {
         const auto* type = debuginfo::strip_typedefs(return_type);
@@ -418,8 +477,9 @@ Result<std::string> FrameCommands::finish() {
             }
             if (value) {
                 auto printed = eval_.print_value(*value);
-                if (printed)
+                if (printed) {
                     out += fmt::format("Value returned is {}\n", *printed);
+                }
             }
         }
     }
@@ -427,29 +487,35 @@ Result<std::string> FrameCommands::finish() {
 }
 
 Result<std::string> FrameCommands::run_to_location(std::string_view location, bool advance) {
-    if (target_.running())
+    if (target_.running()) {
         return fail("the guest is running");
+    }
     auto address = locations_.breakpoint_location(location);
-    if (!address)
+    if (!address) {
         return std::unexpected(address.error());
+    }
     auto sp = target_.read_register("rsp");
-    if (!sp)
+    if (!sp) {
         return std::unexpected(sp.error());
+    }
     const auto before = current_chain();
     std::vector<TemporaryStop> stops{
         TemporaryStop{*address, std::nullopt, advance ? std::nullopt : std::optional(*sp)}};
     // Both stop when the current function returns first.
-    if (auto caller = stepper_.return_stop())
+    if (auto caller = stepper_.return_stop()) {
         stops.push_back(*caller);
+    }
     auto outcome = stepper_.run_to(stops);
-    if (auto ended = run_ended(outcome))
+    if (auto ended = run_ended(outcome)) {
         return *ended;
+    }
     return describe_stop(before);
 }
 
 Result<std::string> FrameCommands::backtrace_full() {
-    if (auto ok = ensure_frames(); !ok)
+    if (auto ok = ensure_frames(); !ok) {
         return std::unexpected(ok.error());
+    }
     std::string out;
     for (std::size_t level = 0; level < frames_.size(); ++level) {
         out += frame_line(level) + "\n" + variable_lines(frames_[level], false, "        ");
@@ -462,52 +528,64 @@ std::optional<Result<std::string>> FrameCommands::run(std::string_view line) {
     // GDB's `bt full`: source frames (inlined calls too) with their arguments and locals. Other
     // forms of bt are the kernel's (any task, any CPU).
     if ((word == "bt" || word == "backtrace" || word == "where") &&
-        (trim(rest) == "full" || trim(rest) == "-full"))
+        (trim(rest) == "full" || trim(rest) == "-full")) {
         return backtrace_full();
+    }
     if (word == "frame" || word == "f") {
-        if (rest.empty())
+        if (rest.empty()) {
             return select(std::nullopt, 0);
+        }
         auto level = parse_count(rest, "frame number");
-        if (!level)
+        if (!level) {
             return std::unexpected(level.error());
+        }
         return select(*level, 0);
     }
     if (word == "up" || word == "down") {
         int count = 1;
         if (!rest.empty()) {
             auto parsed = parse_count(rest, "frame count");
-            if (!parsed)
+            if (!parsed) {
                 return std::unexpected(parsed.error());
+            }
             count = *parsed;
         }
         return select(std::nullopt, word == "up" ? count : -count);
     }
     if (word == "info" || word == "i") {
         auto [what, more] = split_word(rest);
-        if (what == "frame" || what == "f")
+        if (what == "frame" || what == "f") {
             return info_frame();
-        if (what == "locals")
+        }
+        if (what == "locals") {
             return info_variables(false);
-        if (what == "args")
+        }
+        if (what == "args") {
             return info_variables(true);
+        }
         return std::nullopt;
     }
-    if (word == "step" || word == "s")
+    if (word == "step" || word == "s") {
         return step(StepMode::step, rest);
-    if (word == "next" || word == "n")
+    }
+    if (word == "next" || word == "n") {
         return step(StepMode::next, rest);
+    }
     if (word == "until" || word == "u") {
-        if (rest.empty())
+        if (rest.empty()) {
             return step(StepMode::until, rest);
+        }
         return run_to_location(rest, false);
     }
     if (word == "advance") {
-        if (rest.empty())
+        if (rest.empty()) {
             return fail("Argument required (a location).");
+        }
         return run_to_location(rest, true);
     }
-    if (word == "finish" || word == "fin")
+    if (word == "finish" || word == "fin") {
         return finish();
+    }
     return std::nullopt;
 }
 

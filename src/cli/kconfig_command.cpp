@@ -40,7 +40,7 @@ void run_kconfig(const KconfigArgs& args, ExitStatus& status) {
     request.fragments.assign(args.fragments.begin(), args.fragments.end());
     auto outcome = lab::configure_kernel(request, [](std::string_view line) {
         fmt::print(stderr, "kdive: {}\n", line);
-        std::fflush(stderr);
+        (void)std::fflush(stderr);
     });
     if (!outcome) {
         report_error(status, Error{fmt::format("kconfig: {}", outcome.error().message)});
