@@ -139,7 +139,12 @@ Result<ProcessOutput> run_process(const std::vector<std::string>& argv, const Ru
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     if (timed_out) {
-        return fail("{}: timed out after {} ms", join_argv(argv), options.timeout->count());
+        // What it said last is usually where it was stuck.
+        std::string said = trim_tail(result.out, 3000);
+        std::string complained = trim_tail(result.err, 1000);
+        return fail("{}: timed out after {} ms{}{}{}{}", join_argv(argv), options.timeout->count(),
+                    said.empty() ? "" : "; its output ended:\n", said,
+                    complained.empty() ? "" : "\nand its errors:\n", complained);
     }
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     return result;

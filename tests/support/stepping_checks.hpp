@@ -84,7 +84,10 @@ inline void expect_stepping_matches_gdb(const std::string& kernel) {
     // kdive: attach to a paused VM, run to start_kernel, step, then let the guest boot.
     auto vm = TestVm::boot(kernel, {"--paused", "--smp", "2"});
     ASSERT_TRUE(vm) << vm.error().message;
-    std::vector<std::string> args{"attach", vm->session().dir.string(), "--batch"};
+    // A command that never reaches its stop is interrupted after a minute, so a failure shows
+    // the whole transcript instead of a run that timed out.
+    std::vector<std::string> args{"attach", vm->session().dir.string(), "--batch", "--stop-timeout",
+                                  "60"};
     for (const char* command : {"hbreak start_kernel", "continue", "delete", "advance setup_arch",
                                 "up", "down", "finish"})
         args.insert(args.end(), {"-ex", command});
