@@ -112,7 +112,9 @@ Result<UnwindStep> FramePointerUnwinder::step(const UnwoundFrame& current, bool 
         out.frame = next;
         return out;
     }
-    if (bp <= current.sp - 8 && current.level > 0) {
+    // Just below sp on the same stack is corrupt; far below is the stack an IRQ stack was
+    // entered from (call_on_irqstack keeps rbp), which FrameChain judges as a switch.
+    if (bp + 8 <= current.sp && current.sp - bp <= env_.stack_size && current.level > 0) {
         return fail("frame pointer {:#x} lies below the stack pointer {:#x}", bp, current.sp);
     }
     auto saved = env_.memory->read(bp, 16);

@@ -449,6 +449,33 @@ std::vector<std::byte> bytes(std::initializer_list<unsigned> values) {
     return out;
 }
 
+TEST(FramePointerUnwinder, FromTheIrqStackBackToTheLowerTaskStack) {
+    Fixture f;
+    // On the IRQ stack (above the task stack in memory), a frame whose saved rbp points back
+    // into the interrupted task's stack: the chain continues there.
+    const std::uint64_t sp = irq_base + 0x3f00;
+    const std::uint64_t irq_bp = sp + 0x20;
+    const std::uint64_t task_bp = stack_base + 0x3e00;
+    f.memory.put_value<std::uint64_t>(irq_bp, task_bp);
+    f.memory.put_value<std::uint64_t>(irq_bp + 8, fn_b + 5);
+    f.memory.put_value<std::uint64_t>(task_bp, 0);
+    f.memory.put_value<std::uint64_t>(task_bp + 8, fn_c + 7);
+    FramePointerUnwinder unwinder(f.env);
+    auto trace = unwinder.unwind(start(fn_a + 0x40, sp, irq_bp));
+    ASSERT_TRUE(trace);
+    EXPECT_EQ(trace->stop_reason, "");
+    ASSERT_EQ(trace->frames.size(), 3u);
+    EXPECT_EQ(trace->frames[2].pc, fn_c + 7);
+    EXPECT_EQ(trace->frames[2].sp, task_bp + 16);
+
+    // Just below sp on the same stack it is corrupt.
+    f.memory.put_value<std::uint64_t>(irq_bp, sp - 0x100);
+    auto corrupt = unwinder.unwind(start(fn_a + 0x40, sp, irq_bp));
+    ASSERT_TRUE(corrupt);
+    EXPECT_NE(corrupt->stop_reason.find("below the stack pointer"), std::string::npos)
+        << corrupt->stop_reason;
+}
+
 TEST(FrameSetup, DecodesThePrologueUpToThePc) {
     // endbr64; call __fentry__; push %rbp; mov %rsp,%rbp; sub $0x10,%rsp
     const auto code = bytes(
