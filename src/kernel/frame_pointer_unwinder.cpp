@@ -2,20 +2,14 @@
 // marks a pt_regs frame by storing its address with the low bit set (ENCODE_FRAME_POINTER).
 #include "kernel/frame_pointer_unwinder.hpp"
 
+#include "kernel/record.hpp"
+
 #include <initializer_list>
 #include <span>
 
 namespace kdive::kernel {
 
 namespace {
-
-std::uint64_t little_endian(std::span<const std::byte> bytes) {
-    std::uint64_t value = 0;
-    for (std::size_t i = 0; i < bytes.size() && i < 8; ++i) {
-        value |= std::to_integer<std::uint64_t>(bytes[i]) << (8 * i);
-    }
-    return value;
-}
 
 bool starts_with(std::span<const std::byte> code, std::initializer_list<unsigned> prefix) {
     if (code.size() < prefix.size()) {
@@ -121,8 +115,9 @@ Result<UnwindStep> FramePointerUnwinder::step(const UnwoundFrame& current, bool 
     if (!saved) {
         return fail("cannot read the frame at rbp {:#x}", bp);
     }
-    next.regs[reg_rbp] = little_endian(std::span(*saved).first(8));
-    next.pc = little_endian(std::span(*saved).subspan(8));
+    const Record frame(std::move(*saved), bp);
+    next.regs[reg_rbp] = frame.u64(0);
+    next.pc = frame.u64(8);
     next.sp = bp + 16;
     out.frame = next;
     return out;
@@ -137,13 +132,14 @@ Result<UnwindStep> FramePointerUnwinder::step_in_prologue(const UnwoundFrame& cu
     if (!saved) {
         return fail("cannot read the stack at {:#x}", current.sp);
     }
+    const Record top(std::move(*saved), current.sp);
     UnwoundFrame next;
     if (setup == FrameSetup::pushed) {
-        next.regs[reg_rbp] = little_endian(std::span(*saved).first(8));
+        next.regs[reg_rbp] = top.u64(0);
     } else {
         next.regs[reg_rbp] = current.regs[reg_rbp];
     }
-    next.pc = little_endian(std::span(*saved).subspan((words - 1) * 8));
+    next.pc = top.u64((words - 1) * 8);
     next.sp = current.sp + words * 8;
     UnwindStep out;
     out.frame = next;
