@@ -5,6 +5,7 @@
 #include "support/text.hpp"
 
 #include <fmt/format.h>
+#include <utility>
 
 namespace kdive::lab {
 
@@ -22,6 +23,16 @@ Result<KernelTree> KernelTree::open(const fs::path& source, const fs::path& out)
     }
     if (src.filename().empty()) {
         src = src.parent_path();
+    }
+    // Kbuild splits its folder names on spaces and colons and stops deep inside make
+    // ("source directory cannot contain spaces or colons"): say so before running it.
+    for (const auto& [what, dir] :
+         {std::pair{"source tree", &src}, std::pair{"output folder", &obj}}) {
+        if (dir->string().find_first_of(" \t:") != std::string::npos) {
+            return fail("kernel {} {} has a space or a colon in its path, which Kbuild cannot "
+                        "build in; use a path without them",
+                        what, dir->string());
+        }
     }
     return KernelTree{src, obj};
 }

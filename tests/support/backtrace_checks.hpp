@@ -3,6 +3,7 @@
 // Include from a test executable that defines KDIVE_BINARY.
 #pragma once
 
+#include "gdb_reference.hpp"
 #include "support/subprocess.hpp"
 
 #include <cstdint>
@@ -98,14 +99,6 @@ inline bool same_function(const std::string& a, const std::string& b) {
     return a.starts_with(b) || b.starts_with(a);
 }
 
-inline std::string shell_words(const std::vector<std::string>& words) {
-    std::string out;
-    for (const auto& word : words) {
-        out += " '" + word + "'";
-    }
-    return out;
-}
-
 // `kdive up KERNEL_ARGS -ex 'bt --json'` at start_kernel against GDB's bt after
 // `kdive up --gdb KERNEL_ARGS`: every frame GDB can name is ours, at the same position and pc.
 inline void expect_start_kernel_bt_matches_gdb(const std::vector<std::string>& kernel_args) {
@@ -123,10 +116,7 @@ inline void expect_start_kernel_bt_matches_gdb(const std::vector<std::string>& k
     ASSERT_GE(frames.size(), 2u) << trace.dump();
     EXPECT_EQ(frames[0]["function"], "start_kernel");
 
-    auto gdb = run_process({"sh", "-c",
-                            "printf 'bt\\nkill\\nquit\\n' | '" + std::string(KDIVE_BINARY) +
-                                "' up --gdb" + shell_words(kernel_args)},
-                           options);
+    auto gdb = run_gdb_handoff(kernel_args, {"bt", "kill", "quit"});
     ASSERT_TRUE(gdb) << gdb.error().message;
     const auto gdb_frames = parse_gdb_bt(gdb->out);
     ASSERT_GE(gdb_frames.size(), 2u) << gdb->out << gdb->err;

@@ -4,6 +4,7 @@
 // tiny build's; include from a test executable that defines KDIVE_BINARY.
 #pragma once
 
+#include "gdb_reference.hpp"
 #include "lab/console_log.hpp"
 #include "support/subprocess.hpp"
 #include "test_vm.hpp"
@@ -106,16 +107,10 @@ inline void expect_stepping_matches_gdb(const std::string& kernel) {
     ASSERT_TRUE(vm->stop());
 
     // GDB on a second boot of the same kernel, through kdive's relay.
-    std::string script = "advance setup_arch\\nfinish\\nadvance parse_args\\nfinish\\n";
-    for (int i = 0; i < next_count; ++i)
-        script += "next\\n";
-    script += "info locals\\nbt full\\nkill\\nquit\\n";
-    RunOptions options;
-    options.timeout = std::chrono::minutes(5);
-    auto gdb = run_process({"sh", "-c",
-                            "printf '" + script + "' | " + std::string(KDIVE_BINARY) +
-                                " up --gdb --kernel '" + kernel + "'"},
-                           options);
+    std::vector<std::string> script{"advance setup_arch", "finish", "advance parse_args", "finish"};
+    script.insert(script.end(), next_count, "next");
+    script.insert(script.end(), {"info locals", "bt full", "kill", "quit"});
+    auto gdb = run_gdb_handoff({"--kernel", kernel}, script);
     ASSERT_TRUE(gdb) << gdb.error().message;
     const std::string& theirs = gdb->out;
 
@@ -158,7 +153,6 @@ inline void expect_stepping_matches_gdb(const std::string& kernel) {
         auto at = transcript.find("Run till exit from #0  setup_arch (");
         if (at == std::string::npos)
             return std::string("<no finish>");
-        // GDB wraps a long frame line; the caller's location is the line naming it.
         at = transcript.find("start_kernel ()", at);
         if (at == std::string::npos)
             return std::string("<no return to start_kernel>");

@@ -1,6 +1,7 @@
 // `kdive kernel gdb-scripts`: the lx-scripts of a fetched Debian kernel load in GDB against
 // its vmlinux.
 #include "build_support.hpp"
+#include "gdb_reference.hpp"
 #include "support/subprocess.hpp"
 
 #include <filesystem>
@@ -22,8 +23,8 @@ TEST(DebianGdbScripts, LxCommandsLoadAgainstTheDebianVmlinux) {
     RunOptions options;
     options.timeout = std::chrono::minutes(5);
     auto gdb =
-        run_process({"gdb", "-nx", "-batch", "-ex", "file " + *dir + "/vmlinux", "-ex",
-                     "source " + *script, "-ex", "help lx-ps", "-ex", "help function lx_current"},
+        run_process(gdb_batch({"-ex", "file " + *dir + "/vmlinux", "-ex", "source " + *script,
+                               "-ex", "help lx-ps", "-ex", "help function lx_current"}),
                     options);
     ASSERT_TRUE(gdb) << gdb.error().message;
     EXPECT_NE(gdb->out.find("Dump Linux tasks."), std::string::npos) << gdb->out << gdb->err;

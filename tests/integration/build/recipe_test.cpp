@@ -1,6 +1,7 @@
 // The whole recipe on a kernel built here: source, tiny config, build, boot, break at
 // start_kernel, `current`, and the tree's own lx-scripts answering in GDB.
 #include "build_support.hpp"
+#include "gdb_reference.hpp"
 #include "support/subprocess.hpp"
 
 #include <filesystem>
@@ -37,14 +38,10 @@ TEST(BuildRecipe, TreeGdbScriptsAnswerInGdb) {
     ASSERT_TRUE(tree) << tree.error().message;
     auto out = tiny_build(*tree);
     ASSERT_TRUE(out) << out.error().message;
-    RunOptions options;
-    options.timeout = std::chrono::minutes(10);
     // GDB reads these after the handoff's own commands, stopped at start_kernel.
-    auto run = run_process({"sh", "-c",
-                            "printf 'p $lx_current().pid\\nlx-version\\nkill\\nquit\\n' | " +
-                                std::string(KDIVE_BINARY) + " up --gdb --tree " + *tree +
-                                " --out " + out->string()},
-                           options);
+    auto run = run_gdb_handoff({"--tree", *tree, "--out", out->string()},
+                               {"p $lx_current().pid", "lx-version", "kill", "quit"},
+                               std::chrono::minutes(10));
     ASSERT_TRUE(run) << run.error().message;
     EXPECT_EQ(run->exit_code, 0) << run->err;
     EXPECT_NE(run->out.find("hit Breakpoint 1, start_kernel ()"), std::string::npos)

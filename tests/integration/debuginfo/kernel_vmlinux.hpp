@@ -4,6 +4,7 @@
 
 #include "cli/eval_commands.hpp"
 #include "debuginfo/debug_info.hpp"
+#include "gdb_reference.hpp"
 #include "support/cache_dir.hpp"
 #include "support/subprocess.hpp"
 
@@ -39,7 +40,7 @@ inline std::string without_history_number(const std::string& text) {
 inline Result<std::vector<std::string>> gdb_answers(const std::filesystem::path& vmlinux,
                                                     const std::vector<std::string>& commands) {
     static constexpr const char* marker = "@@kdive-next@@";
-    std::vector<std::string> argv{"gdb", "-batch", "-nx", vmlinux.string()};
+    std::vector<std::string> argv = gdb_batch({vmlinux.string()});
     for (const auto& command : commands) {
         argv.insert(argv.end(), {"-ex", command, "-ex", std::string("echo ") + marker + "\\n"});
     }

@@ -5,6 +5,7 @@
 #include "lab/kernel_builder.hpp"
 #include "lab/kernel_gdb_scripts.hpp"
 #include "lab/kernel_source.hpp"
+#include "lab/kernel_tree.hpp"
 #include "temp_dir.hpp"
 
 #include <cstdlib>
@@ -28,6 +29,26 @@ TEST(KconfigProfiles, EveryProfileIsAValidFragment) {
     }
     EXPECT_EQ(find_kconfig_profile("tiny")->base, "tinyconfig");
     EXPECT_FALSE(find_kconfig_profile("huge"));
+}
+
+TEST(KernelTree, RefusesFoldersKbuildCannotBuildIn) {
+    testing::TempDir dir("tree with space");
+    for (const char* name : {"Makefile", "Kconfig"}) {
+        std::ofstream(dir / name) << "VERSION = 6\nPATCHLEVEL = 1\n";
+    }
+    auto tree = KernelTree::open(dir.path(), {});
+    ASSERT_FALSE(tree);
+    EXPECT_NE(tree.error().message.find("space or a colon"), std::string::npos);
+    EXPECT_NE(tree.error().message.find(dir.path().string()), std::string::npos);
+
+    testing::TempDir plain("tree");
+    for (const char* name : {"Makefile", "Kconfig"}) {
+        std::ofstream(plain / name) << "VERSION = 6\nPATCHLEVEL = 1\n";
+    }
+    EXPECT_TRUE(KernelTree::open(plain.path(), {}));
+    auto out = KernelTree::open(plain.path(), plain / "out:1");
+    ASSERT_FALSE(out);
+    EXPECT_NE(out.error().message.find("output folder"), std::string::npos);
 }
 
 TEST(KernelBuilder, CountsCompiledFilesFromKbuildOutput) {
