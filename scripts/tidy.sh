@@ -1,10 +1,38 @@
 #!/usr/bin/env bash
-# Runs clang-tidy (16: it parses libstdc++ 12's <expected>) on the given files or all of src/.
+# Runs clang-tidy (16: it parses libstdc++ 12's <expected>) and fails on any finding.
+#   scripts/tidy.sh                 every .cpp under src/
+#   scripts/tidy.sh FILE...         those files
+#   scripts/tidy.sh --changed [REV] the src/ .cpp files changed since REV (default HEAD~1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ -f build/compile_commands.json ]] || { echo "tidy: configure build/ first"; exit 1; }
-if (($#)); then files=("$@"); else mapfile -t files < <(find src -name '*.cpp' | sort); fi
+if [[ ${1:-} == --changed ]]; then
+  base=${2:-HEAD~1}
+  if ! git rev-parse -q --verify "$base^{commit}" >/dev/null; then
+    echo "tidy: no revision $base to compare with; checking nothing"
+    exit 0
+  fi
+  mapfile -t files < <(git diff --name-only --diff-filter=d "$base" -- 'src/*.cpp' | sort)
+  if ((${#files[@]} == 0)); then
+    echo "tidy: no source file changed since $base"
+    exit 0
+  fi
+elif (($#)); then
+  files=("$@")
+else
+  mapfile -t files < <(find src -name '*.cpp' | sort)
+fi
+echo "tidy: ${#files[@]} file(s)"
 # clang 16 spells C++23 as c++2b and needs the concepts level libstdc++ 12 checks for.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
 printf '%s\n' "${files[@]}" | xargs -P2 -n4 clang-tidy-16 -p build --quiet \
   --extra-arg=-std=c++2b --extra-arg=-U__cpp_concepts --extra-arg=-D__cpp_concepts=202002L \
-  --warnings-as-errors='*' 2>&1 | grep -v "warnings generated" || true
+  --warnings-as-errors='*' >"$log" 2>&1 || status=$?
+grep -v "warnings generated" "$log" || true
+if ((status != 0)) || grep -qE '(warning|error): ' "$log"; then
+  echo "tidy: findings above"
+  exit 1
+fi
+echo "tidy: clean"

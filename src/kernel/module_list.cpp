@@ -2,6 +2,8 @@
 // init_layout.size before. refcnt counts one extra reference (MODULE_REF_BASE) while loaded.
 #include "kernel/module_list.hpp"
 
+#include "kernel/visited_nodes.hpp"
+
 #include <algorithm>
 
 namespace kdive::kernel {
@@ -89,9 +91,13 @@ Result<std::vector<ModuleInfo>> list_modules(Kernel& kernel) {
         return wrap(first.error(), "reading the modules list");
     }
     std::vector<ModuleInfo> modules;
+    VisitedNodes visited(fmt::format("the modules list at {:#x}", *head));
     for (std::uint64_t node = *first; node != *head;) {
+        if (auto ok = visited.visit(node); !ok) {
+            return std::unexpected(ok.error());
+        }
         if (modules.size() > max_modules) {
-            return fail("the modules list at {:#x} does not end", *head);
+            return fail_as(ErrorKind::corrupt, "the modules list at {:#x} does not end", *head);
         }
         const std::uint64_t address = node - list->offset;
         auto record = kernel.read(address + lo, hi - lo);

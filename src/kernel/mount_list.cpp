@@ -2,6 +2,8 @@
 // the mount point in the parent mount, until the namespace's root mount (its own parent).
 #include "kernel/mount_list.hpp"
 
+#include "kernel/visited_nodes.hpp"
+
 #include <algorithm>
 #include <map>
 
@@ -186,8 +188,12 @@ Result<std::vector<std::uint64_t>> rb_tree_nodes(Kernel& kernel, std::uint64_t r
     std::vector<std::uint64_t> out;
     std::vector<std::uint64_t> stack;
     std::uint64_t node = root;
+    VisitedNodes visited(fmt::format("the mount tree at {:#x}", root));
     while ((node != 0 || !stack.empty()) && out.size() < max_mounts) {
         while (node != 0 && stack.size() < max_depth) {
+            if (auto ok = visited.visit(node); !ok) {
+                return std::unexpected(ok.error());
+            }
             stack.push_back(node);
             auto next = kernel.read_u64(node + *left);
             if (!next) {
@@ -288,7 +294,11 @@ Result<std::vector<MountInfo>> list_mounts(Kernel& kernel, std::uint64_t task) {
         }
         const std::uint64_t head = *ns + *list;
         auto node = kernel.read_u64(head);
+        VisitedNodes visited(fmt::format("the mount list at {:#x}", head));
         while (node && *node != head && mounts.size() < max_mounts) {
+            if (auto ok = visited.visit(*node); !ok) {
+                return std::unexpected(ok.error());
+            }
             mounts.push_back(*node - *link);
             node = kernel.read_u64(*node);
         }

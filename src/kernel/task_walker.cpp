@@ -7,6 +7,7 @@
 
 #include "kernel/pid_table.hpp"
 #include "kernel/task_state.hpp"
+#include "kernel/visited_nodes.hpp"
 
 #include <algorithm>
 #include <unordered_map>
@@ -190,9 +191,14 @@ Result<std::vector<std::uint64_t>> TaskWalker::other_threads(std::uint64_t leade
         return threads;
     }
     std::uint64_t node = next;
+    VisitedNodes visited(fmt::format("the thread list of task {:#x}", leader));
     while (node != own_node) {
+        if (auto ok = visited.visit(node); !ok) {
+            return std::unexpected(ok.error());
+        }
         if (threads.size() > max_tasks) {
-            return fail("the thread list of task {:#x} does not end", leader);
+            return fail_as(ErrorKind::corrupt, "the thread list of task {:#x} does not end",
+                           leader);
         }
         if (thread_head_ && node == head) {
             auto after = kernel_->read_u64(head);
@@ -222,9 +228,13 @@ Result<std::vector<TaskInfo>> TaskWalker::all_tasks() {
     std::vector<TaskInfo> tasks;
     std::unordered_map<std::uint64_t, int> tgid_of;
     std::uint64_t leader = *init;
+    VisitedNodes visited("init_task.tasks");
     do {
+        if (auto ok = visited.visit(leader); !ok) {
+            return std::unexpected(ok.error());
+        }
         if (tasks.size() > max_tasks) {
-            return fail("init_task.tasks does not lead back to init_task");
+            return fail_as(ErrorKind::corrupt, "init_task.tasks does not lead back to init_task");
         }
         auto record = read_task(leader);
         if (!record) {

@@ -35,8 +35,9 @@ inline Result<std::string> debian_61_source() {
 }
 
 // The tiny profile (plus `sets`, each CONFIG_X=V) configured and built from `tree` once per
-// machine: the folder under ~/.cache/kdive/builds is named by source version, profile text and
-// sets, and `kdive build` marks it complete only after a successful build.
+// machine: the folder under ~/.cache/kdive/builds is named by source version, profile text,
+// sets and a hash of the code that configures and builds it, and `kdive build` marks it complete
+// only after a successful build.
 inline Result<std::filesystem::path> tiny_build(const std::string& tree,
                                                 const std::vector<std::string>& sets = {}) {
     auto kernel_tree = lab::KernelTree::open(tree, {});
@@ -58,6 +59,8 @@ inline Result<std::filesystem::path> tiny_build(const std::string& tree,
         }
     };
     mix(lab::kconfig_profile_text(*profile, 5));
+    mix(KDIVE_BUILD_CODE_HASH); // the kconfig and build code's own version
+
     std::vector<std::string> configure{KDIVE_BINARY, "kconfig",   "--tree",
                                        tree,         "--profile", "tiny"};
     for (const auto& set : sets) {

@@ -1,6 +1,7 @@
 // A vmlinux without BTF answers from DWARF like GDB; one without DWARF answers types from
 // BTF and says clearly what it cannot know.
 #include "kernel_vmlinux.hpp"
+#include "prerequisite.hpp"
 #include "temp_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -13,7 +14,7 @@ protected:
     void SetUp() override {
         vmlinux_ = testing::test_vmlinux();
         if (!std::filesystem::exists(vmlinux_)) {
-            GTEST_SKIP() << vmlinux_ << " is missing";
+            KDIVE_MISSING_PREREQUISITE() << vmlinux_ << " is missing";
         }
     }
 

@@ -1,5 +1,6 @@
 // kdive's answers about a Debian vmlinux must equal GDB's, command for command.
 #include "kernel_vmlinux.hpp"
+#include "prerequisite.hpp"
 
 #include <chrono>
 #include <gtest/gtest.h>
@@ -60,11 +61,11 @@ const std::vector<std::string> commands{
 TEST(GdbComparison, AnswersMatchGdb) {
     const auto vmlinux = testing::test_vmlinux();
     if (!std::filesystem::exists(vmlinux)) {
-        GTEST_SKIP() << vmlinux << " is missing; run `kdive kernel fetch " << testing::test_kernel()
-                     << "`";
+        KDIVE_MISSING_PREREQUISITE()
+            << vmlinux << " is missing; run `kdive kernel fetch " << testing::test_kernel() << "`";
     }
     if (find_program("gdb").empty()) {
-        GTEST_SKIP() << "gdb is not installed";
+        KDIVE_MISSING_PREREQUISITE() << "gdb is not installed";
     }
     auto expected = testing::gdb_answers(vmlinux, commands);
     ASSERT_TRUE(expected) << expected.error().message;
@@ -90,7 +91,7 @@ TEST(GdbComparison, AnswersMatchGdb) {
 TEST(GdbComparison, InspectCommandAnswersFromTheFile) {
     const auto vmlinux = testing::test_vmlinux();
     if (!std::filesystem::exists(vmlinux)) {
-        GTEST_SKIP() << vmlinux << " is missing";
+        KDIVE_MISSING_PREREQUISITE() << vmlinux << " is missing";
     }
     const auto cache = std::filesystem::temp_directory_path() /
                        ("kdive-inspect-cache-" + std::to_string(getpid()));

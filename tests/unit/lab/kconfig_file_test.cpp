@@ -1,7 +1,6 @@
 // The .config reader and merger: exact round trips on real configs, merge and value rules.
 #include "lab/kconfig_file.hpp"
 #include "support/atomic_file.hpp"
-#include "support/cache_dir.hpp"
 
 #include <gtest/gtest.h>
 
@@ -30,31 +29,6 @@ void expect_round_trip(const fs::path& path) {
 TEST(KconfigFile, CommittedFixtureRoundTripsExactly) {
     expect_round_trip(kFixture);
 }
-
-class DebianConfig : public testing::TestWithParam<const char*> {};
-
-TEST_P(DebianConfig, RoundTripsExactly) {
-    fs::path path = cache_dir() / "kernels" / GetParam() / "config";
-    if (!fs::exists(path)) {
-        GTEST_SKIP() << path << " is absent: run `kdive kernel fetch " << GetParam() << "`";
-    }
-    expect_round_trip(path);
-    auto file = KconfigFile::read(path.string());
-    ASSERT_TRUE(file);
-    // Every Debian kernel is built with these; the reader must see them as set.
-    EXPECT_EQ(file->value("64BIT"), "y");
-    EXPECT_TRUE(file->value("CC_VERSION_TEXT")->starts_with("\""));
-}
-
-INSTANTIATE_TEST_SUITE_P(Fetched, DebianConfig,
-                         testing::Values("debian-5.10-cloud", "debian-6.1-cloud",
-                                         "debian-6.12-cloud", "debian-sid-cloud"),
-                         [](const testing::TestParamInfo<const char*>& param) {
-                             std::string name = param.param;
-                             std::replace(name.begin(), name.end(), '-', '_');
-                             std::replace(name.begin(), name.end(), '.', '_');
-                             return name;
-                         });
 
 TEST(KconfigFile, ReadsEveryValueForm) {
     auto file = KconfigFile::read(kFixture.string());
