@@ -48,24 +48,24 @@ FrameCommands::FrameCommands(target::Target& target, DebuggerSession& session, L
             }
             return variables_.find(frame.state, name);
         });
-    session_.add_resume_listener([this] {
-        invalidate();
-        entered_inlined_ = false;
-    });
-}
-
-void FrameCommands::invalidate() {
-    valid_ = false;
-    selected_ = 0;
-    frames_.clear();
-    machine_.clear();
-    skipped_inline_ = 0;
 }
 
 Result<> FrameCommands::ensure_frames() {
-    if (valid_) {
+    const std::uint64_t generation = target_.stop_generation();
+    if (built_at_ == generation) {
         return {};
     }
+    const std::uint64_t guest = target_.guest_generation();
+    const bool entered_inlined = entered_inlined_at_ == guest;
+    // Only kdive's own look at another vCPU happened since: the user's frame stays selected.
+    const bool keep_selection =
+        built_at_ && built_vcpu_ == target_.current_vcpu() && built_guest_at_ == guest;
+    const std::size_t previous_selected = selected_;
+    built_at_.reset();
+    frames_.clear();
+    machine_.clear();
+    selected_ = 0;
+    skipped_inline_ = 0;
     if (registers_ == nullptr) {
         return fail("No registers.");
     }
@@ -113,7 +113,7 @@ Result<> FrameCommands::ensure_frames() {
         }
         // Inlined calls that begin exactly here show as their call site in the caller.
         const std::size_t skipped =
-            i == 0 && !entered_inlined_ ? debuginfo::inlined_calls_entered_at(*scopes, lookup) : 0;
+            i == 0 && !entered_inlined ? debuginfo::inlined_calls_entered_at(*scopes, lookup) : 0;
         if (i == 0) {
             skipped_inline_ = skipped;
         }
@@ -142,8 +142,12 @@ Result<> FrameCommands::ensure_frames() {
             frames_.push_back(std::move(frame));
         }
     }
-    valid_ = true;
-    selected_ = 0;
+    built_at_ = generation;
+    built_vcpu_ = target_.current_vcpu();
+    built_guest_at_ = guest;
+    if (keep_selection && previous_selected < frames_.size()) {
+        selected_ = previous_selected;
+    }
     return {};
 }
 
@@ -328,7 +332,6 @@ std::vector<std::uint64_t> FrameCommands::current_chain() {
 }
 
 std::string FrameCommands::describe_stop(const std::vector<std::uint64_t>& chain_before) {
-    invalidate();
     if (!ensure_frames() || frames_.empty()) {
         return "";
     }
@@ -343,7 +346,6 @@ std::string FrameCommands::describe_stop(const std::vector<std::uint64_t>& chain
 }
 
 std::optional<Result<std::string>> FrameCommands::run_ended(const Result<StepOutcome>& outcome) {
-    invalidate();
     if (!outcome) {
         return std::unexpected(outcome.error());
     }
@@ -354,7 +356,6 @@ std::optional<Result<std::string>> FrameCommands::run_ended(const Result<StepOut
 }
 
 Result<std::string> FrameCommands::report_other_stop(const target::StopEvent& stop) {
-    invalidate();
     session_.report_stop(stop);
     return std::string();
 }
@@ -377,8 +378,8 @@ Result<std::string> FrameCommands::step(StepMode mode, std::string_view args) {
     if (mode == StepMode::step && skipped_inline_ > 0) {
         // At the call site of inlined code: step goes into it without running (GDB's
         // step_into_inline_frame).
-        entered_inlined_ = true;
-        invalidate();
+        entered_inlined_at_ = target_.guest_generation();
+        built_at_.reset();
         if (auto ok = ensure_frames(); !ok) {
             return std::unexpected(ok.error());
         }
@@ -390,7 +391,9 @@ Result<std::string> FrameCommands::step(StepMode mode, std::string_view args) {
         if (auto ended = run_ended(outcome)) {
             return *ended;
         }
-        entered_inlined_ = outcome->entered_inlined;
+        if (outcome->entered_inlined) {
+            entered_inlined_at_ = target_.guest_generation();
+        }
     }
     return describe_stop(before);
 }

@@ -37,8 +37,6 @@ public:
     std::optional<Result<std::string>> run(std::string_view line);
     // Without one, only frame 0 (the vCPU's registers) exists.
     void set_unwinder(Unwinder unwinder) { unwinder_ = std::move(unwinder); }
-    // The guest ran: frames are rebuilt and frame 0 selected at the next question.
-    void invalidate();
 
 private:
     struct SourceFrame {
@@ -91,10 +89,16 @@ private:
     Unwinder unwinder_;
     std::vector<MachineFrame> machine_;
     std::vector<SourceFrame> frames_;
-    bool valid_ = false;
-    // The last step went into an inlined call at its first instruction: show that frame
-    // rather than the call site (GDB's step_into_inline_frame).
-    bool entered_inlined_ = false;
+    // The target's stop generation the frames were built at: any resume, step, write, monitor
+    // command or vCPU selection since makes them stale.
+    std::optional<std::uint64_t> built_at_;
+    // The vCPU and guest generation of the frames the user selected among: the selection
+    // survives a rebuild only when neither changed (kdive read another vCPU meanwhile).
+    int built_vcpu_ = -1;
+    std::uint64_t built_guest_at_ = 0;
+    // The guest generation at which a step went into an inlined call at its first instruction:
+    // at that stop, show that frame rather than the call site (GDB's step_into_inline_frame).
+    std::optional<std::uint64_t> entered_inlined_at_;
     // Inlined frames at frame 0's pc shown as their call site instead (see entered_inlined_).
     std::size_t skipped_inline_ = 0;
     std::size_t selected_ = 0;

@@ -107,7 +107,6 @@ Result<StepOutcome> Stepper::run_to(const std::vector<TemporaryStop>& stops) {
         inserted.push_back(bp);
     }
     for (;;) {
-        session_.notify_resume();
         if (auto ok = target_.resume(); !ok)
             return finish(std::unexpected(ok.error()));
         auto stop = session_.wait_for_stop();
@@ -144,7 +143,6 @@ Result<StepOutcome> Stepper::run_to(const std::vector<TemporaryStop>& stops) {
         if (auto ok = target_.remove_breakpoint(here); !ok)
             return finish(std::unexpected(ok.error()));
         std::erase(inserted, here);
-        session_.notify_resume();
         StepOutcome past;
         auto stepped = single_step(past);
         if (!stepped)
@@ -252,7 +250,6 @@ Result<StepOutcome> Stepper::step_range(StepMode mode, std::uint64_t start, std:
     std::uint64_t sp = *rsp;
     std::optional<debuginfo::SourceLine> line;
     StepOutcome outcome;
-    session_.notify_resume();
     while (outcome.single_steps < max_single_steps) {
         const std::uint64_t old_pc = pc;
         const std::uint64_t old_sp = sp;
@@ -297,7 +294,6 @@ Result<StepOutcome> Stepper::step_range(StepMode mode, std::uint64_t start, std:
                     outcome.other_stop = over->other_stop;
                     return outcome;
                 }
-                session_.notify_resume();
                 pc = *ret;
                 sp = old_sp;
             }
@@ -316,7 +312,6 @@ Result<StepOutcome> Stepper::step_range(StepMode mode, std::uint64_t start, std:
                 outcome.other_stop = over->other_stop;
                 return outcome;
             }
-            session_.notify_resume();
             pc = tail->address;
             sp = *tail->sp;
             file_pc = to_file(pc);

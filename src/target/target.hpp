@@ -1,4 +1,5 @@
-// The Target interface: memory, registers and run control, whatever backend serves them.
+// The Target interface: memory, registers and run control, whatever backend serves them, and
+// the stop generation every cache of its state is keyed by.
 #pragma once
 
 #include "support/error.hpp"
@@ -74,10 +75,12 @@ public:
     virtual Result<> write_register_bytes(std::string_view name,
                                           std::span<const std::uint8_t> bytes) {
         (void)bytes;
-        return fail("cannot write register {}: this target is read-only", name);
+        return fail_as(ErrorKind::unsupported, "cannot write register {}: this target is read-only",
+                       name);
     }
 
-    // Run control. Resuming runs every vCPU; step runs only the selected one.
+    // Run control. Resuming runs every vCPU; step executes one instruction on the selected one
+    // (whether the others run meanwhile is the backend's choice: see RspTargetOptions).
     virtual Result<> resume() = 0;
     virtual Result<> step() = 0;
     virtual Result<> interrupt() = 0;
@@ -98,10 +101,29 @@ public:
     // Removes every breakpoint this Target inserted and lets the guest run on.
     virtual Result<> detach() = 0;
 
+    // Bumped by everything that can change what the target would answer: resume, step, a
+    // register or memory write, a monitor command, selecting another vCPU. Every cache of
+    // target state remembers the generation it was filled at and is stale once it differs.
+    std::uint64_t stop_generation() const { return generation_; }
+    // The part of it that changes the guest itself (everything but vCPU selection): what the
+    // user selected at a stop (a frame) survives kdive looking at another vCPU meanwhile.
+    std::uint64_t guest_generation() const { return guest_generation_; }
+
     // Helpers on top of the primitives.
     Result<std::uint64_t> read_register(std::string_view name);
     Result<std::vector<std::uint8_t>> read_bytes(std::uint64_t address, std::size_t length);
     Result<std::uint64_t> read_u64(std::uint64_t address);
+
+protected:
+    void bump_generation() {
+        ++generation_;
+        ++guest_generation_;
+    }
+    void bump_selection_generation() { ++generation_; }
+
+private:
+    std::uint64_t generation_ = 0;
+    std::uint64_t guest_generation_ = 0;
 };
 
 } // namespace kdive::target

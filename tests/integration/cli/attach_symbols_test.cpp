@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 #include <regex>
+#include <string>
+#include <vector>
 
 namespace kdive::testing {
 namespace {
@@ -77,6 +79,56 @@ TEST(AttachSymbols, ExpressionsFollowTheKaslrOffset) {
     EXPECT_TRUE(
         std::regex_search(*out, std::regex("starts at address 0x[0-9a-f]+ <start_kernel[+>]")))
         << *out;
+    ASSERT_TRUE(vm->stop());
+}
+
+// Each command's output in a batch transcript, by the "(kdive) COMMAND" line that echoes it.
+std::vector<std::string> answers(const std::string& transcript) {
+    std::vector<std::string> out;
+    std::size_t at = 0;
+    while ((at = transcript.find("(kdive) ", at)) != std::string::npos) {
+        const std::size_t body = transcript.find('\n', at);
+        const std::size_t next = transcript.find("(kdive) ", at + 1);
+        out.push_back(body == std::string::npos || body > next
+                          ? std::string()
+                          : transcript.substr(body + 1, next == std::string::npos
+                                                            ? std::string::npos
+                                                            : next - body - 1));
+        at += 8;
+    }
+    return out;
+}
+
+// The frames belong to the vCPU selected last: `cpu N` then bt full / info frame show N's
+// stack, going back shows the first one again from frame 0, as a stop on that vCPU would.
+TEST(AttachSymbols, FramesFollowTheSelectedVcpu) {
+    auto vm = TestVm::boot(test_kernel(), {"--smp", "2"});
+    ASSERT_TRUE(vm) << vm.error().message;
+    ASSERT_TRUE(vm->wait_for(lab::shell_banner));
+    auto out = run_kdive({"attach",     vm->session().dir.string(),
+                          "--batch",    "-ex",
+                          "cpu 1",      "-ex",
+                          "info frame", "-ex",
+                          "bt full",    "-ex",
+                          "up",         "-ex",
+                          "cpu 0",      "-ex",
+                          "info frame", "-ex",
+                          "bt full",    "-ex",
+                          "cpu 1",      "-ex",
+                          "info frame", "-ex",
+                          "bt full"});
+    ASSERT_TRUE(out) << out.error().message;
+    const auto parts = answers(*out);
+    ASSERT_EQ(parts.size(), 10u) << *out;
+    const std::string& frame1 = parts[1];
+    const std::string& frame0 = parts[5];
+    ASSERT_NE(frame1.find("Stack level 0, frame at 0x"), std::string::npos) << *out;
+    ASSERT_NE(frame0.find("Stack level 0, frame at 0x"), std::string::npos) << *out;
+    // Two idle vCPUs run on two stacks: the frames differ, and return whole on going back.
+    EXPECT_NE(frame1, frame0) << *out;
+    EXPECT_NE(parts[2], parts[6]) << *out;
+    EXPECT_EQ(parts[8], frame1) << *out;
+    EXPECT_TRUE(parts[9].starts_with(parts[2])) << *out;
     ASSERT_TRUE(vm->stop());
 }
 
