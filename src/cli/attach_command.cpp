@@ -10,6 +10,7 @@
 #include "support/cache_dir.hpp"
 #include "target/rsp_target.hpp"
 
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -54,6 +55,8 @@ Result<AttachPoint> resolve_attach_point(const std::string& where) {
 }
 
 int run_attach(const AttachArgs& args) {
+    // Before the stub is touched: from here on SIGTERM/SIGHUP end the session through detach.
+    TerminationWatcher termination;
     auto point = resolve_attach_point(args.where);
     if (!point) {
         fmt::print(stderr, "kdive: {}\n", point.error().message);
@@ -85,7 +88,7 @@ int run_attach(const AttachArgs& args) {
         auto rip = (*target)->read_register("rip");
         if (rip && *rip >= 0xffff800000000000ull) {
             if (auto view = kernel->kernel(); !view)
-                fmt::print(stderr, "warning: {}\n", view.error().message);
+                fmt::print(stderr, "warning: {}\n", printable(view.error().message));
         }
     }
 
@@ -95,22 +98,26 @@ int run_attach(const AttachArgs& args) {
                    vmlinux.empty() ? "" : fmt::format("; vmlinux {}", vmlinux.string()));
     bool all_ok = true;
     for (const auto& command : args.commands) {
-        if (session.finished())
+        if (session.finished() || termination_signal() != 0)
             break;
         if (args.batch)
             fmt::print("(kdive) {}\n", command);
         auto ok = session.execute(command);
         std::fflush(stdout);
         if (!ok) {
-            fmt::print(stderr, "error: {}\n", ok.error().message);
+            print_command_error(ok.error().message);
             all_ok = false;
         }
     }
-    if (!args.batch && !session.finished())
+    if (!args.batch && !session.finished() && termination_signal() == 0)
         all_ok = run_repl(session, cache_dir() / "attach_history") && all_ok;
     if (auto done = session.finish(); !done) {
-        fmt::print(stderr, "kdive: {}\n", done.error().message);
+        fmt::print(stderr, "kdive: {}\n", printable(done.error().message));
         all_ok = false;
+    }
+    if (int sig = termination_signal(); sig != 0) {
+        fmt::print(stderr, "kdive: {}: detached and stopped\n", strsignal(sig));
+        return 128 + sig;
     }
     return all_ok ? 0 : 1;
 }

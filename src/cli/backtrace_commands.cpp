@@ -6,6 +6,7 @@
 #include "kernel/module_symbols.hpp"
 #include "kernel/per_cpu.hpp"
 #include "kernel/task_walker.hpp"
+#include "support/guest_text.hpp"
 #include "support/text.hpp"
 
 #include <algorithm>
@@ -306,40 +307,21 @@ const FrameName& BacktraceCommands::name(const kernel::UnwoundFrame& frame) {
     return names_.emplace(key, std::move(out)).first->second;
 }
 
-std::string BacktraceCommands::format_frames(const kernel::Backtrace& trace) {
-    std::string text;
+std::vector<FrameName> BacktraceCommands::names(const kernel::Backtrace& trace) {
+    std::vector<FrameName> out;
+    out.reserve(trace.frames.size());
     for (const auto& frame : trace.frames) {
-        const FrameName& n = name(frame);
-        text += fmt::format("#{:<2} {:#018x} in ", frame.level, frame.pc);
-        text +=
-            n.function.empty() ? std::string("??") : fmt::format("{}+{:#x}", n.function, n.offset);
-        if (!n.file.empty()) {
-            text += fmt::format(" at {}:{}", n.file, n.line);
-        }
-        if (!n.module.empty()) {
-            text += fmt::format(" [{}]", n.module);
-        }
-        text += '\n';
+        out.push_back(name(frame));
     }
-    if (!trace.stop_reason.empty()) {
-        text += fmt::format("(backtrace stopped: {})\n", trace.stop_reason);
-    }
-    return text;
+    return out;
 }
 
-std::string BacktraceCommands::json_frames(const kernel::Backtrace& trace) {
-    Json frames = Json::array();
-    for (const auto& frame : trace.frames) {
-        const FrameName& n = name(frame);
-        frames.push_back({{"level", frame.level},
-                          {"pc", hex(frame.pc)},
-                          {"function", n.function.empty() ? Json() : Json(n.function)},
-                          {"offset", n.function.empty() ? Json() : Json(n.offset)},
-                          {"file", n.file.empty() ? Json() : Json(n.file)},
-                          {"line", n.file.empty() ? Json() : Json(n.line)},
-                          {"module", n.module.empty() ? Json() : Json(n.module)}});
-    }
-    return frames.dump();
+std::string BacktraceCommands::format_frames(const kernel::Backtrace& trace) {
+    return frames_text(trace, names(trace));
+}
+
+Json BacktraceCommands::json_frames(const kernel::Backtrace& trace) {
+    return frames_json(trace, names(trace));
 }
 
 Result<std::string> BacktraceCommands::bt(std::vector<std::string>& args, bool json) {
@@ -354,10 +336,10 @@ Result<std::string> BacktraceCommands::bt(std::vector<std::string>& args, bool j
         if (!json) {
             return format_frames(trace);
         }
-        Json out = {{"frames", Json::parse(json_frames(trace))},
-                    {"stop_reason", trace.stop_reason.empty() ? Json() : Json(trace.stop_reason)},
-                    {"unwinder", std::string(unwinder_->method())}};
-        return out.dump();
+        Json out = {{"frames", json_frames(trace)},
+                    {"stop_reason", guest_string(trace.stop_reason, true)},
+                    {"unwinder", guest_string(unwinder_->method())}};
+        return dump_json(out);
     };
     if (args.empty()) {
         auto trace = trace_vcpu(guard.selected());
@@ -394,24 +376,18 @@ Result<std::string> BacktraceCommands::bt(std::vector<std::string>& args, bool j
                 rows.push_back(
                     {{"cpu", cpu},
                      {"pid", info.pid},
-                     {"comm", info.comm},
+                     {"comm", guest_string(info.comm)},
                      {"task", hex(task)},
                      {"switching_to_stack",
                       slot.switching_to_stack == 0 ? Json() : Json(hex(slot.switching_to_stack))},
-                     {"frames", Json::parse(json_frames(*trace))},
-                     {"stop_reason",
-                      trace->stop_reason.empty() ? Json() : Json(trace->stop_reason)}});
+                     {"frames", json_frames(*trace)},
+                     {"stop_reason", guest_string(trace->stop_reason, true)}});
             } else {
-                text += fmt::format(
-                    "CPU {} (pid {} {}, task {}{}):\n", cpu, info.pid, info.comm, hex(task),
-                    slot.switching_to_stack == 0
-                        ? std::string()
-                        : fmt::format(", switching to the task whose stack is at {}",
-                                      hex(slot.switching_to_stack)));
+                text += bt_cpu_header(cpu, info, task, slot.switching_to_stack);
                 text += format_frames(*trace);
             }
         }
-        return json ? rows.dump() : text;
+        return json ? dump_json(rows) : text;
     }
     auto number = parse_number(args[0]);
     if (!number) {
@@ -521,35 +497,31 @@ Result<std::string> BacktraceCommands::foreach_bt(std::vector<std::string>& args
     std::string text;
     for (const auto& group : groups) {
         const TaskTrace& first = group.front();
+        std::vector<kernel::TaskInfo> members;
+        members.reserve(group.size());
+        for (const auto& member : group) {
+            members.push_back(member.task);
+        }
         if (json) {
-            Json members = Json::array();
-            for (const auto& member : group) {
-                members.push_back({{"pid", member.task.pid},
-                                   {"comm", member.task.comm},
-                                   {"task", hex(member.task.task)}});
-            }
             const std::string& reason = first.error.empty() ? first.trace.stop_reason : first.error;
             rows.push_back({{"count", group.size()},
-                            {"tasks", members},
-                            {"frames", Json::parse(json_frames(first.trace))},
-                            {"stop_reason", reason.empty() ? Json() : Json(reason)}});
+                            {"tasks", task_group_json(members)},
+                            {"frames", json_frames(first.trace)},
+                            {"stop_reason", guest_string(reason, true)}});
             continue;
         }
-        std::string members;
-        for (std::size_t i = 0; i < group.size(); ++i) {
-            members +=
-                fmt::format("{}{} ({})", i == 0 ? "" : ", ", group[i].task.pid, group[i].task.comm);
-        }
-        text += fmt::format("{} task{}: {}\n", group.size(), group.size() == 1 ? "" : "s", members);
+        text += fmt::format("{} task{}: {}\n", group.size(), group.size() == 1 ? "" : "s",
+                            task_group_text(members));
         if (!first.error.empty()) {
-            text += fmt::format("(no backtrace: {})\n", first.error);
+            text += fmt::format("(no backtrace: {})\n",
+                                terminal_text(first.error, TerminalText::message));
         } else {
             text += format_frames(first.trace);
         }
         text += '\n';
     }
     if (json) {
-        return rows.dump();
+        return dump_json(rows);
     }
     text += fmt::format("{} tasks, {} distinct stacks ({} unwinder)\n", tasks->size(),
                         groups.size(), unwinder_->method());

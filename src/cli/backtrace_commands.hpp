@@ -1,6 +1,7 @@
 // bt, bt PID|TASK, bt -a and foreach bt: kernel stack traces as text or JSON.
 #pragma once
 
+#include "cli/kernel_output.hpp"
 #include "debuginfo/debug_info.hpp"
 #include "kernel/kernel.hpp"
 #include "kernel/module_list.hpp"
@@ -17,15 +18,6 @@
 namespace kdive::cli {
 
 class KernelCommands;
-
-// One frame named for people: function+offset, file:line, module.
-struct FrameName {
-    std::string function; // empty when no symbol covers the pc
-    std::uint64_t offset = 0;
-    std::string file;
-    int line = 0;
-    std::string module; // empty for vmlinux code
-};
 
 class BacktraceCommands {
 public:
@@ -45,7 +37,8 @@ private:
     Result<kernel::Backtrace> trace_task(std::uint64_t task);
     const FrameName& name(const kernel::UnwoundFrame& frame);
     std::string format_frames(const kernel::Backtrace& trace);
-    std::string json_frames(const kernel::Backtrace& trace);
+    nlohmann::json json_frames(const kernel::Backtrace& trace);
+    std::vector<FrameName> names(const kernel::Backtrace& trace);
     // Per vCPU: the task current_task names, and the base of another task's stack when the
     // vCPU is switching to that task (kernel::foreign_task_stack), else 0.
     struct VcpuTask {

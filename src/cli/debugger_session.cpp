@@ -3,11 +3,13 @@
 
 #include "cli/interrupt_flag.hpp"
 #include "cli/memory_format.hpp"
+#include "support/guest_text.hpp"
 #include "support/text.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <exception>
 
 namespace kdive::cli {
 
@@ -55,6 +57,18 @@ DebuggerSession::DebuggerSession(target::Target& target, Locations& locations, s
     : target_(target), locations_(locations), out_(out), options_(options) {}
 
 Result<> DebuggerSession::execute(std::string_view line) {
+    // A command that throws (a bug, bad_alloc from a hostile size) fails on its own: the
+    // session, its breakpoints and the way out through detach stay intact.
+    try {
+        return dispatch(line);
+    } catch (const std::exception& e) {
+        return fail("internal error in '{}': {}", trim(line), e.what());
+    } catch (...) {
+        return fail("internal error in '{}': unknown exception", trim(line));
+    }
+}
+
+Result<> DebuggerSession::dispatch(std::string_view line) {
     if (auto pending = report_pending_stop(); !pending) {
         return pending;
     }
@@ -157,7 +171,8 @@ Result<> DebuggerSession::run_handlers(std::string_view line, std::string_view u
         if (!*handled) {
             return std::unexpected(handled->error());
         }
-        const std::string& text = **handled;
+        // Handlers escape the guest's strings; this is the net for any they missed.
+        const std::string text = terminal_text(**handled, TerminalText::message);
         if (!text.empty()) {
             fmt::print(out_, "{}{}", text, text.ends_with('\n') ? "" : "\n");
         }
@@ -245,7 +260,7 @@ Result<> DebuggerSession::examine(std::string_view spec, std::string_view args) 
     if (!text) {
         return std::unexpected(text.error());
     }
-    fmt::print(out_, "{}", *text);
+    fmt::print(out_, "{}", terminal_text(*text, TerminalText::message));
     return {};
 }
 
@@ -345,7 +360,9 @@ Result<StopEvent> DebuggerSession::wait_for_stop() {
             continue;
         }
         bool timed_out = options_.stop_timeout && now - started > *options_.stop_timeout;
-        if (take_interrupt_request() || timed_out) {
+        // SIGTERM/SIGHUP stop the guest too, even when they came before this run began.
+        const bool asked = take_interrupt_request() || termination_signal() != 0;
+        if (asked || timed_out) {
             if (auto ok = target_.interrupt(); !ok) {
                 return std::unexpected(ok.error());
             }
@@ -369,7 +386,7 @@ void DebuggerSession::print_location() {
     }
     auto text = cli::examine(target_, *rip, ExamineFormat{1, 'i', 1}, cpu_mode(target_));
     if (text) {
-        fmt::print(out_, "=> {}", *text);
+        fmt::print(out_, "=> {}", terminal_text(*text, TerminalText::message));
     } else {
         fmt::print(out_, "=> {:#x}\n", *rip);
     }
@@ -401,7 +418,10 @@ void DebuggerSession::report_stop(const StopEvent& stop) {
             if (!target::is_watchpoint(entry.breakpoint.kind) && rip &&
                 entry.breakpoint.address == *rip) {
                 ++entry.hits;
-                std::string where = symbolizer_ ? symbolizer_(*rip) : std::string();
+                // Module symbols may come from guest memory.
+                std::string where = symbolizer_
+                                        ? terminal_text(symbolizer_(*rip), TerminalText::message)
+                                        : std::string();
                 fmt::print(out_, "\nBreakpoint {}, {:#x}{}{} (vCPU {})\n", entry.number, *rip,
                            where.empty() ? "" : " in ", where, stop.vcpu);
                 reported = true;
@@ -539,7 +559,7 @@ Result<> DebuggerSession::monitor(std::string_view args) {
     // HMP ends lines with \r\n.
     std::string text = *output;
     std::erase(text, '\r');
-    fmt::print(out_, "{}", text);
+    fmt::print(out_, "{}", terminal_text(text, TerminalText::message));
     return {};
 }
 

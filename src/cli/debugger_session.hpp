@@ -34,7 +34,7 @@ public:
     DebuggerSession(target::Target& target, Locations& locations, std::FILE* out,
                     DebuggerOptions options = {});
 
-    // Runs one command line; output goes to `out`, failure is returned.
+    // Runs one command line; output goes to `out`, failure is returned, an exception too.
     Result<> execute(std::string_view line);
     // Names a code address ("start_kernel () at init/main.c:951") in stop reports.
     void set_symbolizer(std::function<std::string(std::uint64_t)> symbolizer) {
@@ -63,6 +63,8 @@ private:
         int hits = 0;
     };
 
+    // execute() without its catch-all.
+    Result<> dispatch(std::string_view line);
     Result<> info(std::string_view args);
     Result<> info_registers(std::string_view args);
     Result<> info_breakpoints();

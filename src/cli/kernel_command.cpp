@@ -7,6 +7,7 @@
 #include "lab/kernel_gdb_scripts.hpp"
 #include "lab/kernel_source.hpp"
 #include "lab/kernel_store.hpp"
+#include "support/guest_text.hpp"
 
 #include <fmt/core.h>
 #include <memory>
@@ -62,7 +63,7 @@ void run_list(const KernelArgs& args) {
                         {"default", entry.name == lab::KernelCatalog::default_name()}});
     }
     if (args.json) {
-        fmt::print("{}\n", rows.dump(2));
+        fmt::print("{}\n", dump_json(rows, 2));
         return;
     }
     fmt::print("{:<18} {:<9} {:<8} {:<28} {}\n", "NAME", "SUITE", "FETCHED", "RELEASE", "PATH");

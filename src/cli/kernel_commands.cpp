@@ -4,6 +4,7 @@
 #include "cli/backtrace_commands.hpp"
 #include "cli/eval_commands.hpp"
 #include "cli/kernel_functions.hpp"
+#include "cli/kernel_output.hpp"
 #include "eval/value_printer.hpp"
 #include "kernel/kaslr_offset.hpp"
 #include "kernel/kernel_config.hpp"
@@ -14,6 +15,7 @@
 #include "kernel/per_cpu.hpp"
 #include "kernel/printk_reader.hpp"
 #include "kernel/uptime.hpp"
+#include "support/guest_text.hpp"
 #include "support/text.hpp"
 
 #include <algorithm>
@@ -138,7 +140,7 @@ Result<kernel::Kernel*> KernelCommands::kernel() {
     }
     if (!version->matches()) {
         // Every other answer would be read through the wrong layout: refuse them all.
-        setup_error_ = Error{kernel::mismatch_message(*version)};
+        setup_error_ = Error{mismatch_text(*version)};
         return std::unexpected(*setup_error_);
     }
     kernel_ = std::move(view);
@@ -328,9 +330,7 @@ Result<std::string> KernelCommands::current(std::vector<std::string>& args, bool
         return std::unexpected(walker.error());
     }
     std::vector<int> cpus = *cpu ? std::vector<int>{**cpu} : percpu->online();
-    Json rows = Json::array();
-    std::string text =
-        fmt::format("{:>3} {:>7} {:<16} {:<18} {}\n", "CPU", "PID", "COMM", "TASK", "THREAD_INFO");
+    std::vector<CurrentRow> rows;
     std::string notes;
     for (int n : cpus) {
         auto now = percpu->current(n);
@@ -342,11 +342,10 @@ Result<std::string> KernelCommands::current(std::vector<std::string>& args, bool
             return std::unexpected(task.error());
         }
         const auto info_offset = (*walker)->thread_info_offset();
+        task->task = now->task;
         rows.push_back(
-            {{"cpu", n}, {"pid", task->pid}, {"comm", task->comm}, {"task", hex(now->task)}});
-        text +=
-            fmt::format("{:>3} {:>7} {:<16} {:<18} {}\n", n, task->pid, task->comm, hex(now->task),
-                        info_offset ? hex(now->task + *info_offset) : std::string("-"));
+            {n, *task,
+             info_offset ? std::optional<std::uint64_t>(now->task + *info_offset) : std::nullopt});
         if (now->runqueue_curr != 0 && now->runqueue_curr != now->task) {
             notes +=
                 fmt::format("note: CPU {}: runqueues.curr is {} while {} is {} (a context "
@@ -355,9 +354,10 @@ Result<std::string> KernelCommands::current(std::vector<std::string>& args, bool
         }
     }
     if (json) {
-        return rows.dump();
+        return current_json(rows);
     }
     const auto info_offset = (*walker)->thread_info_offset();
+    std::string text = current_text(rows);
     text += notes;
     text += fmt::format("(current from per-CPU {}; {})", percpu->current_source(),
                         info_offset ? fmt::format("thread_info is task_struct.thread_info at "
@@ -421,8 +421,7 @@ Result<std::string> KernelCommands::per_cpu(std::vector<std::string>& args, bool
         return std::unexpected(percpu.error());
     }
     std::vector<int> cpus = cpu ? std::vector<int>{*cpu} : percpu->possible();
-    Json rows = Json::array();
-    std::string text;
+    std::vector<PerCpuRow> rows;
     eval::ValuePrinter printer(scope_, &memory_);
     for (int n : cpus) {
         auto address = percpu->address(variable->address, n);
@@ -437,10 +436,9 @@ Result<std::string> KernelCommands::per_cpu(std::vector<std::string>& args, bool
             auto raw = view.read_u64(*address);
             value = raw ? hex(*raw) : fmt::format("<error: {}>", raw.error().message);
         }
-        rows.push_back({{"cpu", n}, {"address", hex(*address)}, {"value", value}});
-        text += fmt::format("CPU {} ({}): {}\n", n, hex(*address), value);
+        rows.push_back({n, *address, std::move(value)});
     }
-    return json ? rows.dump() : text;
+    return json ? per_cpu_json(rows) : per_cpu_text(rows);
 }
 
 Result<std::string> KernelCommands::ps(bool json) {
@@ -452,27 +450,7 @@ Result<std::string> KernelCommands::ps(bool json) {
     if (!all) {
         return std::unexpected(all.error());
     }
-    if (json) {
-        Json rows = Json::array();
-        for (const auto& task : *all) {
-            rows.push_back({{"pid", task.pid},
-                            {"tgid", task.tgid},
-                            {"ppid", task.ppid},
-                            {"state", std::string(1, task.state)},
-                            {"cpu", task.cpu},
-                            {"comm", task.comm},
-                            {"task", hex(task.task)}});
-        }
-        return rows.dump();
-    }
-    std::string text = fmt::format("{:>7} {:>7} {:>7} {} {:>3} {:<18} {}\n", "PID", "TGID", "PPID",
-                                   "ST", "CPU", "TASK", "COMM");
-    for (const auto& task : *all) {
-        text += fmt::format("{:>7} {:>7} {:>7} {:<2} {:>3} {:<18} {}{}\n", task.pid, task.tgid,
-                            task.ppid, task.state, task.cpu, hex(task.task),
-                            task.pid != task.tgid ? "  " : "", task.comm);
-    }
-    return text;
+    return json ? ps_json(*all) : ps_text(*all);
 }
 
 Result<std::string> KernelCommands::dmesg(bool json) {
@@ -480,20 +458,7 @@ Result<std::string> KernelCommands::dmesg(bool json) {
     if (!records) {
         return std::unexpected(records.error());
     }
-    if (json) {
-        Json rows = Json::array();
-        for (const auto& record : *records) {
-            rows.push_back({{"time", static_cast<double>(record.ts_nsec) / 1e9},
-                            {"level", record.level},
-                            {"text", record.text}});
-        }
-        return rows.dump();
-    }
-    std::string text;
-    for (const auto& record : *records) {
-        text += kernel::format_dmesg(record);
-    }
-    return text;
+    return json ? dmesg_json(*records) : dmesg_text(*records);
 }
 
 Result<std::string> KernelCommands::lsmod(bool json) {
@@ -501,23 +466,7 @@ Result<std::string> KernelCommands::lsmod(bool json) {
     if (!modules) {
         return std::unexpected(modules.error());
     }
-    if (json) {
-        Json rows = Json::array();
-        for (const auto& module : *modules) {
-            rows.push_back({{"name", module.name},
-                            {"base", hex(module.base)},
-                            {"size", module.size},
-                            {"refcount", module.refcount}});
-        }
-        return rows.dump();
-    }
-    std::string text =
-        fmt::format("{:<18} {:<24} {:>8} {:>5}\n", "ADDRESS", "MODULE", "SIZE", "USED");
-    for (const auto& module : *modules) {
-        text += fmt::format("{:<18} {:<24} {:>8} {:>5}\n", hex(module.base), module.name,
-                            module.size, module.refcount);
-    }
-    return text;
+    return json ? lsmod_json(*modules) : lsmod_text(*modules);
 }
 
 Result<std::string> KernelCommands::vtop(std::vector<std::string>& args, bool json) {
@@ -584,7 +533,8 @@ Result<std::string> KernelCommands::vtop(std::vector<std::string>& args, bool js
             return std::unexpected(mm.error());
         }
         if (*mm == 0) {
-            return fail("vtop: pid {} ({}) is a kernel thread: it has no mm", *pid, found->comm);
+            return fail("vtop: pid {} ({}) is a kernel thread: it has no mm", *pid,
+                        terminal_text(found->comm));
         }
         auto pgd = view.read_u64(*mm + *pgd_offset);
         if (!pgd) {
@@ -600,7 +550,8 @@ Result<std::string> KernelCommands::vtop(std::vector<std::string>& args, bool js
             return fail("vtop: pid {}'s pgd {} is not mapped", *pid, hex(*pgd));
         }
         root = *pgd_physical->physical;
-        source = fmt::format("mm->pgd {} of pid {} ({})", hex(*pgd), *pid, found->comm);
+        source =
+            fmt::format("mm->pgd {} of pid {} ({})", hex(*pgd), *pid, terminal_text(found->comm));
     }
     kernel::PageTableWalker walker(memory_, root, five_level);
     auto translation = walker.translate(*address);
@@ -623,7 +574,7 @@ Result<std::string> KernelCommands::vtop(std::vector<std::string>& args, bool js
                     {"steps", steps}};
         out["physical"] = translation->physical ? Json(hex(*translation->physical)) : Json();
         out["page_size"] = translation->page_size;
-        return out.dump();
+        return dump_json(out);
     }
     std::string text = fmt::format("{} through {} ({}-level paging, root at physical {})\n",
                                    hex(*address), source, five_level ? 5 : 4, hex(root));
@@ -649,7 +600,7 @@ Result<std::string> KernelCommands::cmdline(bool json) {
     if (!line) {
         return std::unexpected(line.error());
     }
-    return json ? Json::object({{"cmdline", *line}}).dump() : *line;
+    return json ? cmdline_json(*line) : cmdline_text(*line);
 }
 
 Result<std::string> KernelCommands::version(bool json) {
@@ -676,19 +627,7 @@ Result<std::string> KernelCommands::version(bool json) {
         version = *read;
     }
     const std::uint64_t offset = kernel_ ? kernel_->kaslr_offset() : 0;
-    if (json) {
-        return Json::object({{"running", version->running_banner},
-                             {"vmlinux", version->file_banner},
-                             {"release", version->release},
-                             {"matches", version->matches()},
-                             {"kaslr_offset", hex(offset)}})
-            .dump();
-    }
-    if (!version->matches()) {
-        return kernel::mismatch_message(*version);
-    }
-    return fmt::format("{}\nrelease {}; the vmlinux matches; KASLR offset {} (found by: {})",
-                       version->running_banner, version->release, hex(offset), kaslr_method_);
+    return json ? version_json(*version, offset) : version_text(*version, offset, kaslr_method_);
 }
 
 Result<std::string> KernelCommands::cpus(bool json) {
@@ -715,12 +654,11 @@ Result<std::string> KernelCommands::cpus(bool json) {
                             hex(offset ? *offset : 0), online ? hex(task) : std::string("-"));
     }
     if (json) {
-        return Json::object({{"nr_cpu_ids", percpu->nr_cpu_ids()},
-                             {"possible", percpu->possible().size()},
-                             {"online", percpu->online().size()},
-                             {"zero_based_per_cpu", percpu->zero_based()},
-                             {"cpus", rows}})
-            .dump();
+        return dump_json(Json::object({{"nr_cpu_ids", percpu->nr_cpu_ids()},
+                                       {"possible", percpu->possible().size()},
+                                       {"online", percpu->online().size()},
+                                       {"zero_based_per_cpu", percpu->zero_based()},
+                                       {"cpus", rows}}));
     }
     text += fmt::format("nr_cpu_ids {}, {} possible, {} online; per-CPU symbols are {}",
                         percpu->nr_cpu_ids(), percpu->possible().size(), percpu->online().size(),
@@ -737,16 +675,7 @@ Result<std::string> KernelCommands::mounts(std::vector<std::string>& args, bool 
     if (!list) {
         return std::unexpected(list.error());
     }
-    Json rows = Json::array();
-    std::string text;
-    for (const auto& mount : *list) {
-        rows.push_back({{"device", mount.device},
-                        {"path", mount.path},
-                        {"type", mount.type},
-                        {"mount", hex(mount.mount)}});
-        text += fmt::format("{} {} {}\n", mount.device, mount.path, mount.type);
-    }
-    return json ? rows.dump() : text;
+    return json ? mounts_json(*list) : mounts_text(*list);
 }
 
 Result<std::string> KernelCommands::uptime(bool json) {
@@ -755,8 +684,8 @@ Result<std::string> KernelCommands::uptime(bool json) {
         return std::unexpected(up.error());
     }
     if (json) {
-        return Json::object({{"seconds", up->seconds}, {"jiffies", up->jiffies}, {"hz", up->hz}})
-            .dump();
+        return dump_json(
+            Json::object({{"seconds", up->seconds}, {"jiffies", up->jiffies}, {"hz", up->hz}}));
     }
     const auto total = static_cast<std::uint64_t>(up->seconds);
     return fmt::format("up {:.2f} s ({}:{:02}:{:02}), jiffies_64 {}, HZ {}", up->seconds,
@@ -764,7 +693,11 @@ Result<std::string> KernelCommands::uptime(bool json) {
 }
 
 Result<std::string> KernelCommands::kconfig() {
-    return kernel::read_kernel_config(**kernel());
+    auto config = kernel::read_kernel_config(**kernel());
+    if (!config) {
+        return std::unexpected(config.error());
+    }
+    return kconfig_text(*config);
 }
 
 } // namespace kdive::cli

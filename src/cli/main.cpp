@@ -1,8 +1,10 @@
 // Entry point of the kdive command line.
 #include "cli/commands.hpp"
+#include "support/guest_text.hpp"
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <exception>
 
 int main(int argc, char** argv) {
     CLI::App app{"kdive: a kernel-aware debugger and lab for Linux kernels under QEMU"};
@@ -21,10 +23,20 @@ int main(int argc, char** argv) {
     kdive::cli::register_relay_command(app, status);
     kdive::cli::register_kconfig_command(app, status);
     kdive::cli::register_build_command(app, status);
+    // An exception from any command ends here, after unwinding: the targets' destructors have
+    // detached (removing kdive's breakpoints) and the VMs' guards have run, which
+    // std::terminate would skip.
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "kdive: internal error: %s\n",
+                     kdive::terminal_text(e.what(), kdive::TerminalText::message).c_str());
+        return 70; // EX_SOFTWARE
+    } catch (...) {
+        std::fprintf(stderr, "kdive: internal error: unknown exception\n");
+        return 70;
     }
     return status.code;
 }

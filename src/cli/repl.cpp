@@ -2,6 +2,7 @@
 #include "cli/repl.hpp"
 
 #include "cli/interrupt_flag.hpp"
+#include "cli/report.hpp"
 
 #include <cerrno>
 #include <cstdio>
@@ -90,7 +91,8 @@ bool run_repl(DebuggerSession& session, const std::filesystem::path& history_fil
         editor.emplace(history_file);
     bool last_ok = true;
     std::string previous;
-    while (!session.finished()) {
+    // SIGTERM/SIGHUP end the loop like the end of input: the caller then detaches.
+    while (!session.finished() && termination_signal() == 0) {
         std::optional<std::string> line;
         if (editor) {
             line = editor->read_line();
@@ -112,7 +114,7 @@ bool run_repl(DebuggerSession& session, const std::filesystem::path& history_fil
         std::fflush(stdout);
         last_ok = static_cast<bool>(ok);
         if (!ok)
-            fmt::print(stderr, "error: {}\n", ok.error().message);
+            print_command_error(ok.error().message);
     }
     return terminal || last_ok;
 }

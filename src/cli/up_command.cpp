@@ -84,9 +84,24 @@ Result<lab::BootKernel> pick_kernel(const UpArgs& args) {
     return lab::resolve_boot_kernel(args.kernel);
 }
 
+// Lets the signals blocked during the boot through while the debugger runs: its watchers
+// record them, so Ctrl-C interrupts a `continue` and SIGTERM/SIGHUP end the session through
+// detach and stop_session. Blocked again on scope exit.
+class SignalsDelivered {
+public:
+    explicit SignalsDelivered(const sigset_t& signals) : signals_(signals) {
+        sigprocmask(SIG_UNBLOCK, &signals_, nullptr);
+    }
+    ~SignalsDelivered() { sigprocmask(SIG_BLOCK, &signals_, nullptr); }
+    SignalsDelivered(const SignalsDelivered&) = delete;
+    SignalsDelivered& operator=(const SignalsDelivered&) = delete;
+
+private:
+    sigset_t signals_;
+};
+
 // Waits for the shell banner in short slices so a signal stops everything promptly.
-Result<> wait_for_shell(const lab::Session& session, const sigset_t& signals,
-                        std::chrono::seconds timeout) {
+Result<> wait_for_shell(const lab::Session& session, std::chrono::seconds timeout) {
     auto deadline = Clock::now() + timeout;
     while (true) {
         auto shell = lab::wait_for_console(session.console_log, lab::shell_banner,
@@ -94,8 +109,10 @@ Result<> wait_for_shell(const lab::Session& session, const sigset_t& signals,
         if (shell) {
             return {};
         }
-        timespec none{0, 0};
-        if (int sig = sigtimedwait(&signals, nullptr, &none); sig > 0) {
+        if (take_interrupt_request()) {
+            return fail("interrupted ({}); the VM was stopped", strsignal(SIGINT));
+        }
+        if (int sig = termination_signal(); sig != 0) {
             return fail("interrupted ({}); the VM was stopped", strsignal(sig));
         }
         if (!lab::is_qemu_alive(session.pid) || Clock::now() > deadline) {
@@ -104,14 +121,18 @@ Result<> wait_for_shell(const lab::Session& session, const sigset_t& signals,
     }
 }
 
-// Runs one command of the tour, printing it the way a user would have typed it.
+// Runs one command of the tour, printing it the way a user would have typed it; none after
+// SIGTERM/SIGHUP.
 bool tour_step(DebuggerSession& session, const std::string& command) {
+    if (termination_signal() != 0) {
+        return false;
+    }
     fmt::print("(kdive) {}\n", command);
     (void)std::fflush(stdout);
     auto ok = session.execute(command);
     (void)std::fflush(stdout);
     if (!ok) {
-        fmt::print(stderr, "error: {}\n", ok.error().message);
+        print_command_error(ok.error().message);
     }
     return ok.has_value();
 }
@@ -121,10 +142,10 @@ void print_excerpt(KernelCommands& kernel, const std::string& command, size_t li
     fmt::print("(kdive) {}\n", command);
     auto out = kernel.run(command);
     if (!out || !*out) {
-        fmt::print(stderr, "error: {}\n", out ? (*out).error().message : "not a kernel command");
+        print_command_error(out ? (*out).error().message : "not a kernel command");
         return;
     }
-    const std::string& text = **out;
+    const std::string text = printable(**out);
     std::vector<std::string_view> all;
     for (size_t pos = 0; pos < text.size();) {
         size_t end = text.find('\n', pos);
@@ -143,6 +164,11 @@ void print_excerpt(KernelCommands& kernel, const std::string& command, size_t li
     if (head && to < all.size()) {
         fmt::print("  ... {} more lines\n", all.size() - to);
     }
+}
+
+// The error that ends `up` after SIGTERM/SIGHUP, once the VM is stopped.
+Result<> terminated() {
+    return fail("{}: detached and stopped the VM", strsignal(termination_signal()));
 }
 
 Result<> run_up(const UpArgs& args, const sigset_t& signals) {
@@ -216,10 +242,17 @@ Result<> run_up(const UpArgs& args, const sigset_t& signals) {
     }
     DebuggerSession& debugger = (*stack)->session();
     SigintWatcher sigint;
+    TerminationWatcher termination;
+    const SignalsDelivered delivered(signals);
 
     // A hardware breakpoint: before paging is on, the kernel's text cannot be patched.
-    if (!tour_step(debugger, "hbreak " + args.break_at) || !tour_step(debugger, "continue")) {
-        return fail("could not stop at {}", args.break_at);
+    if (!tour_step(debugger, "hbreak " + args.break_at) || !tour_step(debugger, "continue") ||
+        termination_signal() != 0) {
+        (void)debugger.finish();
+        (void)lab::stop_session(session);
+        vm->release();
+        return termination_signal() != 0 ? terminated()
+                                         : fail("could not stop at {}", args.break_at);
     }
     fmt::print("stopped  at {} {:.2f} s after start\n", args.break_at, seconds_since(start));
     tour_step(debugger, "info line *$rip");
@@ -236,8 +269,10 @@ Result<> run_up(const UpArgs& args, const sigset_t& signals) {
     } else if (!interactive) {
         // The tour: run to the shell, stop the guest, and ask the kernel what it is doing.
         tour_step(debugger, "continue &");
-        if (auto shell = wait_for_shell(session, signals, std::chrono::seconds(args.timeout_s));
-            !shell) {
+        if (auto shell = wait_for_shell(session, std::chrono::seconds(args.timeout_s)); !shell) {
+            (void)debugger.finish();
+            (void)lab::stop_session(session);
+            vm->release();
             return shell;
         }
         fmt::print("shell    up {:.2f} s after start\n", seconds_since(start));
@@ -247,7 +282,7 @@ Result<> run_up(const UpArgs& args, const sigset_t& signals) {
         print_excerpt(*(*stack)->kernel(), "ps", 12, true);
         print_excerpt(*(*stack)->kernel(), "dmesg", 8, false);
     }
-    if (interactive && !debugger.finished()) {
+    if (interactive && !debugger.finished() && termination_signal() == 0) {
         all_ok = run_repl(debugger, cache_dir() / "attach_history") && all_ok;
     }
     (void)debugger.finish();
@@ -256,6 +291,9 @@ Result<> run_up(const UpArgs& args, const sigset_t& signals) {
     }
     vm->release();
     fmt::print("stopped  the VM ({:.2f} s in all)\n", seconds_since(start));
+    if (termination_signal() != 0) {
+        return terminated();
+    }
     if (!all_ok) {
         return fail("a command failed");
     }
