@@ -11,13 +11,14 @@ Result<Endpoint> Endpoint::parse(std::string_view text) {
         endpoint.kind = Kind::unix_socket;
         endpoint.path = std::string(text.substr(5));
         if (endpoint.path.empty())
-            return fail("endpoint '{}': empty socket path", text);
+            return fail_as(ErrorKind::invalid_input, "endpoint '{}': empty socket path", text);
         return endpoint;
     }
     std::string_view rest = text.starts_with("tcp:") ? text.substr(4) : text;
     auto colon = rest.rfind(':');
     if (colon == std::string_view::npos)
-        return fail("endpoint '{}': expected HOST:PORT or unix:PATH", text);
+        return fail_as(ErrorKind::invalid_input, "endpoint '{}': expected HOST:PORT or unix:PATH",
+                       text);
     endpoint.host = std::string(rest.substr(0, colon));
     if (endpoint.host.empty())
         endpoint.host = "127.0.0.1";
@@ -26,7 +27,7 @@ Result<Endpoint> Endpoint::parse(std::string_view text) {
     auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
     if (ec != std::errc{} || end != port_text.data() + port_text.size() || port == 0 ||
         port > 65535)
-        return fail("endpoint '{}': bad port '{}'", text, port_text);
+        return fail_as(ErrorKind::invalid_input, "endpoint '{}': bad port '{}'", text, port_text);
     endpoint.port = static_cast<std::uint16_t>(port);
     return endpoint;
 }

@@ -17,6 +17,11 @@ namespace {
 constexpr int qemu_efault = 0x14;
 constexpr int qemu_einval = 0x22;
 
+// E14 is the stub's "not mapped"; other codes say the request was refused.
+ErrorKind kind_of(int code) {
+    return code == qemu_efault ? ErrorKind::unmapped : ErrorKind::other;
+}
+
 std::string explain_error(int code) {
     switch (code) {
     case qemu_efault:
@@ -29,6 +34,40 @@ std::string explain_error(int code) {
 }
 
 } // namespace
+
+bool RegisterBytes::available(std::size_t offset, std::size_t size) const {
+    if (unavailable.empty()) {
+        return true;
+    }
+    for (std::size_t i = offset; i < offset + size && i < unavailable.size(); ++i) {
+        if (unavailable[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+Result<RegisterBytes> decode_register_bytes(std::string_view hex) {
+    if (hex.size() % 2 != 0) {
+        return fail_as(ErrorKind::corrupt, "{} hex digits, not pairs", hex.size());
+    }
+    RegisterBytes out;
+    out.bytes.resize(hex.size() / 2);
+    for (std::size_t i = 0; i < out.bytes.size(); ++i) {
+        std::string_view pair = hex.substr(2 * i, 2);
+        if (pair == "xx") {
+            if (out.unavailable.empty()) {
+                out.unavailable.resize(out.bytes.size());
+            }
+            out.unavailable[i] = true;
+            continue;
+        }
+        if (hex_decode_into(pair, &out.bytes[i], 1) != CodecError::none) {
+            return fail_as(ErrorKind::corrupt, "bad hex '{}' at byte {}", pair, i);
+        }
+    }
+    return out;
+}
 
 int error_code(std::string_view reply) {
     std::uint64_t code = 0;
@@ -84,13 +123,25 @@ Result<std::unique_ptr<RspClient>> RspClient::open(std::unique_ptr<Transport> tr
 }
 
 Result<> RspClient::handshake() {
-    // multiprocess is not requested: it changes `D` and thread ids, and buys nothing for a VM.
-    auto reply = connection_.request("qSupported:swbreak+;hwbreak+;vContSupported+;"
-                                     "xmlRegisters=i386");
+    // multiprocess+ is asked for because QEMU never leaves that mode once a client (GDB) chose
+    // it: asking makes the mode known whatever the previous client did, and `D` and thread ids
+    // are then written to match it.
+    auto reply = connection_.request("qSupported:multiprocess+;swbreak+;hwbreak+;"
+                                     "vContSupported+;xmlRegisters=i386");
+    // A stop left pending by a previous client may arrive in place of the answer.
+    for (int stale = 0; reply && looks_like_stop_reply(*reply) && stale < 4; ++stale) {
+        early_stops_.push_back(std::move(*reply));
+        reply = connection_.receive();
+    }
     if (!reply) {
         return wrap(reply.error(), fmt::format("handshake with {}", peer()));
     }
     features_ = parse_supported(*reply);
+    if (features_.vcont) {
+        if (auto ok = probe_vcont(); !ok) {
+            return wrap(ok.error(), fmt::format("handshake with {}", peer()));
+        }
+    }
     // Memory replies are hex: a read must fit in half a packet.
     options_.max_memory_read =
         std::max<std::size_t>(16, std::min(options_.max_memory_read, features_.packet_size / 2));
@@ -106,9 +157,35 @@ Result<> RspClient::handshake() {
     return {};
 }
 
+Result<> RspClient::probe_vcont() {
+    auto reply = connection_.request("vCont?");
+    if (!reply) {
+        return std::unexpected(reply.error());
+    }
+    // "vCont;c;C;s;S": the actions, each possibly followed by more letters (`r`, `t`).
+    bool step = false;
+    bool cont = false;
+    std::string_view actions = *reply;
+    if (actions.starts_with("vCont")) {
+        actions.remove_prefix(5);
+        while (!actions.empty()) {
+            auto end = actions.find(';', 1);
+            std::string_view action = actions.substr(0, end).substr(1);
+            step = step || action == "s";
+            cont = cont || action == "c";
+            actions = end == std::string_view::npos ? std::string_view{} : actions.substr(end);
+        }
+    }
+    vcont_steps_ = step && cont;
+    return {};
+}
+
 std::vector<StopReply> RspClient::take_unsolicited_stops() {
     std::vector<StopReply> stops;
-    for (const auto& packet : connection_.take_unsolicited()) {
+    auto packets = connection_.take_unsolicited();
+    packets.insert(packets.begin(), early_stops_.begin(), early_stops_.end());
+    early_stops_.clear();
+    for (const auto& packet : packets) {
         if (auto stop = parse_stop_reply(packet); stop) {
             stops.push_back(*stop);
         }
@@ -125,10 +202,12 @@ Result<> RspClient::expect_ok(std::string_view request, std::string_view what) {
         return {};
     }
     if (reply->empty()) {
-        return fail("{}: {} does not support '{}'", what, peer(), packet_label(request));
+        return fail_as(ErrorKind::unsupported, "{}: {} does not support '{}'", what, peer(),
+                       packet_label(request));
     }
-    return fail("{}: {} answered '{}' to '{}'", what, peer(), packet_label(*reply),
-                packet_label(request));
+    int code = error_code(*reply);
+    return fail_as(code >= 0 ? kind_of(code) : ErrorKind::corrupt, "{}: {} answered '{}' to '{}'",
+                   what, peer(), packet_label(*reply), packet_label(request));
 }
 
 Result<std::string> RspClient::read_xfer(std::string_view object, std::string_view annex) {
@@ -144,73 +223,78 @@ Result<std::string> RspClient::read_xfer(std::string_view object, std::string_vi
             return std::unexpected(reply.error());
         }
         if (reply->empty()) {
-            return fail("{} does not support qXfer:{}:read", peer(), object);
+            return fail_as(ErrorKind::unsupported, "{} does not support qXfer:{}:read", peer(),
+                           object);
         }
         char marker = (*reply)[0];
         if (marker != 'm' && marker != 'l') {
-            return fail("reading {} {}: {} answered '{}'", object, annex, peer(),
-                        packet_label(*reply));
+            int code = error_code(*reply);
+            return fail_as(code >= 0 ? kind_of(code) : ErrorKind::corrupt,
+                           "reading {} {}: {} answered '{}'", object, annex, peer(),
+                           packet_label(*reply));
         }
         auto part = unescape_binary(std::string_view(*reply).substr(1));
         if (!part.ok()) {
-            return fail("reading {} {}: {}", object, annex, describe(part.error));
+            return fail_as(ErrorKind::corrupt, "reading {} {}: {}", object, annex,
+                           describe(part.error));
         }
         data += part.data;
         if (marker == 'l') {
             return data;
         }
         if (part.data.empty() || data.size() > max_object) {
-            return fail("reading {} {}: stub sent no progress or more than {} bytes", object, annex,
-                        max_object);
+            return fail_as(ErrorKind::corrupt,
+                           "reading {} {}: stub sent no progress or more than {} bytes", object,
+                           annex, max_object);
         }
     }
 }
 
 Result<RegisterMap> RspClient::read_target_description() {
     if (!features_.xfer_features) {
-        return fail("{} does not offer a target description (no qXfer:features:read)", peer());
+        return fail_as(ErrorKind::unsupported,
+                       "{} does not offer a target description (no qXfer:features:read)", peer());
     }
     return load_target_description(
         [this](const std::string& annex) { return read_xfer("features", annex); });
 }
 
-Result<std::string> RspClient::read_all_registers() {
+Result<RegisterBytes> RspClient::read_all_registers() {
     auto reply = connection_.request("g");
     if (!reply) {
         return std::unexpected(reply.error());
     }
     if (int code = error_code(*reply); code >= 0) {
-        return fail("reading registers from {}: {}", peer(), explain_error(code));
+        return fail_as(kind_of(code), "reading registers from {}: {}", peer(), explain_error(code));
     }
-    // Unavailable registers come as "xx" pairs; they read as zero here.
-    std::string hex = *reply;
-    std::replace(hex.begin(), hex.end(), 'x', '0');
-    auto bytes = hex_decode(hex);
-    if (!bytes.ok()) {
-        return fail("reading registers from {}: reply to 'g' is {}", peer(), describe(bytes.error));
+    auto bytes = decode_register_bytes(*reply);
+    if (!bytes) {
+        return wrap(bytes.error(), fmt::format("reading registers from {}: reply to 'g'", peer()));
     }
-    return std::move(bytes.data);
+    return bytes;
 }
 
-Result<std::string> RspClient::read_register(int regnum) {
+Result<RegisterBytes> RspClient::read_register(int regnum) {
     auto request = fmt::format("p{:x}", regnum);
     auto reply = connection_.request(request);
     if (!reply) {
         return std::unexpected(reply.error());
     }
     if (reply->empty()) {
-        return fail("reading register {} from {}: 'p' unsupported", regnum, peer());
+        return fail_as(ErrorKind::unsupported, "reading register {} from {}: 'p' unsupported",
+                       regnum, peer());
     }
+    // QEMU answers E14 for a register number it does not have.
     if (int code = error_code(*reply); code >= 0) {
-        return fail("reading register {} from {}: {}", regnum, peer(), explain_error(code));
+        return fail_as(code == qemu_efault ? ErrorKind::unsupported : ErrorKind::other,
+                       "reading register {} from {}: {}", regnum, peer(),
+                       code == qemu_efault ? "E14, no such register" : explain_error(code));
     }
-    std::string hex = *reply;
-    std::replace(hex.begin(), hex.end(), 'x', '0');
-    auto bytes = hex_decode(hex);
-    if (!bytes.ok()) {
-        return fail("reading register {} from {}: {}", regnum, peer(), describe(bytes.error));
+    auto bytes = decode_register_bytes(*reply);
+    if (!bytes) {
+        return wrap(bytes.error(), fmt::format("reading register {} from {}", regnum, peer()));
     }
-    return std::move(bytes.data);
+    return bytes;
 }
 
 Result<> RspClient::write_register(int regnum, std::string_view bytes) {
@@ -244,17 +328,19 @@ Result<> RspClient::read_memory_chunk(std::uint64_t address, std::span<char> out
 
 Result<> RspClient::decode_memory_reply(std::string_view reply, std::uint64_t address,
                                         std::span<char> out) {
-    const char* space = physical_mode_ ? "physical" : "virtual";
+    const char* space = physical_memory_mode() ? "physical" : "virtual";
     if (int code = error_code(reply); code >= 0) {
-        return fail("cannot read {} memory at {:#x} ({} bytes): {}", space, address, out.size(),
-                    explain_error(code));
+        return fail_as(kind_of(code), "cannot read {} memory at {:#x} ({} bytes): {}", space,
+                       address, out.size(), explain_error(code));
     }
     if (reply.size() != out.size() * 2) {
-        return fail("reading {} memory at {:#x}: {} sent {} bytes for {} requested", space, address,
-                    peer(), reply.size() / 2, out.size());
+        return fail_as(ErrorKind::corrupt,
+                       "reading {} memory at {:#x}: {} sent {} bytes for {} requested", space,
+                       address, peer(), reply.size() / 2, out.size());
     }
     if (auto error = hex_decode_into(reply, out.data(), out.size()); error != CodecError::none) {
-        return fail("reading {} memory at {:#x}: {}", space, address, describe(error));
+        return fail_as(ErrorKind::corrupt, "reading {} memory at {:#x}: {}", space, address,
+                       describe(error));
     }
     return {};
 }
@@ -315,7 +401,9 @@ Result<> RspClient::read_memory_ranges(std::span<const MemoryRange> ranges) {
     }
     auto replies = connection_.request_pipelined(requests);
     if (!replies) {
-        // A lost or damaged reply: ask again one at a time (that path retransmits).
+        // A lost, late or damaged reply: the batch has settled (every reply owed was read and
+        // dropped, or the connection was given up and this fails at once naming why), so asking
+        // again one at a time cannot be answered with a reply meant for the batch.
         for (const auto& chunk : chunks) {
             if (auto ok = read_memory_chunk(chunk.address, chunk.out); !ok) {
                 return ok;
@@ -349,7 +437,7 @@ Result<std::string> RspClient::read_memory(std::uint64_t address, std::size_t le
 Result<> RspClient::write_memory(std::uint64_t address, std::string_view bytes) {
     // "M<addr>,<len>:" plus framing must fit the stub's packet.
     std::size_t max_write = std::max<std::size_t>(16, (features_.packet_size - 48) / 2);
-    const char* space = physical_mode_ ? "physical" : "virtual";
+    const char* space = physical_memory_mode() ? "physical" : "virtual";
     std::size_t done = 0;
     while (done < bytes.size()) {
         std::uint64_t at = address + done;
@@ -362,12 +450,13 @@ Result<> RspClient::write_memory(std::uint64_t address, std::string_view bytes) 
             return std::unexpected(reply.error());
         }
         if (int code = error_code(*reply); code >= 0) {
-            return fail("cannot write {} memory at {:#x} ({} bytes): {}", space, at, length,
-                        explain_error(code));
+            return fail_as(kind_of(code), "cannot write {} memory at {:#x} ({} bytes): {}", space,
+                           at, length, explain_error(code));
         }
         if (*reply != "OK") {
-            return fail("writing {} memory at {:#x}: {} answered '{}'", space, at, peer(),
-                        packet_label(*reply));
+            return fail_as(reply->empty() ? ErrorKind::unsupported : ErrorKind::corrupt,
+                           "writing {} memory at {:#x}: {} answered '{}'", space, at, peer(),
+                           packet_label(*reply));
         }
         done += length;
     }
@@ -375,13 +464,17 @@ Result<> RspClient::write_memory(std::uint64_t address, std::string_view bytes) 
 }
 
 Result<> RspClient::set_physical_memory_mode(bool physical) {
-    if (physical == physical_mode_) {
+    if (physical_mode_ == physical) {
         return {};
     }
     auto ok = expect_ok(physical ? "Qqemu.PhyMemMode:1" : "Qqemu.PhyMemMode:0",
-                        "switching to physical memory access");
+                        physical ? "switching to physical memory access"
+                                 : "switching to virtual memory access");
     if (ok) {
         physical_mode_ = physical;
+    } else if (!physical && !physical_mode_ && ok.error().is(ErrorKind::unsupported)) {
+        physical_mode_ = false; // a stub without the switch only has virtual addresses
+        return {};
     }
     return ok;
 }
@@ -395,7 +488,7 @@ Result<StopReply> RspClient::query_stop_reason() {
 }
 
 Result<> RspClient::resume() {
-    if (auto sent = connection_.send("c"); !sent) {
+    if (auto sent = connection_.send(vcont_steps_ ? "vCont;c" : "c"); !sent) {
         return wrap(sent.error(), "continuing");
     }
     return {};
@@ -404,6 +497,17 @@ Result<> RspClient::resume() {
 Result<> RspClient::step() {
     if (auto sent = connection_.send("s"); !sent) {
         return wrap(sent.error(), "stepping");
+    }
+    return {};
+}
+
+Result<> RspClient::step_thread(const ThreadId& thread, bool others_run) {
+    if (!vcont_steps_) {
+        return fail_as(ErrorKind::unsupported, "stepping: {} has no vCont", peer());
+    }
+    auto request = fmt::format("vCont;s:{}{}", thread.to_string(), others_run ? ";c" : "");
+    if (auto sent = connection_.send(request); !sent) {
+        return wrap(sent.error(), fmt::format("stepping thread {}", thread.to_string()));
     }
     return {};
 }
@@ -454,8 +558,9 @@ Result<std::vector<ThreadId>> RspClient::list_threads() {
             return threads;
         }
         if (reply->empty() || (*reply)[0] != 'm') {
-            return fail("listing threads of {}: unexpected reply '{}'", peer(),
-                        packet_label(*reply));
+            return fail_as(reply->empty() ? ErrorKind::unsupported : ErrorKind::corrupt,
+                           "listing threads of {}: unexpected reply '{}'", peer(),
+                           packet_label(*reply));
         }
         std::string_view list = std::string_view(*reply).substr(1);
         while (!list.empty()) {
@@ -468,7 +573,8 @@ Result<std::vector<ThreadId>> RspClient::list_threads() {
             list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
         }
         if (threads.size() > max_threads) {
-            return fail("listing threads of {}: more than {} threads", peer(), max_threads);
+            return fail_as(ErrorKind::corrupt, "listing threads of {}: more than {} threads",
+                           peer(), max_threads);
         }
         request = "qsThreadInfo";
     }
@@ -501,23 +607,29 @@ Result<std::string> RspClient::monitor(std::string_view command) {
             return output;
         }
         if (reply->empty()) {
-            return fail("{} does not support monitor commands", peer());
+            return fail_as(ErrorKind::unsupported, "{} does not support monitor commands", peer());
         }
         if (int code = error_code(*reply); code >= 0) {
-            return fail("monitor '{}': {}", command, explain_error(code));
+            return fail_as(kind_of(code), "monitor '{}': {}", command, explain_error(code));
         }
         if ((*reply)[0] != 'O') {
-            return fail("monitor '{}': unexpected reply '{}'", command, packet_label(*reply));
+            return fail_as(ErrorKind::corrupt, "monitor '{}': unexpected reply '{}'", command,
+                           packet_label(*reply));
         }
         auto text = hex_decode(std::string_view(*reply).substr(1));
         if (!text.ok()) {
-            return fail("monitor '{}': output is {}", command, describe(text.error));
+            return fail_as(ErrorKind::corrupt, "monitor '{}': output is {}", command,
+                           describe(text.error));
         }
         output += text.data;
     }
 }
 
-Result<> RspClient::detach() {
+Result<> RspClient::detach(std::int64_t pid) {
+    // In multiprocess mode QEMU 7.2 refuses `D` without a pid (E22); outside it, it ignores one.
+    if (features_.multiprocess) {
+        return expect_ok(fmt::format("D;{:x}", pid), "detaching");
+    }
     return expect_ok("D", "detaching");
 }
 

@@ -22,12 +22,24 @@ namespace kdive::rsp {
 struct StubFeatures {
     std::size_t packet_size = 400; // the protocol's default when PacketSize is absent
     bool xfer_features = false;    // qXfer:features:read+
-    bool vcont = false;            // vContSupported+
-    bool multiprocess = false;     // offered by the stub; kdive does not ask for it
+    bool vcont = false;            // vContSupported+; see RspClient::vcont_steps
+    bool multiprocess = false;     // multiprocess+: both sides asked for it, so it is on
     bool no_ack_mode = false;      // QStartNoAckMode+
 };
 
 StubFeatures parse_supported(std::string_view reply);
+
+// Register bytes as the stub sent them. The stub writes "xx" for a byte it has no value for:
+// such a register is unavailable (GDB prints <unavailable>), not zero.
+struct RegisterBytes {
+    std::string bytes;
+    std::vector<bool> unavailable; // per byte; empty when every byte came with a value
+
+    bool available(std::size_t offset, std::size_t size) const;
+};
+
+// Hex pairs, "xx" standing for an unavailable byte.
+Result<RegisterBytes> decode_register_bytes(std::string_view hex);
 
 enum class BreakpointType {
     software = 0,
@@ -65,9 +77,9 @@ public:
     Result<RegisterMap> read_target_description();
 
     // `g`: every register's bytes in target order.
-    Result<std::string> read_all_registers();
+    Result<RegisterBytes> read_all_registers();
     // `p`: one register's bytes.
-    Result<std::string> read_register(int regnum);
+    Result<RegisterBytes> read_register(int regnum);
     // `P`.
     Result<> write_register(int regnum, std::string_view bytes);
 
@@ -82,15 +94,22 @@ public:
     };
     Result<> read_memory_ranges(std::span<const MemoryRange> ranges);
     Result<> write_memory(std::uint64_t address, std::string_view bytes);
-    // QEMU's `Qqemu.PhyMemMode`: makes `m`/`M` physical. Sent only when it changes.
+    // QEMU's `Qqemu.PhyMemMode`: makes `m`/`M` physical. It is global in QEMU and outlives a
+    // client, so the first call always sends it; later ones only when it changes. A stub
+    // without it is in virtual mode.
     Result<> set_physical_memory_mode(bool physical);
-    bool physical_memory_mode() const { return physical_mode_; }
+    bool physical_memory_mode() const { return physical_mode_.value_or(false); }
 
     // `?`. QEMU also removes every breakpoint when it answers this.
     Result<StopReply> query_stop_reason();
-    // `c` / `s`: the reply arrives later, through wait_for_stop.
+    // `vCont;c` (or `c`): every vCPU runs. The reply arrives later, through wait_for_stop.
     Result<> resume();
+    // `s`: steps the vCPU chosen with Hc. QEMU lets the others run meanwhile.
     Result<> step();
+    // Whether the stub steps one thread with vCont (`vCont?` lists `s` and `c`).
+    bool vcont_steps() const { return vcont_steps_; }
+    // `vCont;s:THREAD` with `;c` when the other threads run during the step.
+    Result<> step_thread(const ThreadId& thread, bool others_run);
     Result<> interrupt();
     // A stop reply if one arrives within `wait`; console `O` packets are skipped.
     Result<std::optional<StopReply>> wait_for_stop(std::chrono::milliseconds wait);
@@ -105,12 +124,15 @@ public:
 
     // qRcmd: the monitor command's output, gathered from `O` packets until OK.
     Result<std::string> monitor(std::string_view command);
-    // `D`. QEMU resumes the guest when its last client detaches.
-    Result<> detach();
+    // `D`, or `D;PID` in multiprocess mode (QEMU answers a bare `D` with E22 there). QEMU
+    // resumes the guest when its last client detaches.
+    Result<> detach(std::int64_t pid = 1);
 
 private:
     RspClient(std::unique_ptr<Transport> transport, ClientOptions options);
     Result<> handshake();
+    // `vCont?`: which actions vCont takes.
+    Result<> probe_vcont();
     // Sends a request whose only good answer is OK.
     Result<> expect_ok(std::string_view request, std::string_view what);
     Result<> read_memory_chunk(std::uint64_t address, std::span<char> out);
@@ -123,8 +145,11 @@ private:
     RspConnection connection_;
     ClientOptions options_;
     StubFeatures features_;
-    bool physical_mode_ = false;
+    std::optional<bool> physical_mode_; // unknown until set once: a previous client may have
+                                        // left QEMU in physical mode
     std::optional<bool> pipelining_;
+    bool vcont_steps_ = false;
+    std::vector<std::string> early_stops_; // stop replies that came in place of a reply
 };
 
 // "E14" → 14; -1 for other replies.

@@ -36,6 +36,11 @@ Result<> RspConnection::broken() const {
     return {};
 }
 
+std::unexpected<Error> RspConnection::give_up(std::string message) {
+    fatal_ = Error{std::move(message), ErrorKind::transport};
+    return std::unexpected(*fatal_);
+}
+
 Result<FrameEvent> RspConnection::next_event(Clock::time_point deadline) {
     for (;;) {
         FrameEvent event = decoder_.next();
@@ -87,8 +92,9 @@ Result<> RspConnection::send(std::string_view payload) {
                 return std::unexpected(event.error());
             }
             if (event->kind == FrameEvent::Kind::need_more) {
-                return fail("{} did not acknowledge '{}' within {} ms", peer(),
-                            packet_label(payload), options_.reply_timeout.count());
+                // A late ack (and the reply behind it) would answer the next request.
+                return give_up(fmt::format("{} did not acknowledge '{}' within {} ms", peer(),
+                                           packet_label(payload), options_.reply_timeout.count()));
             }
             if (event->kind == FrameEvent::Kind::ack) {
                 return {};
@@ -109,8 +115,9 @@ Result<> RspConnection::send(std::string_view payload) {
             }
         }
         if (attempt + 1 >= options_.max_retransmits) {
-            return fail("{} rejected '{}' {} times (bad line or a stub that NAKs everything)",
-                        peer(), packet_label(payload), attempt + 1);
+            return give_up(
+                fmt::format("{} rejected '{}' {} times (bad line or a stub that NAKs everything)",
+                            peer(), packet_label(payload), attempt + 1));
         }
     }
 }
@@ -157,8 +164,7 @@ Result<std::optional<std::string>> RspConnection::receive_until(Clock::time_poin
                 continue; // woken early by a signal, or a frame just started
             }
             if (decoder_.mid_frame()) {
-                fatal_ = Error{fmt::format("{} stopped sending in the middle of a packet", peer())};
-                return std::unexpected(*fatal_);
+                return give_up(fmt::format("{} stopped sending in the middle of a packet", peer()));
             }
             return std::optional<std::string>{};
         case FrameEvent::Kind::ack:
@@ -170,8 +176,8 @@ Result<std::optional<std::string>> RspConnection::receive_until(Clock::time_poin
             frame_deadline = Clock::time_point::max();
             if (event->error != CodecError::none) {
                 if (++rejected > options_.max_retransmits) {
-                    return fail("{} sent {} bad packets in a row (last: {})", peer(), rejected,
-                                describe(event->error));
+                    return give_up(fmt::format("{} sent {} bad packets in a row (last: {})", peer(),
+                                               rejected, describe(event->error)));
                 }
                 if (!no_ack_) {
                     if (auto naked = transport_->write_all("-"); !naked) {
@@ -206,7 +212,9 @@ Result<std::string> RspConnection::receive() {
         return std::unexpected(packet.error());
     }
     if (!*packet) {
-        return fail("no reply from {} within {} ms", peer(), options_.reply_timeout.count());
+        return give_up(fmt::format("no reply from {} within {} ms (a late one would answer the "
+                                   "next request: the connection is no longer used)",
+                                   peer(), options_.reply_timeout.count()));
     }
     return std::move(**packet);
 }
@@ -231,15 +239,15 @@ RspConnection::request_pipelined(std::span<const std::string> payloads) {
     // A sliding window: enough requests in flight that the stub never waits for us, few enough
     // that its replies (up to 4 KiB each) fit the socket buffers while we are still writing.
     constexpr std::size_t window = 32;
-    std::size_t sent = 0;
+    BatchCount count;
     const auto send_more = [&](std::size_t until) -> Result<> {
         std::string bytes;
         if (ack_pending_ && !no_ack_) {
             bytes.push_back('+');
         }
         ack_pending_ = false;
-        for (; sent < until; ++sent) {
-            bytes += encode_packet(payloads[sent]);
+        for (; count.sent < until; ++count.sent) {
+            bytes += encode_packet(payloads[count.sent]);
         }
         auto written = transport_->write_all(bytes);
         if (!written) {
@@ -250,9 +258,13 @@ RspConnection::request_pipelined(std::span<const std::string> payloads) {
     if (auto ok = send_more(std::min(window, payloads.size())); !ok) {
         return std::unexpected(ok.error());
     }
+    const auto batch_error = [&](std::string_view what, const std::string& pending) {
+        return Error{fmt::format("{} {} '{}' in a batch of {} requests", peer(), what,
+                                 packet_label(pending), payloads.size()),
+                     ErrorKind::transport};
+    };
     std::vector<std::string> replies;
     replies.reserve(payloads.size());
-    std::size_t acks = 0;
     while (replies.size() < payloads.size()) {
         const auto& pending = payloads[replies.size()];
         auto event = next_event(Clock::now() + options_.reply_timeout);
@@ -261,38 +273,36 @@ RspConnection::request_pipelined(std::span<const std::string> payloads) {
         }
         switch (event->kind) {
         case FrameEvent::Kind::need_more:
-            if (decoder_.mid_frame()) {
-                fatal_ = Error{fmt::format("{} stopped sending in the middle of a packet", peer())};
-                return std::unexpected(*fatal_);
-            }
-            return fail("no reply from {} to '{}' within {} ms", peer(), packet_label(pending),
-                        options_.reply_timeout.count());
+            return settle_batch(count, batch_error(fmt::format("sent no reply within {} ms to",
+                                                               options_.reply_timeout.count()),
+                                                   pending));
         case FrameEvent::Kind::ack:
-            ++acks;
+            ++count.acks;
             break;
         case FrameEvent::Kind::interrupt:
         case FrameEvent::Kind::notification:
             break;
         case FrameEvent::Kind::nak:
-            drain(std::chrono::milliseconds(100));
-            return fail("{} rejected '{}' in a batch of {} requests", peer(), packet_label(pending),
-                        payloads.size());
+            ++count.naks;
+            return settle_batch(count, batch_error("rejected", pending));
         case FrameEvent::Kind::packet:
-            if (event->error != CodecError::none) {
-                drain(std::chrono::milliseconds(100));
-                return fail("{} sent a damaged reply to '{}' ({}) in a batch of {} requests",
-                            peer(), packet_label(pending), describe(event->error), payloads.size());
+            if (!is_reply(count)) {
+                // Sent before the stub saw our request (a stop that raced the batch): keep it
+                // apart, as send() does.
+                if (event->error == CodecError::none) {
+                    unsolicited_.push_back(std::move(event->payload));
+                }
+                break;
             }
-            // A stub acks a request before answering it: a packet ahead of its ack is not
-            // the reply (a stop that raced the batch), so the batch cannot be trusted.
-            if (!no_ack_ && acks <= replies.size()) {
-                drain(std::chrono::milliseconds(100));
-                return fail("{} answered before acknowledging '{}' in a batch of {} requests",
-                            peer(), packet_label(pending), payloads.size());
+            ++count.replies;
+            if (event->error != CodecError::none) {
+                return settle_batch(count, batch_error(fmt::format("sent a damaged reply ({}) to",
+                                                                   describe(event->error)),
+                                                       pending));
             }
             replies.push_back(std::move(event->payload));
             // Refill once half the window has been answered: one write per 16 requests.
-            if (sent < payloads.size() && sent - replies.size() <= window / 2) {
+            if (count.sent < payloads.size() && count.sent - replies.size() <= window / 2) {
                 if (auto ok = send_more(std::min(replies.size() + window, payloads.size())); !ok) {
                     return std::unexpected(ok.error());
                 }
@@ -310,18 +320,46 @@ RspConnection::request_pipelined(std::span<const std::string> payloads) {
     return replies;
 }
 
-void RspConnection::drain(std::chrono::milliseconds quiet) {
-    for (;;) {
-        auto event = next_event(Clock::now() + quiet);
-        if (!event || event->kind == FrameEvent::Kind::need_more) {
+std::unexpected<Error> RspConnection::settle_batch(BatchCount& count, Error failure) {
+    // Every request already sent gets exactly one answer (or one NAK): read them all, so the
+    // next request is paired with its own reply and not with one of these.
+    auto deadline = Clock::now() + options_.drain_timeout;
+    while (count.owed() > 0) {
+        auto event = next_event(deadline);
+        if (!event) {
+            return wrap(event.error(), failure.message); // the stream is lost: fatal_ is set
+        }
+        switch (event->kind) {
+        case FrameEvent::Kind::need_more:
+            if (Clock::now() < deadline) {
+                continue; // woken early by a signal
+            }
+            return give_up(fmt::format("{}; {} more replies did not come within {} ms, so the "
+                                       "connection is out of step and no longer used",
+                                       failure.message, count.owed(),
+                                       options_.drain_timeout.count()));
+        case FrameEvent::Kind::ack:
+            ++count.acks;
+            break;
+        case FrameEvent::Kind::nak:
+            ++count.naks;
+            break;
+        case FrameEvent::Kind::interrupt:
+        case FrameEvent::Kind::notification:
+            break;
+        case FrameEvent::Kind::packet:
+            if (is_reply(count)) {
+                ++count.replies;
+            } else if (event->error == CodecError::none) {
+                unsolicited_.push_back(std::move(event->payload));
+            }
             break;
         }
     }
-    decoder_.reset();
-    // Whatever was lost, the stub acked or resent it; a fresh '+' leaves it waiting for nothing.
-    if (!no_ack_) {
-        (void)transport_->write_all("+");
-    }
+    // Damaged replies were not NAKed (QEMU would resend only its last packet, not the one we
+    // lost); the ack owed for the last reply goes with the next request.
+    ack_pending_ = !no_ack_;
+    return std::unexpected(std::move(failure));
 }
 
 Result<> RspConnection::send_interrupt() {

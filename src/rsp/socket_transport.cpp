@@ -26,14 +26,15 @@ Result<> finish_connect(int fd, const std::string& name, std::chrono::millisecon
         ready = ::poll(&pfd, 1, static_cast<int>(timeout.count()));
     } while (ready < 0 && errno == EINTR);
     if (ready == 0)
-        return fail("connecting to {}: timed out after {} ms", name, timeout.count());
+        return fail_as(ErrorKind::transport, "connecting to {}: timed out after {} ms", name,
+                       timeout.count());
     if (ready < 0)
-        return fail("connecting to {}: {}", name, std::strerror(errno));
+        return fail_as(ErrorKind::transport, "connecting to {}: {}", name, std::strerror(errno));
     int error = 0;
     socklen_t length = sizeof error;
     ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
     if (error != 0)
-        return fail("connecting to {}: {}", name, std::strerror(error));
+        return fail_as(ErrorKind::transport, "connecting to {}: {}", name, std::strerror(error));
     return {};
 }
 
@@ -41,11 +42,12 @@ Result<int> connect_address(const sockaddr* address, socklen_t length, int famil
                             const std::string& name, std::chrono::milliseconds timeout) {
     int fd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
-        return fail("connecting to {}: socket: {}", name, std::strerror(errno));
+        return fail_as(ErrorKind::transport, "connecting to {}: socket: {}", name,
+                       std::strerror(errno));
     if (::connect(fd, address, length) < 0 && errno != EINPROGRESS && errno != EAGAIN) {
         int error = errno;
         ::close(fd);
-        return fail("connecting to {}: {}", name, std::strerror(error));
+        return fail_as(ErrorKind::transport, "connecting to {}: {}", name, std::strerror(error));
     }
     if (auto done = finish_connect(fd, name, timeout); !done) {
         ::close(fd);
@@ -70,8 +72,9 @@ SocketTransport::connect(const Endpoint& endpoint, std::chrono::milliseconds tim
         sockaddr_un address{};
         address.sun_family = AF_UNIX;
         if (endpoint.path.size() >= sizeof address.sun_path)
-            return fail("connecting to {}: socket path longer than {} bytes", name,
-                        sizeof address.sun_path - 1);
+            return fail_as(ErrorKind::invalid_input,
+                           "connecting to {}: socket path longer than {} bytes", name,
+                           sizeof address.sun_path - 1);
         std::memcpy(address.sun_path, endpoint.path.c_str(), endpoint.path.size() + 1);
         auto fd = connect_address(reinterpret_cast<const sockaddr*>(&address), sizeof address,
                                   AF_UNIX, name, timeout);
@@ -85,8 +88,8 @@ SocketTransport::connect(const Endpoint& endpoint, std::chrono::milliseconds tim
     addrinfo* found = nullptr;
     std::string port = std::to_string(endpoint.port);
     if (int rc = ::getaddrinfo(endpoint.host.c_str(), port.c_str(), &hints, &found); rc != 0)
-        return fail("connecting to {}: {}", name, ::gai_strerror(rc));
-    Result<int> fd = fail("connecting to {}: no address", name);
+        return fail_as(ErrorKind::transport, "connecting to {}: {}", name, ::gai_strerror(rc));
+    Result<int> fd = fail_as(ErrorKind::transport, "connecting to {}: no address", name);
     for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
         fd = connect_address(ai->ai_addr, ai->ai_addrlen, ai->ai_family, name, timeout);
         if (fd)
@@ -111,7 +114,7 @@ Result<> SocketTransport::write_all(std::string_view bytes) {
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            return fail("writing to {}: {}", name_, std::strerror(errno));
+            return fail_as(ErrorKind::transport, "writing to {}: {}", name_, std::strerror(errno));
         }
         bytes.remove_prefix(static_cast<std::size_t>(n));
     }
@@ -126,7 +129,8 @@ Result<std::size_t> SocketTransport::read_some(std::span<char> buffer,
         auto ms = std::max<long long>(timeout.count(), 1); // zero would mean "wait forever"
         timeval tv{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>(ms % 1000 * 1000)};
         if (::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0)
-            return fail("reading from {}: setting a timeout: {}", name_, std::strerror(errno));
+            return fail_as(ErrorKind::transport, "reading from {}: setting a timeout: {}", name_,
+                           std::strerror(errno));
         receive_timeout_ = timeout;
     }
     ssize_t n = ::recv(fd_, buffer.data(), buffer.size(), 0);
@@ -134,10 +138,10 @@ Result<std::size_t> SocketTransport::read_some(std::span<char> buffer,
         // Timed out, or a signal (Ctrl-C in the REPL) ended the wait: the caller decides.
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
             return 0;
-        return fail("reading from {}: {}", name_, std::strerror(errno));
+        return fail_as(ErrorKind::transport, "reading from {}: {}", name_, std::strerror(errno));
     }
     if (n == 0)
-        return fail("{} closed the connection", name_);
+        return fail_as(ErrorKind::transport, "{} closed the connection", name_);
     return static_cast<std::size_t>(n);
 }
 

@@ -24,7 +24,8 @@ bool parse_id_part(std::string_view text, std::int64_t& value) {
 Result<int> parse_byte(std::string_view text, std::string_view payload) {
     std::uint64_t value = 0;
     if (text.size() != 2 || !parse_hex_u64(text, value))
-        return fail("stop reply '{}': expected two hex digits after '{}'", payload, payload[0]);
+        return fail_as(ErrorKind::corrupt, "stop reply '{}': expected two hex digits after '{}'",
+                       payload, payload[0]);
     return static_cast<int>(value);
 }
 
@@ -44,7 +45,7 @@ Result<ThreadId> parse_thread_id(std::string_view text) {
         std::int64_t pid = 0;
         if (!parse_id_part(text.substr(1, dot == std::string_view::npos ? text.npos : dot - 1),
                            pid))
-            return fail("bad thread id '{}'", text);
+            return fail_as(ErrorKind::corrupt, "bad thread id '{}'", text);
         id.pid = pid;
         // "pPID" alone means all threads of that process.
         if (dot == std::string_view::npos) {
@@ -54,7 +55,7 @@ Result<ThreadId> parse_thread_id(std::string_view text) {
         text = text.substr(dot + 1);
     }
     if (!parse_id_part(text, id.tid))
-        return fail("bad thread id '{}'", text);
+        return fail_as(ErrorKind::corrupt, "bad thread id '{}'", text);
     return id;
 }
 
@@ -67,11 +68,11 @@ bool looks_like_stop_reply(std::string_view payload) {
 
 Result<StopReply> parse_stop_reply(std::string_view payload) {
     if (payload.empty())
-        return fail("empty stop reply");
+        return fail_as(ErrorKind::corrupt, "empty stop reply");
     StopReply reply;
     char kind = payload[0];
     if (kind != 'T' && kind != 'S' && kind != 'W' && kind != 'X')
-        return fail("stop reply '{}': unknown kind '{}'", payload, kind);
+        return fail_as(ErrorKind::corrupt, "stop reply '{}': unknown kind '{}'", payload, kind);
     auto code = parse_byte(payload.substr(1, 2), payload);
     if (!code)
         return std::unexpected(code.error());
@@ -91,7 +92,7 @@ Result<StopReply> parse_stop_reply(std::string_view payload) {
     // W and X may carry ";process:PID"; T carries "name:value;" pairs.
     std::string_view rest = payload.substr(3);
     if (kind == 'S' && !rest.empty())
-        return fail("stop reply '{}': trailing data after S", payload);
+        return fail_as(ErrorKind::corrupt, "stop reply '{}': trailing data after S", payload);
     while (!rest.empty()) {
         if (rest.front() == ';') {
             rest.remove_prefix(1);
@@ -102,7 +103,8 @@ Result<StopReply> parse_stop_reply(std::string_view payload) {
         rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 1);
         auto colon = pair.find(':');
         if (colon == std::string_view::npos)
-            return fail("stop reply '{}': field '{}' has no ':'", payload, pair);
+            return fail_as(ErrorKind::corrupt, "stop reply '{}': field '{}' has no ':'", payload,
+                           pair);
         std::string_view name = pair.substr(0, colon);
         std::string_view value = pair.substr(colon + 1);
         if (name == "thread") {
@@ -112,7 +114,8 @@ Result<StopReply> parse_stop_reply(std::string_view payload) {
             reply.thread = *id;
         } else if (name == "watch" || name == "rwatch" || name == "awatch") {
             if (!parse_hex_u64(value, reply.watch_address))
-                return fail("stop reply '{}': bad watchpoint address '{}'", payload, value);
+                return fail_as(ErrorKind::corrupt, "stop reply '{}': bad watchpoint address '{}'",
+                               payload, value);
             reply.watch = name == "watch"    ? WatchKind::write
                           : name == "rwatch" ? WatchKind::read
                                              : WatchKind::access;

@@ -22,15 +22,16 @@ struct Collector {
         int value = 0;
         auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
         if (ec != std::errc{} || end != text.data() + text.size() || value < 0)
-            return fail("{}: bad {} '{}'", annex, what, text);
+            return fail_as(ErrorKind::corrupt, "{}: bad {} '{}'", annex, what, text);
         return value;
     }
 
     Result<> load(const std::string& annex) {
         if (open_annexes.size() >= max_include_depth)
-            return fail("{}: xi:include nested more than {} deep", annex, max_include_depth);
+            return fail_as(ErrorKind::corrupt, "{}: xi:include nested more than {} deep", annex,
+                           max_include_depth);
         if (std::find(open_annexes.begin(), open_annexes.end(), annex) != open_annexes.end())
-            return fail("{}: includes itself", annex);
+            return fail_as(ErrorKind::corrupt, "{}: includes itself", annex);
         auto text = read_annex(annex);
         if (!text)
             return wrap(text.error(), fmt::format("reading target description {}", annex));
@@ -49,7 +50,7 @@ struct Collector {
             } else if (tag.name == "xi:include") {
                 auto href = tag.attribute("href");
                 if (href.empty())
-                    return fail("{}: xi:include without href", annex);
+                    return fail_as(ErrorKind::corrupt, "{}: xi:include without href", annex);
                 if (auto included = load(std::string(href)); !included)
                     return included;
             } else if (tag.name == "reg") {
@@ -65,12 +66,13 @@ struct Collector {
         RegisterInfo info;
         info.name = std::string(tag.attribute("name"));
         if (info.name.empty())
-            return fail("{}: <reg> without a name", annex);
+            return fail_as(ErrorKind::corrupt, "{}: <reg> without a name", annex);
         auto bits = number(tag.attribute("bitsize"), "bitsize of " + info.name, annex);
         if (!bits)
             return std::unexpected(bits.error());
         if (*bits == 0 || *bits > 4096)
-            return fail("{}: register {} has bitsize {}", annex, info.name, *bits);
+            return fail_as(ErrorKind::corrupt, "{}: register {} has bitsize {}", annex, info.name,
+                           *bits);
         info.bitsize = *bits;
         info.regnum = next_regnum;
         if (auto explicit_number = tag.attribute("regnum"); !explicit_number.empty()) {
@@ -111,15 +113,16 @@ Result<RegisterMap> load_target_description(const AnnexReader& read_annex,
         return std::unexpected(loaded.error());
     RegisterMap map = std::move(collector.map);
     if (map.registers.empty())
-        return fail("target description {} describes no registers", annex);
+        return fail_as(ErrorKind::corrupt, "target description {} describes no registers", annex);
     std::stable_sort(map.registers.begin(), map.registers.end(),
                      [](const auto& a, const auto& b) { return a.regnum < b.regnum; });
     std::size_t offset = 0;
     for (std::size_t i = 0; i < map.registers.size(); ++i) {
         auto& info = map.registers[i];
         if (i > 0 && info.regnum == map.registers[i - 1].regnum)
-            return fail("target description {}: registers {} and {} share number {}", annex,
-                        map.registers[i - 1].name, info.name, info.regnum);
+            return fail_as(ErrorKind::corrupt,
+                           "target description {}: registers {} and {} share number {}", annex,
+                           map.registers[i - 1].name, info.name, info.regnum);
         // `g` has no holes for unnumbered registers: each follows the previous one.
         info.offset = offset;
         offset += info.size();

@@ -23,7 +23,7 @@ Result<std::string> decode_entities(std::string_view text, std::size_t where) {
         }
         auto semi = text.find(';', i);
         if (semi == std::string_view::npos)
-            return fail("XML offset {}: unterminated entity", where + i);
+            return fail_as(ErrorKind::corrupt, "XML offset {}: unterminated entity", where + i);
         std::string_view entity = text.substr(i + 1, semi - i - 1);
         if (entity == "lt")
             out.push_back('<');
@@ -36,7 +36,8 @@ Result<std::string> decode_entities(std::string_view text, std::size_t where) {
         else if (entity == "apos")
             out.push_back('\'');
         else
-            return fail("XML offset {}: unknown entity '&{};'", where + i, entity);
+            return fail_as(ErrorKind::corrupt, "XML offset {}: unknown entity '&{};'", where + i,
+                           entity);
         i = semi;
     }
     return out;
@@ -58,7 +59,7 @@ Result<std::size_t> skip_declaration(std::string_view xml, std::size_t i) {
         else if (xml[i] == '>' && depth <= 0)
             return i + 1;
     }
-    return fail("XML: unterminated declaration");
+    return fail_as(ErrorKind::corrupt, "XML: unterminated declaration");
 }
 
 Result<std::size_t> parse_tag(std::string_view xml, std::size_t i, XmlTag& tag) {
@@ -72,12 +73,13 @@ Result<std::size_t> parse_tag(std::string_view xml, std::size_t i, XmlTag& tag) 
     while (i < xml.size() && is_name_char(xml[i]))
         ++i;
     if (i == name_start)
-        return fail("XML offset {}: expected an element name", start);
+        return fail_as(ErrorKind::corrupt, "XML offset {}: expected an element name", start);
     tag.name = std::string(xml.substr(name_start, i - name_start));
     for (;;) {
         skip_spaces(xml, i);
         if (i >= xml.size())
-            return fail("XML offset {}: unterminated tag <{}", start, tag.name);
+            return fail_as(ErrorKind::corrupt, "XML offset {}: unterminated tag <{}", start,
+                           tag.name);
         if (xml[i] == '>')
             return i + 1;
         if (xml[i] == '/' && i + 1 < xml.size() && xml[i + 1] == '>') {
@@ -85,24 +87,27 @@ Result<std::size_t> parse_tag(std::string_view xml, std::size_t i, XmlTag& tag) 
             return i + 2;
         }
         if (tag.closing)
-            return fail("XML offset {}: junk in closing tag </{}", i, tag.name);
+            return fail_as(ErrorKind::corrupt, "XML offset {}: junk in closing tag </{}", i,
+                           tag.name);
         std::size_t key_start = i;
         while (i < xml.size() && is_name_char(xml[i]))
             ++i;
         if (i == key_start)
-            return fail("XML offset {}: bad attribute in <{}>", i, tag.name);
+            return fail_as(ErrorKind::corrupt, "XML offset {}: bad attribute in <{}>", i, tag.name);
         std::string key(xml.substr(key_start, i - key_start));
         skip_spaces(xml, i);
         if (i >= xml.size() || xml[i] != '=')
-            return fail("XML offset {}: attribute '{}' has no value", i, key);
+            return fail_as(ErrorKind::corrupt, "XML offset {}: attribute '{}' has no value", i,
+                           key);
         ++i;
         skip_spaces(xml, i);
         if (i >= xml.size() || (xml[i] != '"' && xml[i] != '\''))
-            return fail("XML offset {}: attribute '{}' value is not quoted", i, key);
+            return fail_as(ErrorKind::corrupt, "XML offset {}: attribute '{}' value is not quoted",
+                           i, key);
         char quote = xml[i++];
         auto end = xml.find(quote, i);
         if (end == std::string_view::npos)
-            return fail("XML offset {}: unterminated value of '{}'", i, key);
+            return fail_as(ErrorKind::corrupt, "XML offset {}: unterminated value of '{}'", i, key);
         auto value = decode_entities(xml.substr(i, end - i), i);
         if (!value)
             return std::unexpected(value.error());
@@ -139,12 +144,13 @@ Result<std::vector<XmlTag>> scan_xml_tags(std::string_view xml) {
         if (rest.starts_with("<!--")) {
             auto end = xml.find("-->", open + 4);
             if (end == std::string_view::npos)
-                return fail("XML offset {}: unterminated comment", open);
+                return fail_as(ErrorKind::corrupt, "XML offset {}: unterminated comment", open);
             i = end + 3;
         } else if (rest.starts_with("<?")) {
             auto end = xml.find("?>", open + 2);
             if (end == std::string_view::npos)
-                return fail("XML offset {}: unterminated processing instruction", open);
+                return fail_as(ErrorKind::corrupt,
+                               "XML offset {}: unterminated processing instruction", open);
             i = end + 2;
         } else if (rest.starts_with("<!")) {
             auto end = skip_declaration(xml, open);

@@ -67,7 +67,7 @@ Result<> RspTarget::initialise() {
         return std::unexpected(threads.error());
     }
     if (threads->empty()) {
-        return fail("{} reports no vCPUs", client_->peer());
+        return fail_as(ErrorKind::corrupt, "{} reports no vCPUs", client_->peer());
     }
     threads_ = std::move(*threads);
     // `?` names the vCPU the stub has selected; QEMU also drops breakpoints here, and we
@@ -77,6 +77,11 @@ Result<> RspTarget::initialise() {
         return std::unexpected(stop.error());
     }
     current_ = stop->thread ? std::max(0, vcpu_of(*stop->thread)) : 0;
+    // A previous client may have left another vCPU selected for registers and memory: say
+    // which one kdive means. (Hc is sent before a step that needs it.)
+    if (auto ok = client_->select_thread('g', threads_[static_cast<std::size_t>(current_)]); !ok) {
+        return ok;
+    }
     attached_ = true;
     return {};
 }
@@ -98,10 +103,10 @@ int RspTarget::vcpu_of(const rsp::ThreadId& thread) const {
 
 Result<> RspTarget::require_stopped(std::string_view what) const {
     if (exit_reason_) {
-        return fail("{}: {}", what, *exit_reason_);
+        return fail_as(ErrorKind::transport, "{}: {}", what, *exit_reason_);
     }
     if (!attached_) {
-        return fail("{}: not attached", what);
+        return fail_as(ErrorKind::transport, "{}: not attached", what);
     }
     if (running_) {
         return fail("{}: the guest is running (interrupt it first)", what);
@@ -110,6 +115,7 @@ Result<> RspTarget::require_stopped(std::string_view what) const {
 }
 
 void RspTarget::forget_state() {
+    bump_generation();
     registers_.reset();
     virtual_cache_.clear();
     physical_cache_.clear();
@@ -200,9 +206,8 @@ Result<> RspTarget::write(std::uint64_t address, std::span<const std::uint8_t> b
     if (auto ok = require_stopped("writing memory"); !ok) {
         return ok;
     }
-    // Virtual and physical views alias each other: drop both.
-    virtual_cache_.clear();
-    physical_cache_.clear();
+    // Virtual and physical views alias each other (and kernel data derived from them): drop all.
+    forget_state();
     if (auto ok = use_physical(physical); !ok) {
         return ok;
     }
@@ -224,7 +229,7 @@ Result<std::vector<std::uint8_t>> RspTarget::read_register_bytes(std::string_vie
     }
     const auto* info = map_.find(name);
     if (info == nullptr) {
-        return fail("no register named '{}'", name);
+        return fail_as(ErrorKind::invalid_input, "no register named '{}'", name);
     }
     if (!registers_) {
         auto all = client_->read_all_registers();
@@ -235,19 +240,30 @@ Result<std::vector<std::uint8_t>> RspTarget::read_register_bytes(std::string_vie
     }
     // The reply's length is checked every time: a stub whose layout shrinks (a 32-bit view
     // of a CPU in real mode) still answers `p` for what `g` left out.
-    if (info->offset + info->size() <= registers_->size()) {
-        auto begin = registers_->begin() + static_cast<std::ptrdiff_t>(info->offset);
+    const auto unavailable = [&] {
+        return fail_as(ErrorKind::unsupported,
+                       "register {}: <unavailable> ({} has no value for it)", name,
+                       client_->peer());
+    };
+    if (info->offset + info->size() <= registers_->bytes.size()) {
+        if (!registers_->available(info->offset, info->size())) {
+            return unavailable();
+        }
+        auto begin = registers_->bytes.begin() + static_cast<std::ptrdiff_t>(info->offset);
         return std::vector<std::uint8_t>(begin, begin + static_cast<std::ptrdiff_t>(info->size()));
     }
     auto one = client_->read_register(info->regnum);
     if (!one) {
         return std::unexpected(one.error());
     }
-    if (one->size() != info->size()) {
-        return fail("register {}: {} sent {} bytes, expected {}", name, client_->peer(),
-                    one->size(), info->size());
+    if (one->bytes.size() != info->size()) {
+        return fail_as(ErrorKind::corrupt, "register {}: {} sent {} bytes, expected {}", name,
+                       client_->peer(), one->bytes.size(), info->size());
     }
-    return std::vector<std::uint8_t>(one->begin(), one->end());
+    if (!one->available(0, info->size())) {
+        return unavailable();
+    }
+    return std::vector<std::uint8_t>(one->bytes.begin(), one->bytes.end());
 }
 
 Result<> RspTarget::write_register_bytes(std::string_view name,
@@ -257,10 +273,11 @@ Result<> RspTarget::write_register_bytes(std::string_view name,
     }
     const auto* info = map_.find(name);
     if (info == nullptr) {
-        return fail("no register named '{}'", name);
+        return fail_as(ErrorKind::invalid_input, "no register named '{}'", name);
     }
     if (bytes.size() != info->size()) {
-        return fail("register {} holds {} bytes, not {}", name, info->size(), bytes.size());
+        return fail_as(ErrorKind::invalid_input, "register {} holds {} bytes, not {}", name,
+                       info->size(), bytes.size());
     }
     // A new cr3 or segment base changes what every cached page means.
     forget_state();
@@ -285,9 +302,17 @@ Result<> RspTarget::step() {
         return ok;
     }
     forget_state();
+    const auto& thread = threads_[static_cast<std::size_t>(current_)];
+    if (client_->vcont_steps()) {
+        // vCont names the vCPU itself, and says what the others do meanwhile.
+        if (auto ok = client_->step_thread(thread, options_.others_run_while_stepping); !ok) {
+            return ok;
+        }
+        running_ = true;
+        return {};
+    }
     if (step_thread_ != current_) {
-        if (auto ok = client_->select_thread('c', threads_[static_cast<std::size_t>(current_)]);
-            !ok) {
+        if (auto ok = client_->select_thread('c', thread); !ok) {
             return ok;
         }
         step_thread_ = current_;
@@ -299,9 +324,19 @@ Result<> RspTarget::step() {
     return {};
 }
 
+Result<> RspTarget::set_others_run_while_stepping(bool run) {
+    if (!run && !client_->vcont_steps()) {
+        return fail_as(ErrorKind::unsupported,
+                       "{} cannot keep the other vCPUs stopped during a step (no vCont)",
+                       client_->peer());
+    }
+    options_.others_run_while_stepping = run;
+    return {};
+}
+
 Result<> RspTarget::interrupt() {
     if (exit_reason_) {
-        return fail("interrupting: {}", *exit_reason_);
+        return fail_as(ErrorKind::transport, "interrupting: {}", *exit_reason_);
     }
     if (!running_) {
         return {};
@@ -347,7 +382,7 @@ StopEvent RspTarget::translate(const rsp::StopReply& reply) {
 
 Result<std::optional<StopEvent>> RspTarget::wait_for_stop(std::chrono::milliseconds wait) {
     if (exit_reason_) {
-        return fail("waiting for a stop: {}", *exit_reason_);
+        return fail_as(ErrorKind::transport, "waiting for a stop: {}", *exit_reason_);
     }
     if (!running_) {
         return fail("waiting for a stop: the guest is not running");
@@ -360,6 +395,7 @@ Result<std::optional<StopEvent>> RspTarget::wait_for_stop(std::chrono::milliseco
         return std::optional<StopEvent>{};
     }
     running_ = false;
+    bump_generation();
     StopEvent event = translate(**reply);
     if (event.reason == StopEvent::Reason::exited) {
         exit_reason_ = fmt::format("the VM exited (code {})", event.exit_code);
@@ -395,7 +431,8 @@ Result<> RspTarget::remove_breakpoint(const Breakpoint& breakpoint) {
     }
     auto found = std::find(breakpoints_.begin(), breakpoints_.end(), breakpoint);
     if (found == breakpoints_.end()) {
-        return fail("no {} at {:#x} was inserted", to_string(breakpoint.kind), breakpoint.address);
+        return fail_as(ErrorKind::invalid_input, "no {} at {:#x} was inserted",
+                       to_string(breakpoint.kind), breakpoint.address);
     }
     if (auto ok = client_->remove_breakpoint(to_rsp(breakpoint.kind), breakpoint.address,
                                              breakpoint.length);
@@ -411,7 +448,8 @@ Result<> RspTarget::select_vcpu(int index) {
         return ok;
     }
     if (index < 0 || index >= vcpu_count()) {
-        return fail("no vCPU {} (the guest has {})", index, vcpu_count());
+        return fail_as(ErrorKind::invalid_input, "no vCPU {} (the guest has {})", index,
+                       vcpu_count());
     }
     if (index == current_) {
         return {};
@@ -420,7 +458,8 @@ Result<> RspTarget::select_vcpu(int index) {
         return ok;
     }
     current_ = index;
-    // Virtual addresses now go through another vCPU's page tables.
+    // Virtual addresses now go through another vCPU's page tables, frames are another's.
+    bump_selection_generation();
     registers_.reset();
     virtual_cache_.clear();
     return {};
@@ -437,7 +476,8 @@ Result<std::string> RspTarget::monitor(std::string_view command) {
 
 Result<> RspTarget::detach() {
     if (!attached_) {
-        return exit_reason_ ? fail("detaching: {}", *exit_reason_) : fail("not attached");
+        return exit_reason_ ? fail_as(ErrorKind::transport, "detaching: {}", *exit_reason_)
+                            : fail_as(ErrorKind::transport, "not attached");
     }
     if (running_) {
         if (auto ok = client_->interrupt(); !ok) {
@@ -448,8 +488,8 @@ Result<> RspTarget::detach() {
             return std::unexpected(stop.error());
         }
         if (!*stop) {
-            return fail("detaching: {} did not stop within {} ms", client_->peer(),
-                        options_.stop_timeout.count());
+            return fail_as(ErrorKind::transport, "detaching: {} did not stop within {} ms",
+                           client_->peer(), options_.stop_timeout.count());
         }
         if (!attached_) {
             return {}; // the VM exited meanwhile
@@ -467,8 +507,9 @@ Result<> RspTarget::detach() {
     }
     attached_ = false;
     forget_state();
-    // QEMU resumes the guest when its last debugger detaches.
-    if (auto ok = client_->detach(); !ok) {
+    // QEMU resumes the guest when its last debugger detaches. Its threads all belong to one
+    // process (pid 1 on x86-64 and arm64 virt); the pid matters only in multiprocess mode.
+    if (auto ok = client_->detach(threads_.empty() ? 1 : threads_.front().pid.value_or(1)); !ok) {
         return ok;
     }
     if (first_error) {

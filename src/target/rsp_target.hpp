@@ -15,6 +15,9 @@ struct RspTargetOptions {
     bool cache_memory = true;
     // How long detach waits for a running guest to stop before removing breakpoints.
     std::chrono::milliseconds stop_timeout{3000};
+    // Whether the other vCPUs run while one is single-stepped (GDB's scheduler-locking off,
+    // its default). Only a stub with vCont can keep them stopped; QEMU's plain `s` runs them.
+    bool others_run_while_stepping = true;
 };
 
 class RspTarget final : public Target {
@@ -54,6 +57,10 @@ public:
     Result<std::string> monitor(std::string_view command) override;
     Result<> detach() override;
 
+    // false: a step leaves the other vCPUs stopped (needs vCont); true: they run meanwhile.
+    Result<> set_others_run_while_stepping(bool run);
+    bool others_run_while_stepping() const { return options_.others_run_while_stepping; }
+
     rsp::RspClient& client() { return *client_; }
     const rsp::RegisterMap& register_map() const { return map_; }
     const PageCache& virtual_cache() const { return virtual_cache_; }
@@ -82,7 +89,7 @@ private:
     bool attached_ = false;
     std::optional<std::string> exit_reason_; // set once the VM is gone
     std::vector<Breakpoint> breakpoints_;
-    std::optional<std::string> registers_; // `g` of the selected vCPU at this stop
+    std::optional<rsp::RegisterBytes> registers_; // `g` of the selected vCPU at this stop
     PageCache virtual_cache_;
     PageCache physical_cache_;
 };

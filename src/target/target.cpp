@@ -25,7 +25,8 @@ Result<std::uint64_t> Target::read_register(std::string_view name) {
         return std::unexpected(bytes.error());
     }
     if (bytes->size() > 8) {
-        return fail("register {} is {} bits wide; read it as bytes", name, bytes->size() * 8);
+        return fail_as(ErrorKind::invalid_input, "register {} is {} bits wide; read it as bytes",
+                       name, bytes->size() * 8);
     }
     std::uint64_t value = 0;
     for (std::size_t i = 0; i < bytes->size(); ++i) {

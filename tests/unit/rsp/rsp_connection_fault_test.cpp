@@ -1,83 +1,16 @@
 // Faults a real QEMU cannot be made to produce, played by an in-process fake stub over a
 // socketpair: dropped connections, NAK storms, corrupt and silent replies.
+#include "fake_stub.hpp"
 #include "rsp/rsp_client.hpp"
 #include "rsp/rsp_connection.hpp"
-#include "rsp/socket_transport.hpp"
 
 #include <fmt/format.h>
-#include <functional>
 #include <gtest/gtest.h>
-#include <memory>
 #include <string>
-#include <sys/socket.h>
 #include <thread>
-#include <unistd.h>
 
 namespace kdive::rsp {
 namespace {
-
-// Runs `script` on the far end of a socketpair; the near end becomes a SocketTransport.
-class FakeStub {
-public:
-    explicit FakeStub(std::function<void(FakeStub&)> script) {
-        int fds[2];
-        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
-            throw std::runtime_error("socketpair");
-        fd_ = fds[1];
-        near_ = fds[0];
-        thread_ = std::thread([this, script = std::move(script)] {
-            script(*this);
-            close_stub();
-        });
-    }
-    ~FakeStub() { join(); }
-    void join() {
-        if (thread_.joinable())
-            thread_.join();
-        close_stub();
-    }
-    std::unique_ptr<Transport> transport() {
-        return std::make_unique<SocketTransport>(near_, "fake-stub");
-    }
-    // Reads one complete frame ($...#xx), skipping acks; empty once the client has gone.
-    std::string read_frame() {
-        std::string frame;
-        char c;
-        while (::read(fd_, &c, 1) == 1) {
-            if (frame.empty() && c != '$')
-                continue;
-            frame.push_back(c);
-            if (frame.size() >= 4 && frame[frame.size() - 3] == '#')
-                return frame;
-        }
-        return frame;
-    }
-    // True when a request frame is already waiting (acks do not count).
-    bool pending_frame() {
-        char buffer[256];
-        auto n = ::recv(fd_, buffer, sizeof buffer, MSG_PEEK | MSG_DONTWAIT);
-        return n > 0 && std::string_view(buffer, static_cast<std::size_t>(n)).find('$') !=
-                            std::string_view::npos;
-    }
-    char read_byte() {
-        char c = 0;
-        return ::read(fd_, &c, 1) == 1 ? c : '\0';
-    }
-    // MSG_NOSIGNAL: the client may already have hung up, which must not kill the test.
-    void send(std::string_view bytes) {
-        (void)!::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    }
-    void close_stub() {
-        if (fd_ >= 0)
-            ::close(fd_);
-        fd_ = -1;
-    }
-
-private:
-    int fd_ = -1;
-    int near_ = -1;
-    std::thread thread_;
-};
 
 ConnectionOptions quick() {
     ConnectionOptions options;
@@ -97,10 +30,12 @@ TEST(RspConnectionFaults, StubDiesMidReply) {
     EXPECT_NE(reply.error().message.find("closed the connection in the middle of a packet"),
               std::string::npos)
         << reply.error().message;
+    EXPECT_TRUE(reply.error().is(ErrorKind::transport));
     // Every later call reports the lost connection at once instead of waiting.
     auto again = connection.request("g");
     ASSERT_FALSE(again);
     EXPECT_NE(again.error().message.find("closed the connection"), std::string::npos);
+    EXPECT_TRUE(again.error().is(ErrorKind::transport));
 }
 
 TEST(RspConnectionFaults, StubStallsMidReply) {
@@ -193,6 +128,12 @@ TEST(RspConnectionFaults, SilentStubTimesOut) {
     auto reply = connection.request("g");
     ASSERT_FALSE(reply);
     EXPECT_NE(reply.error().message.find("no reply"), std::string::npos) << reply.error().message;
+    EXPECT_TRUE(reply.error().is(ErrorKind::transport));
+    // A reply coming now would be taken for the answer to the next request: none is sent.
+    auto next = connection.request("m0,8");
+    ASSERT_FALSE(next);
+    EXPECT_NE(next.error().message.find("no reply"), std::string::npos) << next.error().message;
+    EXPECT_TRUE(next.error().is(ErrorKind::transport));
 }
 
 TEST(RspConnectionFaults, NoAckTimesOut) {
@@ -219,10 +160,6 @@ TEST(RspConnectionFaults, PacketBeforeAckIsUnsolicited) {
     auto unsolicited = connection.take_unsolicited();
     ASSERT_EQ(unsolicited.size(), 1u);
     EXPECT_EQ(unsolicited[0], "T02thread:01;");
-}
-
-std::string frame(std::string_view payload) {
-    return encode_packet(payload);
 }
 
 TEST(RspConnectionFaults, MonitorOutputThatIsNotHex) {
@@ -255,6 +192,32 @@ TEST(RspConnectionFaults, ShortMemoryReplyNamesAddress) {
     ASSERT_FALSE(bytes);
     EXPECT_NE(bytes.error().message.find("0xffffffff81000000"), std::string::npos)
         << bytes.error().message;
+    EXPECT_TRUE(bytes.error().is(ErrorKind::corrupt));
+}
+
+TEST(RspErrorKinds, RepliesSayWhatKindOfFailure) {
+    FakeStub stub([](FakeStub& s) {
+        s.read_frame();
+        s.send("+" + frame("PacketSize=1000"));
+        s.read_frame(); // m: an unmapped page
+        s.send("+" + frame("E14"));
+        s.read_frame(); // qRcmd: not supported
+        s.send("+" + frame(""));
+        s.read_frame(); // M: refused
+        s.send("+" + frame("E22"));
+        s.read_frame();
+    });
+    auto client = RspClient::open(stub.transport(), ClientOptions{});
+    ASSERT_TRUE(client) << client.error().message;
+    auto unmapped = (*client)->read_memory(0xffff888000000000u, 8);
+    ASSERT_FALSE(unmapped);
+    EXPECT_TRUE(unmapped.error().is(ErrorKind::unmapped)) << unmapped.error().message;
+    auto monitor = (*client)->monitor("info status");
+    ASSERT_FALSE(monitor);
+    EXPECT_TRUE(monitor.error().is(ErrorKind::unsupported)) << monitor.error().message;
+    auto write = (*client)->write_memory(0x1000, "ab");
+    ASSERT_FALSE(write);
+    EXPECT_TRUE(write.error().is(ErrorKind::other)) << write.error().message;
 }
 
 TEST(RspConnectionFaults, LearnsASmallerReadLimit) {
@@ -397,6 +360,88 @@ TEST(RspPipelining, OtherStubsAreAskedOneAtATime) {
     client->reset();
     stub.join();
     EXPECT_FALSE(overlapped);
+}
+
+// Replies owed for a batch that failed are read and dropped before anything else is asked, so
+// each later request gets its own reply. This stub answers the second of three equal-sized
+// reads after the client's reply timeout: taken as the reply to a later request, its bytes
+// would land in the wrong buffer.
+TEST(RspPipelining, LateReplyIsDrainedNotPairedWithALaterRequest) {
+    FakeStub stub([](FakeStub& s) {
+        s.read_frame();
+        s.send("+" + frame("PacketSize=1000"));
+        s.read_frame();
+        s.send("+" + frame("sstepbits;sstep;PhyMemMode"));
+        std::vector<std::string> batch;
+        for (int i = 0; i < 3; ++i)
+            batch.push_back(s.read_frame());
+        s.send("+" + frame(memory_reply(batch[0])) + "+");
+        std::this_thread::sleep_for(std::chrono::milliseconds(600)); // twice the reply timeout
+        s.send(frame(memory_reply(batch[1])) + "+" + frame(memory_reply(batch[2])));
+        for (;;) {
+            auto request = s.read_frame();
+            if (request.empty())
+                return;
+            s.send("+" + frame(memory_reply(request)));
+        }
+    });
+    ClientOptions options;
+    options.connection = quick();
+    options.connection.drain_timeout = std::chrono::seconds(30);
+    auto client = RspClient::open(stub.transport(), options);
+    ASSERT_TRUE(client) << client.error().message;
+    // Equal sizes, different bytes: a reply paired with the wrong request would go unnoticed
+    // by the length check and show here.
+    std::vector<std::string> buffers(3, std::string(8, '\0'));
+    std::vector<RspClient::MemoryRange> ranges;
+    for (std::size_t i = 0; i < buffers.size(); ++i)
+        ranges.push_back({0x1111 * (i + 1), std::span(buffers[i])});
+    auto ok = (*client)->read_memory_ranges(ranges);
+    ASSERT_TRUE(ok) << ok.error().message;
+    for (std::size_t i = 0; i < buffers.size(); ++i)
+        for (std::size_t j = 0; j < 8; ++j)
+            EXPECT_EQ(static_cast<unsigned char>(buffers[i][j]), (0x11 * (i + 1) + j) & 0xff)
+                << "range " << i;
+    // The connection is in step: a read after the batch gets its own bytes.
+    auto after = (*client)->read_memory(0x7720, 4);
+    ASSERT_TRUE(after) << after.error().message;
+    EXPECT_EQ(*after, std::string("\x20\x21\x22\x23", 4));
+}
+
+// A batch whose replies never all come leaves the connection unusable: every later request
+// fails at once with the reason, and nothing more is sent to the stub.
+TEST(RspPipelining, MissingRepliesBreakTheConnection) {
+    int after_batch = 0;
+    FakeStub stub([&after_batch](FakeStub& s) {
+        s.read_frame();
+        s.send("+" + frame("PacketSize=1000"));
+        s.read_frame();
+        s.send("+" + frame("sstepbits;sstep;PhyMemMode"));
+        std::vector<std::string> batch;
+        for (int i = 0; i < 3; ++i)
+            batch.push_back(s.read_frame());
+        s.send("+" + frame(memory_reply(batch[0])) + "++"); // then silence for the other two
+        while (!s.read_frame().empty())
+            ++after_batch;
+    });
+    ClientOptions options;
+    options.connection = quick();
+    options.connection.drain_timeout = std::chrono::milliseconds(300);
+    auto client = RspClient::open(stub.transport(), options);
+    ASSERT_TRUE(client) << client.error().message;
+    std::vector<std::string> buffers(3, std::string(8, '\0'));
+    auto ok = (*client)->read_memory_ranges(ranges_into(buffers));
+    ASSERT_FALSE(ok);
+    EXPECT_TRUE(ok.error().is(ErrorKind::transport)) << ok.error().message;
+    EXPECT_NE(ok.error().message.find("out of step"), std::string::npos) << ok.error().message;
+    auto later = (*client)->read_memory(0x7720, 4);
+    ASSERT_FALSE(later);
+    EXPECT_TRUE(later.error().is(ErrorKind::transport)) << later.error().message;
+    EXPECT_NE(later.error().message.find("out of step"), std::string::npos)
+        << later.error().message;
+    client->reset();
+    stub.join();
+    EXPECT_EQ(after_batch, 0);
 }
 
 } // namespace
