@@ -192,29 +192,45 @@ Result<std::vector<BacktraceCommands::VcpuTask>> BacktraceCommands::running_task
     thread_size_ = kernel::thread_size(**view);
     std::vector<VcpuTask> out(static_cast<std::size_t>(target_.vcpu_count()));
     const int selected = target_.current_vcpu();
-    for (int cpu : percpu->online()) {
-        if (cpu < 0 || cpu >= target_.vcpu_count()) {
-            continue;
-        }
-        auto task = percpu->current_task(cpu);
-        if (!task) {
-            continue;
-        }
-        VcpuTask& slot = out[static_cast<std::size_t>(cpu)];
-        slot.current = *task;
-        // The vCPU's own registers (memory keeps going through the selected vCPU).
-        if (cpu != selected && !target_.select_vcpu(cpu)) {
-            continue;
+    for (int vcpu = 0; vcpu < target_.vcpu_count(); ++vcpu) {
+        VcpuTask& slot = out[static_cast<std::size_t>(vcpu)];
+        // The vCPU's own registers; memory keeps going through the selected vCPU. Its task is
+        // found through its own per-CPU base, so no CPU number is assumed to equal its index.
+        if (vcpu != selected) {
+            if (auto ok = target_.select_vcpu(vcpu); !ok) {
+                slot.unreadable = ok.error();
+                continue;
+            }
         }
         auto rip = target_.read_register("rip");
         auto rsp = target_.read_register("rsp");
-        if (cpu != selected) {
+        auto cs = target_.read_register("cs");
+        auto base = kernel::vcpu_per_cpu_base(commands_.memory());
+        if (vcpu != selected) {
             if (auto ok = target_.select_vcpu(selected); !ok) {
                 return std::unexpected(ok.error());
             }
         }
-        if (!rip || !rsp || !kernel_address(*rip)) {
-            continue; // user mode: the task's kernel stack is not in use
+        if (!rip || !rsp || !cs) {
+            slot.unreadable = !rip ? rip.error() : !rsp ? rsp.error() : cs.error();
+            continue;
+        }
+        const bool user_mode = (*cs & 3) == 3;
+        if (!user_mode && !kernel_address(*rip)) {
+            continue; // not started yet (firmware, real mode): no task runs there
+        }
+        if (!base) {
+            slot.unreadable = base.error();
+            continue;
+        }
+        auto task = percpu->current_task_at(*base);
+        if (!task) {
+            slot.unreadable = task.error();
+            continue;
+        }
+        slot.current = *task;
+        if (user_mode) {
+            continue; // the task's kernel stack is not in use
         }
         if (auto foreign = kernel::foreign_task_stack(**view, *task, *rsp); foreign && *foreign) {
             slot.switching_to_stack = **foreign;
@@ -257,7 +273,39 @@ Result<kernel::Backtrace> BacktraceCommands::trace_task(std::uint64_t task) {
     if (auto cpu = vcpu_of(*running, task, registers->regs[kernel::reg_rsp])) {
         return trace_vcpu(*cpu);
     }
+    if (auto ok = require_sleeping(*running, task); !ok) {
+        return std::unexpected(ok.error());
+    }
     return unwinder_->unwind(*registers, max_frames);
+}
+
+Result<> BacktraceCommands::require_sleeping(const std::vector<VcpuTask>& running,
+                                             std::uint64_t task) {
+    const auto unknown = std::find_if(running.begin(), running.end(),
+                                      [](const VcpuTask& slot) { return slot.unreadable; });
+    if (unknown == running.end()) {
+        return {};
+    }
+    const auto vcpu = unknown - running.begin();
+    auto view = commands_.kernel();
+    if (!view) {
+        return std::unexpected(view.error());
+    }
+    // task_struct.on_cpu (CONFIG_SMP) is set from the switch to a task until it is switched
+    // away from.
+    auto layout = (*view)->layout("task_struct");
+    const auto field = layout ? (*layout)->field("on_cpu") : std::nullopt;
+    if (field) {
+        if (auto record = (*view)->read(task + field->offset, field->size)) {
+            if (record->uint(0, field->size) == 0) {
+                return {};
+            }
+        }
+    }
+    return fail_as(ErrorKind::corrupt,
+                   "task {} may be running on vCPU {}, whose current task could not be read "
+                   "({}): its saved registers would give a stale trace",
+                   hex(task), vcpu, unknown->unreadable->message);
 }
 
 const FrameName& BacktraceCommands::name(const kernel::UnwoundFrame& frame) {
@@ -474,6 +522,9 @@ Result<std::string> BacktraceCommands::foreach_bt(std::vector<std::string>& args
             // The task a vCPU is switching to runs there already, on the stack it saved.
             if (auto cpu = vcpu_of(*running, task.task, start->registers.regs[kernel::reg_rsp])) {
                 return trace_vcpu(*cpu);
+            }
+            if (auto ok = require_sleeping(*running, task.task); !ok) {
+                return std::unexpected(ok.error());
             }
             if (!start->stack.empty()) {
                 unwinder_->preload(start->stack_address, std::move(start->stack));

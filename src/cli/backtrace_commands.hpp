@@ -44,8 +44,13 @@ private:
     struct VcpuTask {
         std::uint64_t current = 0;
         std::uint64_t switching_to_stack = 0;
+        std::optional<Error> unreadable; // why `current` is unknown for this online CPU
     };
     Result<std::vector<VcpuTask>> running_tasks();
+    // Succeeds when `task`, matched to no vCPU, is really off every CPU: when some CPU's
+    // current task is unknown, the task's own on_cpu must say so, or its saved registers may
+    // be stale and the trace plausible but wrong.
+    Result<> require_sleeping(const std::vector<VcpuTask>& running, std::uint64_t task);
     // The vCPU whose registers belong to `task`: current there (not mid-switch), or switching
     // to the stack that `sp` (the task's saved stack pointer, when known) lies in.
     std::optional<int> vcpu_of(const std::vector<VcpuTask>& running, std::uint64_t task,

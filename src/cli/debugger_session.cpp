@@ -465,7 +465,6 @@ Result<> DebuggerSession::resume(std::string_view args) {
     if (target_.running()) {
         return fail("the guest is already running");
     }
-    notify_resume();
     if (auto ok = target_.resume(); !ok) {
         return ok;
     }
@@ -492,7 +491,6 @@ Result<> DebuggerSession::stepi(std::string_view args) {
         }
         count = std::max(1, *parsed);
     }
-    notify_resume();
     for (int i = 0; i < count; ++i) {
         if (auto ok = target_.step(); !ok) {
             return ok;
@@ -508,12 +506,6 @@ Result<> DebuggerSession::stepi(std::string_view args) {
         }
     }
     return {};
-}
-
-void DebuggerSession::notify_resume() {
-    for (auto& listener : resume_listeners_) {
-        listener();
-    }
 }
 
 Result<> DebuggerSession::interrupt() {

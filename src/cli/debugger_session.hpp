@@ -46,15 +46,10 @@ public:
     bool finished() const { return finished_; }
     // Removes kdive's breakpoints and lets the guest run (quit, end of batch, end of input).
     Result<> finish();
-    // Called before every resume or step: what was learnt about the stopped guest is stale.
-    void add_resume_listener(std::function<void()> listener) {
-        resume_listeners_.push_back(std::move(listener));
-    }
     // For run-control commands outside this class (next, finish): waits for the running guest
     // to stop, turning Ctrl-C into an interrupt; reports a stop as continue does.
     Result<target::StopEvent> wait_for_stop();
     void report_stop(const target::StopEvent& stop);
-    void notify_resume();
 
 private:
     struct NumberedBreakpoint {
@@ -91,7 +86,6 @@ private:
     DebuggerOptions options_;
     std::vector<NumberedBreakpoint> breakpoints_;
     std::vector<CommandHandler> handlers_;
-    std::vector<std::function<void()>> resume_listeners_;
     std::function<std::string(std::uint64_t)> symbolizer_;
     int next_number_ = 1;
     bool finished_ = false;

@@ -263,7 +263,30 @@ Result<std::uint64_t> KernelCommands::current_task(std::optional<int> cpu) {
     if (!percpu) {
         return std::unexpected(percpu.error());
     }
-    return percpu->current_task(cpu.value_or(selected_cpu()));
+    auto task = percpu->current_task(cpu.value_or(selected_cpu()));
+    if (!task && !cpu) {
+        // Before setup_per_cpu_areas() no CPU is possible yet; the selected vCPU's own per-CPU
+        // base still leads to the initial copy, whose current_task is init_task.
+        if (auto base = kernel::vcpu_per_cpu_base(memory_)) {
+            if (auto early = percpu->current_task_at(*base)) {
+                return *early;
+            }
+        }
+    }
+    return task;
+}
+
+int KernelCommands::selected_cpu() {
+    auto view = kernel();
+    auto base = kernel::vcpu_per_cpu_base(memory_);
+    if (view && base) {
+        if (auto percpu = kernel::PerCpu::load(**view)) {
+            if (auto cpu = percpu->cpu_with_offset(*base)) {
+                return *cpu;
+            }
+        }
+    }
+    return target_.current_vcpu();
 }
 
 Result<std::uint64_t> KernelCommands::per_cpu_address(std::uint64_t variable_address,
@@ -276,7 +299,14 @@ Result<std::uint64_t> KernelCommands::per_cpu_address(std::uint64_t variable_add
     if (!percpu) {
         return std::unexpected(percpu.error());
     }
-    return percpu->address(variable_address, cpu.value_or(selected_cpu()));
+    auto address = percpu->address(variable_address, cpu.value_or(selected_cpu()));
+    if (!address && !cpu) {
+        // Before the per-CPU areas exist: the selected vCPU's base (see current_task).
+        if (auto base = kernel::vcpu_per_cpu_base(memory_)) {
+            return variable_address + *base;
+        }
+    }
+    return address;
 }
 
 Result<std::uint64_t> KernelCommands::task_by_pid(int pid) {
@@ -352,6 +382,28 @@ Result<std::string> KernelCommands::current(std::vector<std::string>& args, bool
                             "switch in progress)\n",
                             n, hex(now->runqueue_curr), percpu->current_source(), hex(now->task));
         }
+    }
+    if (cpus.empty()) {
+        // Early boot (start_kernel before the CPU masks are filled): the boot vCPU's per-CPU
+        // base leads to the initial per-CPU data, whose current_task is init_task.
+        auto base = kernel::vcpu_per_cpu_base(memory_);
+        auto now = base ? percpu->current_task_at(*base) : std::unexpected(base.error());
+        if (!now) {
+            return wrap(now.error(), "no CPU is online yet, and the selected vCPU's per-CPU "
+                                     "base gives no current task");
+        }
+        auto task = (*walker)->describe(*now);
+        if (!task) {
+            return std::unexpected(task.error());
+        }
+        task->task = *now;
+        const auto info_offset = (*walker)->thread_info_offset();
+        rows.push_back(
+            {target_.current_vcpu(), *task,
+             info_offset ? std::optional<std::uint64_t>(*now + *info_offset) : std::nullopt});
+        notes += fmt::format("note: no CPU is online yet (early boot): vCPU {}'s task, read "
+                             "through its per-CPU base {}\n",
+                             target_.current_vcpu(), hex(*base));
     }
     if (json) {
         return current_json(rows);

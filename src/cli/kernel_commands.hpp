@@ -67,8 +67,9 @@ private:
     Result<std::string> uptime(bool json);
     Result<std::string> kconfig();
     Result<kernel::TaskWalker*> tasks();
-    // The CPU the selected vCPU is (vCPU index = CPU number under QEMU).
-    int selected_cpu() const { return target_.current_vcpu(); }
+    // The CPU the selected vCPU is: the one whose __per_cpu_offset is its per-CPU base, else
+    // (before the per-CPU areas exist) its index, which QEMU gives the boot CPU as 0.
+    int selected_cpu();
 
     debuginfo::DebugInfo& info_;
     target::Target& target_;

@@ -125,11 +125,43 @@ Result<std::uint64_t> PerCpu::current_task(int cpu) {
     if (!slot) {
         return std::unexpected(slot.error());
     }
-    auto task = kernel_->read_u64(*slot);
+    return read_current(*slot, fmt::format("CPU {}", cpu));
+}
+
+Result<std::uint64_t> PerCpu::current_task_at(std::uint64_t base) {
+    return read_current(current_address_ + base, fmt::format("per-CPU base {:#x}", base));
+}
+
+Result<std::uint64_t> PerCpu::read_current(std::uint64_t slot, std::string_view whose) {
+    auto task = kernel_->read_u64(slot);
     if (!task) {
-        return wrap(task.error(), fmt::format("reading {} of CPU {}", current_source_, cpu));
+        return wrap(task.error(), fmt::format("reading {} of {}", current_source_, whose));
     }
     return *task;
+}
+
+std::optional<int> PerCpu::cpu_with_offset(std::uint64_t base) const {
+    std::optional<int> found;
+    for (int cpu : possible_) {
+        if (offsets_[static_cast<std::size_t>(cpu)] != base) {
+            continue;
+        }
+        if (found) {
+            return std::nullopt;
+        }
+        found = cpu;
+    }
+    return found;
+}
+
+Result<std::uint64_t> vcpu_per_cpu_base(eval::RegisterReader& registers) {
+    auto cs = registers.read_register("cs");
+    if (!cs) {
+        return std::unexpected(cs.error());
+    }
+    // The privilege level is the low two bits of CS.
+    const bool kernel_mode = (*cs & 3) == 0;
+    return registers.read_register(kernel_mode ? "gs_base" : "k_gs_base");
 }
 
 Result<CpuCurrent> PerCpu::current(int cpu) {

@@ -1,9 +1,11 @@
 // Per-CPU data: which CPUs exist, each CPU's per-CPU offset, and `current` on every CPU.
 #pragma once
 
+#include "eval/memory_reader.hpp"
 #include "kernel/kernel.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,7 +40,16 @@ public:
     Result<std::uint64_t> current_task(int cpu);
     Result<CpuCurrent> current(int cpu);
 
+    // The CPU whose __per_cpu_offset is `base` (a vCPU's per-CPU base); nullopt when no CPU or
+    // several match (before setup_per_cpu_areas() every entry holds the boot offset).
+    std::optional<int> cpu_with_offset(std::uint64_t base) const;
+    // `current` read through a per-CPU base itself, needing no CPU number: right from the
+    // first instruction of start_kernel, when the boot CPU's base points at the initial copy
+    // of the per-CPU data, whose current_task is &init_task.
+    Result<std::uint64_t> current_task_at(std::uint64_t base);
+
 private:
+    Result<std::uint64_t> read_current(std::uint64_t slot, std::string_view whose);
     explicit PerCpu(Kernel& kernel) : kernel_(&kernel) {}
 
     Kernel* kernel_;
@@ -50,5 +61,10 @@ private:
     std::uint64_t current_address_ = 0; // &current_task (or &pcpu_hot.current_task)
     std::string current_source_;
 };
+
+// The per-CPU base of the vCPU `registers` reads (x86-64): GS base in kernel mode, the kernel
+// GS base that swapgs saved (k_gs_base) in user mode. `&var + base` is that CPU's copy of a
+// per-CPU variable, before 6.15 (zero-based symbols) and after (ordinary addresses) alike.
+Result<std::uint64_t> vcpu_per_cpu_base(eval::RegisterReader& registers);
 
 } // namespace kdive::kernel
