@@ -10,7 +10,7 @@ echo "== unit tests"
 ctest --test-dir build -L unit --output-on-failure -j2
 
 echo "== clang-tidy on the source files the last change touched"
-scripts/tidy.sh --changed "${KDIVE_TIDY_BASE:-HEAD~1}"
+KDIVE_TIDY_FILE_TIMEOUT=${KDIVE_TIDY_FILE_TIMEOUT:-120} scripts/tidy.sh --changed "${KDIVE_TIDY_BASE:-HEAD~1}"
 
 echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DKDIVE_SANITIZE=ON -DKDIVE_WERROR=ON \
