@@ -8,6 +8,7 @@
 #include "lab/session_dir.hpp"
 
 #include <csignal>
+#include <cstdlib>
 #include <fmt/core.h>
 #include <sys/wait.h>
 
@@ -24,6 +25,7 @@ struct BootArgs {
     bool paused = false;
     std::string kvm = "off";
     std::string cpu;
+    bool mttcg = false;
     std::string gdb;
     std::string state;
     bool detach = false;
@@ -77,6 +79,7 @@ Result<lab::BootConfig> make_config(const BootArgs& args) {
     config.smp = args.smp;
     config.mem_mb = args.mem;
     config.cpu = args.cpu;
+    config.mttcg = args.mttcg || std::getenv("KDIVE_MTTCG") != nullptr;
     config.paused = args.paused;
     config.detach = args.detach;
     config.console_on_terminal = args.console && !args.detach;
@@ -123,6 +126,9 @@ void register_boot_command(CLI::App& app, ExitStatus& status) {
     cmd->add_option("--kvm", args->kvm, "auto, on or off (TCG)")->capture_default_str();
     cmd->add_option("--cpu", args->cpu,
                     "QEMU CPU model and features, e.g. qemu64,+la57 (5-level paging) or max");
+    cmd->add_flag("--mttcg", args->mttcg,
+                  "multi-threaded TCG: a host thread per vCPU (default: one thread; also "
+                  "$KDIVE_MTTCG)");
     cmd->add_option("--gdb", args->gdb, "gdbstub endpoint: unix:PATH or tcp:127.0.0.1:PORT");
     cmd->add_option("--state", args->state, "session folder (default: a new one)");
     cmd->add_flag("--detach", args->detach, "leave the VM running and return");

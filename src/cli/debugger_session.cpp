@@ -35,9 +35,31 @@ std::pair<std::string_view, std::string_view> split_command(std::string_view lin
 }
 
 // The general registers `info registers` shows by default, in GDB's order.
+// One `info registers` row laid out as GDB's: the raw value from column 15, the natural one from
+// column 35, each after at least one space.
+std::string register_row(std::string_view name, std::string_view raw, std::string_view natural) {
+    std::string row(name);
+    const auto pad_to = [&row](std::size_t column) {
+        row += ' ';
+        if (row.size() < column) {
+            row.append(column - row.size(), ' ');
+        }
+    };
+    pad_to(15);
+    row += raw;
+    pad_to(35);
+    row += natural;
+    return row;
+}
+
+// The registers GDB's `info registers` shows: not the x87 state (st0-7 and its control words),
+// vectors or mxcsr; fs and fs_base are general ones.
 bool is_general_register(const target::RegisterDescription& reg) {
-    return reg.bitsize <= 64 && reg.type != "i387_ext" && !reg.name.starts_with("f") &&
-           reg.name != "mxcsr";
+    static constexpr std::string_view x87_control[] = {"fctrl", "fstat", "ftag",  "fiseg",
+                                                       "fioff", "foseg", "fooff", "fop"};
+    return reg.bitsize <= 64 && reg.type != "i387_ext" && reg.name != "mxcsr" &&
+           std::find(std::begin(x87_control), std::end(x87_control), reg.name) ==
+               std::end(x87_control);
 }
 
 } // namespace
@@ -120,6 +142,14 @@ Result<> DebuggerSession::dispatch(std::string_view line) {
     if (command == "monitor" || command == "mon") {
         return monitor(args);
     }
+    if (command == "set" && split_command(args).first == "scheduler-locking") {
+        return scheduler_locking(split_command(args).second);
+    }
+    if (command == "show" && trim(args) == "scheduler-locking") {
+        fmt::print(out_, "Mode for locking scheduler during execution is \"{}\".\n",
+                   target_.others_run_while_stepping() ? "off" : "step");
+        return {};
+    }
     if (command == "detach") {
         return detach();
     }
@@ -130,6 +160,20 @@ Result<> DebuggerSession::dispatch(std::string_view line) {
         return help();
     }
     return run_handlers(line, fmt::format("unknown command '{}' (try 'help')", command));
+}
+
+Result<> DebuggerSession::scheduler_locking(std::string_view mode) {
+    // GDB's modes: "on" would also keep the others stopped during continue, which a kernel
+    // waiting on another CPU cannot survive; "replay" is "off" for a live target.
+    mode = trim(mode);
+    if (mode == "off" || mode == "replay") {
+        return target_.set_others_run_while_stepping(true);
+    }
+    if (mode == "step") {
+        return target_.set_others_run_while_stepping(false);
+    }
+    return fail_as(ErrorKind::invalid_input,
+                   "set scheduler-locking: '{}' is not one of off, step, replay", mode);
 }
 
 Result<> DebuggerSession::help() {
@@ -144,6 +188,8 @@ Result<> DebuggerSession::help() {
                "stepi [N]                  one instruction on the selected vCPU\n"
                "interrupt                  stop a guest resumed with 'continue &'\n"
                "cpu N                      select vCPU N (from 0)\n"
+               "set scheduler-locking off|step  other vCPUs run during steps (off, default) "
+               "or stay stopped (step)\n"
                "monitor CMD                QEMU monitor command\n"
                "detach, quit               remove breakpoints, leave the guest running\n"
                "ADDR: 0x..., decimal, $register, joined by + and -. Ctrl-C stops a running "
@@ -202,17 +248,35 @@ Result<> DebuggerSession::info_registers(std::string_view args) {
     }
     for (const auto& name : names) {
         auto bytes = target_.read_register_bytes(name);
+        if (!bytes && bytes.error().message.find("<unavailable>") != std::string::npos) {
+            fmt::print(out_, "{:<15}<unavailable>\n", name); // as GDB shows it
+            continue;
+        }
         if (!bytes) {
             return std::unexpected(bytes.error());
         }
+        const auto described = std::find_if(target_.registers().begin(), target_.registers().end(),
+                                            [&](const auto& reg) { return reg.name == name; });
+        const std::string type = described != target_.registers().end() ? described->type : "";
         if (bytes->size() <= 8) {
             std::uint64_t value = 0;
             for (std::size_t i = 0; i < bytes->size(); ++i) {
                 value |= std::uint64_t{(*bytes)[i]} << (8 * i);
             }
-            fmt::print(out_, "{:<15}{:<19}{}\n", name, fmt::format("{:#x}", value),
-                       bytes->size() == 8 ? fmt::format("{}", static_cast<std::int64_t>(value))
-                                          : fmt::format("{}", value));
+            // GDB's natural format by the register's type: pointers in hex, a code pointer with
+            // the symbol it points into, integers in decimal.
+            std::string natural = bytes->size() == 8
+                                      ? fmt::format("{}", static_cast<std::int64_t>(value))
+                                      : fmt::format("{}", value);
+            if (type == "code_ptr" || type == "data_ptr") {
+                natural = fmt::format("{:#x}", value);
+                const std::string label =
+                    type == "code_ptr" && code_labeler_ ? code_labeler_(value) : std::string();
+                if (!label.empty()) {
+                    natural += fmt::format(" <{}>", terminal_text(label, TerminalText::message));
+                }
+            }
+            fmt::print(out_, "{}\n", register_row(name, fmt::format("{:#x}", value), natural));
         } else {
             std::string hex;
             for (auto it = bytes->rbegin(); it != bytes->rend(); ++it) {

@@ -40,6 +40,10 @@ public:
     void set_symbolizer(std::function<std::string(std::uint64_t)> symbolizer) {
         symbolizer_ = std::move(symbolizer);
     }
+    // Names a code address as GDB does inside <...> ("start_kernel+4"), for info registers.
+    void set_code_labeler(std::function<std::string(std::uint64_t)> labeler) {
+        code_labeler_ = std::move(labeler);
+    }
     // Lines no built-in command takes go to these, in order.
     void add_handler(CommandHandler handler) { handlers_.push_back(std::move(handler)); }
     // True after quit or detach: the REPL ends.
@@ -70,6 +74,7 @@ private:
     Result<> stepi(std::string_view args);
     Result<> interrupt();
     Result<> select_cpu(std::string_view args);
+    Result<> scheduler_locking(std::string_view mode);
     Result<> monitor(std::string_view args);
     Result<> detach();
     Result<> help();
@@ -87,6 +92,7 @@ private:
     std::vector<NumberedBreakpoint> breakpoints_;
     std::vector<CommandHandler> handlers_;
     std::function<std::string(std::uint64_t)> symbolizer_;
+    std::function<std::string(std::uint64_t)> code_labeler_;
     int next_number_ = 1;
     bool finished_ = false;
 };

@@ -66,6 +66,8 @@ Result<std::unique_ptr<DebuggerStack>> DebuggerStack::create(target::Target& tar
         stack->session_->add_handler([eval](std::string_view line) { return eval->run(line); });
         stack->session_->set_symbolizer(
             [eval](std::uint64_t address) { return eval->describe_code_address(address); });
+        stack->session_->set_code_labeler(
+            [eval](std::uint64_t address) { return eval->symbol_offset(address); });
         stack->session_->add_handler([kernel](std::string_view line) { return kernel->run(line); });
     }
     return stack;

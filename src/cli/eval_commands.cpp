@@ -97,6 +97,24 @@ std::string EvalCommands::describe_code_address(std::uint64_t address) {
     return text;
 }
 
+std::string EvalCommands::symbol_offset(std::uint64_t address) {
+    (void)context(); // brings the load offset up to date
+    const auto label = [](std::string_view name, std::uint64_t offset) {
+        return offset == 0 ? std::string(name) : fmt::format("{}+{}", name, offset);
+    };
+    const std::uint64_t file_address = scope_.to_file_address(address);
+    if (info_.elf().section_at(file_address) != nullptr) {
+        auto found = info_.symbols().lookup(file_address);
+        return found ? label(found->symbol->name, found->offset) : std::string();
+    }
+    if (auto* images = scope_.loaded_images()) {
+        if (auto where = images->describe(address); where && !where->symbol.empty()) {
+            return label(where->symbol, where->offset);
+        }
+    }
+    return {};
+}
+
 eval::EvalContext EvalCommands::context() {
     if (load_offset_source_) {
         scope_.set_load_offset(load_offset_source_());

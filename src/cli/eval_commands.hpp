@@ -40,6 +40,9 @@ public:
 
     // "start_kernel () at init/main.c:951" for a code address; empty when unknown.
     std::string describe_code_address(std::uint64_t address);
+    // "start_kernel+4" (or "start_kernel" at its first byte) for an address in the kernel or a
+    // module's symbols, as GDB writes inside <...>; empty when no symbol covers it.
+    std::string symbol_offset(std::uint64_t address);
 
     void set_memory(eval::MemoryReader* memory);
     void set_registers(eval::RegisterReader* registers) { registers_ = registers; }

@@ -29,9 +29,11 @@ std::vector<std::string> gdb_arguments(const lab::Session& session, const GdbHan
                          "source " + scripts->string()});
         }
     }
+    // `delete` would ask "Delete all breakpoints? (y or n)" and eat the user's first command
+    // as its answer: the set-up runs without confirmations, which are back on after it.
     if (handoff.run_to_start_kernel)
-        args.insert(args.end(),
-                    {"-ex", "hbreak " + handoff.break_at, "-ex", "continue", "-ex", "delete"});
+        args.insert(args.end(), {"-ex", "set confirm off", "-ex", "hbreak " + handoff.break_at,
+                                 "-ex", "continue", "-ex", "delete", "-ex", "set confirm on"});
     return args;
 }
 

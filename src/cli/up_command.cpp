@@ -23,6 +23,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <fmt/core.h>
 #include <unistd.h>
 
@@ -42,6 +43,7 @@ struct UpArgs {
     int smp = 2;
     int mem = 1024;
     std::string cpu;
+    bool mttcg = false;
     int timeout_s = 300;
 };
 
@@ -192,6 +194,7 @@ Result<> run_up(const UpArgs& args, const sigset_t& signals) {
     config.smp = args.smp;
     config.mem_mb = args.mem;
     config.cpu = args.cpu;
+    config.mttcg = args.mttcg || std::getenv("KDIVE_MTTCG") != nullptr;
     config.paused = true;
     config.initrd = config.dir / "rootfs.cpio.gz";
     if (auto r = lab::write_default_rootfs(config.initrd); !r) {
@@ -314,6 +317,7 @@ void register_up_command(CLI::App& app, ExitStatus& status) {
     cmd->add_option("--smp", args->smp, "virtual CPUs")->capture_default_str();
     cmd->add_option("--mem", args->mem, "memory in MB")->capture_default_str();
     cmd->add_option("--cpu", args->cpu, "QEMU CPU model and features, e.g. qemu64,+la57");
+    cmd->add_flag("--mttcg", args->mttcg, "multi-threaded TCG (default: one thread)");
     cmd->add_option("--break", args->break_at, "where to stop first")->capture_default_str();
     cmd->add_option("--ex", args->commands, "run a command after the first stop (repeatable)");
     cmd->add_flag("--batch", args->batch, "no REPL: run the commands (or the tour) and exit");

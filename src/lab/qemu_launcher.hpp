@@ -25,6 +25,8 @@ struct BootConfig {
     // QEMU's -cpu MODEL[,+feature...] (qemu64,+la57 for 5-level paging); empty: QEMU's
     // default under TCG, the host's CPU under KVM.
     std::string cpu;
+    // Multi-threaded TCG (one host thread per vCPU) instead of kdive's single-threaded default.
+    bool mttcg = false;
     std::string gdb; // "unix:PATH" or "tcp:127.0.0.1:PORT"; empty: unix socket in the session
     std::filesystem::path dir;
     bool console_on_terminal = false;

@@ -58,8 +58,8 @@ public:
     Result<> detach() override;
 
     // false: a step leaves the other vCPUs stopped (needs vCont); true: they run meanwhile.
-    Result<> set_others_run_while_stepping(bool run);
-    bool others_run_while_stepping() const { return options_.others_run_while_stepping; }
+    Result<> set_others_run_while_stepping(bool run) override;
+    bool others_run_while_stepping() const override { return options_.others_run_while_stepping; }
 
     rsp::RspClient& client() { return *client_; }
     const rsp::RegisterMap& register_map() const { return map_; }

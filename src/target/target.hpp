@@ -96,6 +96,17 @@ public:
     virtual int current_vcpu() const = 0;
     virtual Result<> select_vcpu(int index) = 0;
 
+    // Whether the other vCPUs run while the selected one steps (GDB's scheduler-locking off,
+    // the default) or stay stopped (scheduler-locking step); only some backends can choose.
+    virtual bool others_run_while_stepping() const { return true; }
+    virtual Result<> set_others_run_while_stepping(bool run) {
+        if (run) {
+            return {};
+        }
+        return fail_as(ErrorKind::unsupported,
+                       "this target cannot keep the other vCPUs stopped during a step");
+    }
+
     // The backend's own command language (QEMU's HMP through qRcmd).
     virtual Result<std::string> monitor(std::string_view command) = 0;
     // Removes every breakpoint this Target inserted and lets the guest run on.

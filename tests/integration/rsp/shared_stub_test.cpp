@@ -3,6 +3,7 @@
 // in (GDB turns on multiprocess, which QEMU keeps). The guest must run on afterwards.
 #include "kernel_symbols.hpp"
 #include "lab/qmp_client.hpp"
+#include "prerequisite.hpp"
 #include "support/subprocess.hpp"
 #include "test_vm.hpp"
 
@@ -132,7 +133,7 @@ protected:
 
 TEST_F(SharedStub, GdbThenKdiveThenGdbThenKdive) {
     if (find_program("gdb").empty())
-        GTEST_SKIP() << "gdb is not installed";
+        KDIVE_MISSING_PREREQUISITE() << "gdb is not installed";
     const std::string hit = "Breakpoint 1, " + break_at_;
     for (int round = 1; round <= 2; ++round) {
         auto gdb = gdb_session();

@@ -127,11 +127,40 @@ protected:
 };
 
 TEST_F(DebuggerSessionTest, InfoRegisters) {
-    auto out = run("info registers rip $rsp");
-    EXPECT_EQ(out, "rip            0xffffffff81000000 -2130706432\n"
-                   "rsp            0xffffffff82003f50 -2113913008\n");
+    // GDB's natural format follows the register's type: pointers in hex.
+    auto out = run("info registers rip $rsp efer");
+    EXPECT_EQ(out, "rip            0xffffffff81000000  0xffffffff81000000\n"
+                   "rsp            0xffffffff82003f50  0xffffffff82003f50\n"
+                   "efer           0x500               1280\n");
     EXPECT_EQ(run("i r xmm0"), "xmm0           0x11111111111111111111111111111111\n");
     run("info registers nosuch", false);
+}
+
+TEST_F(DebuggerSessionTest, InfoRegistersNamesCodeAddressesAsGdbDoes) {
+    char* buffer = nullptr;
+    std::size_t size = 0;
+    std::FILE* out = open_memstream(&buffer, &size);
+    DebuggerSession session(target, locations, out);
+    session.set_code_labeler([](std::uint64_t address) {
+        return address == 0xffffffff81000000u ? std::string("start_kernel") : std::string();
+    });
+    ASSERT_TRUE(session.execute("info registers rip"));
+    target.values["rip"] += 4;
+    session.set_code_labeler([](std::uint64_t) { return std::string("x\033[2J+4"); });
+    ASSERT_TRUE(session.execute("info registers rip"));
+    std::fclose(out);
+    EXPECT_EQ(std::string(buffer, size),
+              "rip            0xffffffff81000000  0xffffffff81000000 <start_kernel>\n"
+              "rip            0xffffffff81000004  0xffffffff81000004 <x\\033[2J+4>\n");
+    std::free(buffer);
+}
+
+TEST_F(DebuggerSessionTest, SchedulerLockingIsTheTargetsChoice) {
+    EXPECT_EQ(run("show scheduler-locking"),
+              "Mode for locking scheduler during execution is \"off\".\n");
+    run("set scheduler-locking off");
+    run("set scheduler-locking step", false); // this target cannot keep the others stopped
+    run("set scheduler-locking sometimes", false);
 }
 
 TEST_F(DebuggerSessionTest, ExamineFormats) {

@@ -23,6 +23,14 @@ TEST(GdbHandoff, ConnectsThroughTheRelayAndRunsToTheBreak) {
     EXPECT_TRUE(has(args, "target remote | /bin/kdive relay unix:/run/s/gdb.sock"));
     EXPECT_TRUE(has(args, "hbreak rest_init"));
     EXPECT_TRUE(has(args, "continue"));
+    // No confirmation is left pending for the user's first command: `delete` runs with
+    // confirmations off, and they are back on afterwards.
+    const auto at = [&](const std::string& value) {
+        return std::find(args.begin(), args.end(), value) - args.begin();
+    };
+    EXPECT_LT(at("set confirm off"), at("delete"));
+    EXPECT_GT(at("set confirm on"), at("delete"));
+    EXPECT_LT(at("set confirm on"), static_cast<std::ptrdiff_t>(args.size()));
 }
 
 TEST(GdbHandoff, LoadsTheKernelsLxScriptsWhenPresent) {

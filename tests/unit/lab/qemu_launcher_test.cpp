@@ -43,6 +43,9 @@ TEST(QemuLauncher, ArgumentsForAPausedTcgBoot) {
     EXPECT_TRUE(has_pair(args, "-initrd", "/k/rootfs.gz"));
     EXPECT_TRUE(has_pair(args, "-smp", "2"));
     EXPECT_TRUE(has_pair(args, "-accel", "tcg,thread=single"));
+    config.mttcg = true;
+    EXPECT_TRUE(has_pair(qemu_arguments(config, session), "-accel", "tcg,thread=multi"));
+    config.mttcg = false;
     EXPECT_TRUE(has_pair(args, "-append", "console=ttyS0 panic=-1 nokaslr quiet"));
     EXPECT_TRUE(has_pair(args, "-gdb", "chardev:gdb0"));
     EXPECT_TRUE(

@@ -1,0 +1,86 @@
+// `kdive up` and `kdive up --gdb` as a person meets them: on a terminal (a pseudo-terminal here),
+// typing, Ctrl-C and closing the terminal.
+#include "lab/session.hpp"
+#include "pty_process.hpp"
+#include "test_vm.hpp"
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <gtest/gtest.h>
+#include <regex>
+#include <string>
+#include <thread>
+
+namespace kdive::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// The QEMU pid of the session whose folder `kdive up` names on its terminal.
+int qemu_pid(const std::string& output) {
+    std::smatch match;
+    static const std::regex folder(R"(session  (\S+) )");
+    if (!std::regex_search(output, match, folder)) {
+        return -1;
+    }
+    auto session = lab::Session::load(match[1].str());
+    return session ? session->pid : -1;
+}
+
+bool gone_within(int pid, std::chrono::seconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (::kill(pid, 0) != 0 && errno == ESRCH) {
+            return true;
+        }
+        std::this_thread::sleep_for(50ms);
+    }
+    return false;
+}
+
+// The hand-over leaves GDB at a clean prompt at start_kernel (no confirmation pending that
+// would eat the first command), and closing the terminal ends GDB, kdive and the VM.
+TEST(Terminal, UpGdbGivesACleanPromptAndHangUpEndsEverything) {
+    PtyProcess up({KDIVE_BINARY, "up", "--gdb", "--kernel", test_kernel()});
+    ASSERT_TRUE(up.started());
+    ASSERT_TRUE(up.wait_for("start_kernel", 5min)) << up.output();
+    ASSERT_TRUE(up.wait_for("(gdb) ", 2min)) << up.output();
+    const int qemu = qemu_pid(up.output());
+    ASSERT_GT(qemu, 0) << up.output();
+    up.type("p 1+1\n");
+    ASSERT_TRUE(up.wait_for("$1 = 2", 60s)) << up.output();
+    EXPECT_EQ(up.output().find("answer y or n"), std::string::npos) << up.output();
+
+    const auto hung_up = std::chrono::steady_clock::now();
+    up.hang_up();
+    EXPECT_TRUE(up.wait_exit(60s)) << "kdive still runs after the hang-up";
+    EXPECT_TRUE(gone_within(qemu, 60s)) << "QEMU " << qemu << " outlived the hang-up";
+    RecordProperty("hang_up_to_qemu_gone_ms",
+                   static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::steady_clock::now() - hung_up)
+                                        .count()));
+}
+
+// In `kdive up`'s own REPL Ctrl-C interrupts a running guest, as in `kdive attach`.
+TEST(Terminal, CtrlCInterruptsContinueInUp) {
+    PtyProcess up({KDIVE_BINARY, "up", "--kernel", test_kernel()});
+    ASSERT_TRUE(up.started());
+    ASSERT_TRUE(up.wait_for("(kdive) delete", 5min)) << up.output();
+    ASSERT_TRUE(up.wait_for("(kdive) ", 60s)) << up.output();
+    up.type("continue\n");
+    ASSERT_TRUE(up.wait_for("Continuing.", 60s)) << up.output();
+    std::this_thread::sleep_for(3s);
+    up.ctrl_c();
+    ASSERT_TRUE(up.wait_for("Interrupted", 60s)) << up.output();
+    ASSERT_TRUE(up.wait_for("(kdive) ", 60s)) << up.output();
+    up.type("p $lx_current().pid\n");
+    ASSERT_TRUE(up.wait_for("$1 = ", 60s)) << up.output();
+    up.type("quit\n");
+    auto status = up.wait_exit(2min);
+    ASSERT_TRUE(status) << up.output();
+    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << up.output();
+}
+
+} // namespace
+} // namespace kdive::testing
