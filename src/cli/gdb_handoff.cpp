@@ -16,8 +16,9 @@ namespace kdive::cli {
 std::vector<std::string> gdb_arguments(const lab::Session& session, const GdbHandoff& handoff,
                                        const std::string& kdive_binary) {
     std::vector<std::string> args{handoff.gdb, "-q"};
-    if (!session.vmlinux.empty())
+    if (!session.vmlinux.empty()) {
         args.push_back(session.vmlinux.string());
+    }
     // GDB reads the stub through kdive, so the socket stays private (mode 0600, no TCP port).
     args.insert(args.end(), {"-ex", "target remote | " + kdive_binary + " relay " + session.gdb});
     if (!session.vmlinux.empty()) {
@@ -31,31 +32,36 @@ std::vector<std::string> gdb_arguments(const lab::Session& session, const GdbHan
     }
     // `delete` would ask "Delete all breakpoints? (y or n)" and eat the user's first command
     // as its answer: the set-up runs without confirmations, which are back on after it.
-    if (handoff.run_to_start_kernel)
+    if (handoff.run_to_start_kernel) {
         args.insert(args.end(), {"-ex", "set confirm off", "-ex", "hbreak " + handoff.break_at,
                                  "-ex", "continue", "-ex", "delete", "-ex", "set confirm on"});
+    }
     return args;
 }
 
 Result<int> run_gdb(const lab::Session& session, const GdbHandoff& handoff) {
-    if (find_program(handoff.gdb).empty())
+    if (find_program(handoff.gdb).empty()) {
         return fail("{} not found (install gdb, or pass --gdb=PATH)", handoff.gdb);
+    }
     std::error_code ec;
     auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-    if (ec)
+    if (ec) {
         return fail("cannot find the kdive binary: {}", ec.message());
+    }
     auto args = gdb_arguments(session, handoff, self.string());
     pid_t pid = fork();
-    if (pid < 0)
+    if (pid < 0) {
         return fail("fork: {}", std::strerror(errno));
+    }
     if (pid == 0) {
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, nullptr);
         std::vector<char*> argv;
         argv.reserve(args.size() + 1);
-        for (auto& a : args)
+        for (auto& a : args) {
             argv.push_back(a.data());
+        }
         argv.push_back(nullptr);
         execvp(argv[0], argv.data());
         _exit(127);

@@ -189,7 +189,7 @@ Result<FetchOutcome> KernelFetcher::build(const CatalogEntry& entry, const fs::p
         m.packages.push_back({p.name, p.version, p.size});
     }
     // Written last: its presence is what marks the folder complete.
-    if (auto written = write_file_atomically(temp / kManifestFile, m.to_json()); !written) {
+    if (auto written = write_file_atomically(temp / manifest_file_name, m.to_json()); !written) {
         return std::unexpected(written.error());
     }
     auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started);

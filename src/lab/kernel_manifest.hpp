@@ -29,6 +29,6 @@ struct KernelManifest {
     static Result<KernelManifest> read(const std::filesystem::path& file);
 };
 
-inline constexpr const char* kManifestFile = "kernel.json";
+inline constexpr const char* manifest_file_name = "kernel.json";
 
 } // namespace kdive::lab

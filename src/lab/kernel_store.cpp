@@ -14,7 +14,7 @@ std::filesystem::path KernelStore::dir(std::string_view name) {
 }
 
 std::optional<KernelManifest> KernelStore::fetched(std::string_view name) {
-    auto manifest = KernelManifest::read(dir(name) / kManifestFile);
+    auto manifest = KernelManifest::read(dir(name) / manifest_file_name);
     if (!manifest || manifest->name != name) {
         return std::nullopt;
     }
