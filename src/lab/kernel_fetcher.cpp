@@ -28,7 +28,7 @@ namespace {
 
 // Unpacking turns each downloaded byte into about five (xz-compressed debug info), and the
 // .deb is still on disk while it is unpacked.
-constexpr std::uint64_t kSpaceFactor = 6;
+constexpr std::uint64_t space_factor = 6;
 
 std::string temp_prefix(std::string_view name) {
     return fmt::format(".{}.tmp-", name);
@@ -39,7 +39,9 @@ std::string utc_now() {
     std::tm parts{};
     gmtime_r(&now, &parts);
     std::array<char, 32> text{};
-    std::strftime(text.data(), text.size(), "%Y-%m-%dT%H:%M:%SZ", &parts);
+    if (std::strftime(text.data(), text.size(), "%Y-%m-%dT%H:%M:%SZ", &parts) == 0) {
+        return {};
+    }
     return text.data();
 }
 
@@ -128,7 +130,7 @@ Result<FetchOutcome> KernelFetcher::build(const CatalogEntry& entry, const fs::p
     }
     std::uint64_t download = resolved->download_bytes();
     std::uint64_t needed =
-        std::max(download * kSpaceFactor, download + resolved->installed_bytes());
+        std::max(download * space_factor, download + resolved->installed_bytes());
     if (auto space = require_free_space(
             KernelStore::root(), needed,
             fmt::format("fetching {} ({} to download)", entry.name, human_size(download)));

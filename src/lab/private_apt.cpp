@@ -55,9 +55,9 @@ Result<> run_apt(const std::vector<std::string>& argv, const std::string& workin
 
 Result<PrivateApt> PrivateApt::prepare(const std::filesystem::path& root, std::string mirror,
                                        std::string suite) {
-    if (access(kDebianArchiveKeyring, R_OK) != 0) {
+    if (access(debian_archive_keyring, R_OK) != 0) {
         return fail("{} is missing: install the debian-archive-keyring package",
-                    kDebianArchiveKeyring);
+                    debian_archive_keyring);
     }
     std::error_code ec;
     for (const auto& dir : {root / "lists" / "partial", root / "cache" / "archives" / "partial"}) {
@@ -69,7 +69,7 @@ Result<PrivateApt> PrivateApt::prepare(const std::filesystem::path& root, std::s
     std::string sources =
         fmt::format("# Written by kdive for `kdive kernel fetch`; the host's apt is not used.\n"
                     "deb [signed-by={}] {} {} main\n",
-                    kDebianArchiveKeyring, mirror, suite);
+                    debian_archive_keyring, mirror, suite);
     if (auto written = write_file_atomically(root / "sources.list", sources); !written) {
         return std::unexpected(written.error());
     }

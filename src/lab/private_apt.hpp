@@ -41,7 +41,7 @@ private:
 };
 
 // The keyring the private sources are verified with; it holds every Debian release key.
-inline constexpr const char* kDebianArchiveKeyring =
+inline constexpr const char* debian_archive_keyring =
     "/usr/share/keyrings/debian-archive-keyring.gpg";
 
 } // namespace kdive::lab
