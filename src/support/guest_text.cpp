@@ -47,7 +47,7 @@ bool passes(unsigned char byte, TerminalText mode) {
         return mode == TerminalText::message;
     }
     if (byte == '\\') {
-        return mode == TerminalText::message;
+        return mode != TerminalText::field;
     }
     return byte >= 0x20 && byte < 0x7f;
 }

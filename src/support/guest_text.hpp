@@ -25,8 +25,9 @@ std::optional<std::string> json_text_bytes(std::string_view text);
 // What terminal_text leaves alone.
 enum class TerminalText {
     field,   // one value in a line: every control character is escaped, and a backslash too
-    lines,   // text of several lines (log records, config): as field, but newlines pass
-    message, // a finished message or output: newlines and tabs pass, backslashes stay single
+    lines,   // text of several lines (log records, config): newlines and backslashes pass, as
+             // dmesg prints ACPI's "\_SB_"
+    message, // a finished message or output: newlines, tabs and backslashes pass
 };
 
 // Bytes made safe to print, the way GDB's print shows a string: \n \t \r \a \b \f \v, other

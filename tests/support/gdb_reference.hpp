@@ -42,10 +42,21 @@ run_gdb_handoff(const std::vector<std::string>& up_args, const std::vector<std::
     lines.insert(lines.end(), commands.begin(), commands.end());
     RunOptions options;
     options.timeout = timeout;
-    return run_process({"sh", "-c",
-                        "printf '%s\\n'" + shell_words(lines) + " | " +
-                            shell_words({KDIVE_BINARY, "up", "--gdb"}) + shell_words(up_args)},
-                       options);
+    auto run = run_process({"sh", "-c",
+                            "printf '%s\\n'" + shell_words(lines) + " | " +
+                                shell_words({KDIVE_BINARY, "up", "--gdb"}) + shell_words(up_args)},
+                           options);
+    // The two settings print nothing but their prompts: drop those, so the transcript has one
+    // prompt per command the test gave, as if GDB had started with them.
+    if (run) {
+        const std::string settings_prompts = "(gdb) (gdb) ";
+        auto at = run->out.find("(gdb) ");
+        if (at != std::string::npos &&
+            run->out.compare(at, settings_prompts.size(), settings_prompts) == 0) {
+            run->out.erase(at, settings_prompts.size());
+        }
+    }
+    return run;
 }
 
 } // namespace kdive::testing

@@ -11,6 +11,7 @@
 #include "prerequisite.hpp"
 #include "rsp/endpoint.hpp"
 #include "support/atomic_file.hpp"
+#include "support/guest_text.hpp"
 #include "support/subprocess.hpp"
 #include "target/rsp_target.hpp"
 #include "test_vm.hpp"
@@ -282,8 +283,10 @@ TEST_F(KernelAwareness, DmesgHoldsTheConsoleLines) {
     std::set<std::string> lines;
     for (const auto& record : records) {
         const auto ns = static_cast<std::uint64_t>(record["time"].get<double>() * 1e9 + 0.5);
-        std::string text = record["text"];
-        std::istringstream split(text);
+        // The JSON text is escaped reversibly (README): ACPI's "\\_SB_" arrives doubled.
+        const auto text = json_text_bytes(record["text"].get<std::string>());
+        ASSERT_TRUE(text) << record.dump();
+        std::istringstream split(*text);
         std::string line;
         while (std::getline(split, line)) {
             lines.insert(fmt::format("[{:5}.{:06}] {}", ns / 1'000'000'000,

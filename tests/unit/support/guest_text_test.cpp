@@ -114,7 +114,7 @@ TEST(GuestText, TerminalTextEscapesLikeGdbPrint) {
 }
 
 TEST(GuestText, TerminalTextModesKeepWhatTheyPromise) {
-    EXPECT_EQ(terminal_text("one\ntwo\t\\", TerminalText::lines), "one\ntwo\\t\\\\");
+    EXPECT_EQ(terminal_text("one\ntwo\t\\", TerminalText::lines), "one\ntwo\\t\\");
     EXPECT_EQ(terminal_text("one\ntwo\t\\\033", TerminalText::message), "one\ntwo\t\\\\033");
     for (const auto& bytes : hostile_strings()) {
         EXPECT_FALSE(has_raw_control(terminal_text(bytes)));
