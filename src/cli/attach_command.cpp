@@ -25,6 +25,7 @@ struct AttachArgs {
     std::string vmlinux;
     std::vector<std::string> commands;
     bool batch = false;
+    bool echo = false;       // print each -ex command before its output
     double stop_timeout = 0; // seconds; 0 = interactive: until a stop or Ctrl-C
 };
 
@@ -70,6 +71,7 @@ int run_attach(const AttachArgs& args) {
         return 1;
     }
     DebuggerOptions options;
+    options.batch = args.batch;
     if (args.stop_timeout > 0)
         options.stop_timeout =
             std::chrono::milliseconds(static_cast<long long>(args.stop_timeout * 1000));
@@ -100,7 +102,8 @@ int run_attach(const AttachArgs& args) {
     for (const auto& command : args.commands) {
         if (session.finished() || termination_signal() != 0)
             break;
-        if (args.batch)
+        // A batch's stdout is its answers only, unless a transcript was asked for.
+        if (args.echo)
             fmt::print("(kdive) {}\n", command);
         auto ok = session.execute(command);
         std::fflush(stdout);
@@ -135,7 +138,10 @@ void register_attach_command(CLI::App& app, ExitStatus& status) {
     cmd->add_option("--ex", args->commands, "run a command (repeatable; GDB's -ex works too)");
     // CLI11 has no single-dash long options: GDB-style "-ex CMD" pairs arrive as extras.
     cmd->allow_extras();
-    cmd->add_flag("--batch", args->batch, "run the -ex commands and exit (non-zero on failure)");
+    cmd->add_flag("--batch", args->batch,
+                  "run the -ex commands and exit (non-zero on failure); stdout holds only their "
+                  "answers");
+    cmd->add_flag("--echo", args->echo, "print each -ex command as `(kdive) COMMAND` first");
     cmd->add_option("--stop-timeout", args->stop_timeout,
                     "seconds `continue` waits before interrupting (batch default 300)");
     cmd->callback([args, cmd, &status] {

@@ -82,7 +82,11 @@ Result<> DebuggerSession::execute(std::string_view line) {
     // A command that throws (a bug, bad_alloc from a hostile size) fails on its own: the
     // session, its breakpoints and the way out through detach stay intact.
     try {
-        return dispatch(line);
+        auto done = dispatch(line);
+        if (!done && done.error().is(ErrorKind::transport)) {
+            connection_lost_ = true;
+        }
+        return done;
     } catch (const std::exception& e) {
         return fail("internal error in '{}': {}", trim(line), e.what());
     } catch (...) {
@@ -624,7 +628,7 @@ Result<> DebuggerSession::detach() {
     auto ok = target_.detach();
     breakpoints_.clear();
     if (ok) {
-        fmt::print(out_, "Detached; the guest is running.\n");
+        fmt::print(options_.batch ? stderr : out_, "Detached; the guest is running.\n");
     }
     return ok;
 }
@@ -633,7 +637,11 @@ Result<> DebuggerSession::finish() {
     if (finished_) {
         return {};
     }
-    return detach();
+    auto ok = detach();
+    if (!ok && connection_lost_ && ok.error().is(ErrorKind::transport)) {
+        return {};
+    }
+    return ok;
 }
 
 } // namespace kdive::cli

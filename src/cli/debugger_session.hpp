@@ -23,6 +23,9 @@ struct DebuggerOptions {
     // How long `continue` waits for a stop before interrupting the guest; none = until it stops
     // or Ctrl-C.
     std::optional<std::chrono::milliseconds> stop_timeout;
+    // Output for machines: stdout holds answers only; status lines (the detach notice) go to
+    // stderr.
+    bool batch = false;
 };
 
 // Another command set (expressions, kernel commands): nullopt when the line is not its own,
@@ -46,9 +49,11 @@ public:
     }
     // Lines no built-in command takes go to these, in order.
     void add_handler(CommandHandler handler) { handlers_.push_back(std::move(handler)); }
-    // True after quit or detach: the REPL ends.
-    bool finished() const { return finished_; }
+    // True after quit or detach, or once the connection is lost: the REPL and a batch end.
+    bool finished() const { return finished_ || connection_lost_; }
     // Removes kdive's breakpoints and lets the guest run (quit, end of batch, end of input).
+    // After a lost connection that a command already reported, a detach failing the same way
+    // is not reported again.
     Result<> finish();
     // For run-control commands outside this class (next, finish): waits for the running guest
     // to stop, turning Ctrl-C into an interrupt; reports a stop as continue does.
@@ -95,6 +100,7 @@ private:
     std::function<std::string(std::uint64_t)> code_labeler_;
     int next_number_ = 1;
     bool finished_ = false;
+    bool connection_lost_ = false;
 };
 
 } // namespace kdive::cli

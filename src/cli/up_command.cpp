@@ -123,13 +123,45 @@ Result<> wait_for_shell(const lab::Session& session, std::chrono::seconds timeou
     }
 }
 
-// Runs one command of the tour, printing it the way a user would have typed it; none after
-// SIGTERM/SIGHUP.
-bool tour_step(DebuggerSession& session, const std::string& command) {
+// While on, whatever goes to stdout goes to stderr: `up --batch -ex CMD` keeps stdout for the
+// answers to CMD, and its own set-up and status lines are still seen.
+class StdoutToStderr {
+public:
+    explicit StdoutToStderr(bool on) {
+        if (on) {
+            (void)std::fflush(stdout);
+            saved_ = dup(STDOUT_FILENO);
+            if (saved_ >= 0 && dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+                close(saved_);
+                saved_ = -1;
+            }
+        }
+    }
+    StdoutToStderr(const StdoutToStderr&) = delete;
+    StdoutToStderr& operator=(const StdoutToStderr&) = delete;
+    ~StdoutToStderr() { off(); }
+    void off() {
+        if (saved_ >= 0) {
+            (void)std::fflush(stdout);
+            (void)dup2(saved_, STDOUT_FILENO);
+            close(saved_);
+            saved_ = -1;
+        }
+    }
+
+private:
+    int saved_ = -1;
+};
+
+// Runs one command of the tour, printing it the way a user would have typed it (unless `echo`
+// is off); none after SIGTERM/SIGHUP.
+bool tour_step(DebuggerSession& session, const std::string& command, bool echo = true) {
     if (termination_signal() != 0) {
         return false;
     }
-    fmt::print("(kdive) {}\n", command);
+    if (echo) {
+        fmt::print("(kdive) {}\n", command);
+    }
     (void)std::fflush(stdout);
     auto ok = session.execute(command);
     (void)std::fflush(stdout);
@@ -175,6 +207,8 @@ Result<> terminated() {
 
 Result<> run_up(const UpArgs& args, const sigset_t& signals) {
     auto start = Clock::now();
+    const bool answers_only = args.batch && !args.commands.empty();
+    StdoutToStderr setup_lines(answers_only);
     auto kernel = pick_kernel(args);
     if (!kernel) {
         return std::unexpected(kernel.error());
@@ -239,6 +273,7 @@ Result<> run_up(const UpArgs& args, const sigset_t& signals) {
     }
     DebuggerOptions options;
     options.stop_timeout = std::chrono::seconds(args.timeout_s);
+    options.batch = args.batch;
     auto stack = DebuggerStack::create(**target, config.vmlinux, options);
     if (!stack) {
         return std::unexpected(stack.error());
@@ -266,8 +301,9 @@ Result<> run_up(const UpArgs& args, const sigset_t& signals) {
     bool interactive = isatty(STDIN_FILENO) != 0 && isatty(STDOUT_FILENO) != 0 && !args.batch;
     bool all_ok = true;
     if (!args.commands.empty()) {
+        setup_lines.off();
         for (const auto& command : args.commands) {
-            all_ok = tour_step(debugger, command) && all_ok;
+            all_ok = tour_step(debugger, command, !answers_only) && all_ok;
         }
     } else if (!interactive) {
         // The tour: run to the shell, stop the guest, and ask the kernel what it is doing.
@@ -288,6 +324,7 @@ Result<> run_up(const UpArgs& args, const sigset_t& signals) {
     if (interactive && !debugger.finished() && termination_signal() == 0) {
         all_ok = run_repl(debugger, cache_dir() / "attach_history") && all_ok;
     }
+    StdoutToStderr closing_lines(answers_only);
     (void)debugger.finish();
     if (auto r = lab::stop_session(session); !r) {
         return r;

@@ -87,8 +87,8 @@ inline void expect_stepping_matches_gdb(const std::string& kernel) {
     ASSERT_TRUE(vm) << vm.error().message;
     // A command that never reaches its stop is interrupted after a minute, so a failure shows
     // the whole transcript instead of a run that timed out.
-    std::vector<std::string> args{"attach", vm->session().dir.string(), "--batch", "--stop-timeout",
-                                  "60"};
+    std::vector<std::string> args{"attach", vm->session().dir.string(), "--batch",
+                                  "--echo", "--stop-timeout",           "60"};
     // parse_args before the nexts: start_kernel calls it early. Past those calls the next ones
     // come from initcalls on whichever vCPU runs kernel_init, and the stop that GDB's and
     // kdive's advance wait for (on the starting vCPU) may never come.

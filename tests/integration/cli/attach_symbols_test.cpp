@@ -105,18 +105,18 @@ TEST(AttachSymbols, FramesFollowTheSelectedVcpu) {
     auto vm = TestVm::boot(test_kernel(), {"--smp", "2"});
     ASSERT_TRUE(vm) << vm.error().message;
     ASSERT_TRUE(vm->wait_for(lab::shell_banner));
-    auto out = run_kdive({"attach",     vm->session().dir.string(),
-                          "--batch",    "-ex",
-                          "cpu 1",      "-ex",
-                          "info frame", "-ex",
-                          "bt full",    "-ex",
-                          "up",         "-ex",
-                          "cpu 0",      "-ex",
-                          "info frame", "-ex",
-                          "bt full",    "-ex",
-                          "cpu 1",      "-ex",
-                          "info frame", "-ex",
-                          "bt full"});
+    auto out = run_kdive({"attach",  vm->session().dir.string(),
+                          "--batch", "--echo",
+                          "-ex",     "cpu 1",
+                          "-ex",     "info frame",
+                          "-ex",     "bt full",
+                          "-ex",     "up",
+                          "-ex",     "cpu 0",
+                          "-ex",     "info frame",
+                          "-ex",     "bt full",
+                          "-ex",     "cpu 1",
+                          "-ex",     "info frame",
+                          "-ex",     "bt full"});
     ASSERT_TRUE(out) << out.error().message;
     const auto parts = answers(*out);
     ASSERT_EQ(parts.size(), 10u) << *out;

@@ -1,6 +1,7 @@
 // `kdive up`: the whole recipe in one command, checked by its own output.
 #include "test_vm.hpp"
 
+#include <algorithm>
 #include <gtest/gtest.h>
 
 namespace kdive::testing {
@@ -22,8 +23,10 @@ TEST(Up, CommandsRunAtTheBreakAndFailuresAreReported) {
     auto out = run_kdive({"up", "--kernel", test_kernel(), "--batch", "--break", "rest_init", "-ex",
                           "info symbol $rip", "-ex", "p init_task.pid"});
     ASSERT_TRUE(out) << out.error().message;
-    EXPECT_NE(out->find("rest_init in section"), std::string::npos) << *out;
-    EXPECT_NE(out->find("$1 = 0"), std::string::npos) << *out;
+    // With --batch and -ex, stdout holds the two answers and nothing else.
+    EXPECT_TRUE(out->starts_with("rest_init in section")) << *out;
+    EXPECT_TRUE(out->ends_with("\n$1 = 0\n")) << *out;
+    EXPECT_EQ(std::count(out->begin(), out->end(), '\n'), 2) << *out;
     auto bad = run_kdive({"up", "--kernel", test_kernel(), "--batch", "-ex", "p no_such_kdive"});
     ASSERT_FALSE(bad);
     EXPECT_NE(bad.error().message.find("no_such_kdive"), std::string::npos) << bad.error().message;

@@ -133,9 +133,6 @@ std::map<std::string, std::string> outputs_by_command(const std::string& out) {
             current = &by_command[line.substr(8)];
             continue;
         }
-        if (line == "Detached; the guest is running.") {
-            continue; // the end of the batch
-        }
         if (current != nullptr) {
             *current += line + "\n";
         }
@@ -223,8 +220,9 @@ protected:
     // runs on afterwards; returns each command's output.
     static std::map<std::string, std::string> run_batch(const std::string& suffix,
                                                         std::string& all_output) {
-        std::vector<std::string> argv{KDIVE_BINARY, "attach", vm_->session().dir.string(),
-                                      "--batch",    "-ex",    "break hrtimer_nanosleep"};
+        std::vector<std::string> argv{
+            KDIVE_BINARY, "attach", vm_->session().dir.string(), "--batch",
+            "--echo",     "-ex",    "break hrtimer_nanosleep"};
         for (const auto& command : commands) {
             argv.insert(argv.end(), {"-ex", command + suffix});
         }
@@ -239,7 +237,9 @@ protected:
         EXPECT_EQ(run->exit_code, 0) << terminal_text(run->err, TerminalText::message);
         EXPECT_EQ(raw_control(run->out), "") << "stdout";
         EXPECT_EQ(raw_control(run->err), "") << "stderr";
-        EXPECT_EQ(run->err, "") << terminal_text(run->err, TerminalText::message);
+        // The one status line of a batch, on stderr.
+        EXPECT_EQ(run->err, "Detached; the guest is running.\n")
+            << terminal_text(run->err, TerminalText::message);
         expect_guest_runs();
         return outputs_by_command(run->out);
     }
@@ -345,11 +345,16 @@ TEST_F(HostileGuest, TextOfEveryKernelCommandEscapesTheGuestsBytes) {
 TEST_F(HostileGuest, ExpressionsOnAHostileTaskNameStayEscaped) {
     // A task's comm printed as a char array by the expression evaluator, through the REPL's
     // -ex path: the value printer's escapes, nothing raw.
-    auto ps = run_kdive({"attach", vm_->session().dir.string(), "--batch", "-ex", "ps --json"});
+    // A batch's stdout is its answers only: one JSON document per --json command, a line each.
+    auto ps = run_kdive({"attach", vm_->session().dir.string(), "--batch", "-ex", "ps --json",
+                         "-ex", "cpus --json"});
     ASSERT_TRUE(ps) << ps.error().message;
-    const auto start = ps->find('[');
-    ASSERT_NE(start, std::string::npos);
-    const Json tasks = Json::parse(ps->substr(start, ps->find('\n', start) - start));
+    const auto first_end = ps->find('\n');
+    ASSERT_NE(first_end, std::string::npos) << terminal_text(*ps);
+    EXPECT_EQ(ps->find('\n', first_end + 1), ps->size() - 1) << terminal_text(*ps);
+    EXPECT_TRUE(Json::accept(ps->substr(first_end + 1))) << terminal_text(*ps);
+    ASSERT_TRUE(Json::accept(ps->substr(0, first_end))) << terminal_text(*ps);
+    const Json tasks = Json::parse(ps->substr(0, first_end));
     std::string task;
     for (const auto& row : tasks) {
         if (bytes_of(row["comm"]) == hostile_names().front().bytes) {

@@ -4,6 +4,7 @@
 #include "support/subprocess.hpp"
 #include "test_vm.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
@@ -74,7 +75,9 @@ TEST_F(AttachCommand, BatchRunsToStartKernelAndLeavesGuestRunning) {
     EXPECT_NE(out.out.find(hex(*start_kernel) + ":\t"), std::string::npos) << out.out;
     EXPECT_NE(out.out.find("[Switching to vCPU 1]"), std::string::npos) << out.out;
     EXPECT_NE(out.out.find("VM status: paused"), std::string::npos) << out.out;
-    EXPECT_NE(out.out.find("Detached; the guest is running."), std::string::npos) << out.out;
+    // A status line, not an answer: stderr.
+    EXPECT_NE(out.err.find("Detached; the guest is running."), std::string::npos) << out.err;
+    EXPECT_EQ(out.out.find("Detached"), std::string::npos) << out.out;
     // The hardware breakpoint went away with kdive: the kernel boots on.
     auto shell = vm_->wait_for("Run /init");
     EXPECT_TRUE(shell) << shell.error().message;
@@ -189,6 +192,25 @@ TEST_F(AttachCommand, CtrlCInterruptsARunningGuest) {
     EXPECT_EQ(kdive.wait_exit(), 0);
     EXPECT_NE(kdive.output().find("rip            0xffffffff"), std::string::npos)
         << kdive.output();
+}
+
+// QEMU killed while kdive waits in continue: the lost connection is reported once, the batch
+// stops there (its later commands would only fail the same way) and kdive exits 1.
+TEST_F(AttachCommand, ALostConnectionIsReportedOnceAndEndsTheBatch) {
+    boot();
+    std::thread killer([this] {
+        ASSERT_TRUE(vm_->wait_for("Linux version"));
+        ::kill(vm_->session().pid, SIGKILL);
+    });
+    auto out = attach({session_dir(), "--batch", "-ex", "continue", "-ex", "bt", "-ex", "ps"});
+    killer.join();
+    EXPECT_EQ(out.exit_code, 1) << out.out << out.err;
+    EXPECT_EQ(out.out, "Continuing.\n");
+    const std::string lost = "closed the connection";
+    const auto first = out.err.find(lost);
+    ASSERT_NE(first, std::string::npos) << out.err;
+    EXPECT_EQ(out.err.find(lost, first + 1), std::string::npos) << out.err;
+    EXPECT_EQ(std::count(out.err.begin(), out.err.end(), '\n'), 1) << out.err;
 }
 
 } // namespace

@@ -147,7 +147,7 @@ TEST_F(SharedStub, GdbThenKdiveThenGdbThenKdive) {
         EXPECT_NE(kdive.out.find(hit), std::string::npos) << kdive.out << kdive.err;
         EXPECT_NE(kdive.out.find("rip            " + break_at_), std::string::npos) << kdive.out;
         EXPECT_NE(kdive.out.find("No breakpoints or watchpoints."), std::string::npos) << kdive.out;
-        EXPECT_NE(kdive.out.find("Detached; the guest is running."), std::string::npos)
+        EXPECT_NE(kdive.err.find("Detached; the guest is running."), std::string::npos)
             << kdive.out << kdive.err;
         expect_guest_running(2 * round);
     }
