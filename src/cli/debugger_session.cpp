@@ -1,6 +1,7 @@
 // Command dispatch and GDB-like output. Everything goes through Target; nothing here sees RSP.
 #include "cli/debugger_session.hpp"
 
+#include "cli/command_table.hpp"
 #include "cli/interrupt_flag.hpp"
 #include "cli/memory_format.hpp"
 #include "support/guest_text.hpp"
@@ -8,8 +9,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
+#include <cstdlib>
+#include <cstring>
 #include <exception>
+#include <sys/wait.h>
 
 namespace kdive::cli {
 
@@ -98,9 +103,20 @@ Result<> DebuggerSession::dispatch(std::string_view line) {
     if (auto pending = report_pending_stop(); !pending) {
         return pending;
     }
+    auto spelt = CommandTable::repl().spell_out(line);
+    if (!spelt) {
+        return std::unexpected(spelt.error());
+    }
+    line = *spelt;
     auto [command, args] = split_command(line);
     if (command.empty()) {
         return {};
+    }
+    if (command == "shell") {
+        return shell(args);
+    }
+    if (command == "help") {
+        return help(args);
     }
     if (command == "info" || command == "i") {
         return info(args);
@@ -160,9 +176,6 @@ Result<> DebuggerSession::dispatch(std::string_view line) {
     if (command == "quit" || command == "q" || command == "exit") {
         return detach();
     }
-    if (command == "help" || command == "h") {
-        return help();
-    }
     return run_handlers(line, fmt::format("unknown command '{}' (try 'help')", command));
 }
 
@@ -180,25 +193,58 @@ Result<> DebuggerSession::scheduler_locking(std::string_view mode) {
                    "set scheduler-locking: '{}' is not one of off, step, replay", mode);
 }
 
-Result<> DebuggerSession::help() {
-    fmt::print(out_, "{}",
-               "info registers [NAME...]   registers of the selected vCPU\n"
-               "x/NFU ADDR                 examine memory: F = x d u s i, U = b h w g\n"
-               "break *ADDR, hbreak *ADDR  software / hardware breakpoint\n"
-               "watch|rwatch|awatch *ADDR [LEN]  write / read / access watchpoint (LEN 8)\n"
-               "delete [N...]              remove breakpoints (all without N)\n"
-               "info breakpoints           list breakpoints\n"
-               "continue [&]               resume all vCPUs (& returns at once)\n"
-               "stepi [N]                  one instruction on the selected vCPU\n"
-               "interrupt                  stop a guest resumed with 'continue &'\n"
-               "cpu N                      select vCPU N (from 0)\n"
-               "set scheduler-locking off|step  other vCPUs run during steps (off, default) "
-               "or stay stopped (step)\n"
-               "monitor CMD                QEMU monitor command\n"
-               "detach, quit               remove breakpoints, leave the guest running\n"
-               "ADDR: 0x..., decimal, $register, joined by + and -. Ctrl-C stops a running "
-               "guest.\n");
+Result<> DebuggerSession::help(std::string_view command) {
+    command = trim(command);
+    if (command.empty()) {
+        fmt::print(out_, "{}", CommandTable::repl().help());
+        return {};
+    }
+    auto text = CommandTable::repl().help(command);
+    if (!text) {
+        return std::unexpected(text.error());
+    }
+    fmt::print(out_, "{}", *text);
     return {};
+}
+
+Result<> DebuggerSession::shell(std::string_view command) {
+    command = trim(command);
+    if (command.empty()) {
+        return fail_as(ErrorKind::invalid_input, "shell: which command? (shell COMMAND)");
+    }
+    (void)std::fflush(out_);
+    (void)std::fflush(stdout);
+    // system() runs /bin/sh -c with SIGINT ignored here, so Ctrl-C reaches the command only.
+    const int status = std::system(std::string(command).c_str());
+    if (status == -1) {
+        return fail("shell: cannot run /bin/sh: {}", std::strerror(errno));
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+        return fail("shell: '{}' exited with status {}", command, WEXITSTATUS(status));
+    }
+    if (WIFSIGNALED(status)) {
+        return fail("shell: '{}' was killed by signal {}", command, WTERMSIG(status));
+    }
+    return {};
+}
+
+Result<> DebuggerSession::info_threads() {
+    const int selected = target_.current_vcpu();
+    fmt::print(out_, "  Id   Target Id         Frame\n");
+    for (int vcpu = 0; vcpu < target_.vcpu_count(); ++vcpu) {
+        std::string frame = "<unavailable>";
+        if (auto chosen = target_.select_vcpu(vcpu); chosen) {
+            if (auto rip = target_.read_register("rip"); rip) {
+                frame = fmt::format("{:#018x}", *rip);
+                if (symbolizer_) {
+                    frame += " in " + terminal_text(symbolizer_(*rip), TerminalText::message);
+                }
+            }
+        }
+        fmt::print(out_, "{} {:<4} vCPU {:<12} {}\n", vcpu == selected ? '*' : ' ', vcpu, vcpu,
+                   frame);
+    }
+    return target_.select_vcpu(selected);
 }
 
 Result<> DebuggerSession::info(std::string_view args) {
@@ -208,6 +254,12 @@ Result<> DebuggerSession::info(std::string_view args) {
     }
     if (what == "breakpoints" || what == "break" || what == "b" || what == "watchpoints") {
         return info_breakpoints();
+    }
+    if (what == "threads") {
+        return info_threads();
+    }
+    if (what.empty()) {
+        return help("info");
     }
     return run_handlers("info " + std::string(args), "info: expected 'registers' or 'breakpoints'");
 }

@@ -1,6 +1,7 @@
 // The debugger's commands (info registers, x, break, continue, ...) over a Target.
 #pragma once
 
+#include "cli/command_table.hpp"
 #include "cli/location.hpp"
 #include "support/error.hpp"
 #include "target/target.hpp"
@@ -47,6 +48,13 @@ public:
     void set_code_labeler(std::function<std::string(std::uint64_t)> labeler) {
         code_labeler_ = std::move(labeler);
     }
+    // Completes expressions and locations (symbols, types, members) for complete().
+    void set_expression_completer(std::function<Completion(std::string_view)> completer) {
+        expression_completer_ = std::move(completer);
+    }
+    // What may end `line` (the text before the cursor): a command's name, an info subcommand,
+    // a command for help, a host file for shell, or an argument through the completer above.
+    Completion complete(std::string_view line) const;
     // Lines no built-in command takes go to these, in order.
     void add_handler(CommandHandler handler) { handlers_.push_back(std::move(handler)); }
     // True after quit or detach, or once the connection is lost: the REPL and a batch end.
@@ -82,7 +90,9 @@ private:
     Result<> scheduler_locking(std::string_view mode);
     Result<> monitor(std::string_view args);
     Result<> detach();
-    Result<> help();
+    Result<> help(std::string_view command);
+    Result<> shell(std::string_view command);
+    Result<> info_threads();
     // Offers a line to the added command sets; `unknown` is the error when none takes it.
     Result<> run_handlers(std::string_view line, std::string_view unknown);
 
@@ -98,6 +108,7 @@ private:
     std::vector<CommandHandler> handlers_;
     std::function<std::string(std::uint64_t)> symbolizer_;
     std::function<std::string(std::uint64_t)> code_labeler_;
+    std::function<Completion(std::string_view)> expression_completer_;
     int next_number_ = 1;
     bool finished_ = false;
     bool connection_lost_ = false;

@@ -64,6 +64,8 @@ Result<std::unique_ptr<DebuggerStack>> DebuggerStack::create(target::Target& tar
             return machine;
         });
         stack->session_->add_handler([eval](std::string_view line) { return eval->run(line); });
+        stack->session_->set_expression_completer(
+            [eval](std::string_view text) { return eval->complete(text); });
         stack->session_->set_symbolizer(
             [eval](std::uint64_t address) { return eval->describe_code_address(address); });
         stack->session_->set_code_labeler(

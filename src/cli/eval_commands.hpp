@@ -1,6 +1,7 @@
 // The expression commands (print, ptype, whatis, info address/symbol/line, list, set var).
 #pragma once
 
+#include "cli/command_table.hpp"
 #include "debuginfo/debug_info.hpp"
 #include "eval/elf_memory.hpp"
 #include "eval/expression_evaluator.hpp"
@@ -68,7 +69,13 @@ public:
     std::string format_nested(const eval::Value& value);
     std::vector<std::string> take_notes() { return info_.take_notes(); }
 
+    // The last word of an expression being typed: a member after . or ->, a type name after
+    // struct/union/enum, else a symbol or $function.
+    Completion complete(std::string_view text);
+
 private:
+    std::vector<std::string> member_names(std::string_view base, std::string_view partial);
+    const std::vector<std::string>& sorted_symbols();
     Result<std::string> print(std::string_view format, std::string_view expression);
     Result<std::string> print_value(const eval::Value& value, const eval::PrintOptions& options);
     Result<std::string> ptype(std::string_view argument, bool whatis);
@@ -88,6 +95,7 @@ private:
     eval::FunctionHooks* functions_ = nullptr;
     std::function<std::uint64_t()> load_offset_source_;
     std::filesystem::path source_dir_;
+    std::vector<std::string> sorted_symbols_; // built on the first completion
 };
 
 } // namespace kdive::cli

@@ -154,20 +154,9 @@ std::optional<Result<std::string>> KernelCommands::run(std::string_view line) {
     }
     std::string word = args.front();
     args.erase(args.begin());
-    static const std::pair<std::string_view, std::string_view> aliases[] = {
-        {"lx-ps", "ps"},
-        {"lx-dmesg", "dmesg"},
-        {"lx-lsmod", "lsmod"},
-        {"lx-cmdline", "cmdline"},
-        {"lx-version", "version"},
-        {"lx-mounts", "mounts"},
-        {"lx-configdump", "kconfig"},
-        {"per_cpu", "per-cpu"},
-        {"percpu", "per-cpu"}};
-    for (auto [alias, name] : aliases) {
-        if (word == alias) {
-            word = name;
-        }
+    // The session spells aliases out (CommandTable); backtrace is also GDB's frame bt.
+    if (word == "backtrace") {
+        word = "bt";
     }
     static const std::string_view commands[] = {"current", "per-cpu", "ps",      "dmesg",  "lsmod",
                                                 "vtop",    "cmdline", "version", "cpus",   "mounts",

@@ -353,4 +353,20 @@ Type BtfTypes::convert(std::uint32_t id) const {
     return type;
 }
 
+std::vector<std::string> BtfTypes::type_names(TypeTag tag) {
+    if (!indexed_) {
+        build_name_index();
+    }
+    const auto& names = tag == TypeTag::struct_tag  ? structs_
+                        : tag == TypeTag::union_tag ? unions_
+                        : tag == TypeTag::enum_tag  ? enums_
+                                                    : ordinary_;
+    std::vector<std::string> out;
+    out.reserve(names.size());
+    for (const auto& [name, id] : names) {
+        out.emplace_back(name);
+    }
+    return out;
+}
+
 } // namespace kdive::debuginfo

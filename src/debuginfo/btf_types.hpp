@@ -29,6 +29,8 @@ public:
     std::optional<Enumerated> find_enumerator(std::string_view name) override;
     std::string_view source_name() const override { return "BTF"; }
     std::size_t type_count() const;
+    // Every named type of one tag (struct, union, enum; ordinary: typedefs and base types).
+    std::vector<std::string> type_names(TypeTag tag);
 
 private:
     explicit BtfTypes(struct btf* handle);

@@ -294,4 +294,8 @@ std::optional<SourceLine> DebugInfo::source_line(std::uint64_t address) {
     return source_line_for_address(dwarf(), address);
 }
 
+std::vector<std::string> DebugInfo::type_names(TypeTag tag) {
+    return btf_ ? btf_->type_names(tag) : std::vector<std::string>{};
+}
+
 } // namespace kdive::debuginfo

@@ -58,6 +58,9 @@ public:
 
     // BTF first (cheap), then DWARF (indexed on first need).
     const Type* find_type(std::string_view name, TypeTag tag);
+    // The names of one tag's types, for completion: from BTF (DWARF's index cannot list them);
+    // empty without BTF.
+    std::vector<std::string> type_names(TypeTag tag);
     // "No symbol "x" in current context." when neither the symbol table nor the types know it.
     Result<Variable> find_variable(std::string_view name);
     std::optional<Enumerated> find_enumerator(std::string_view name);

@@ -1,5 +1,6 @@
 // `kdive up` and `kdive up --gdb` as a person meets them: on a terminal (a pseudo-terminal here),
 // typing, Ctrl-C and closing the terminal.
+#include "lab/console_log.hpp"
 #include "lab/session.hpp"
 #include "pty_process.hpp"
 #include "test_vm.hpp"
@@ -80,6 +81,50 @@ TEST(Terminal, CtrlCInterruptsContinueInUp) {
     auto status = up.wait_exit(2min);
     ASSERT_TRUE(status) << up.output();
     EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << up.output();
+}
+
+// kdive attach's REPL on a terminal: help from the command table, GDB's abbreviations and
+// aliases, Tab completing commands, info subcommands, types, symbols and members, and shell.
+TEST(Repl, HelpAbbreviationsAndCompletionOnATerminal) {
+    auto vm = TestVm::boot(test_kernel(), {});
+    ASSERT_TRUE(vm) << vm.error().message;
+    ASSERT_TRUE(vm->wait_for(lab::shell_banner));
+    PtyProcess kdive({KDIVE_BINARY, "attach", vm->session().dir.string()});
+    ASSERT_TRUE(kdive.started());
+    ASSERT_TRUE(kdive.wait_for("(kdive) ", 2min)) << kdive.output();
+
+    kdive.type("help\n");
+    ASSERT_TRUE(kdive.wait_for("backtrace (bt, where)", 30s)) << kdive.output();
+    ASSERT_TRUE(kdive.wait_for("ps (lx-ps)", 30s)) << kdive.output();
+    kdive.type("help where\n");
+    ASSERT_TRUE(kdive.wait_for("Usage: backtrace [full]", 30s)) << kdive.output();
+
+    // An abbreviation: "i r rip" is info registers rip.
+    kdive.type("i r rip\n");
+    ASSERT_TRUE(kdive.wait_for("rip            0xffffffff", 30s)) << kdive.output();
+
+    // The line editor redraws what Tab changed with cursor movements, so each completion is
+    // checked by what the completed command answers (the typed text alone would not).
+    kdive.type("info thr\t\n");
+    ASSERT_TRUE(kdive.wait_for("* 0    vCPU 0", 30s)) << kdive.output();
+    // A struct's name after "struct".
+    kdive.type("ptype struct task_str\t\n");
+    ASSERT_TRUE(kdive.wait_for("type = struct task_struct {", 60s)) << kdive.output();
+    // A symbol, then (back over the space it added) a member after '.': "com" is the start
+    // of two members, which are listed; one more letter makes it one.
+    kdive.type("p init_tas\t");
+    std::this_thread::sleep_for(1s);
+    kdive.type("\x7f.com\t");
+    ASSERT_TRUE(kdive.wait_for("compat_robust_list", 60s)) << kdive.output();
+    kdive.type("p\t\n");
+    ASSERT_TRUE(kdive.wait_for("(struct compat_robust_list_head *)", 60s)) << kdive.output();
+
+    kdive.type("shell echo kdive-shell-$((6*7))\n");
+    ASSERT_TRUE(kdive.wait_for("kdive-shell-42", 30s)) << kdive.output();
+    kdive.type("quit\n");
+    auto status = kdive.wait_exit(1min);
+    ASSERT_TRUE(status) << kdive.output();
+    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << kdive.output();
 }
 
 } // namespace
