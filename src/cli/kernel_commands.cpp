@@ -14,6 +14,7 @@
 #include "kernel/page_table_walker.hpp"
 #include "kernel/per_cpu.hpp"
 #include "kernel/printk_reader.hpp"
+#include "kernel/task_names.hpp"
 #include "kernel/uptime.hpp"
 #include "support/guest_text.hpp"
 #include "support/text.hpp"
@@ -490,6 +491,13 @@ Result<std::string> KernelCommands::ps(bool json) {
     auto all = (*walker)->all_tasks();
     if (!all) {
         return std::unexpected(all.error());
+    }
+    // Names as /proc shows them; without the layouts for them, the comm stands.
+    if (auto namer = kernel::TaskNames::create(**kernel()); namer) {
+        auto names = namer->names(*all);
+        for (std::size_t i = 0; i < all->size(); ++i) {
+            (*all)[i].name = std::move(names[i]);
+        }
     }
     return json ? ps_json(*all) : ps_text(*all);
 }

@@ -60,6 +60,7 @@ std::string ps_json(const std::vector<kernel::TaskInfo>& tasks) {
                         {"state", guest_string(std::string(1, task.state))},
                         {"cpu", task.cpu},
                         {"comm", guest_string(task.comm)},
+                        {"name", guest_string(task.name.empty() ? task.comm : task.name)},
                         {"task", hex(task.task)}});
     }
     return dump_json(rows);
@@ -71,7 +72,8 @@ std::string ps_text(const std::vector<kernel::TaskInfo>& tasks) {
     for (const auto& task : tasks) {
         text += fmt::format("{:>7} {:>7} {:>7} {:<2} {:>3} {:<18} {}{}\n", task.pid, task.tgid,
                             task.ppid, field(std::string(1, task.state)), task.cpu, hex(task.task),
-                            task.pid != task.tgid ? "  " : "", field(task.comm));
+                            task.pid != task.tgid ? "  " : "",
+                            field(task.name.empty() ? task.comm : task.name));
     }
     return text;
 }

@@ -20,6 +20,7 @@ struct TaskInfo {
     char state = '?';
     int cpu = 0;
     std::string comm;
+    std::string name; // as /proc/PID/comm shows it (TaskNames); empty: the comm
     std::uint64_t real_parent = 0;
 };
 

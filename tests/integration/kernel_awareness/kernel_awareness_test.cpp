@@ -217,15 +217,31 @@ TEST_F(KernelAwareness, PsMatchesProcStat) {
     // Processes the guest listed and that live on (kernel threads, the marker sleeps).
     int found = 0;
     int compared = 0;
+    int full_names = 0;
     for (const auto& [pid, process] : guest_->facts.processes) {
         if (!by_pid.contains(pid)) {
             continue; // the script's own short-lived shells and readers
         }
         ++found;
         const auto& task = by_pid[pid];
-        // /proc adds a kworker's current workqueue to its name ("kworker/1:1-rcu_gp").
-        EXPECT_TRUE(process.comm.starts_with(task["comm"].get<std::string>()))
-            << "pid " << pid << ": " << task["comm"] << " vs " << process.comm;
+        // name is what /proc shows: a kernel thread's full name (6.x), a worker's work queue
+        // after + or - ("kworker/1:1-rcu_gp"). comm is task->comm, at most 15 bytes of it.
+        const std::string name = task["name"].get<std::string>();
+        const std::string comm = task["comm"].get<std::string>();
+        EXPECT_TRUE(process.comm.starts_with(comm)) << "pid " << pid << ": " << comm;
+        EXPECT_LE(comm.size(), 15u) << comm;
+        const auto worker_queue = [](const std::string& text) {
+            return text.starts_with("kworker/") ? text.find_first_of("+-", 8) : std::string::npos;
+        };
+        if (const auto queue = worker_queue(process.comm); queue != std::string::npos) {
+            // A worker may have run another queue's work since the guest looked.
+            EXPECT_EQ(name.substr(0, name.find_first_of("+-", 8)), process.comm.substr(0, queue))
+                << "pid " << pid;
+            EXPECT_NE(worker_queue(name), std::string::npos) << "pid " << pid << ": " << name;
+        } else if (!process.comm.starts_with("kworker/")) {
+            EXPECT_EQ(name, process.comm) << "pid " << pid;
+            ++full_names;
+        }
         EXPECT_EQ(task["tgid"], pid) << "pid " << pid;
         // Children of the script's shells were reparented to init when those exited.
         const bool parent_alive =
@@ -236,6 +252,7 @@ TEST_F(KernelAwareness, PsMatchesProcStat) {
         }
     }
     EXPECT_GE(found, static_cast<int>(guest_->facts.processes.size()) * 8 / 10);
+    EXPECT_GT(full_names, 10);
     EXPECT_GT(compared, 5);
     ASSERT_EQ(guest_->facts.marked.size(), 4u) << "the marker sleeps were not seen";
     for (int pid : guest_->facts.marked) {
