@@ -1,6 +1,7 @@
 // The recipe through `kdive attach SESSION`: break start_kernel by name, then kernel questions.
 #include "lab/console_log.hpp"
 #include "support/atomic_file.hpp"
+#include "support/subprocess.hpp"
 #include "test_vm.hpp"
 
 #include <gtest/gtest.h>
@@ -105,19 +106,28 @@ TEST(AttachSymbols, FramesFollowTheSelectedVcpu) {
     auto vm = TestVm::boot(test_kernel(), {"--smp", "2"});
     ASSERT_TRUE(vm) << vm.error().message;
     ASSERT_TRUE(vm->wait_for(lab::shell_banner));
-    auto out = run_kdive({"attach",  vm->session().dir.string(),
-                          "--batch", "--echo",
-                          "-ex",     "cpu 1",
-                          "-ex",     "info frame",
-                          "-ex",     "bt full",
-                          "-ex",     "up",
-                          "-ex",     "cpu 0",
-                          "-ex",     "info frame",
-                          "-ex",     "bt full",
-                          "-ex",     "cpu 1",
-                          "-ex",     "info frame",
-                          "-ex",     "bt full"});
-    ASSERT_TRUE(out) << out.error().message;
+    RunOptions options;
+    options.timeout = std::chrono::minutes(5);
+    auto run = run_process({KDIVE_BINARY, "attach",     vm->session().dir.string(),
+                            "--batch",    "--echo",     "-ex",
+                            "cpu 1",      "-ex",        "info frame",
+                            "-ex",        "bt full",    "-ex",
+                            "up",         "-ex",        "cpu 0",
+                            "-ex",        "info frame", "-ex",
+                            "bt full",    "-ex",        "cpu 1",
+                            "-ex",        "info frame", "-ex",
+                            "bt full"},
+                           options);
+    ASSERT_TRUE(run) << run.error().message;
+    // vCPU 1 may have been stopped where its stack is one frame (the idle loop's entry, user
+    // mode): then `up` is refused, as GDB refuses it, and nothing else may fail.
+    const std::string refused = "error: Initial frame selected; you cannot go up.\n";
+    const auto first_error = run->err.find("error: ");
+    const bool one_frame = first_error != std::string::npos &&
+                           run->err.compare(first_error, refused.size(), refused) == 0 &&
+                           run->err.find("error: ", first_error + 1) == std::string::npos;
+    EXPECT_TRUE(run->exit_code == 0 || one_frame) << run->out << run->err;
+    const std::string* out = &run->out;
     const auto parts = answers(*out);
     ASSERT_EQ(parts.size(), 10u) << *out;
     const std::string& frame1 = parts[1];
