@@ -504,6 +504,12 @@ void DebuggerSession::print_location() {
     if (!rip) {
         return;
     }
+    if (source_liner_) {
+        if (const std::string line = source_liner_(*rip); !line.empty()) {
+            fmt::print(out_, "{}\n", line);
+            return;
+        }
+    }
     auto text = cli::examine(target_, *rip, ExamineFormat{1, 'i', 1}, cpu_mode(target_));
     if (text) {
         fmt::print(out_, "=> {}", terminal_text(*text, TerminalText::message));

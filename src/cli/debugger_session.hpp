@@ -48,6 +48,11 @@ public:
     void set_code_labeler(std::function<std::string(std::uint64_t)> labeler) {
         code_labeler_ = std::move(labeler);
     }
+    // "951\t{" for a stop's address when its source file is on the host, else empty: a stop
+    // then shows the line as GDB does instead of the instruction.
+    void set_source_liner(std::function<std::string(std::uint64_t)> liner) {
+        source_liner_ = std::move(liner);
+    }
     // Completes expressions and locations (symbols, types, members) for complete().
     void set_expression_completer(std::function<Completion(std::string_view)> completer) {
         expression_completer_ = std::move(completer);
@@ -109,6 +114,7 @@ private:
     std::function<std::string(std::uint64_t)> symbolizer_;
     std::function<std::string(std::uint64_t)> code_labeler_;
     std::function<Completion(std::string_view)> expression_completer_;
+    std::function<std::string(std::uint64_t)> source_liner_;
     int next_number_ = 1;
     bool finished_ = false;
     bool connection_lost_ = false;

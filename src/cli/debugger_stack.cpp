@@ -3,6 +3,7 @@
 
 #include "cli/expression_location.hpp"
 #include "kernel/stack_unwinder.hpp"
+#include "lab/kernel_source.hpp"
 #include "support/cache_dir.hpp"
 
 namespace kdive::cli {
@@ -24,6 +25,14 @@ Result<std::unique_ptr<DebuggerStack>> DebuggerStack::create(target::Target& tar
         stack->kernel_ = std::make_unique<KernelCommands>(*stack->info_, target);
         auto& memory = stack->kernel_->memory();
         stack->eval_ = std::make_unique<EvalCommands>(*stack->info_, &memory, &memory);
+        // A fetched Debian kernel's source, when its linux-source is in the cache: stops and
+        // list show lines. A kdive build's vmlinux names its real files already.
+        if (auto tree = lab::source_tree_for_vmlinux(vmlinux)) {
+            stack->eval_->set_source_dir(tree->tree);
+            if (!tree->note.empty()) {
+                fmt::print(stderr, "note: {}\n", tree->note);
+            }
+        }
         stack->kernel_->serve(*stack->eval_);
         stack->locations_.add(std::make_unique<ExpressionLocationResolver>(*stack->eval_));
     }
@@ -64,6 +73,8 @@ Result<std::unique_ptr<DebuggerStack>> DebuggerStack::create(target::Target& tar
             return machine;
         });
         stack->session_->add_handler([eval](std::string_view line) { return eval->run(line); });
+        stack->session_->set_source_liner(
+            [eval](std::uint64_t address) { return eval->source_line_text(address); });
         stack->session_->set_expression_completer(
             [eval](std::string_view text) { return eval->complete(text); });
         stack->session_->set_symbolizer(

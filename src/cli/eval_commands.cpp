@@ -4,9 +4,13 @@
 #include "eval/expression_parser.hpp"
 #include "eval/type_printer.hpp"
 #include "eval/value_printer.hpp"
+#include "support/guest_text.hpp"
 #include "support/text.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
+#include <sstream>
 
 namespace kdive::cli {
 
@@ -136,6 +140,9 @@ std::optional<Result<std::string>> EvalCommands::run(std::string_view line) {
     }
     if (word == "set") {
         std::string_view rest = command.rest;
+        if (starts_with_word(rest, "substitute-path")) {
+            return set_source_option(rest);
+        }
         if (starts_with_word(rest, "var") || starts_with_word(rest, "variable")) {
             rest = trim(rest.substr(rest.find_first_of(" \t")));
         } else if (rest.empty() || rest.front() != '$') {
@@ -146,6 +153,22 @@ std::optional<Result<std::string>> EvalCommands::run(std::string_view line) {
             return std::unexpected(value.error());
         }
         return std::string();
+    }
+    if (word == "directory" || word == "dir") {
+        // The whole rest: split() would take a leading '/' for a print format.
+        const std::string_view dir = trim(trim(line).substr(word.size()));
+        if (!dir.empty()) {
+            sources_.set_directory(std::string(dir));
+        }
+        return fmt::format("Source directories searched: {}",
+                           sources_.directory().empty() ? "(none)" : sources_.directory().string());
+    }
+    if (word == "show" && trim(command.rest) == "substitute-path") {
+        std::string out = "List of all source path substitution rules:";
+        for (const auto& [from, to] : sources_.substitutions()) {
+            out += fmt::format("\n  `{}' -> `{}'.", from, to);
+        }
+        return out;
     }
     if (word == "info" || word == "i") {
         const CommandLine sub = split(command.rest);
@@ -373,44 +396,117 @@ Result<std::string> EvalCommands::info_line(std::string_view location) {
                        line->file, describe(line->start + shift), describe(line->end + shift));
 }
 
+Result<std::string> EvalCommands::list_lines(std::string_view file, int first, int last) {
+    first = std::max(1, first);
+    listed_file_ = std::string(file);
+    const auto path = sources_.find(file);
+    const std::vector<std::string>* lines = path ? sources_.lines(*path) : nullptr;
+    if (lines == nullptr) {
+        listed_last_ = last;
+        return fmt::format("{}\t{}: No such file or directory.\n(kdive looks in the source "
+                           "directory{}; `directory DIR` or `set substitute-path FROM TO` "
+                           "points it at the kernel's source tree)",
+                           first, file,
+                           sources_.directory().empty()
+                               ? " (none is set)"
+                               : fmt::format(" {}", sources_.directory().string()));
+    }
+    const int count = static_cast<int>(lines->size());
+    if (first > count) {
+        return fail("Line number {} out of range; \"{}\" has {} lines.", first, file, count);
+    }
+    last = std::min(last, count);
+    std::string out;
+    for (int n = first; n <= last; ++n) {
+        out += fmt::format("{}\t{}\n", n, (*lines)[static_cast<std::size_t>(n - 1)]);
+    }
+    listed_last_ = last;
+    out.pop_back();
+    return terminal_text(out, TerminalText::message);
+}
+
+Result<std::string> EvalCommands::list_around(std::string_view file, int line) {
+    return list_lines(file, line - 5, std::max(1, line - 5) + 9);
+}
+
 Result<std::string> EvalCommands::list(std::string_view location) {
+    location = trim(location);
+    if (location.empty()) {
+        if (listed_file_.empty()) {
+            return fail("No default source file: list FUNCTION, list FILE:LINE, or stop the "
+                        "guest first.");
+        }
+        return list_lines(listed_file_, listed_last_ + 1, listed_last_ + 10);
+    }
+    const auto all_digits = [](std::string_view text) {
+        return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+            return std::isdigit(static_cast<unsigned char>(c)) != 0;
+        });
+    };
+    if (all_digits(location)) {
+        if (listed_file_.empty()) {
+            return fail("No default source file: list FILE:LINE.");
+        }
+        return list_around(listed_file_, std::stoi(std::string(location)));
+    }
+    if (const auto colon = location.rfind(':');
+        colon != std::string_view::npos && all_digits(location.substr(colon + 1))) {
+        return list_around(location.substr(0, colon),
+                           std::stoi(std::string(location.substr(colon + 1))));
+    }
     auto address = resolve_location(location);
     if (!address) {
         return std::unexpected(address.error());
     }
     if (!*address) {
-        return fail("Function \"{}\" not defined.", trim(location));
+        return fail("Function \"{}\" not defined.", location);
     }
     auto line = line_at(info_, scope_, **address);
     if (!line) {
-        return fail("No line number known for {}.", trim(location));
+        return fail("No line number known for {}.", location);
     }
-    const int first = std::max(1, line->line - 5);
-    std::vector<std::filesystem::path> candidates{line->full_path};
-    if (!source_dir_.empty()) {
-        candidates.push_back(source_dir_ / line->file);
+    return list_around(source_name(*line), line->line);
+}
+
+std::string EvalCommands::source_name(const debuginfo::SourceLine& line) const {
+    // The name as the debug info gives it maps through the directory and substitutions; the
+    // unit's absolute path is the fallback (a vmlinux built on this host).
+    if (line.file.empty() || (!sources_.find(line.file) && sources_.find(line.full_path))) {
+        return line.full_path;
     }
-    for (const auto& path : candidates) {
-        std::ifstream in(path);
-        if (!in) {
-            continue;
-        }
-        std::string out;
-        std::string text;
-        for (int n = 1; std::getline(in, text) && n < first + 10; ++n) {
-            if (n >= first) {
-                out += fmt::format("{}\t{}\n", n, text);
-            }
-        }
-        if (!out.empty()) {
-            out.pop_back();
-        }
-        return out;
+    return line.file;
+}
+
+std::string EvalCommands::source_line_text(std::uint64_t address) {
+    (void)context();
+    auto line = line_at(info_, scope_, address);
+    if (!line || line->line <= 0) {
+        return {};
     }
-    return fmt::format("{}\t{}: No such file or directory.\n"
-                       "(the source is not installed: {} is at {}:{}; pass --source-dir to "
-                       "point at a kernel source tree)",
-                       first, line->file, trim(location), line->file, line->line);
+    auto path = sources_.find(source_name(*line));
+    const std::vector<std::string>* lines = path ? sources_.lines(*path) : nullptr;
+    if (lines == nullptr || static_cast<std::size_t>(line->line) > lines->size()) {
+        return {};
+    }
+    listed_file_ = source_name(*line);
+    listed_last_ = line->line + 4;
+    return terminal_text(
+        fmt::format("{}\t{}", line->line, (*lines)[static_cast<std::size_t>(line->line - 1)]),
+        TerminalText::message);
+}
+
+Result<std::string> EvalCommands::set_source_option(std::string_view rest) {
+    const CommandLine option = split(rest);
+    std::vector<std::string> words;
+    std::istringstream in{std::string(option.rest)};
+    for (std::string word; in >> word;) {
+        words.push_back(word);
+    }
+    if (words.size() != 2) {
+        return fail_as(ErrorKind::invalid_input, "usage: set substitute-path FROM TO");
+    }
+    sources_.substitute(words[0], words[1]);
+    return std::string();
 }
 
 } // namespace kdive::cli

@@ -3,6 +3,7 @@
 
 #include "cli/command_table.hpp"
 #include "debuginfo/debug_info.hpp"
+#include "debuginfo/source_files.hpp"
 #include "eval/elf_memory.hpp"
 #include "eval/expression_evaluator.hpp"
 #include "eval/memory_reader.hpp"
@@ -53,8 +54,12 @@ public:
     void set_load_offset_source(std::function<std::uint64_t()> source) {
         load_offset_source_ = std::move(source);
     }
-    void set_source_dir(std::filesystem::path dir) { source_dir_ = std::move(dir); }
-    const std::filesystem::path& source_dir() const { return source_dir_; }
+    void set_source_dir(std::filesystem::path dir) { sources_.set_directory(std::move(dir)); }
+    debuginfo::SourceFiles& sources() { return sources_; }
+    // "951\t{" for a code address whose source file is on the host; empty otherwise.
+    std::string source_line_text(std::uint64_t address);
+    // `list` around LINE of FILE (as the debug info names it), remembered for a bare `list`.
+    Result<std::string> list_around(std::string_view file, int line);
     // The scope expressions are evaluated in, with the load offset brought up to date (frames
     // add their locals to it and map runtime addresses back to the file through it).
     // Modules' symbols and types, asked after the vmlinux's.
@@ -83,6 +88,10 @@ private:
     Result<std::string> info_symbol(std::string_view expression);
     Result<std::string> info_line(std::string_view location);
     Result<std::string> list(std::string_view location);
+    // Lines FIRST..LAST of FILE (clamped to the file), or GDB's "No such file" line.
+    Result<std::string> list_lines(std::string_view file, int first, int last);
+    Result<std::string> set_source_option(std::string_view rest);
+    std::string source_name(const debuginfo::SourceLine& line) const;
     eval::EvalContext context();
 
     debuginfo::DebugInfo& info_;
@@ -94,7 +103,9 @@ private:
     eval::RegisterReader* registers_;
     eval::FunctionHooks* functions_ = nullptr;
     std::function<std::uint64_t()> load_offset_source_;
-    std::filesystem::path source_dir_;
+    debuginfo::SourceFiles sources_;
+    std::string listed_file_; // what a bare `list` continues
+    int listed_last_ = 0;
     std::vector<std::string> sorted_symbols_; // built on the first completion
 };
 

@@ -2,6 +2,7 @@
 #include "cli/frame_commands.hpp"
 
 #include "debuginfo/dwarf_types.hpp"
+#include "support/guest_text.hpp"
 #include "support/text.hpp"
 
 #include <charconv>
@@ -187,20 +188,13 @@ std::string FrameCommands::source_text(const SourceFrame& frame) {
     if (frame.line == 0) {
         return "";
     }
-    std::vector<std::filesystem::path> candidates;
-    if (!eval_.source_dir().empty()) {
-        candidates.push_back(eval_.source_dir() / frame.file);
-    }
-    if (std::filesystem::path(frame.file).is_absolute()) {
-        candidates.emplace_back(frame.file);
-    }
-    for (const auto& path : candidates) {
-        std::ifstream in(path);
-        std::string text;
-        for (int n = 1; in && std::getline(in, text); ++n) {
-            if (n == frame.line) {
-                return fmt::format("{}\t{}\n", frame.line, text);
-            }
+    auto& sources = eval_.sources();
+    if (auto path = sources.find(frame.file)) {
+        if (const auto* lines = sources.lines(*path);
+            lines != nullptr && static_cast<std::size_t>(frame.line) <= lines->size()) {
+            return terminal_text(fmt::format("{}\t{}\n", frame.line,
+                                             (*lines)[static_cast<std::size_t>(frame.line - 1)]),
+                                 TerminalText::message);
         }
     }
     return fmt::format("{}\tin {}\n", frame.line, frame.file);
@@ -533,6 +527,16 @@ std::optional<Result<std::string>> FrameCommands::run(std::string_view line) {
     if ((word == "bt" || word == "backtrace" || word == "where") &&
         (trim(rest) == "full" || trim(rest) == "-full")) {
         return backtrace_full();
+    }
+    if (word == "list" && trim(rest).empty() && !target_.running() && ensure_frames() &&
+        !frames_.empty()) {
+        const auto here = std::tuple{target_.guest_generation(), target_.current_vcpu(), selected_};
+        const SourceFrame& frame = frames_[selected_];
+        if (listed_at_ != here && frame.line > 0) {
+            listed_at_ = here;
+            return eval_.list_around(frame.file, frame.line);
+        }
+        return std::nullopt; // the expression commands go on from the last listing
     }
     if (word == "frame" || word == "f") {
         if (rest.empty()) {

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <functional>
 #include <optional>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -102,6 +103,9 @@ private:
     // Inlined frames at frame 0's pc shown as their call site instead (see entered_inlined_).
     std::size_t skipped_inline_ = 0;
     std::size_t selected_ = 0;
+    // The stop (guest generation, vCPU) and frame a bare `list` last centred on: the next one
+    // goes on from there, a new stop or frame centres again.
+    std::optional<std::tuple<std::uint64_t, int, std::size_t>> listed_at_;
 };
 
 } // namespace kdive::cli

@@ -24,11 +24,6 @@ fs::path scripts_root() {
 
 constexpr const char* kScript = "vmlinux-gdb.py";
 
-// "6.1.176-1" → "6.1.176": the upstream part of a Debian package version.
-std::string upstream(std::string_view version) {
-    return std::string(version.substr(0, version.find_first_of("-+~")));
-}
-
 Result<> make_scripts(const KernelTree& tree, const fs::path& config,
                       const std::function<void(std::string_view)>& say) {
     std::error_code ec;
@@ -117,8 +112,9 @@ Result<fs::path> prepare_gdb_scripts(std::string_view kernel_name, bool fetch_so
     if (!tree) {
         return std::unexpected(tree.error());
     }
-    if (auto version = tree->version(); version && !manifest->packages.empty() &&
-                                        upstream(manifest->packages.front().version) != *version) {
+    if (auto version = tree->version();
+        version && !manifest->packages.empty() &&
+        upstream_version(manifest->packages.front().version) != *version) {
         // The scripts follow the kernel's structures; a nearby stable release almost always
         // has the same ones, but say so.
         say(fmt::format("note: {} is {} but the source is {}", kernel_name,

@@ -5,6 +5,7 @@
 #include "lab/deb_unpacker.hpp"
 #include "lab/disk_space.hpp"
 #include "lab/fetch_lock.hpp"
+#include "lab/kernel_store.hpp"
 #include "lab/private_apt.hpp"
 #include "support/atomic_file.hpp"
 #include "support/cache_dir.hpp"
@@ -219,6 +220,39 @@ Result<SourceOutcome> fetch_kernel_source(const SourceEntry& entry, std::string 
     say(fmt::format("{} {} unpacked in {:.0f} s", entry.package, outcome->package_version,
                     seconds.count()));
     return outcome;
+}
+
+std::optional<SourceTreeMatch> source_tree_for_vmlinux(const fs::path& vmlinux) {
+    std::error_code ec;
+    const fs::path folder = fs::weakly_canonical(vmlinux, ec).parent_path();
+    if (ec || fs::weakly_canonical(folder.parent_path(), ec) !=
+                  fs::weakly_canonical(KernelStore::root(), ec)) {
+        return std::nullopt;
+    }
+    auto manifest = KernelStore::fetched(folder.filename().string());
+    if (!manifest) {
+        return std::nullopt;
+    }
+    auto source = KernelSources::for_release(manifest->release);
+    if (!source) {
+        return std::nullopt;
+    }
+    auto tree = KernelSources::fetched(source->name);
+    if (!tree) {
+        return std::nullopt;
+    }
+    SourceTreeMatch match{*tree, {}};
+    auto version = read_file(*tree / kVersionFile);
+    if (version && !manifest->packages.empty()) {
+        const std::string tree_version(trim(*version));
+        const std::string& kernel_version = manifest->packages.front().version;
+        if (upstream_version(tree_version) != upstream_version(kernel_version)) {
+            match.note = fmt::format("source lines come from {} {}, the kernel is {}: lines may "
+                                     "be off",
+                                     source->package, tree_version, kernel_version);
+        }
+    }
+    return match;
 }
 
 } // namespace kdive::lab

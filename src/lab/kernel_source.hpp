@@ -38,6 +38,20 @@ public:
     static std::optional<SourceEntry> for_release(std::string_view release);
 };
 
+// The unpacked linux-source tree for a vmlinux kdive fetched (<cache>/kernels/NAME/vmlinux),
+// matched by release; `note` says when the tree's version is not the kernel's. nullopt for
+// other vmlinux files or when no tree of that series is in the cache.
+// "6.1.176-1" → "6.1.176": the upstream part of a Debian package version.
+inline std::string upstream_version(std::string_view version) {
+    return std::string(version.substr(0, version.find_first_of("-+~")));
+}
+
+struct SourceTreeMatch {
+    std::filesystem::path tree;
+    std::string note;
+};
+std::optional<SourceTreeMatch> source_tree_for_vmlinux(const std::filesystem::path& vmlinux);
+
 // Downloads the package and unpacks its tarball. A second call is a no-op; an interrupted one
 // leaves nothing under the final name.
 Result<SourceOutcome> fetch_kernel_source(const SourceEntry& entry, std::string mirror,
