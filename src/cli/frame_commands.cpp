@@ -104,6 +104,22 @@ Result<> FrameCommands::ensure_frames() {
             frame.pc = machine.pc;
             const debuginfo::Symbol* symbol = info_.symbols().function_at(lookup);
             frame.function = symbol != nullptr ? std::string(symbol->name) : "??";
+            // Module code: named from the module's symbols, as bt names it.
+            auto* images = scope.loaded_images();
+            if (symbol == nullptr && images != nullptr &&
+                info_.elf().section_at(file_pc) == nullptr) {
+                if (auto where = images->describe(i == 0 ? machine.pc : machine.pc - 1);
+                    where && !where->symbol.empty()) {
+                    frame.function = where->symbol;
+                    frame.module = where->image;
+                    if (where->line && !line) {
+                        frame.file = where->line->file;
+                        frame.line = where->line->line;
+                        // A module's debug info is read at its runtime addresses.
+                        frame.line_start = where->line->start;
+                    }
+                }
+            }
             if (line) {
                 frame.file = line->file;
                 frame.line = line->line;
@@ -180,6 +196,9 @@ std::string FrameCommands::frame_description(std::size_t level) {
     text += fmt::format("{} ({})", frame.function, frame.has_scope ? arguments(frame) : "");
     if (!frame.file.empty()) {
         text += fmt::format(" at {}:{}", frame.file, frame.line);
+    }
+    if (!frame.module.empty()) {
+        text += fmt::format(" [{}]", frame.module);
     }
     return text;
 }

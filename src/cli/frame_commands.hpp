@@ -47,6 +47,7 @@ private:
         bool has_scope = false;
         eval::FrameState state;
         std::string function;
+        std::string module; // module code: the module's name, as bt shows it
         std::string file;
         int line = 0;
         std::uint64_t line_start = 0; // runtime address where the line begins (innermost only)

@@ -558,6 +558,27 @@ TEST_F(KernelAwareness, LxPsInGdbAgrees) {
     EXPECT_GE(same + 3, theirs.size());
 }
 
+// frame and finish name a module's function and module as bt does, through the real binary.
+TEST_F(KernelAwareness, FrameAndFinishNameModuleFrames) {
+    guest_->release();
+    RunOptions options;
+    options.timeout = std::chrono::minutes(2);
+    auto run = run_process({KDIVE_BINARY, "attach", guest_->vm->session().dir.string(), "--batch",
+                            "--stop-timeout", "30", "-ex", "break dummy_get_stats64", "-ex",
+                            "continue", "-ex", "delete", "-ex", "frame", "-ex", "finish"},
+                           options);
+    auto reattached = guest_->attach();
+    ASSERT_TRUE(reattached) << reattached.error().message;
+    ASSERT_TRUE(run) << run.error().message;
+    EXPECT_EQ(run->exit_code, 0) << run->out << run->err;
+    EXPECT_NE(run->out.find("#0  dummy_get_stats64 ("), std::string::npos) << run->out;
+    EXPECT_NE(run->out.find("Run till exit from #0  dummy_get_stats64 ("), std::string::npos)
+        << run->out;
+    EXPECT_NE(run->out.find("drivers/net/dummy.c:"), std::string::npos) << run->out;
+    EXPECT_NE(run->out.find(" [dummy]\n"), std::string::npos) << run->out;
+    EXPECT_EQ(run->out.find(" in ?? ("), std::string::npos) << run->out;
+}
+
 // Another kernel's vmlinux against this guest: said up front and every kernel command refuses.
 TEST_F(KernelAwareness, WrongVmlinuxIsReported) {
     const std::string other_name =
