@@ -86,12 +86,21 @@ int run_attach(const AttachArgs& args) {
     SigintWatcher sigint;
     // Before anything else: a vmlinux that is not the running kernel makes every answer wrong.
     // Checked only once the kernel runs (a vCPU in the kernel half), not at the reset vector.
+    // Any vCPU in the kernel will do (one in user mode may not see kernel memory under PTI);
+    // the selection is put back.
     if (auto* kernel = (*stack)->kernel()) {
-        auto rip = (*target)->read_register("rip");
-        if (rip && *rip >= 0xffff800000000000ull) {
-            if (auto view = kernel->kernel(); !view)
-                fmt::print(stderr, "warning: {}\n", printable(view.error().message));
+        const int selected = (*target)->current_vcpu();
+        for (int vcpu = 0; vcpu < (*target)->vcpu_count(); ++vcpu) {
+            if (!(*target)->select_vcpu(vcpu))
+                break;
+            auto rip = (*target)->read_register("rip");
+            if (rip && *rip >= 0xffff800000000000ull) {
+                if (auto view = kernel->kernel(); !view)
+                    fmt::print(stderr, "warning: {}\n", printable(view.error().message));
+                break;
+            }
         }
+        (void)(*target)->select_vcpu(selected);
     }
 
     if (!args.batch)
