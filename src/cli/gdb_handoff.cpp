@@ -2,6 +2,7 @@
 #include "cli/gdb_handoff.hpp"
 
 #include "lab/kernel_gdb_scripts.hpp"
+#include "lab/kernel_source.hpp"
 #include "support/subprocess.hpp"
 
 #include <cerrno>
@@ -28,6 +29,14 @@ std::vector<std::string> gdb_arguments(const lab::Session& session, const GdbHan
             args.insert(args.end(),
                         {"-ex", "add-auto-load-safe-path " + scripts->parent_path().string(), "-ex",
                          "source " + scripts->string()});
+        }
+        // The source lines at stops, from the tree kdive's own list uses.
+        if (auto tree = lab::source_tree_for_vmlinux(session.vmlinux)) {
+            args.insert(args.end(), {"-ex", "directory " + tree->tree.string()});
+            if (!tree->build_prefix.empty()) {
+                args.insert(args.end(), {"-ex", "set substitute-path " + tree->build_prefix + " " +
+                                                    tree->tree.string()});
+            }
         }
     }
     // `delete` would ask "Delete all breakpoints? (y or n)" and eat the user's first command

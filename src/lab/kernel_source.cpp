@@ -241,7 +241,11 @@ std::optional<SourceTreeMatch> source_tree_for_vmlinux(const fs::path& vmlinux) 
     if (!tree) {
         return std::nullopt;
     }
-    SourceTreeMatch match{*tree, {}};
+    SourceTreeMatch match{*tree, {}, {}};
+    if (!manifest->packages.empty()) {
+        match.build_prefix = "/build/reproducible-path/linux-" +
+                             upstream_version(manifest->packages.front().version);
+    }
     auto version = read_file(*tree / kVersionFile);
     if (version && !manifest->packages.empty()) {
         const std::string tree_version(trim(*version));

@@ -49,6 +49,9 @@ inline std::string upstream_version(std::string_view version) {
 struct SourceTreeMatch {
     std::filesystem::path tree;
     std::string note;
+    // Where Debian built the kernel ("/build/reproducible-path/linux-6.1.176"): the debug
+    // info's paths start with it, for GDB's substitute-path.
+    std::string build_prefix;
 };
 std::optional<SourceTreeMatch> source_tree_for_vmlinux(const std::filesystem::path& vmlinux);
 

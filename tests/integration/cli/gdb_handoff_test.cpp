@@ -1,9 +1,12 @@
 // `kdive up --gdb`: real GDB, connected through kdive's relay, stopped at start_kernel.
 #include "gdb_reference.hpp"
+#include "lab/boot_kernel.hpp"
+#include "lab/kernel_source.hpp"
 #include "support/subprocess.hpp"
 #include "test_vm.hpp"
 
 #include <gtest/gtest.h>
+#include <regex>
 
 namespace kdive::testing {
 namespace {
@@ -16,6 +19,19 @@ TEST(GdbHandoff, UpHandsGdbAVmStoppedAtStartKernel) {
     EXPECT_EQ(run->exit_code, 0) << run->err;
     EXPECT_NE(run->out.find("<start_kernel>"), std::string::npos) << run->out << run->err;
     EXPECT_NE(run->out.find("$1 = 0"), std::string::npos) << run->out;
+    // With the kernel's source in kdive's cache GDB shows the stop's line from it, as kdive
+    // does ("951\t{"); without it, GDB's "951\tin init/main.c".
+    std::smatch stop;
+    ASSERT_TRUE(std::regex_search(run->out, stop,
+                                  std::regex(R"(start_kernel \(\) at init/main\.c:(\d+)\n)")))
+        << run->out;
+    const std::string line = stop[1].str() + "\t";
+    const auto shown = run->out.find(line, static_cast<std::size_t>(stop.position(0)));
+    ASSERT_NE(shown, std::string::npos) << run->out;
+    const bool from_source = run->out.compare(shown + line.size(), 3, "in ") != 0;
+    auto kernel = lab::resolve_boot_kernel(test_kernel());
+    ASSERT_TRUE(kernel) << kernel.error().message;
+    EXPECT_EQ(from_source, lab::source_tree_for_vmlinux(kernel->vmlinux).has_value()) << run->out;
 
     // kdive's own `info registers` there prints the line GDB printed, symbol included.
     auto ours = run_kdive({"up", "--kernel", test_kernel(), "--batch", "-ex", "info registers rip",
