@@ -39,19 +39,23 @@ Result<AttachPoint> resolve_attach_point(const std::string& where) {
     std::error_code ec;
     if (std::filesystem::is_directory(where, ec)) {
         auto session = lab::Session::load(where);
-        if (!session)
+        if (!session) {
             return std::unexpected(session.error());
-        if (session->pid > 0 && !lab::is_qemu_alive(session->pid))
+        }
+        if (session->pid > 0 && !lab::is_qemu_alive(session->pid)) {
             return fail("session {}: QEMU (pid {}) is no longer running", where, session->pid);
+        }
         auto endpoint = rsp::Endpoint::parse(session->gdb);
-        if (!endpoint)
+        if (!endpoint) {
             return wrap(endpoint.error(), fmt::format("session {}", where));
+        }
         return AttachPoint{*endpoint, session->vmlinux};
     }
     auto endpoint = rsp::Endpoint::parse(where);
-    if (!endpoint)
+    if (!endpoint) {
         return wrap(endpoint.error(),
                     fmt::format("'{}' is neither a session folder nor an endpoint", where));
+    }
     return AttachPoint{*endpoint, {}};
 }
 
@@ -72,11 +76,12 @@ int run_attach(const AttachArgs& args) {
     }
     DebuggerOptions options;
     options.batch = args.batch;
-    if (args.stop_timeout > 0)
+    if (args.stop_timeout > 0) {
         options.stop_timeout =
             std::chrono::milliseconds(static_cast<long long>(args.stop_timeout * 1000));
-    else if (args.batch)
+    } else if (args.batch) {
         options.stop_timeout = std::chrono::minutes(5); // a script must end
+    }
     auto stack = DebuggerStack::create(**target, vmlinux, options);
     if (!stack) {
         fmt::print(stderr, "kdive: {}\n", stack.error().message);
@@ -91,38 +96,44 @@ int run_attach(const AttachArgs& args) {
     if (auto* kernel = (*stack)->kernel()) {
         const int selected = (*target)->current_vcpu();
         for (int vcpu = 0; vcpu < (*target)->vcpu_count(); ++vcpu) {
-            if (!(*target)->select_vcpu(vcpu))
+            if (!(*target)->select_vcpu(vcpu)) {
                 break;
+            }
             auto rip = (*target)->read_register("rip");
             if (rip && *rip >= 0xffff800000000000ull) {
-                if (auto view = kernel->kernel(); !view)
+                if (auto view = kernel->kernel(); !view) {
                     fmt::print(stderr, "warning: {}\n", printable(view.error().message));
+                }
                 break;
             }
         }
         (void)(*target)->select_vcpu(selected);
     }
 
-    if (!args.batch)
+    if (!args.batch) {
         fmt::print("Attached to {} ({} vCPU{}, stopped){}.\n", point->endpoint.to_string(),
                    (*target)->vcpu_count(), (*target)->vcpu_count() == 1 ? "" : "s",
                    vmlinux.empty() ? "" : fmt::format("; vmlinux {}", vmlinux.string()));
+    }
     bool all_ok = true;
     for (const auto& command : args.commands) {
-        if (session.finished() || termination_signal() != 0)
+        if (session.finished() || termination_signal() != 0) {
             break;
+        }
         // A batch's stdout is its answers only, unless a transcript was asked for.
-        if (args.echo)
+        if (args.echo) {
             fmt::print("(kdive) {}\n", command);
+        }
         auto ok = session.execute(command);
-        std::fflush(stdout);
+        (void)std::fflush(stdout);
         if (!ok) {
             print_command_error(ok.error().message);
             all_ok = false;
         }
     }
-    if (!args.batch && !session.finished() && termination_signal() == 0)
+    if (!args.batch && !session.finished() && termination_signal() == 0) {
         all_ok = run_repl(session, cache_dir() / "attach_history") && all_ok;
+    }
     if (auto done = session.finish(); !done) {
         fmt::print(stderr, "kdive: {}\n", printable(done.error().message));
         all_ok = false;

@@ -265,6 +265,7 @@ Result<std::string> CommandTable::spell_out(std::string_view line) const {
     }
     if (found.commands.size() > 1) {
         std::vector<std::string> names;
+        names.reserve(found.commands.size());
         for (const auto* command : found.commands) {
             names.push_back(command->name);
         }
@@ -281,6 +282,7 @@ Result<std::string> CommandTable::spell_out(std::string_view line) const {
         }
         if (inner.commands.size() > 1) {
             std::vector<std::string> names;
+            names.reserve(inner.commands.size());
             for (const auto* candidate : inner.commands) {
                 names.push_back(std::string(split_name(candidate->name).second));
             }

@@ -55,7 +55,7 @@ void print_candidates(const std::vector<std::string>& words) {
     if (words.size() > most) {
         out += fmt::format("... and {} more\n", words.size() - most);
     }
-    std::fputs(out.c_str(), stdout);
+    (void)std::fputs(out.c_str(), stdout);
 }
 
 // One editor with history, closed on scope exit; history is saved on the way out.
@@ -68,8 +68,9 @@ public:
         HistEvent event;
         history(history_, &event, H_SETSIZE, 1000);
         history(history_, &event, H_SETUNIQUE, 1);
-        if (!file_.empty())
+        if (!file_.empty()) {
             history(history_, &event, H_LOAD, file_.c_str());
+        }
         el_set(editor_, EL_PROMPT, prompt);
         el_set(editor_, EL_EDITOR, "emacs");
         el_set(editor_, EL_HIST, history, history_);
@@ -100,15 +101,16 @@ public:
         if (line == nullptr) {
             if (count < 0 && errno == EINTR) {
                 take_interrupt_request();
-                std::fputc('\n', stdout);
+                (void)std::fputc('\n', stdout);
                 interrupted_ = true;
                 return std::string{};
             }
             return std::nullopt;
         }
         std::string text(line, static_cast<std::size_t>(count));
-        while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
+        while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
             text.pop_back();
+        }
         if (!text.empty()) {
             HistEvent event;
             history(history_, &event, H_ENTER, text.c_str());
@@ -150,11 +152,11 @@ private:
             if (whole) {
                 insert += ' ';
             }
-            el_insertstr(editor, insert.c_str());
+            (void)el_insertstr(editor, insert.c_str());
             return CC_REFRESH;
         }
         if (found.candidates.size() == 1) {
-            el_insertstr(editor, " ");
+            (void)el_insertstr(editor, " ");
             return CC_REFRESH;
         }
         print_candidates(found.candidates);
@@ -173,8 +175,9 @@ private:
 bool run_repl(DebuggerSession& session, const std::filesystem::path& history_file) {
     bool terminal = ::isatty(STDIN_FILENO) != 0;
     std::optional<LineEditor> editor;
-    if (terminal)
+    if (terminal) {
         editor.emplace(history_file, session);
+    }
     bool last_ok = true;
     std::string previous;
     // SIGTERM/SIGHUP end the loop like the end of input: the caller then detaches.
@@ -184,23 +187,28 @@ bool run_repl(DebuggerSession& session, const std::filesystem::path& history_fil
             line = editor->read_line();
         } else {
             std::string text;
-            if (std::getline(std::cin, text))
+            if (std::getline(std::cin, text)) {
                 line = std::move(text);
+            }
         }
-        if (!line)
+        if (!line) {
             break;
-        if (editor && editor->interrupted())
+        }
+        if (editor && editor->interrupted()) {
             continue;
+        }
         // An empty line repeats the previous command, as in GDB (stepi, x).
         std::string command = line->empty() && terminal ? previous : *line;
-        if (command.empty())
+        if (command.empty()) {
             continue;
+        }
         previous = command;
         auto ok = session.execute(command);
-        std::fflush(stdout);
+        (void)std::fflush(stdout);
         last_ok = static_cast<bool>(ok);
-        if (!ok)
+        if (!ok) {
             print_command_error(ok.error().message);
+        }
     }
     return terminal || last_ok;
 }

@@ -23,16 +23,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::array kSources{
+constexpr std::array known_sources{
     SourceEntry{"debian-6.1", "bookworm", "linux-source-6.1"},
     SourceEntry{"debian-6.12", "trixie", "linux-source-6.12"},
 };
 
 // Written into the tree before it is renamed into place: which package it came from.
-constexpr const char* kVersionFile = ".kdive-source-version";
+constexpr const char* version_file_name = ".kdive-source-version";
 
 // The tarball (xz, ~140 MB) unpacks to about 1.4 GB; the .deb and tarball are on disk meanwhile.
-constexpr std::uint64_t kUnpackedBytes = 1600ull << 20;
+constexpr std::uint64_t unpacked_bytes = 1600ull << 20;
 
 fs::path sources_root() {
     return cache_dir() / "sources";
@@ -59,7 +59,7 @@ Result<SourceOutcome> unpack(const SourceEntry& entry, const std::string& mirror
         return std::unexpected(record.error());
     }
     if (auto space = require_free_space(
-            sources_root(), record->size + kUnpackedBytes,
+            sources_root(), record->size + unpacked_bytes,
             fmt::format("unpacking {} ({} to download)", entry.package, human_size(record->size)));
         !space) {
         return std::unexpected(space.error());
@@ -103,7 +103,7 @@ Result<SourceOutcome> unpack(const SourceEntry& entry, const std::string& mirror
     if (!fs::exists(top / "Makefile")) {
         return fail("{} did not unpack to {}/Makefile", tarball, entry.package);
     }
-    if (auto written = write_file_atomically(top / kVersionFile, record->version + "\n");
+    if (auto written = write_file_atomically(top / version_file_name, record->version + "\n");
         !written) {
         return std::unexpected(written.error());
     }
@@ -113,12 +113,12 @@ Result<SourceOutcome> unpack(const SourceEntry& entry, const std::string& mirror
 } // namespace
 
 std::span<const SourceEntry> KernelSources::entries() {
-    return kSources;
+    return known_sources;
 }
 
 std::string KernelSources::names() {
     std::string out;
-    for (const auto& e : kSources) {
+    for (const auto& e : known_sources) {
         out += out.empty() ? "" : ", ";
         out += e.name;
     }
@@ -126,7 +126,7 @@ std::string KernelSources::names() {
 }
 
 Result<SourceEntry> KernelSources::find(std::string_view name) {
-    for (const auto& e : kSources) {
+    for (const auto& e : known_sources) {
         if (e.name == name) {
             return e;
         }
@@ -141,7 +141,7 @@ fs::path KernelSources::tree(std::string_view name) {
 std::optional<fs::path> KernelSources::fetched(std::string_view name) {
     fs::path dir = tree(name);
     std::error_code ec;
-    if (fs::exists(dir / kVersionFile, ec) && fs::exists(dir / "Makefile", ec)) {
+    if (fs::exists(dir / version_file_name, ec) && fs::exists(dir / "Makefile", ec)) {
         return dir;
     }
     return std::nullopt;
@@ -155,7 +155,7 @@ std::optional<SourceEntry> KernelSources::for_release(std::string_view release) 
     }
     auto second = release.find_first_not_of("0123456789", first + 1);
     std::string_view series = release.substr(0, second);
-    for (const auto& e : kSources) {
+    for (const auto& e : known_sources) {
         if (e.package.substr(std::string_view("linux-source-").size()) == series) {
             return e;
         }
@@ -175,7 +175,7 @@ Result<SourceOutcome> fetch_kernel_source(const SourceEntry& entry, std::string 
         if (!tree) {
             return std::nullopt;
         }
-        auto version = read_file(*tree / kVersionFile);
+        auto version = read_file(*tree / version_file_name);
         return SourceOutcome{*tree, version ? std::string(trim(*version)) : "", true};
     };
     if (auto existing = done()) {
@@ -246,7 +246,7 @@ std::optional<SourceTreeMatch> source_tree_for_vmlinux(const fs::path& vmlinux) 
         match.build_prefix = "/build/reproducible-path/linux-" +
                              upstream_version(manifest->packages.front().version);
     }
-    auto version = read_file(*tree / kVersionFile);
+    auto version = read_file(*tree / version_file_name);
     if (version && !manifest->packages.empty()) {
         const std::string tree_version(trim(*version));
         const std::string& kernel_version = manifest->packages.front().version;
