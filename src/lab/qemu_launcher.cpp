@@ -199,10 +199,12 @@ std::vector<std::string> qemu_arguments(const BootConfig& config, const Session&
     if (config.kvm) {
         a.insert(a.end(), {"-accel", "kvm", "-cpu", config.cpu.empty() ? "host" : config.cpu});
     } else {
-        // One TCG thread runs every vCPU in turn by default. Multi-threaded TCG in QEMU 7.2 was
-        // seen to oops the sid kernel now and then (set_next_task_fair, while another vCPU
-        // patched kernel text); the cause is not pinned down, so it is a choice (--mttcg) and
-        // the deterministic single thread, which a debugger wants anyway, stays the default.
+        // One TCG thread runs every vCPU in turn by default: all vCPUs stop at one instruction
+        // boundary and a step moves one vCPU by one instruction while the others wait, which a
+        // debugger wants. Multi-threaded TCG in QEMU 7.2 was once seen to oops the sid kernel
+        // (set_next_task_fair, while another vCPU patched kernel text) and was not seen again
+        // in later boots or test runs; the cause is not pinned down. It is a choice (--mttcg,
+        // $KDIVE_MTTCG), and CI runs sid's kernel tests under it to keep watching.
         a.insert(a.end(), {"-accel", config.mttcg ? "tcg,thread=multi" : "tcg,thread=single"});
         if (!config.cpu.empty()) {
             a.insert(a.end(), {"-cpu", config.cpu});
