@@ -327,9 +327,8 @@ Type BtfTypes::convert(std::uint32_t id) const {
     case BTF_KIND_TYPE_TAG:
     case BTF_KIND_DECL_TAG:
     case BTF_KIND_VAR:
-        // Tags are invisible in C; a VAR stands for its type.
-        return *load(t->type);
     case BTF_KIND_FUNC:
+        // Tags are invisible in C; a VAR or FUNC stands for its type.
         return *load(t->type);
     case BTF_KIND_FUNC_PROTO: {
         type.kind = TypeKind::function;

@@ -22,7 +22,7 @@ fs::path scripts_root() {
     return cache_dir() / "gdb-scripts";
 }
 
-constexpr const char* kScript = "vmlinux-gdb.py";
+constexpr const char* script_name = "vmlinux-gdb.py";
 
 Result<> make_scripts(const KernelTree& tree, const fs::path& config,
                       const std::function<void(std::string_view)>& say) {
@@ -53,7 +53,7 @@ Result<> make_scripts(const KernelTree& tree, const fs::path& config,
 } // namespace
 
 std::optional<fs::path> cached_gdb_scripts(std::string_view kernel_name) {
-    fs::path script = scripts_root() / kernel_name / kScript;
+    fs::path script = scripts_root() / kernel_name / script_name;
     std::error_code ec;
     if (fs::exists(script, ec)) {
         return script;
@@ -130,7 +130,7 @@ Result<fs::path> prepare_gdb_scripts(std::string_view kernel_name, bool fetch_so
     if (ec) {
         return fail("moving {} to {}: {}", temp.path().string(), final_dir.string(), ec.message());
     }
-    return final_dir / kScript;
+    return final_dir / script_name;
 }
 
 std::optional<fs::path> find_gdb_scripts(const fs::path& vmlinux) {
@@ -138,7 +138,7 @@ std::optional<fs::path> find_gdb_scripts(const fs::path& vmlinux) {
         return std::nullopt;
     }
     std::error_code ec;
-    fs::path beside = vmlinux.parent_path() / kScript;
+    fs::path beside = vmlinux.parent_path() / script_name;
     if (fs::exists(beside, ec)) {
         return beside;
     }
