@@ -26,7 +26,3 @@ fi
 
 echo "== integration tests (real kernels, real QEMU)"
 ctest --test-dir build -L integration --output-on-failure -j2
-
-echo "== the sid kernel's tests again under multi-threaded TCG (kdive boot --mttcg)"
-KDIVE_MTTCG=1 ctest --test-dir build -L integration --output-on-failure -j2 \
-  -R 'integration\.(boot|kernel_awareness|unwind)\.debian-sid-cloud$'

@@ -204,7 +204,7 @@ std::vector<std::string> qemu_arguments(const BootConfig& config, const Session&
         // debugger wants. Multi-threaded TCG in QEMU 7.2 was once seen to oops the sid kernel
         // (set_next_task_fair, while another vCPU patched kernel text) and was not seen again
         // in later boots or test runs; the cause is not pinned down. It is a choice (--mttcg,
-        // $KDIVE_MTTCG), and CI runs sid's kernel tests under it to keep watching.
+        // $KDIVE_MTTCG).
         a.insert(a.end(), {"-accel", config.mttcg ? "tcg,thread=multi" : "tcg,thread=single"});
         if (!config.cpu.empty()) {
             a.insert(a.end(), {"-cpu", config.cpu});
