@@ -110,14 +110,18 @@ TEST(Repl, HelpAbbreviationsAndCompletionOnATerminal) {
     // A struct's name after "struct".
     kdive.type("ptype struct task_str\t\n");
     ASSERT_TRUE(kdive.wait_for("type = struct task_struct {", 60s)) << kdive.output();
-    // A symbol, then (back over the space it added) a member after '.': "com" is the start
-    // of two members, which are listed; one more letter makes it one.
-    kdive.type("p init_tas\t");
+    // A symbol (whether Tab adds a space after it depends on whether other symbols start with
+    // it, so the expression works either way), then a member after '.': "pi" starts several
+    // members, which are listed; "pid_l" is one of them.
+    kdive.type("p sizeof(init_tas\t");
     std::this_thread::sleep_for(1s);
-    kdive.type("\x7f.com\t");
-    ASSERT_TRUE(kdive.wait_for("compat_robust_list", 60s)) << kdive.output();
-    kdive.type("p\t\n");
-    ASSERT_TRUE(kdive.wait_for("(struct compat_robust_list_head *)", 60s)) << kdive.output();
+    kdive.type(") > 1000\n");
+    ASSERT_TRUE(kdive.wait_for(" = 1\r\n", 60s)) << kdive.output();
+    kdive.type("p init_task.pi\t");
+    ASSERT_TRUE(kdive.wait_for("pi_lock", 60s)) << kdive.output();
+    ASSERT_TRUE(kdive.wait_for("pid_links", 60s)) << kdive.output();
+    kdive.type("d_l\t\n");
+    ASSERT_TRUE(kdive.wait_for("pprev = ", 60s)) << kdive.output();
 
     kdive.type("shell echo kdive-shell-$((6*7))\n");
     ASSERT_TRUE(kdive.wait_for("kdive-shell-42", 30s)) << kdive.output();
