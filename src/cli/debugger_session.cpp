@@ -459,8 +459,9 @@ Result<> DebuggerSession::delete_breakpoints(std::string_view args) {
     return {};
 }
 
-Result<StopEvent> DebuggerSession::wait_for_stop() {
-    auto started = std::chrono::steady_clock::now();
+Result<StopEvent>
+DebuggerSession::wait_for_stop(std::optional<std::chrono::steady_clock::time_point> since) {
+    auto started = since.value_or(std::chrono::steady_clock::now());
     std::optional<std::chrono::steady_clock::time_point> interrupted_at;
     take_interrupt_request(); // a Ctrl-C typed before resuming is not meant for this run
     for (;;) {

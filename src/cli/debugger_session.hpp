@@ -69,8 +69,11 @@ public:
     // is not reported again.
     Result<> finish();
     // For run-control commands outside this class (next, finish): waits for the running guest
-    // to stop, turning Ctrl-C into an interrupt; reports a stop as continue does.
-    Result<target::StopEvent> wait_for_stop();
+    // to stop, turning Ctrl-C into an interrupt; reports a stop as continue does. The stop
+    // timeout counts from `since` when given: a command that resumes the guest many times
+    // (finish stepping past other vCPUs' hits) still ends within it.
+    Result<target::StopEvent>
+    wait_for_stop(std::optional<std::chrono::steady_clock::time_point> since = std::nullopt);
     void report_stop(const target::StopEvent& stop);
 
 private:

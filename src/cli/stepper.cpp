@@ -15,6 +15,9 @@ using target::StopEvent;
 constexpr std::uint64_t kernel_image_start = 0xffffffff80000000ULL;
 // A line that runs longer than this is not a line but a loop the guest is stuck in.
 constexpr std::size_t max_single_steps = 2'000'000;
+// x86-64 kernel stacks are 16 KiB and aligned to their size (THREAD_SIZE); two stack pointers
+// under one such span are on one task's stack.
+constexpr std::uint64_t stack_span_mask = 0x3fff;
 // A call instruction is at most this long: the return address lies this close after it.
 constexpr std::uint64_t max_call_length = 16;
 
@@ -48,10 +51,11 @@ std::vector<std::uint64_t> Stepper::scope_chain(std::uint64_t pc) {
     return scopes ? chain_of(*scopes, 0) : std::vector<std::uint64_t>{};
 }
 
-Result<bool> Stepper::single_step(StepOutcome& outcome) {
+Result<bool> Stepper::single_step(StepOutcome& outcome,
+                                  std::optional<std::chrono::steady_clock::time_point> since) {
     if (auto ok = target_.step(); !ok)
         return std::unexpected(ok.error());
-    auto stop = session_.wait_for_stop();
+    auto stop = session_.wait_for_stop(since);
     if (!stop)
         return std::unexpected(stop.error());
     ++outcome.single_steps;
@@ -74,6 +78,7 @@ Result<bool> Stepper::single_step(StepOutcome& outcome) {
 Result<StepOutcome> Stepper::run_to(const std::vector<TemporaryStop>& stops) {
     StepOutcome outcome;
     const int vcpu = target_.current_vcpu();
+    const auto started = std::chrono::steady_clock::now();
     std::vector<target::Breakpoint> inserted;
     // Every way out of here removes what this run inserted, the guest stopped first.
     auto cleanup = [&]() -> Result<> {
@@ -109,7 +114,7 @@ Result<StepOutcome> Stepper::run_to(const std::vector<TemporaryStop>& stops) {
     for (;;) {
         if (auto ok = target_.resume(); !ok)
             return finish(std::unexpected(ok.error()));
-        auto stop = session_.wait_for_stop();
+        auto stop = session_.wait_for_stop(started);
         if (!stop)
             return finish(std::unexpected(stop.error()));
         if (stop->reason != StopEvent::Reason::breakpoint) {
@@ -128,7 +133,13 @@ Result<StepOutcome> Stepper::run_to(const std::vector<TemporaryStop>& stops) {
             outcome.other_stop = *stop; // a user's breakpoint
             return finish(outcome);
         }
-        const bool right_frame = stop->vcpu == vcpu && (!reached->sp || *reached->sp == *sp) &&
+        // Above the awaited frame on the same kernel stack, that frame is gone (it returned
+        // while another vCPU was being stepped past this breakpoint): waiting on would never
+        // end, so stop here as GDB does. Another task's stack says nothing about it.
+        const bool frame_gone = reached->sp && *sp > *reached->sp &&
+                                (*sp & ~stack_span_mask) == (*reached->sp & ~stack_span_mask);
+        const bool right_frame = stop->vcpu == vcpu &&
+                                 (!reached->sp || *reached->sp == *sp || frame_gone) &&
                                  (!reached->min_sp || *sp >= *reached->min_sp);
         if (right_frame) {
             outcome.which = static_cast<std::size_t>(reached - stops.begin());
@@ -143,8 +154,14 @@ Result<StepOutcome> Stepper::run_to(const std::vector<TemporaryStop>& stops) {
         if (auto ok = target_.remove_breakpoint(here); !ok)
             return finish(std::unexpected(ok.error()));
         std::erase(inserted, here);
+        // The others stay put meanwhile where the stub allows: with the breakpoint out, the
+        // awaited vCPU could otherwise run past it.
+        const bool others_ran = target_.others_run_while_stepping();
+        const bool held = others_ran && target_.set_others_run_while_stepping(false).has_value();
         StepOutcome past;
-        auto stepped = single_step(past);
+        auto stepped = single_step(past, started);
+        if (held)
+            (void)target_.set_others_run_while_stepping(true);
         if (!stepped)
             return finish(std::unexpected(stepped.error()));
         if (past.other_stop && past.other_stop->reason != StopEvent::Reason::breakpoint) {

@@ -66,7 +66,9 @@ private:
     std::vector<std::uint64_t> scope_chain(std::uint64_t pc);
     static std::vector<std::uint64_t> chain_of(const std::vector<debuginfo::FunctionScope>& scopes,
                                                std::size_t skipped);
-    Result<bool> single_step(StepOutcome& outcome);
+    Result<bool>
+    single_step(StepOutcome& outcome,
+                std::optional<std::chrono::steady_clock::time_point> since = std::nullopt);
     // After a step into a function: where `step` stops (past endbr64 / push %rbp; mov
     // %rsp,%rbp as GDB's amd64 prologue analysis skips them).
     std::uint64_t after_prologue(std::uint64_t entry);

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <deque>
 #include <gtest/gtest.h>
+#include <thread>
 
 namespace kdive::cli {
 namespace {
@@ -23,6 +24,8 @@ public:
         int vcpu = 0;
         std::uint64_t rip = 0;
         std::uint64_t rsp = 0;
+        // Time that passes with no stop before this one arrives.
+        std::chrono::milliseconds delay{0};
     };
     std::deque<Stop> script;
     std::vector<target::Breakpoint> inserted;
@@ -32,6 +35,7 @@ public:
     std::uint64_t rsp = caller_sp - 8;
     int vcpu = 0;
     bool is_running = false;
+    bool others_run = true;
 
     Result<> read_memory(std::uint64_t a, std::span<std::uint8_t>) override {
         return fail("no memory at {:#x}", a);
@@ -59,7 +63,7 @@ public:
         return {};
     }
     Result<> step() override {
-        log.push_back(fmt::format("step vCPU {}", vcpu));
+        log.push_back(fmt::format("step vCPU {}{}", vcpu, others_run ? "" : " alone"));
         is_running = true;
         return {};
     }
@@ -75,6 +79,11 @@ public:
         }
         if (script.empty())
             return fail("script ran out");
+        if (script.front().delay.count() > 0) {
+            std::this_thread::sleep_for(script.front().delay);
+            script.front().delay = {};
+            return std::nullopt;
+        }
         Stop stop = script.front();
         script.pop_front();
         rip = stop.rip;
@@ -101,6 +110,11 @@ public:
     }
     const std::vector<target::Breakpoint>& inserted_breakpoints() const override {
         return inserted;
+    }
+    bool others_run_while_stepping() const override { return others_run; }
+    Result<> set_others_run_while_stepping(bool run) override {
+        others_run = run;
+        return {};
     }
     int vcpu_count() const override { return 2; }
     int current_vcpu() const override { return vcpu; }
@@ -157,8 +171,46 @@ TEST_F(StepperTest, OtherVcpusAndDeeperFramesAreSteppedPast) {
     EXPECT_FALSE(outcome->other_stop);
     EXPECT_EQ(target_.vcpu, 0);
     EXPECT_TRUE(target_.inserted.empty());
-    EXPECT_EQ(target_.log, (std::vector<std::string>{"resume", "step vCPU 1", "resume",
-                                                     "step vCPU 0", "resume"}));
+    // The awaited vCPU stays put while another is stepped past the breakpoint.
+    EXPECT_EQ(target_.log, (std::vector<std::string>{"resume", "step vCPU 1 alone", "resume",
+                                                     "step vCPU 0 alone", "resume"}));
+    EXPECT_TRUE(target_.others_run);
+}
+
+// Above the awaited frame on its stack the frame has returned already: the run ends there
+// rather than waiting for a hit that cannot come. Another task's stack is stepped past.
+TEST_F(StepperTest, AGoneFrameEndsTheRunAnotherStackDoesNot) {
+    target_.script = {
+        {StopEvent::Reason::breakpoint, 0, return_address, caller_sp + 0x10000}, // other task
+        {StopEvent::Reason::breakpoint, 0, return_address + 3, caller_sp + 0x10000},
+        {StopEvent::Reason::breakpoint, 0, return_address, caller_sp + 0x40}, // outer frame
+    };
+    auto outcome = stepper_->run_to({caller});
+    ASSERT_TRUE(outcome) << outcome.error().message;
+    EXPECT_FALSE(outcome->other_stop);
+    EXPECT_EQ(target_.rsp, caller_sp + 0x40);
+    EXPECT_TRUE(target_.inserted.empty());
+}
+
+// The stop timeout bounds the whole run, not each of its resumes: hits in other frames that
+// keep coming do not keep it alive.
+TEST_F(StepperTest, TheStopTimeoutBoundsTheWholeRun) {
+    DebuggerOptions options;
+    options.stop_timeout = std::chrono::milliseconds(300);
+    DebuggerSession session(target_, locations_, out_, options);
+    Stepper stepper(target_, session, *info_, [] { return std::uint64_t{0}; });
+    for (int i = 0; i < 8; ++i) {
+        ScriptedTarget::Stop hit{StopEvent::Reason::breakpoint, 1, return_address, caller_sp};
+        hit.delay = std::chrono::milliseconds(100);
+        target_.script.push_back(hit);
+        target_.script.push_back({StopEvent::Reason::breakpoint, 1, return_address + 3, caller_sp});
+    }
+    auto outcome = stepper.run_to({caller});
+    ASSERT_FALSE(outcome);
+    EXPECT_NE(outcome.error().message.find("no stop within 300 ms"), std::string::npos)
+        << outcome.error().message;
+    EXPECT_TRUE(target_.inserted.empty());
+    EXPECT_FALSE(target_.running());
 }
 
 TEST_F(StepperTest, InterruptRemovesTheTemporaryBreakpoint) {
