@@ -3,6 +3,7 @@
 
 #include "lab/kernel_gdb_scripts.hpp"
 #include "lab/kernel_source.hpp"
+#include "support/atomic_file.hpp"
 #include "support/subprocess.hpp"
 
 #include <cerrno>
@@ -20,8 +21,13 @@ std::vector<std::string> gdb_arguments(const lab::Session& session, const GdbHan
     if (!session.vmlinux.empty()) {
         args.push_back(session.vmlinux.string());
     }
-    // GDB reads the stub through kdive, so the socket stays private (mode 0600, no TCP port).
-    args.insert(args.end(), {"-ex", "target remote | " + kdive_binary + " relay " + session.gdb});
+    // GDB reads the stub through kdive, so the socket stays private (mode 0600, no TCP port);
+    // with the vmlinux the relay also answers `monitor kdive ...` (kdive's lx-* in GDB).
+    std::string relay = "target remote | " + kdive_binary + " relay " + session.gdb;
+    if (!session.vmlinux.empty()) {
+        relay += " --vmlinux " + session.vmlinux.string();
+    }
+    args.insert(args.end(), {"-ex", relay});
     if (!session.vmlinux.empty()) {
         // Beside the vmlinux for a kernel build folder; prepared from the Debian source for a
         // fetched kernel (`kdive kernel gdb-scripts`).
@@ -30,6 +36,8 @@ std::vector<std::string> gdb_arguments(const lab::Session& session, const GdbHan
                         {"-ex", "add-auto-load-safe-path " + scripts->parent_path().string(), "-ex",
                          "source " + scripts->string()});
         }
+        // kdive's lx-* after the kernel's own, which it leaves in place.
+        args.insert(args.end(), {"-ex", "source " + lx_script_path(session).string()});
         // The source lines at stops, from the tree kdive's own list uses.
         if (auto tree = lab::source_tree_for_vmlinux(session.vmlinux)) {
             args.insert(args.end(), {"-ex", "directory " + tree->tree.string()});
@@ -48,9 +56,25 @@ std::vector<std::string> gdb_arguments(const lab::Session& session, const GdbHan
     return args;
 }
 
+std::filesystem::path lx_script_path(const lab::Session& session) {
+    return session.dir / "kdive-lx.py";
+}
+
+Result<> write_lx_script(const lab::Session& session) {
+    static constexpr std::string_view text =
+#include "kdive_lx_script.inc"
+        ;
+    return write_file_atomically(lx_script_path(session), text);
+}
+
 Result<int> run_gdb(const lab::Session& session, const GdbHandoff& handoff) {
     if (find_program(handoff.gdb).empty()) {
         return fail("{} not found (install gdb, or pass --gdb=PATH)", handoff.gdb);
+    }
+    if (!session.vmlinux.empty()) {
+        if (auto written = write_lx_script(session); !written) {
+            return std::unexpected(written.error());
+        }
     }
     std::error_code ec;
     auto self = std::filesystem::read_symlink("/proc/self/exe", ec);

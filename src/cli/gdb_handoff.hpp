@@ -4,6 +4,7 @@
 #include "lab/session.hpp"
 #include "support/error.hpp"
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,11 @@ struct GdbHandoff {
 // The arguments GDB is started with (exposed for tests).
 std::vector<std::string> gdb_arguments(const lab::Session& session, const GdbHandoff& handoff,
                                        const std::string& kdive_binary);
+
+// kdive's GDB Python file (the lx-* functions and commands answered through the relay), kept
+// in the session folder; write_lx_script puts it there.
+std::filesystem::path lx_script_path(const lab::Session& session);
+Result<> write_lx_script(const lab::Session& session);
 
 // Runs GDB in the foreground until it exits; returns its exit status.
 Result<int> run_gdb(const lab::Session& session, const GdbHandoff& handoff);

@@ -105,7 +105,8 @@ std::string lsmod_json(const std::vector<kernel::ModuleInfo>& modules) {
         rows.push_back({{"name", guest_string(module.name)},
                         {"base", hex(module.base)},
                         {"size", module.size},
-                        {"refcount", module.refcount}});
+                        {"refcount", module.refcount},
+                        {"module", hex(module.module)}});
     }
     return dump_json(rows);
 }

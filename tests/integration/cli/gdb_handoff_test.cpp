@@ -14,11 +14,18 @@ namespace {
 TEST(GdbHandoff, UpHandsGdbAVmStoppedAtStartKernel) {
     // GDB reads its commands from stdin after the handoff's own -ex commands.
     auto run = run_gdb_handoff({"--kernel", test_kernel()},
-                               {"info registers rip", "p init_task.pid", "kill", "quit"});
+                               {"info registers rip", "p init_task.pid", "p $lx_current().pid",
+                                "p $lx_per_cpu(\"current_task\").pid", "p $lx_current().comm",
+                                "kill", "quit"});
     ASSERT_TRUE(run) << run.error().message;
     EXPECT_EQ(run->exit_code, 0) << run->err;
     EXPECT_NE(run->out.find("<start_kernel>"), std::string::npos) << run->out << run->err;
     EXPECT_NE(run->out.find("$1 = 0"), std::string::npos) << run->out;
+    // kdive's lx-* answer in GDB through the relay, kernel scripts or not: init_task at
+    // start_kernel.
+    EXPECT_NE(run->out.find("$2 = 0"), std::string::npos) << run->out;
+    EXPECT_NE(run->out.find("$3 = 0"), std::string::npos) << run->out;
+    EXPECT_NE(run->out.find("$4 = \"swapper"), std::string::npos) << run->out;
     // With the kernel's source in kdive's cache GDB shows the stop's line from it, as kdive
     // does ("951\t{"); without it, GDB's "951\tin init/main.c".
     std::smatch stop;

@@ -1,9 +1,12 @@
 // The GDB command line kdive hands a session over with.
 #include "cli/gdb_handoff.hpp"
+#include "cli/gdb_relay.hpp"
+#include "rsp/packet_codec.hpp"
 #include "support/atomic_file.hpp"
 #include "temp_dir.hpp"
 
 #include <algorithm>
+#include <fstream>
 #include <gtest/gtest.h>
 
 namespace kdive::cli {
@@ -20,7 +23,9 @@ TEST(GdbHandoff, ConnectsThroughTheRelayAndRunsToTheBreak) {
     auto args = gdb_arguments(session, {"gdb-multiarch", true, "rest_init"}, "/bin/kdive");
     EXPECT_EQ(args.front(), "gdb-multiarch");
     EXPECT_TRUE(has(args, "/k/vmlinux"));
-    EXPECT_TRUE(has(args, "target remote | /bin/kdive relay unix:/run/s/gdb.sock"));
+    // The relay answers `monitor kdive ...` on this vmlinux: kdive's lx-* file asks it.
+    EXPECT_TRUE(has(args, "target remote | /bin/kdive relay unix:/run/s/gdb.sock --vmlinux "
+                          "/k/vmlinux"));
     EXPECT_TRUE(has(args, "hbreak rest_init"));
     EXPECT_TRUE(has(args, "continue"));
     // No confirmation is left pending for the user's first command: `delete` runs with
@@ -39,9 +44,42 @@ TEST(GdbHandoff, LoadsTheKernelsLxScriptsWhenPresent) {
     lab::Session session;
     session.gdb = "tcp:127.0.0.1:1234";
     session.vmlinux = dir / "vmlinux";
+    session.dir = dir.path();
     auto args = gdb_arguments(session, {}, "/bin/kdive");
-    EXPECT_TRUE(has(args, "source " + (dir / "vmlinux-gdb.py").string()));
+    const auto at = [&](const std::string& value) {
+        return std::find(args.begin(), args.end(), value) - args.begin();
+    };
+    // The kernel's own first: kdive's file leaves the names it defined alone.
+    EXPECT_LT(at("source " + (dir / "vmlinux-gdb.py").string()),
+              at("source " + (dir / "kdive-lx.py").string()));
+    EXPECT_LT(at("source " + (dir / "kdive-lx.py").string()),
+              static_cast<std::ptrdiff_t>(args.size()));
     EXPECT_FALSE(has(args, "continue"));
+}
+
+TEST(GdbHandoff, WritesKdivesLxFileIntoTheSession) {
+    testing::TempDir dir("lx-file");
+    lab::Session session;
+    session.dir = dir.path();
+    ASSERT_TRUE(write_lx_script(session));
+    std::ifstream file(lx_script_path(session));
+    const std::string text((std::istreambuf_iterator<char>(file)),
+                           std::istreambuf_iterator<char>());
+    for (const char* name :
+         {"\"lx_current\"", "\"lx_per_cpu\"", "\"lx_task_by_pid\"", "\"lx_module\"",
+          "\"container_of\"", "\"lx-ps\"", "\"lx-dmesg\"", "\"lx-lsmod\"", "monitor kdive "}) {
+        EXPECT_NE(text.find(name), std::string::npos) << name;
+    }
+}
+
+// Only `monitor kdive ...` is kdive's; QEMU's own monitor commands pass on to QEMU.
+TEST(GdbRelay, TakesMonitorRequestsForKdiveOnly) {
+    EXPECT_EQ(kdive_monitor_command("qRcmd," + rsp::hex_encode("kdive ps --json")), "ps --json");
+    EXPECT_EQ(kdive_monitor_command("qRcmd," + rsp::hex_encode("kdive")), "");
+    EXPECT_FALSE(kdive_monitor_command("qRcmd," + rsp::hex_encode("info registers")));
+    EXPECT_FALSE(kdive_monitor_command("qRcmd," + rsp::hex_encode("kdivex")));
+    EXPECT_FALSE(kdive_monitor_command("qRcmd,6b6"));
+    EXPECT_FALSE(kdive_monitor_command("m0,4"));
 }
 
 } // namespace

@@ -1,0 +1,36 @@
+// kdive's commands behind GDB's `monitor kdive ...`: a debugger over the stub GDB lends while
+// it waits, built at the first request (the vmlinux's debug info is read once).
+#pragma once
+
+#include "cli/debugger_stack.hpp"
+#include "rsp/rsp_connection.hpp"
+#include "target/borrowed_stub_target.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace kdive::cli {
+
+class RelayMonitor {
+public:
+    explicit RelayMonitor(std::filesystem::path vmlinux) : vmlinux_(std::move(vmlinux)) {}
+    ~RelayMonitor();
+    RelayMonitor(const RelayMonitor&) = delete;
+    RelayMonitor& operator=(const RelayMonitor&) = delete;
+
+    // What the command printed; a failure as "kdive: MESSAGE".
+    std::string answer(std::string_view command, rsp::RspConnection& stub);
+
+private:
+    Result<> prepare(rsp::RspConnection& stub);
+
+    std::filesystem::path vmlinux_;
+    std::FILE* out_ = nullptr;
+    std::unique_ptr<target::BorrowedStubTarget> target_;
+    std::unique_ptr<DebuggerStack> stack_;
+};
+
+} // namespace kdive::cli

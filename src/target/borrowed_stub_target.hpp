@@ -1,0 +1,46 @@
+// A Target over a stub connection another debugger owns (GDB, behind kdive's relay): it reads
+// memory while that debugger waits for a `monitor` answer, and changes nothing, so the
+// debugger's view of the stub (threads, breakpoints, run state) stays as it left it.
+#pragma once
+
+#include "rsp/rsp_connection.hpp"
+#include "target/target.hpp"
+
+namespace kdive::target {
+
+class BorrowedStubTarget final : public Target {
+public:
+    explicit BorrowedStubTarget(rsp::RspConnection& stub) : stub_(stub) {}
+
+    // The guest may have run since the last request: every cache keyed by the generation goes.
+    void begin_request() { bump_generation(); }
+
+    Result<> read_memory(std::uint64_t address, std::span<std::uint8_t> out) override;
+    Result<> write_memory(std::uint64_t address, std::span<const std::uint8_t> bytes) override;
+    Result<> read_memory_ranges(std::span<const MemoryRange> ranges) override;
+    Result<> read_physical(std::uint64_t address, std::span<std::uint8_t> out) override;
+    Result<> write_physical(std::uint64_t address, std::span<const std::uint8_t> bytes) override;
+    const std::vector<RegisterDescription>& registers() const override { return no_registers_; }
+    Result<std::vector<std::uint8_t>> read_register_bytes(std::string_view name) override;
+    Result<> resume() override;
+    Result<> step() override;
+    Result<> interrupt() override;
+    Result<std::optional<StopEvent>> wait_for_stop(std::chrono::milliseconds wait) override;
+    bool running() const override { return false; }
+    Result<> insert_breakpoint(const Breakpoint& breakpoint) override;
+    Result<> remove_breakpoint(const Breakpoint& breakpoint) override;
+    const std::vector<Breakpoint>& inserted_breakpoints() const override { return none_; }
+    int vcpu_count() const override;
+    int current_vcpu() const override { return 0; }
+    Result<> select_vcpu(int index) override;
+    Result<std::string> monitor(std::string_view command) override;
+    Result<> detach() override { return {}; }
+
+private:
+    rsp::RspConnection& stub_;
+    std::vector<RegisterDescription> no_registers_;
+    std::vector<Breakpoint> none_;
+    mutable std::optional<int> vcpus_;
+};
+
+} // namespace kdive::target
