@@ -73,8 +73,63 @@ Result<> BorrowedStubTarget::write_physical(std::uint64_t address, std::span<con
     return refused(fmt::format("writing physical memory at {:#x}", address));
 }
 
+const rsp::RegisterMap* BorrowedStubTarget::register_map() const {
+    if (!map_) {
+        auto loaded =
+            rsp::load_target_description([this](const std::string& annex) -> Result<std::string> {
+                std::string data;
+                for (;;) {
+                    auto reply = stub_.request(
+                        fmt::format("qXfer:features:read:{}:{:x},{:x}", annex, data.size(), 0x400));
+                    if (!reply) {
+                        return std::unexpected(reply.error());
+                    }
+                    if (reply->empty() || ((*reply)[0] != 'm' && (*reply)[0] != 'l')) {
+                        return fail("reading {} from {}: answered '{}'", annex, stub_.peer(),
+                                    reply->substr(0, std::min<std::size_t>(reply->size(), 16)));
+                    }
+                    auto part = rsp::unescape_binary(std::string_view(*reply).substr(1));
+                    if (!part.ok() || (part.data.empty() && (*reply)[0] == 'm') ||
+                        data.size() > (1u << 20)) {
+                        return fail("reading {} from {}: a broken reply", annex, stub_.peer());
+                    }
+                    data += part.data;
+                    if ((*reply)[0] == 'l') {
+                        return data;
+                    }
+                }
+            });
+        map_ = loaded ? std::move(*loaded) : rsp::RegisterMap{};
+        for (const auto& info : map_->registers) {
+            descriptions_.push_back({info.name, info.bitsize, info.type});
+        }
+    }
+    return &*map_;
+}
+
+const std::vector<RegisterDescription>& BorrowedStubTarget::registers() const {
+    (void)register_map();
+    return descriptions_;
+}
+
 Result<std::vector<std::uint8_t>> BorrowedStubTarget::read_register_bytes(std::string_view name) {
-    return refused(fmt::format("reading register {}", name));
+    const auto* info = register_map()->find(name);
+    if (info == nullptr) {
+        return fail_as(ErrorKind::invalid_input, "no register named '{}' at {}", name,
+                       stub_.peer());
+    }
+    auto reply = stub_.request(fmt::format("p{:x}", info->regnum));
+    if (!reply) {
+        return std::unexpected(reply.error());
+    }
+    std::vector<std::uint8_t> bytes(info->size());
+    if (reply->size() != bytes.size() * 2 ||
+        rsp::hex_decode_into(*reply, reinterpret_cast<char*>(bytes.data()), bytes.size()) !=
+            rsp::CodecError::none) {
+        return fail_as(ErrorKind::unsupported, "register {}: {} answered '{}'", name, stub_.peer(),
+                       reply->substr(0, std::min<std::size_t>(reply->size(), 16)));
+    }
+    return bytes;
 }
 
 Result<> BorrowedStubTarget::resume() {

@@ -1,9 +1,10 @@
 // A Target over a stub connection another debugger owns (GDB, behind kdive's relay): it reads
-// memory while that debugger waits for a `monitor` answer, and changes nothing, so the
-// debugger's view of the stub (threads, breakpoints, run state) stays as it left it.
+// memory and registers while that debugger waits for a `monitor` answer, and changes nothing, so
+// the debugger's view of the stub (threads, breakpoints, run state) stays as it left it.
 #pragma once
 
 #include "rsp/rsp_connection.hpp"
+#include "rsp/target_description.hpp"
 #include "target/target.hpp"
 
 namespace kdive::target {
@@ -20,7 +21,8 @@ public:
     Result<> read_memory_ranges(std::span<const MemoryRange> ranges) override;
     Result<> read_physical(std::uint64_t address, std::span<std::uint8_t> out) override;
     Result<> write_physical(std::uint64_t address, std::span<const std::uint8_t> bytes) override;
-    const std::vector<RegisterDescription>& registers() const override { return no_registers_; }
+    // GDB's selected thread's (its last Hg): the one GDB shows, read with `p`.
+    const std::vector<RegisterDescription>& registers() const override;
     Result<std::vector<std::uint8_t>> read_register_bytes(std::string_view name) override;
     Result<> resume() override;
     Result<> step() override;
@@ -37,8 +39,12 @@ public:
     Result<> detach() override { return {}; }
 
 private:
+    // The stub's target.xml, read at the first register access.
+    const rsp::RegisterMap* register_map() const;
+
     rsp::RspConnection& stub_;
-    std::vector<RegisterDescription> no_registers_;
+    mutable std::optional<rsp::RegisterMap> map_;
+    mutable std::vector<RegisterDescription> descriptions_;
     std::vector<Breakpoint> none_;
     mutable std::optional<int> vcpus_;
 };

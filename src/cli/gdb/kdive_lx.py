@@ -55,7 +55,13 @@ class Current(gdb.Function):
 
     def invoke(self, cpu=None):
         cpu = selected_cpu() if cpu is None else int(cpu)
-        rows = kdive_json("current --cpu %d" % cpu)
+        try:
+            rows = kdive_json("current --cpu %d" % cpu)
+        except gdb.GdbError:
+            # No CPU is online yet (start_kernel): the selected thread's per-CPU base says.
+            if cpu != selected_cpu():
+                raise
+            rows = kdive_json("current")
         if not rows:
             raise gdb.GdbError("kdive knows no CPU %d" % cpu)
         return at(int(rows[0]["task"], 16), "struct task_struct")
@@ -71,11 +77,16 @@ class PerCpu(gdb.Function):
         cpu = selected_cpu() if cpu is None else int(cpu)
         if var.type.strip_typedefs().code == gdb.TYPE_CODE_ARRAY and \
                 var.type.target().sizeof == 1:
-            var = gdb.parse_and_eval(var.string())
-        if var.address is None:
-            raise gdb.GdbError("$lx_per_cpu needs a per-CPU variable")
-        offset = kdive_address("__per_cpu_offset[%d]" % cpu)
-        address = (int(var.address) + offset) & 0xffffffffffffffff
+            name = var.string()
+            var = gdb.parse_and_eval(name)
+        elif var.address is not None:
+            name = gdb.execute("info symbol %#x" % int(var.address), to_string=True).split()[0]
+        else:
+            raise gdb.GdbError("$lx_per_cpu needs a per-CPU variable or its name")
+        rows = kdive_json("per-cpu %s %d" % (name, cpu))
+        if not rows:
+            raise gdb.GdbError("kdive found no %s on CPU %d" % (name, cpu))
+        address = int(rows[0]["address"], 16)
         return gdb.Value(address).cast(var.type.pointer()).dereference()
 
 

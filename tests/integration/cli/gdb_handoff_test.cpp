@@ -15,8 +15,7 @@ TEST(GdbHandoff, UpHandsGdbAVmStoppedAtStartKernel) {
     // GDB reads its commands from stdin after the handoff's own -ex commands.
     auto run = run_gdb_handoff({"--kernel", test_kernel()},
                                {"info registers rip", "p init_task.pid", "p $lx_current().pid",
-                                "p $lx_per_cpu(\"current_task\").pid", "p $lx_current().comm",
-                                "kill", "quit"});
+                                "p $lx_current().comm", "kill", "quit"});
     ASSERT_TRUE(run) << run.error().message;
     EXPECT_EQ(run->exit_code, 0) << run->err;
     EXPECT_NE(run->out.find("<start_kernel>"), std::string::npos) << run->out << run->err;
@@ -24,18 +23,19 @@ TEST(GdbHandoff, UpHandsGdbAVmStoppedAtStartKernel) {
     // kdive's lx-* answer in GDB through the relay, kernel scripts or not: init_task at
     // start_kernel.
     EXPECT_NE(run->out.find("$2 = 0"), std::string::npos) << run->out;
-    EXPECT_NE(run->out.find("$3 = 0"), std::string::npos) << run->out;
-    EXPECT_NE(run->out.find("$4 = \"swapper"), std::string::npos) << run->out;
+    EXPECT_NE(run->out.find("$3 = \"swapper"), std::string::npos) << run->out;
     // With the kernel's source in kdive's cache GDB shows the stop's line from it, as kdive
-    // does ("951\t{"); without it, GDB's "951\tin init/main.c".
+    // does ("951\t{"); without it, GDB's "951\tin init/main.c" or its complaint.
     std::smatch stop;
     ASSERT_TRUE(std::regex_search(run->out, stop,
                                   std::regex(R"(start_kernel \(\) at init/main\.c:(\d+)\n)")))
         << run->out;
     const std::string line = stop[1].str() + "\t";
     const auto shown = run->out.find(line, static_cast<std::size_t>(stop.position(0)));
-    ASSERT_NE(shown, std::string::npos) << run->out;
-    const bool from_source = run->out.compare(shown + line.size(), 3, "in ") != 0;
+    // GDB's first miss of a file goes to stderr ("951\tinit/main.c: No such file or directory.").
+    const bool missed = run->err.find(line + "init/main.c: No such file") != std::string::npos;
+    ASSERT_TRUE(shown != std::string::npos || missed) << run->out << run->err;
+    const bool from_source = !missed && run->out.compare(shown + line.size(), 3, "in ") != 0;
     auto kernel = lab::resolve_boot_kernel(test_kernel());
     ASSERT_TRUE(kernel) << kernel.error().message;
     EXPECT_EQ(from_source, lab::source_tree_for_vmlinux(kernel->vmlinux).has_value()) << run->out;

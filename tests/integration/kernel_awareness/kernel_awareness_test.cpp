@@ -2,6 +2,7 @@
 // (printed on the console by the init script): ps, current, dmesg, lsmod, mounts, cmdline,
 // version, uptime, per-cpu, vtop, and the expression functions; then a KASLR boot.
 #include "cli/eval_commands.hpp"
+#include "cli/gdb_handoff.hpp"
 #include "cli/kernel_commands.hpp"
 #include "gdb_reference.hpp"
 #include "guest_facts.hpp"
@@ -554,6 +555,60 @@ TEST_F(KernelAwareness, LxPsInGdbAgrees) {
         }
     }
     // Only the script's short-lived readers may come and go in between.
+    EXPECT_GE(same + 3, ours.size());
+    EXPECT_GE(same + 3, theirs.size());
+}
+
+// kdive's own lx-* in GDB, on every kernel (no kernel scripts needed): answered by the relay
+// through `monitor kdive`, agreeing with kdive and with each other at one stop.
+TEST_F(KernelAwareness, KdivesLxInGdbAgree) {
+    if (find_program("gdb").empty()) {
+        KDIVE_MISSING_PREREQUISITE() << "gdb is not installed";
+    }
+    auto ours = guest_->json("ps --json");
+    ASSERT_TRUE(cli::write_lx_script(guest_->vm->session()));
+    guest_->release();
+    RunOptions options;
+    options.timeout = std::chrono::minutes(5);
+    auto gdb = run_process(
+        gdb_batch({guest_->info_path.string(), "-ex",
+                   std::string("target remote | ") + KDIVE_BINARY + " relay " +
+                       guest_->vm->session().gdb + " --vmlinux " + guest_->info_path.string(),
+                   "-ex", "source " + cli::lx_script_path(guest_->vm->session()).string(), "-ex",
+                   "p $lx_current(1).pid == $lx_per_cpu(\"current_task\", 1)->pid", "-ex",
+                   "p $lx_current(0).pid == $lx_per_cpu(current_task, 0)->pid", "-ex",
+                   "p $lx_task_by_pid(1).pid", "-ex", "p $lx_module(\"dummy\").name", "-ex",
+                   "p $container_of(&init_task.tasks, \"struct task_struct\", \"tasks\") == "
+                   "&init_task",
+                   "-ex", "lx-ps", "-ex", "detach"}),
+        options);
+    auto reattached = guest_->attach();
+    ASSERT_TRUE(reattached) << reattached.error().message;
+    ASSERT_TRUE(gdb) << gdb.error().message;
+    EXPECT_NE(gdb->out.find("$1 = 1\n"), std::string::npos) << gdb->out << gdb->err;
+    EXPECT_NE(gdb->out.find("$2 = 1\n"), std::string::npos) << gdb->out << gdb->err;
+    EXPECT_NE(gdb->out.find("$3 = 1\n"), std::string::npos) << gdb->out << gdb->err;
+    EXPECT_NE(gdb->out.find("$4 = \"dummy"), std::string::npos) << gdb->out << gdb->err;
+    EXPECT_NE(gdb->out.find("$5 = 1\n"), std::string::npos) << gdb->out << gdb->err;
+    std::map<int, std::string> theirs;
+    std::istringstream lines(gdb->out);
+    const std::regex row(R"(^(0x[0-9a-f]+)\s+([0-9]+) (.*)$)");
+    std::smatch match;
+    for (std::string line; std::getline(lines, line);) {
+        if (std::regex_match(line, match, row)) {
+            theirs[std::stoi(match[2])] = match[3];
+        }
+    }
+    ASSERT_GT(theirs.size(), 10u) << gdb->out << gdb->err;
+    std::size_t same = 0;
+    for (const auto& task : ours) {
+        auto found = theirs.find(task["pid"].get<int>());
+        if (found != theirs.end()) {
+            EXPECT_EQ(found->second, task["comm"].get<std::string>()) << "pid " << found->first;
+            ++same;
+        }
+    }
+    // Only the guest's short-lived readers may come and go in between.
     EXPECT_GE(same + 3, ours.size());
     EXPECT_GE(same + 3, theirs.size());
 }
