@@ -1,9 +1,11 @@
 // `ps`, `dmesg`, `lsmod` and `current` over QEMU's gdbstub on a guest with ~1000 tasks: kdive
 // cold (caches dropped by a resume/interrupt before every run) and warm, against GDB with the
-// kernel's own lx-scripts (lx-ps, lx-dmesg, lx-lsmod, $lx_current()) on the same VM.
+// kernel's own lx-scripts (lx-ps, lx-dmesg, lx-lsmod, $lx_current()) on the same VM, and
+// against the same GDB commands from kdive's lx file (answered through kdive's relay).
 //
 // Usage: kernel_ps_dmesg [KERNEL] [RUNS]   (default debian-6.1-cloud, 7 runs)
 #include "bench_support.hpp"
+#include "cli/gdb_handoff.hpp"
 #include "cli/kernel_commands.hpp"
 #include "lab/boot_kernel.hpp"
 #include "lab/console_log.hpp"
@@ -95,7 +97,7 @@ struct GdbTiming {
 };
 
 Result<GdbTiming> time_gdb(const std::filesystem::path& vmlinux,
-                           const std::filesystem::path& script, const std::string& gdb_endpoint,
+                           const std::filesystem::path& script, const std::string& connect,
                            const std::vector<std::string>& commands) {
     std::vector<std::string> argv{"gdb",
                                   "-batch",
@@ -104,9 +106,9 @@ Result<GdbTiming> time_gdb(const std::filesystem::path& vmlinux,
                                   "set auto-load safe-path /",
                                   vmlinux.string(),
                                   "-ex",
-                                  "source " + script.string(),
+                                  connect,
                                   "-ex",
-                                  "target remote " + gdb_endpoint.substr(4),
+                                  "source " + script.string(),
                                   "-ex",
                                   "python import time; t0=time.time()"};
     // Twice: the first run includes GDB expanding the symbols the scripts touch.
@@ -246,12 +248,25 @@ int main(int argc, char** argv) {
     const std::string tcp = fmt::format("tcp:127.0.0.1:{}", 20000 + getpid() % 20000);
     const auto scripts = lx_scripts(kdive, kernel_name, kernel->vmlinux);
     std::vector<Result<GdbTiming>> gdb(commands_to_time.size(), fail("no lx-scripts"));
+    // The same GDB commands answered by kdive's lx file through kdive's relay: any kernel.
+    std::vector<Result<GdbTiming>> gdb_kdive(commands_to_time.size(), fail("no gdb"));
     auto over_tcp = measure(tcp, "tcp", [&](const lab::Session& session) {
-        if (scripts.empty() || find_program("gdb").empty()) {
+        if (find_program("gdb").empty()) {
+            return;
+        }
+        const std::string relay = "target remote | " + kdive + " relay " + session.gdb +
+                                  " --vmlinux " + kernel->vmlinux.string();
+        if (auto written = cli::write_lx_script(session); written) {
+            for (std::size_t i = 0; i < commands_to_time.size(); ++i) {
+                gdb_kdive[i] = time_gdb(kernel->vmlinux, cli::lx_script_path(session), relay,
+                                        gdb_equivalent(commands_to_time[i], 2));
+            }
+        }
+        if (scripts.empty()) {
             return;
         }
         for (std::size_t i = 0; i < commands_to_time.size(); ++i) {
-            gdb[i] = time_gdb(kernel->vmlinux, scripts, session.gdb,
+            gdb[i] = time_gdb(kernel->vmlinux, scripts, "target remote " + session.gdb.substr(4),
                               gdb_equivalent(commands_to_time[i], 2));
         }
     });
@@ -261,15 +276,27 @@ int main(int argc, char** argv) {
     } else {
         fmt::print("{} (QEMU TCG, 2 vCPUs, {} extra tasks); kdive: median of {} runs\n",
                    kernel_name, task_count, runs);
-        fmt::print("{:<8} {:>6} {:>11} {:>11} {:>11} {:>10} {:>10} {:>9}\n", "command", "lines",
-                   "unix cold s", "unix warm s", "tcp cold s", "GDB 1st s", "GDB 2nd s",
-                   "GDB/kdive");
+        fmt::print("{:<8} {:>6} {:>11} {:>11} {:>11} {:>10} {:>10} {:>9} {:>18} {:>10}\n",
+                   "command", "lines", "unix cold s", "unix warm s", "tcp cold s", "GDB 1st s",
+                   "GDB 2nd s", "GDB/kdive", "GDB+kdive 1st/2nd", "lx/kdive");
         for (std::size_t i = 0; i < commands_to_time.size(); ++i) {
             const Timing& unix_timing = (*over_unix)[i];
             const Timing& tcp_timing = (*over_tcp)[i];
             std::string first = "-";
             std::string again = "-";
             std::string ratio = "-";
+            std::string in_gdb = "-";
+            std::string lx_ratio = "-";
+            if (gdb_kdive[i]) {
+                in_gdb = fmt::format("{:.3f}/{:.3f}", gdb_kdive[i]->first, gdb_kdive[i]->again);
+                if (gdb[i]) {
+                    lx_ratio =
+                        fmt::format("{:.1f}x", gdb[i]->again / std::max(gdb_kdive[i]->again, 1e-6));
+                }
+            } else {
+                fmt::print(stderr, "GDB with kdive's lx file, {}: {}\n", commands_to_time[i],
+                           gdb_kdive[i].error().message);
+            }
             if (gdb[i]) {
                 first = fmt::format("{:.3f}", gdb[i]->first);
                 again = fmt::format("{:.3f}", gdb[i]->again);
@@ -277,9 +304,10 @@ int main(int argc, char** argv) {
             } else if (!scripts.empty()) {
                 fmt::print(stderr, "GDB {}: {}\n", commands_to_time[i], gdb[i].error().message);
             }
-            fmt::print("{:<8} {:>6} {:>11.4f} {:>11.4f} {:>11.4f} {:>10} {:>10} {:>9}\n",
+            fmt::print("{:<8} {:>6} {:>11.4f} {:>11.4f} {:>11.4f} {:>10} {:>10} {:>9} {:>18} "
+                       "{:>10}\n",
                        commands_to_time[i], unix_timing.lines, unix_timing.cold, unix_timing.warm,
-                       tcp_timing.cold, first, again, ratio);
+                       tcp_timing.cold, first, again, ratio, in_gdb, lx_ratio);
         }
         if (scripts.empty()) {
             fmt::print("GDB: no vmlinux-gdb.py for {} (set KDIVE_LX_SCRIPTS to a kernel build "
@@ -289,6 +317,9 @@ int main(int argc, char** argv) {
             fmt::print("GDB: {}; 1st run includes GDB expanding the symbols it needs; GDB/kdive "
                        "is GDB's 2nd run over kdive cold, both over TCP\n",
                        scripts.string());
+            fmt::print("GDB+kdive: the same GDB commands from kdive's lx file (up --gdb), "
+                       "answered through kdive's relay, 1st/2nd run; lx/kdive is the "
+                       "kernel's lx-scripts over it (2nd runs)\n");
         }
     }
     std::filesystem::remove_all(work);

@@ -75,7 +75,7 @@ Result<> GdbRelay::answer_monitor(std::string_view command, rsp::RspConnection& 
         }
     }
     connection.set_no_ack(no_ack_);
-    const std::string output = answer_(command, connection);
+    const std::string output = answer_(command, connection, debugger_thread_);
     for (std::size_t at = 0; at < output.size(); at += output_chunk) {
         const auto chunk = std::string_view(output).substr(at, output_chunk);
         if (auto ok = to_debugger(rsp::encode_packet("O" + rsp::hex_encode(chunk))); !ok) {
@@ -111,6 +111,9 @@ Result<> GdbRelay::run() {
                         }
                         continue;
                     }
+                }
+                if (piece->packet && piece->payload.starts_with("Hg")) {
+                    debugger_thread_ = piece->payload;
                 }
                 if (piece->packet && piece->payload == "QStartNoAckMode") {
                     no_ack_ = true; // QEMU accepts it; GDB sends no acks from its reply on

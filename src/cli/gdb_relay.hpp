@@ -15,9 +15,10 @@ namespace kdive::cli {
 
 class GdbRelay {
 public:
-    // What COMMAND printed, errors included; the stub is GDB's, lent for the answer.
-    using MonitorAnswer =
-        std::function<std::string(std::string_view command, rsp::RspConnection& stub)>;
+    // What COMMAND printed, errors included; the stub is GDB's, lent for the answer, and
+    // `debugger_thread` GDB's last register thread selection ("Hgp1.2"), to be left in place.
+    using MonitorAnswer = std::function<std::string(
+        std::string_view command, rsp::RspConnection& stub, const std::string& debugger_thread)>;
 
     GdbRelay(int from_debugger, int to_debugger, rsp::Transport& stub, MonitorAnswer answer)
         : from_debugger_(from_debugger), to_debugger_(to_debugger), stub_(stub),
@@ -35,6 +36,7 @@ private:
     rsp::Transport& stub_;
     MonitorAnswer answer_;
     bool no_ack_ = false;
+    std::string debugger_thread_;
 };
 
 // "kdive ps" from a qRcmd packet's payload ("qRcmd,6b64697665207073"): the text after "kdive",

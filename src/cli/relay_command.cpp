@@ -22,8 +22,9 @@ Result<> relay(const std::string& where, const std::string& vmlinux) {
         return std::unexpected(transport.error());
     RelayMonitor monitor(vmlinux);
     GdbRelay relay(STDIN_FILENO, STDOUT_FILENO, **transport,
-                   [&monitor](std::string_view command, rsp::RspConnection& stub) {
-                       return monitor.answer(command, stub);
+                   [&monitor](std::string_view command, rsp::RspConnection& stub,
+                              const std::string& debugger_thread) {
+                       return monitor.answer(command, stub, debugger_thread);
                    });
     return relay.run();
 }

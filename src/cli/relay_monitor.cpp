@@ -34,12 +34,14 @@ Result<> RelayMonitor::prepare(rsp::RspConnection& stub) {
     return {};
 }
 
-std::string RelayMonitor::answer(std::string_view command, rsp::RspConnection& stub) {
+std::string RelayMonitor::answer(std::string_view command, rsp::RspConnection& stub,
+                                 const std::string& debugger_thread) {
     if (auto ok = prepare(stub); !ok) {
         return "kdive: " + ok.error().message + "\n";
     }
-    target_->begin_request();
+    target_->begin_request(debugger_thread);
     auto done = stack_->session().execute(command);
+    auto restored = target_->end_request();
     std::string text;
     (void)std::fflush(out_);
     if (const long size = std::ftell(out_); size > 0) {
@@ -51,6 +53,8 @@ std::string RelayMonitor::answer(std::string_view command, rsp::RspConnection& s
     (void)ftruncate(fileno(out_), 0);
     if (!done) {
         text += "kdive: " + done.error().message + "\n";
+    } else if (!restored) {
+        text += "kdive: " + restored.error().message + "\n";
     }
     return text;
 }

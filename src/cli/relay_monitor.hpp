@@ -21,8 +21,10 @@ public:
     RelayMonitor(const RelayMonitor&) = delete;
     RelayMonitor& operator=(const RelayMonitor&) = delete;
 
-    // What the command printed; a failure as "kdive: MESSAGE".
-    std::string answer(std::string_view command, rsp::RspConnection& stub);
+    // What the command printed; a failure as "kdive: MESSAGE". `debugger_thread` is GDB's
+    // last "Hg..." packet: kdive starts on that vCPU and leaves the stub selecting it.
+    std::string answer(std::string_view command, rsp::RspConnection& stub,
+                       const std::string& debugger_thread);
 
 private:
     Result<> prepare(rsp::RspConnection& stub);

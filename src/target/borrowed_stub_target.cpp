@@ -14,6 +14,18 @@ namespace {
 // QEMU refuses `m` for more than half its 4 KiB packet buffer.
 constexpr std::size_t max_read = 0x800;
 
+// The thread part of an id as a number: "p1.2" and "p01.02" and "2" all name thread 2.
+std::optional<std::uint64_t> thread_number(std::string_view id) {
+    if (const auto dot = id.find('.'); dot != std::string_view::npos) {
+        id.remove_prefix(dot + 1);
+    }
+    std::uint64_t value = 0;
+    if (!rsp::parse_hex_u64(id, value) || value == 0) {
+        return std::nullopt; // 0 (any) and -1 (all) name no one vCPU
+    }
+    return value;
+}
+
 std::unexpected<Error> refused(std::string_view what) {
     return fail_as(ErrorKind::unsupported,
                    "{}: not from a monitor command in GDB (GDB owns the stub)", what);
@@ -65,8 +77,23 @@ Result<> BorrowedStubTarget::write_memory(std::uint64_t address, std::span<const
     return refused(fmt::format("writing memory at {:#x}", address));
 }
 
-Result<> BorrowedStubTarget::read_physical(std::uint64_t address, std::span<std::uint8_t>) {
-    return refused(fmt::format("reading physical memory at {:#x}", address));
+Result<> BorrowedStubTarget::read_physical(std::uint64_t address, std::span<std::uint8_t> out) {
+    // QEMU's physical mode is global: it is back off before GDB's next packet.
+    auto on = stub_.request("Qqemu.PhyMemMode:1");
+    if (!on) {
+        return std::unexpected(on.error());
+    }
+    if (*on != "OK") {
+        return fail_as(ErrorKind::unsupported,
+                       "reading physical memory at {:#x}: {} has no physical mode", address,
+                       stub_.peer());
+    }
+    auto read = read_memory(address, out);
+    auto off = stub_.request("Qqemu.PhyMemMode:0");
+    if (!off) {
+        return std::unexpected(off.error());
+    }
+    return read;
 }
 
 Result<> BorrowedStubTarget::write_physical(std::uint64_t address, std::span<const std::uint8_t>) {
@@ -154,27 +181,86 @@ Result<> BorrowedStubTarget::remove_breakpoint(const Breakpoint& breakpoint) {
     return refused(fmt::format("a breakpoint at {:#x}", breakpoint.address));
 }
 
-int BorrowedStubTarget::vcpu_count() const {
-    if (!vcpus_) {
+const std::vector<std::string>& BorrowedStubTarget::threads() const {
+    if (!threads_) {
         // qfThreadInfo/qsThreadInfo only list; the stub keeps no state from them.
-        int count = 0;
-        for (std::string request = "qfThreadInfo";; request = "qsThreadInfo") {
+        threads_.emplace();
+        for (std::string request = "qfThreadInfo"; threads_->size() < 65536;
+             request = "qsThreadInfo") {
             auto reply = stub_.request(request);
             if (!reply || reply->empty() || (*reply)[0] != 'm') {
                 break;
             }
-            count += static_cast<int>(std::count(reply->begin(), reply->end(), ',')) + 1;
+            std::string_view list = std::string_view(*reply).substr(1);
+            for (std::size_t at = 0; at <= list.size();) {
+                const auto comma = std::min(list.find(',', at), list.size());
+                threads_->emplace_back(list.substr(at, comma - at));
+                at = comma + 1;
+            }
         }
-        vcpus_ = std::max(count, 1);
     }
-    return *vcpus_;
+    return *threads_;
+}
+
+int BorrowedStubTarget::vcpu_count() const {
+    return std::max(1, static_cast<int>(threads().size()));
+}
+
+void BorrowedStubTarget::begin_request(std::string debugger_thread) {
+    bump_generation();
+    debugger_thread_ = std::move(debugger_thread);
+    moved_ = false;
+    current_ = 0;
+    // The debugger's selection is the vCPU kdive starts from, when it names one.
+    const auto& ids = threads();
+    const auto selected =
+        thread_number(std::string_view(debugger_thread_)
+                          .substr(std::min<std::size_t>(2, debugger_thread_.size())));
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        if (selected && thread_number(ids[i]) == selected) {
+            current_ = static_cast<int>(i);
+        }
+    }
+}
+
+Result<> BorrowedStubTarget::end_request() {
+    if (!moved_) {
+        return {};
+    }
+    moved_ = false;
+    const std::string restore = debugger_thread_.empty() ? "Hg0" : debugger_thread_;
+    auto reply = stub_.request(restore);
+    if (!reply) {
+        return std::unexpected(reply.error());
+    }
+    if (*reply != "OK") {
+        return fail("putting back the debugger's thread ({}): {} answered '{}'", restore,
+                    stub_.peer(), reply->substr(0, std::min<std::size_t>(reply->size(), 16)));
+    }
+    return {};
 }
 
 Result<> BorrowedStubTarget::select_vcpu(int index) {
-    if (index == 0) {
+    const auto& ids = threads();
+    if (index < 0 || static_cast<std::size_t>(index) >= ids.size()) {
+        return fail_as(ErrorKind::invalid_input, "no vCPU {} (the guest has {})", index,
+                       ids.size());
+    }
+    if (index == current_) {
         return {};
     }
-    return refused(fmt::format("selecting vCPU {} (pass the CPU to the command instead)", index));
+    auto reply = stub_.request("Hg" + ids[static_cast<std::size_t>(index)]);
+    if (!reply) {
+        return std::unexpected(reply.error());
+    }
+    moved_ = true;
+    if (*reply != "OK") {
+        return fail("selecting vCPU {}: {} answered '{}'", index, stub_.peer(),
+                    reply->substr(0, std::min<std::size_t>(reply->size(), 16)));
+    }
+    current_ = index;
+    bump_selection_generation();
+    return {};
 }
 
 Result<std::string> BorrowedStubTarget::monitor(std::string_view command) {

@@ -1,6 +1,7 @@
-// A Target over a stub connection another debugger owns (GDB, behind kdive's relay): it reads
-// memory and registers while that debugger waits for a `monitor` answer, and changes nothing, so
-// the debugger's view of the stub (threads, breakpoints, run state) stays as it left it.
+// A Target over a stub connection another debugger owns (GDB, behind kdive's relay): while
+// that debugger waits for a `monitor` answer it reads memory (virtual and physical) and
+// registers of any vCPU, and puts back what it moved (the register thread, QEMU's physical
+// mode), so the debugger's view of the stub stays as it left it. Run control is refused.
 #pragma once
 
 #include "rsp/rsp_connection.hpp"
@@ -14,7 +15,10 @@ public:
     explicit BorrowedStubTarget(rsp::RspConnection& stub) : stub_(stub) {}
 
     // The guest may have run since the last request: every cache keyed by the generation goes.
-    void begin_request() { bump_generation(); }
+    // `debugger_thread` is the debugger's own register thread selection (its last "Hg..."
+    // packet, empty when it sent none), put back by end_request when kdive selected another.
+    void begin_request(std::string debugger_thread);
+    Result<> end_request();
 
     Result<> read_memory(std::uint64_t address, std::span<std::uint8_t> out) override;
     Result<> write_memory(std::uint64_t address, std::span<const std::uint8_t> bytes) override;
@@ -33,7 +37,7 @@ public:
     Result<> remove_breakpoint(const Breakpoint& breakpoint) override;
     const std::vector<Breakpoint>& inserted_breakpoints() const override { return none_; }
     int vcpu_count() const override;
-    int current_vcpu() const override { return 0; }
+    int current_vcpu() const override { return current_; }
     Result<> select_vcpu(int index) override;
     Result<std::string> monitor(std::string_view command) override;
     Result<> detach() override { return {}; }
@@ -41,12 +45,17 @@ public:
 private:
     // The stub's target.xml, read at the first register access.
     const rsp::RegisterMap* register_map() const;
+    // The stub's thread ids ("1", "p1.2"), in vCPU order.
+    const std::vector<std::string>& threads() const;
 
     rsp::RspConnection& stub_;
     mutable std::optional<rsp::RegisterMap> map_;
     mutable std::vector<RegisterDescription> descriptions_;
     std::vector<Breakpoint> none_;
-    mutable std::optional<int> vcpus_;
+    mutable std::optional<std::vector<std::string>> threads_;
+    int current_ = 0;
+    std::string debugger_thread_;
+    bool moved_ = false; // kdive sent its own Hg during this request
 };
 
 } // namespace kdive::target

@@ -52,6 +52,18 @@ TEST(Terminal, UpGdbGivesACleanPromptAndHangUpEndsEverything) {
     up.type("p 1+1\n");
     ASSERT_TRUE(up.wait_for("$1 = 2", 60s)) << up.output();
     EXPECT_EQ(up.output().find("answer y or n"), std::string::npos) << up.output();
+    // kdive's lx-* answer in GDB at start_kernel and on a running system after Ctrl-C.
+    up.type("p $lx_current().pid\n");
+    ASSERT_TRUE(up.wait_for("$2 = 0", 2min)) << up.output();
+    up.type("continue\n");
+    ASSERT_TRUE(up.wait_for("Continuing.", 60s)) << up.output();
+    std::this_thread::sleep_for(8s);
+    up.ctrl_c();
+    ASSERT_TRUE(up.wait_for("(gdb) ", 60s)) << up.output();
+    up.type("p $lx_current().pid == $lx_per_cpu(\"current_task\")->pid\n");
+    ASSERT_TRUE(up.wait_for("$3 = 1", 60s)) << up.output();
+    up.type("lx-ps\n");
+    ASSERT_TRUE(up.wait_for(" kthreadd", 60s)) << up.output();
 
     const auto hung_up = std::chrono::steady_clock::now();
     up.hang_up();

@@ -571,20 +571,45 @@ TEST_F(KernelAwareness, KdivesLxInGdbAgree) {
     RunOptions options;
     options.timeout = std::chrono::minutes(5);
     auto gdb = run_process(
-        gdb_batch({guest_->info_path.string(), "-ex",
+        gdb_batch({guest_->info_path.string(),
+                   "-ex",
                    std::string("target remote | ") + KDIVE_BINARY + " relay " +
                        guest_->vm->session().gdb + " --vmlinux " + guest_->info_path.string(),
-                   "-ex", "source " + cli::lx_script_path(guest_->vm->session()).string(), "-ex",
-                   "p $lx_current(1).pid == $lx_per_cpu(\"current_task\", 1)->pid", "-ex",
-                   "p $lx_current(0).pid == $lx_per_cpu(current_task, 0)->pid", "-ex",
-                   "p $lx_task_by_pid(1).pid", "-ex", "p $lx_module(\"dummy\").name", "-ex",
+                   "-ex",
+                   "source " + cli::lx_script_path(guest_->vm->session()).string(),
+                   "-ex",
+                   "p $lx_current(1).pid == $lx_per_cpu(\"current_task\", 1)->pid",
+                   "-ex",
+                   "p $lx_current(0).pid == $lx_per_cpu(current_task, 0)->pid",
+                   "-ex",
+                   "p $lx_task_by_pid(1).pid",
+                   "-ex",
+                   "p $lx_module(\"dummy\").name",
+                   "-ex",
                    "p $container_of(&init_task.tasks, \"struct task_struct\", \"tasks\") == "
                    "&init_task",
-                   "-ex", "lx-ps", "-ex", "detach"}),
+                   "-ex",
+                   "lx-ps",
+                   "-ex",
+                   "thread 2",
+                   "-ex",
+                   "kdive bt -a",
+                   "-ex",
+                   "kdive vtop init_task",
+                   "-ex",
+                   "p $lx_current().pid == $lx_current(1).pid",
+                   "-ex",
+                   "info registers rip",
+                   "-ex",
+                   "detach"}),
         options);
     auto reattached = guest_->attach();
     ASSERT_TRUE(reattached) << reattached.error().message;
     ASSERT_TRUE(gdb) << gdb.error().message;
+    // Every vCPU's registers and physical memory, GDB's own thread selection kept.
+    EXPECT_NE(gdb->out.find("CPU 1 ("), std::string::npos) << gdb->out << gdb->err;
+    EXPECT_NE(gdb->out.find("physical 0x"), std::string::npos) << gdb->out << gdb->err;
+    EXPECT_NE(gdb->out.find("$6 = 1\n"), std::string::npos) << gdb->out << gdb->err;
     EXPECT_NE(gdb->out.find("$1 = 1\n"), std::string::npos) << gdb->out << gdb->err;
     EXPECT_NE(gdb->out.find("$2 = 1\n"), std::string::npos) << gdb->out << gdb->err;
     EXPECT_NE(gdb->out.find("$3 = 1\n"), std::string::npos) << gdb->out << gdb->err;
