@@ -15,11 +15,13 @@ namespace {
 
 Result<> relay(const std::string& where, const std::string& vmlinux) {
     auto endpoint = rsp::Endpoint::parse(where);
-    if (!endpoint)
+    if (!endpoint) {
         return std::unexpected(endpoint.error());
+    }
     auto transport = rsp::SocketTransport::connect(*endpoint, std::chrono::seconds(5));
-    if (!transport)
+    if (!transport) {
         return std::unexpected(transport.error());
+    }
     RelayMonitor monitor(vmlinux);
     GdbRelay relay(STDIN_FILENO, STDOUT_FILENO, **transport,
                    [&monitor](std::string_view command, rsp::RspConnection& stub,
@@ -40,8 +42,9 @@ void register_relay_command(CLI::App& app, ExitStatus& status) {
     cmd->add_option("--vmlinux", *vmlinux,
                     "answer `monitor kdive COMMAND` from GDB with kdive's commands on this kernel");
     cmd->callback([where, vmlinux, &status] {
-        if (auto r = relay(*where, *vmlinux); !r)
+        if (auto r = relay(*where, *vmlinux); !r) {
             report_error(status, r.error());
+        }
     });
 }
 

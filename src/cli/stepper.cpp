@@ -41,8 +41,9 @@ std::uint64_t Stepper::to_runtime(std::uint64_t file_address) {
 std::vector<std::uint64_t> Stepper::chain_of(const std::vector<debuginfo::FunctionScope>& scopes,
                                              std::size_t skipped) {
     std::vector<std::uint64_t> chain;
-    for (std::size_t i = scopes.size(); i-- > skipped;)
+    for (std::size_t i = scopes.size(); i-- > skipped;) {
         chain.push_back(scopes[i].die_offset);
+    }
     return chain;
 }
 
@@ -53,11 +54,13 @@ std::vector<std::uint64_t> Stepper::scope_chain(std::uint64_t pc) {
 
 Result<bool> Stepper::single_step(StepOutcome& outcome,
                                   std::optional<std::chrono::steady_clock::time_point> since) {
-    if (auto ok = target_.step(); !ok)
+    if (auto ok = target_.step(); !ok) {
         return std::unexpected(ok.error());
+    }
     auto stop = session_.wait_for_stop(since);
-    if (!stop)
+    if (!stop) {
         return std::unexpected(stop.error());
+    }
     ++outcome.single_steps;
     if (stop->reason != StopEvent::Reason::breakpoint) {
         outcome.other_stop = *stop;
@@ -65,13 +68,15 @@ Result<bool> Stepper::single_step(StepOutcome& outcome,
     }
     // QEMU's single-step passes over breakpoints; GDB stops at a user's breakpoint it lands on.
     auto rip = target_.read_register("rip");
-    if (!rip)
+    if (!rip) {
         return std::unexpected(rip.error());
-    for (const auto& bp : target_.inserted_breakpoints())
+    }
+    for (const auto& bp : target_.inserted_breakpoints()) {
         if (is_code_breakpoint(bp) && bp.address == *rip) {
             outcome.other_stop = *stop;
             return false;
         }
+    }
     return true;
 }
 
@@ -87,44 +92,53 @@ Result<StepOutcome> Stepper::run_to(const std::vector<TemporaryStop>& stops) {
             (void)target_.wait_for_stop(std::chrono::seconds(10));
         }
         std::optional<Error> first_error;
-        for (const auto& bp : inserted)
-            if (auto ok = target_.remove_breakpoint(bp); !ok && !first_error)
+        for (const auto& bp : inserted) {
+            if (auto ok = target_.remove_breakpoint(bp); !ok && !first_error) {
                 first_error = ok.error();
+            }
+        }
         inserted.clear();
-        if (first_error)
+        if (first_error) {
             return std::unexpected(*first_error);
+        }
         return {};
     };
     auto finish = [&](Result<StepOutcome> result) -> Result<StepOutcome> {
         auto cleaned = cleanup();
-        if (result && !cleaned)
+        if (result && !cleaned) {
             return std::unexpected(cleaned.error());
+        }
         return result;
     };
     const auto& present = target_.inserted_breakpoints();
     for (const auto& stop : stops) {
         target::Breakpoint bp{target::BreakpointKind::software, stop.address, 1};
         if (std::find(present.begin(), present.end(), bp) != present.end() ||
-            std::find(inserted.begin(), inserted.end(), bp) != inserted.end())
+            std::find(inserted.begin(), inserted.end(), bp) != inserted.end()) {
             continue;
-        if (auto ok = target_.insert_breakpoint(bp); !ok)
+        }
+        if (auto ok = target_.insert_breakpoint(bp); !ok) {
             return finish(std::unexpected(ok.error()));
+        }
         inserted.push_back(bp);
     }
     for (;;) {
-        if (auto ok = target_.resume(); !ok)
+        if (auto ok = target_.resume(); !ok) {
             return finish(std::unexpected(ok.error()));
+        }
         auto stop = session_.wait_for_stop(started);
-        if (!stop)
+        if (!stop) {
             return finish(std::unexpected(stop.error()));
+        }
         if (stop->reason != StopEvent::Reason::breakpoint) {
             outcome.other_stop = *stop;
             return finish(outcome);
         }
         auto rip = target_.read_register("rip");
         auto sp = target_.read_register("rsp");
-        if (!rip || !sp)
+        if (!rip || !sp) {
             return finish(std::unexpected(!rip ? rip.error() : sp.error()));
+        }
         auto reached = std::find_if(stops.begin(), stops.end(),
                                     [&](const auto& s) { return s.address == *rip; });
         target::Breakpoint here{target::BreakpointKind::software, *rip, 1};
@@ -151,8 +165,9 @@ Result<StepOutcome> Stepper::run_to(const std::vector<TemporaryStop>& stops) {
         }
         // Another vCPU, or a deeper call of the same function: step it past the breakpoint
         // and go on.
-        if (auto ok = target_.remove_breakpoint(here); !ok)
+        if (auto ok = target_.remove_breakpoint(here); !ok) {
             return finish(std::unexpected(ok.error()));
+        }
         std::erase(inserted, here);
         // The others stay put meanwhile where the stub allows: with the breakpoint out, the
         // awaited vCPU could otherwise run past it.
@@ -160,45 +175,55 @@ Result<StepOutcome> Stepper::run_to(const std::vector<TemporaryStop>& stops) {
         const bool held = others_ran && target_.set_others_run_while_stepping(false).has_value();
         StepOutcome past;
         auto stepped = single_step(past, started);
-        if (held)
+        if (held) {
             (void)target_.set_others_run_while_stepping(true);
-        if (!stepped)
+        }
+        if (!stepped) {
             return finish(std::unexpected(stepped.error()));
+        }
         if (past.other_stop && past.other_stop->reason != StopEvent::Reason::breakpoint) {
             outcome.other_stop = past.other_stop;
             return finish(outcome);
         }
-        if (auto ok = target_.insert_breakpoint(here); !ok)
+        if (auto ok = target_.insert_breakpoint(here); !ok) {
             return finish(std::unexpected(ok.error()));
+        }
         inserted.push_back(here);
-        if (target_.current_vcpu() != vcpu)
-            if (auto ok = target_.select_vcpu(vcpu); !ok)
+        if (target_.current_vcpu() != vcpu) {
+            if (auto ok = target_.select_vcpu(vcpu); !ok) {
                 return finish(std::unexpected(ok.error()));
+            }
+        }
     }
 }
 
 std::optional<TemporaryStop> Stepper::tail_jump_to_undebuggable(std::uint64_t file_pc,
                                                                 std::uint64_t sp) {
     auto symbol = info_.symbols().lookup(file_pc);
-    if (!symbol || symbol->offset != 0 || !scope_chain(file_pc).empty())
+    if (!symbol || symbol->offset != 0 || !scope_chain(file_pc).empty()) {
         return std::nullopt;
+    }
     auto ret = target_.read_u64(sp);
-    if (!ret)
+    if (!ret) {
         return std::nullopt;
+    }
     return TemporaryStop{*ret, sp + 8, std::nullopt};
 }
 
 std::uint64_t Stepper::after_prologue(std::uint64_t entry) {
     auto code = target_.read_bytes(entry, 8);
-    if (!code)
+    if (!code) {
         return entry;
+    }
     const auto& b = *code;
     std::size_t at = 0;
-    if (b[0] == 0xf3 && b[1] == 0x0f && b[2] == 0x1e && b[3] == 0xfa)
+    if (b[0] == 0xf3 && b[1] == 0x0f && b[2] == 0x1e && b[3] == 0xfa) {
         at = 4; // endbr64
+    }
     // GDB skips only a frame-pointer set-up; a frameless function stops at its entry.
-    if (b[at] == 0x55 && b[at + 1] == 0x48 && b[at + 2] == 0x89 && b[at + 3] == 0xe5)
+    if (b[at] == 0x55 && b[at + 1] == 0x48 && b[at + 2] == 0x89 && b[at + 3] == 0xe5) {
         return entry + at + 4;
+    }
     return entry;
 }
 
@@ -206,38 +231,45 @@ Result<TemporaryStop> Stepper::return_stop() {
     debuginfo::FrameRegisters registers;
     for (unsigned reg = 0; reg < registers.size(); ++reg) {
         auto value = target_.read_register(eval::dwarf_register_gdb_name(reg));
-        if (value)
+        if (value) {
             registers[reg] = *value;
+        }
     }
-    if (!registers[16])
+    if (!registers[16]) {
         return fail("cannot read rip");
+    }
     auto cfa = debuginfo::call_frame_cfa(info_.dwarf(), to_file(*registers[16]), registers);
-    if (!cfa)
+    if (!cfa) {
         return wrap(cfa.error(), "finding the caller");
+    }
     auto ret = target_.read_u64(*cfa - 8);
-    if (!ret)
+    if (!ret) {
         return std::unexpected(ret.error());
+    }
     return TemporaryStop{*ret, *cfa, std::nullopt};
 }
 
 Result<StepOutcome> Stepper::step_line(StepMode mode) {
     auto rip = target_.read_register("rip");
-    if (!rip)
+    if (!rip) {
         return std::unexpected(rip.error());
+    }
     const std::uint64_t pc = *rip;
     auto line = info_.source_line(to_file(pc));
     auto scopes = debuginfo::function_scopes_at(info_.dwarf(), to_file(pc));
     // Assembly has lines but no DWARF function: it is stepped line by line all the same.
-    if (!line || !scopes)
+    if (!line || !scopes) {
         return fail("Cannot find bounds of current function");
+    }
     // Stopped where inlined calls begin, the frame is their caller, at the call's line.
     const std::size_t skipped = debuginfo::inlined_calls_entered_at(*scopes, to_file(pc));
     std::vector<std::uint64_t> stepping_chain = chain_of(*scopes, skipped);
     std::uint64_t start = to_runtime(line->start);
     std::uint64_t end = to_runtime(line->end);
-    if (mode == StepMode::until && !scopes->empty())
+    if (mode == StepMode::until && !scopes->empty()) {
         // until never stops on a jump backwards: the range reaches back to the function entry.
         start = std::min(start, to_runtime((*scopes)[skipped].low_pc));
+    }
     int current_line = skipped > 0 ? (*scopes)[skipped - 1].call_line : line->line;
     std::string current_file = skipped > 0 ? (*scopes)[skipped - 1].call_file : line->file;
     return step_range(mode, start, end, std::move(stepping_chain), current_line,
@@ -246,11 +278,13 @@ Result<StepOutcome> Stepper::step_line(StepMode mode) {
 
 Result<StepOutcome> Stepper::finish_inlined(std::size_t depth) {
     auto rip = target_.read_register("rip");
-    if (!rip)
+    if (!rip) {
         return std::unexpected(rip.error());
+    }
     auto scopes = debuginfo::function_scopes_at(info_.dwarf(), to_file(*rip));
-    if (!scopes || scopes->size() <= depth)
+    if (!scopes || scopes->size() <= depth) {
         return fail("no inlined call to finish at {:#x}", *rip);
+    }
     // GDB's way: step in the caller with an empty range and no current line, so the first
     // statement start outside the inlined call ends it.
     return step_range(StepMode::next, *rip, *rip, chain_of(*scopes, depth), 0, "");
@@ -261,8 +295,9 @@ Result<StepOutcome> Stepper::step_range(StepMode mode, std::uint64_t start, std:
                                         std::string current_file) {
     auto rip = target_.read_register("rip");
     auto rsp = target_.read_register("rsp");
-    if (!rip || !rsp)
+    if (!rip || !rsp) {
         return std::unexpected(!rip ? rip.error() : rsp.error());
+    }
     std::uint64_t pc = *rip;
     std::uint64_t sp = *rsp;
     std::optional<debuginfo::SourceLine> line;
@@ -271,14 +306,17 @@ Result<StepOutcome> Stepper::step_range(StepMode mode, std::uint64_t start, std:
         const std::uint64_t old_pc = pc;
         const std::uint64_t old_sp = sp;
         auto going = single_step(outcome);
-        if (!going)
+        if (!going) {
             return std::unexpected(going.error());
-        if (!*going)
+        }
+        if (!*going) {
             return outcome;
+        }
         rip = target_.read_register("rip");
         rsp = target_.read_register("rsp");
-        if (!rip || !rsp)
+        if (!rip || !rsp) {
             return std::unexpected(!rip ? rip.error() : rsp.error());
+        }
         pc = *rip;
         sp = *rsp;
         if (sp == old_sp - 8 && (pc < start || pc >= end)) {
@@ -290,21 +328,25 @@ Result<StepOutcome> Stepper::step_range(StepMode mode, std::uint64_t start, std:
                     const std::uint64_t body = after_prologue(pc);
                     while (pc != body && outcome.single_steps < max_single_steps) {
                         auto stepped = single_step(outcome);
-                        if (!stepped)
+                        if (!stepped) {
                             return std::unexpected(stepped.error());
-                        if (!*stepped)
+                        }
+                        if (!*stepped) {
                             return outcome;
+                        }
                         rip = target_.read_register("rip");
-                        if (!rip)
+                        if (!rip) {
                             return std::unexpected(rip.error());
+                        }
                         pc = *rip;
                     }
                     return outcome;
                 }
                 // The callee returns with rsp back at its value before the call.
                 auto over = run_to({TemporaryStop{*ret, old_sp, std::nullopt}});
-                if (!over)
+                if (!over) {
                     return std::unexpected(over.error());
+                }
                 ++outcome.calls_stepped_over;
                 outcome.single_steps += over->single_steps;
                 if (over->other_stop) {
@@ -315,15 +357,17 @@ Result<StepOutcome> Stepper::step_range(StepMode mode, std::uint64_t start, std:
                 sp = old_sp;
             }
         }
-        if (pc >= start && pc < end)
+        if (pc >= start && pc < end) {
             continue;
+        }
         std::uint64_t file_pc = to_file(pc);
         if (auto tail = tail_jump_to_undebuggable(file_pc, sp)) {
             // A jump to the entry of a function without DWARF (a return thunk): it returns
             // for the code that jumped, so run to that return as GDB steps over it.
             auto over = run_to({*tail});
-            if (!over)
+            if (!over) {
                 return std::unexpected(over.error());
+            }
             outcome.single_steps += over->single_steps;
             if (over->other_stop) {
                 outcome.other_stop = over->other_stop;
@@ -332,8 +376,9 @@ Result<StepOutcome> Stepper::step_range(StepMode mode, std::uint64_t start, std:
             pc = tail->address;
             sp = *tail->sp;
             file_pc = to_file(pc);
-            if (pc >= start && pc < end)
+            if (pc >= start && pc < end) {
                 continue;
+            }
         }
         auto here = debuginfo::function_scopes_at(info_.dwarf(), file_pc);
         std::vector<std::uint64_t> chain = here ? chain_of(*here, 0) : std::vector<std::uint64_t>{};
@@ -350,8 +395,9 @@ Result<StepOutcome> Stepper::step_range(StepMode mode, std::uint64_t start, std:
                     outcome.entered_inlined = same_line;
                     return outcome;
                 }
-                if (!same_line)
+                if (!same_line) {
                     return outcome;
+                }
                 continue;
             }
             // Inside a function inlined here: next steps through it, step stops in it.
@@ -362,20 +408,24 @@ Result<StepOutcome> Stepper::step_range(StepMode mode, std::uint64_t start, std:
             continue;
         }
         line = info_.source_line(file_pc);
-        if (!line && chain.empty())
+        if (!line && chain.empty()) {
             continue; // out-of-line code without debug info (.altinstr_aux): step through it
-        if (!line)
+        }
+        if (!line) {
             return outcome; // no line information: stop, as GDB does
+        }
         const bool same_frame = chain == stepping_chain;
         bool refresh = true;
         int new_line = line->line;
         if (file_pc == line->start && (line->line != current_line || line->file != current_file)) {
-            if (line->is_stmt)
+            if (line->is_stmt) {
                 return outcome;
-            if (same_frame)
+            }
+            if (same_frame) {
                 refresh = false;
-            else
+            } else {
                 new_line = 0; // a new frame, but not a statement: stop at its next line
+            }
         }
         start = to_runtime(line->start);
         end = to_runtime(line->end);
