@@ -209,6 +209,9 @@ Result<std::string> KernelCommands::dispatch(std::string_view word,
         return simple([&] { return dmesg(json); });
     }
     if (word == "lsmod") {
+        if (take_flag(args, "--symbols")) {
+            return simple([&] { return module_symbols(json); });
+        }
         return simple([&] { return lsmod(json); });
     }
     if (word == "vtop") {
@@ -516,6 +519,11 @@ Result<std::string> KernelCommands::lsmod(bool json) {
         return std::unexpected(modules.error());
     }
     return json ? lsmod_json(*modules) : lsmod_text(*modules);
+}
+
+Result<std::string> KernelCommands::module_symbols(bool json) {
+    auto files = modules_->symbol_files();
+    return json ? module_symbols_json(files) : module_symbols_text(files);
 }
 
 Result<std::string> KernelCommands::vtop(std::vector<std::string>& args, bool json) {

@@ -59,6 +59,7 @@ private:
     Result<std::string> ps(bool json);
     Result<std::string> dmesg(bool json);
     Result<std::string> lsmod(bool json);
+    Result<std::string> module_symbols(bool json);
     Result<std::string> vtop(std::vector<std::string>& args, bool json);
     Result<std::string> cmdline(bool json);
     Result<std::string> version(bool json);

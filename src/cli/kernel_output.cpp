@@ -4,6 +4,8 @@
 
 #include "support/guest_text.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <fmt/core.h>
 
 namespace kdive::cli {
@@ -117,6 +119,44 @@ std::string lsmod_text(const std::vector<kernel::ModuleInfo>& modules) {
     for (const auto& module : modules) {
         text += fmt::format("{:<18} {:<24} {:>8} {:>5}\n", hex(module.base), field(module.name),
                             module.size, module.refcount);
+    }
+    return text;
+}
+
+std::string module_symbols_json(const std::vector<kernel::ModuleDebugInfo::SymbolFile>& files) {
+    Json rows = Json::array();
+    for (const auto& file : files) {
+        Json sections = Json::object();
+        for (const auto& [name, address] : file.sections) {
+            sections[guest_string(name)] = hex(address);
+        }
+        rows.push_back({{"name", guest_string(file.name)},
+                        {"file", file.file.string()},
+                        {"sections", std::move(sections)}});
+    }
+    return dump_json(rows);
+}
+
+std::string module_symbols_text(const std::vector<kernel::ModuleDebugInfo::SymbolFile>& files) {
+    // A guest names the sections: only plain names reach a GDB command line.
+    const auto plain = [](std::string_view name) {
+        return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_';
+        });
+    };
+    std::string text;
+    for (const auto& file : files) {
+        auto code = file.sections.find(".text");
+        if (code == file.sections.end()) {
+            continue;
+        }
+        text += fmt::format("add-symbol-file {} {}", file.file.string(), hex(code->second));
+        for (const auto& [name, address] : file.sections) {
+            if (name != ".text" && plain(name)) {
+                text += fmt::format(" -s {} {}", name, hex(address));
+            }
+        }
+        text += "\n";
     }
     return text;
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "kernel/kernel_version.hpp"
+#include "kernel/module_debug_info.hpp"
 #include "kernel/module_list.hpp"
 #include "kernel/mount_list.hpp"
 #include "kernel/printk_reader.hpp"
@@ -41,6 +42,10 @@ std::string dmesg_text(const std::vector<kernel::PrintkRecord>& records);
 
 std::string lsmod_json(const std::vector<kernel::ModuleInfo>& modules);
 std::string lsmod_text(const std::vector<kernel::ModuleInfo>& modules);
+// `lsmod --symbols`: each module's debug file and section addresses; the text form is GDB's
+// add-symbol-file lines (sections whose names GDB could misread are left out of it).
+std::string module_symbols_json(const std::vector<kernel::ModuleDebugInfo::SymbolFile>& files);
+std::string module_symbols_text(const std::vector<kernel::ModuleDebugInfo::SymbolFile>& files);
 
 std::string mounts_json(const std::vector<kernel::MountInfo>& mounts);
 std::string mounts_text(const std::vector<kernel::MountInfo>& mounts);

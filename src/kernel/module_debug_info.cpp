@@ -64,7 +64,7 @@ void ModuleDebugInfo::refresh() {
             next.insert(loaded_.extract(old));
             continue;
         }
-        Loaded entry{module, {}, {}, nullptr};
+        Loaded entry{module, {}, {}, nullptr, {}};
         auto note = [&](std::string text) {
             if (noted_.try_emplace(module.name + "@" + std::to_string(module.base), true).second) {
                 notes_.push_back(std::move(text));
@@ -85,6 +85,7 @@ void ModuleDebugInfo::refresh() {
                 note(info.error().message);
             } else {
                 entry.debug = std::move(*info);
+                entry.file = file->second;
                 for (const auto& section : entry.debug->elf().sections()) {
                     auto at = entry.sections.find(section.name);
                     if (section.allocated() && section.size > 0 && at != entry.sections.end()) {
@@ -156,6 +157,17 @@ std::optional<eval::ImageAddress> ModuleDebugInfo::describe(std::uint64_t addres
         out.line = entry->debug->source_line(address);
     }
     return out;
+}
+
+std::vector<ModuleDebugInfo::SymbolFile> ModuleDebugInfo::symbol_files() {
+    refresh();
+    std::vector<SymbolFile> files;
+    for (const auto& [address, entry] : loaded_) {
+        if (entry.debug) {
+            files.push_back({entry.info.name, entry.file, entry.sections});
+        }
+    }
+    return files;
 }
 
 Result<debuginfo::DebugInfo*> ModuleDebugInfo::module(std::string_view name) {

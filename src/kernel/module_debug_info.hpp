@@ -34,6 +34,16 @@ public:
     std::optional<eval::ImageAddress> describe(std::uint64_t address) override;
     // The debug info of one loaded module by name (after refresh), or why there is none.
     Result<debuginfo::DebugInfo*> module(std::string_view name);
+
+    // A loaded module's debug file and where the kernel put its sections: what GDB's
+    // add-symbol-file needs.
+    struct SymbolFile {
+        std::string name;
+        std::filesystem::path file;
+        SectionAddresses sections;
+    };
+    // The loaded modules that have a usable debug file, by load address.
+    std::vector<SymbolFile> symbol_files();
     // Why modules have no debug info (missing files, unreadable sections); each said once.
     std::vector<std::string> take_notes() { return std::exchange(notes_, {}); }
 
@@ -43,6 +53,7 @@ private:
         SectionAddresses sections;
         std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges; // allocated sections
         std::unique_ptr<debuginfo::DebugInfo> debug; // null when no usable debug file
+        std::filesystem::path file;                  // the debug file, when there is one
     };
     // Re-reads the module list (cheap while the target stays stopped: pages are cached) and
     // opens the debug files of modules not seen before.

@@ -137,6 +137,26 @@ class Ps(gdb.Command):
             gdb.write("%s %5d %s\n" % (row["task"], row["pid"], row["comm"]))
 
 
+class Symbols(gdb.Command):
+    """lx-symbols: every loaded module's debug file at the addresses the kernel loaded it to,
+    as kdive found them (`lsmod --symbols`)."""
+
+    def __init__(self):
+        super(Symbols, self).__init__("lx-symbols", gdb.COMMAND_FILES)
+
+    def invoke(self, arg, from_tty):
+        lines = [line for line in kdive("lsmod --symbols").splitlines()
+                 if line.startswith("add-symbol-file ")]
+        confirm = gdb.parameter("confirm")
+        gdb.execute("set confirm off")
+        try:
+            for line in lines:
+                gdb.write("loading " + line.split()[1] + "\n")
+                gdb.execute(line, to_string=True)
+        finally:
+            gdb.execute("set confirm " + ("on" if confirm else "off"))
+
+
 class PassOn(gdb.Command):
     """A kdive command under its lx- name."""
 
@@ -151,7 +171,7 @@ class PassOn(gdb.Command):
 
 FUNCTIONS = {"lx_current": Current, "lx_per_cpu": PerCpu, "lx_task_by_pid": TaskByPid,
              "lx_module": Module, "container_of": ContainerOf}
-COMMANDS = {"lx-ps": Ps, "lx-dmesg": lambda: PassOn("lx-dmesg", "dmesg"),
+COMMANDS = {"lx-ps": Ps, "lx-symbols": Symbols, "lx-dmesg": lambda: PassOn("lx-dmesg", "dmesg"),
             "lx-lsmod": lambda: PassOn("lx-lsmod", "lsmod"),
             "lx-cmdline": lambda: PassOn("lx-cmdline", "cmdline"),
             "lx-version": lambda: PassOn("lx-version", "version"),

@@ -601,6 +601,10 @@ TEST_F(KernelAwareness, KdivesLxInGdbAgree) {
                    "-ex",
                    "info registers rip",
                    "-ex",
+                   "lx-symbols",
+                   "-ex",
+                   "p dummy_get_stats64",
+                   "-ex",
                    "detach"}),
         options);
     auto reattached = guest_->attach();
@@ -610,6 +614,14 @@ TEST_F(KernelAwareness, KdivesLxInGdbAgree) {
     EXPECT_NE(gdb->out.find("CPU 1 ("), std::string::npos) << gdb->out << gdb->err;
     EXPECT_NE(gdb->out.find("physical 0x"), std::string::npos) << gdb->out << gdb->err;
     EXPECT_NE(gdb->out.find("$6 = 1\n"), std::string::npos) << gdb->out << gdb->err;
+    // lx-symbols: the module's own debug file where the guest loaded it.
+    EXPECT_NE(gdb->out.find("loading "), std::string::npos) << gdb->out << gdb->err;
+    std::smatch placed;
+    ASSERT_TRUE(std::regex_search(gdb->out, placed,
+                                  std::regex(R"(\$7 = .* (0x[0-9a-f]+) <dummy_get_stats64>)")))
+        << gdb->out << gdb->err;
+    EXPECT_NE(guest_->run("info symbol " + placed[1].str()).find("dummy_get_stats64"),
+              std::string::npos);
     EXPECT_NE(gdb->out.find("$1 = 1\n"), std::string::npos) << gdb->out << gdb->err;
     EXPECT_NE(gdb->out.find("$2 = 1\n"), std::string::npos) << gdb->out << gdb->err;
     EXPECT_NE(gdb->out.find("$3 = 1\n"), std::string::npos) << gdb->out << gdb->err;

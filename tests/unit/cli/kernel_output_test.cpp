@@ -143,6 +143,29 @@ TEST(KernelOutput, LsmodWithHostileNames) {
     EXPECT_EQ(lines(text), modules.size() + 1);
 }
 
+// Section names come from the guest: JSON keeps them exactly, GDB's add-symbol-file line
+// takes only plain ones (a space or ';' would change what GDB reads).
+TEST(KernelOutput, ModuleSymbolsWithHostileSectionNames) {
+    kernel::ModuleDebugInfo::SymbolFile file{"dummy", "/dbg/dummy.ko", {}};
+    file.sections[".text"] = 0xffffffffc0000000ull;
+    file.sections[".data"] = 0xffffffffc0002000ull;
+    for (const auto& name : hostile_names()) {
+        file.sections[name] = 0xffffffffc0004000ull;
+    }
+    const Json rows = parse_strictly(module_symbols_json({file}));
+    EXPECT_EQ(rows[0]["file"], "/dbg/dummy.ko");
+    EXPECT_EQ(rows[0]["sections"].size(), file.sections.size());
+    const std::string text = module_symbols_text({file});
+    EXPECT_EQ(lines(text), 1u) << text;
+    EXPECT_TRUE(text.starts_with("add-symbol-file /dbg/dummy.ko 0xffffffffc0000000 ")) << text;
+    EXPECT_NE(text.find(" -s .data 0xffffffffc0002000"), std::string::npos) << text;
+    EXPECT_FALSE(has_raw_control(text)) << text;
+    EXPECT_EQ(text.find(';'), std::string::npos) << text;
+    // No .text, no line: GDB needs it.
+    file.sections.erase(".text");
+    EXPECT_EQ(module_symbols_text({file}), "");
+}
+
 TEST(KernelOutput, MountsWithHostilePathsAndDevices) {
     std::vector<kernel::MountInfo> mounts;
     for (const auto& name : hostile_names()) {
