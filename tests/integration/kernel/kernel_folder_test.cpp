@@ -1,7 +1,10 @@
 // A fetched kernel folder holds the real kernel: checked against the files themselves.
+#include "debuginfo/debug_info.hpp"
+#include "debuginfo/index_cache.hpp"
 #include "kernel_test_support.hpp"
 #include "lab/kernel_manifest.hpp"
 #include "support/atomic_file.hpp"
+#include "support/cache_dir.hpp"
 
 #include <chrono>
 #include <fcntl.h>
@@ -10,6 +13,7 @@
 #include <gtest/gtest.h>
 #include <libelf.h>
 #include <nlohmann/json.hpp>
+#include <thread>
 #include <unistd.h>
 
 namespace kdive::testing {
@@ -170,6 +174,32 @@ TEST(KernelFolder, SecondFetchIsAFastNoOp) {
     EXPECT_NE(run.err.find("already fetched"), std::string::npos) << run.err;
     EXPECT_LT(took, std::chrono::seconds(5));
     EXPECT_EQ(fs::last_write_time(dir / "kernel.json"), before);
+}
+
+// A fetch, even one with nothing to download, leaves the DWARF index building in the background
+// when the cache lacks it: the first question that needs DWARF then finds it warm.
+TEST(KernelFolder, FetchBuildsTheDwarfIndexInTheBackground) {
+    debuginfo::DebugInfoOptions options;
+    options.cache_root = cache_dir();
+    auto info = debuginfo::DebugInfo::open(fetched_dir() / "vmlinux", options);
+    ASSERT_TRUE(info) << info.error().message;
+    const auto& build_id = (*info)->elf().build_id();
+    ASSERT_TRUE(build_id);
+    const auto path = debuginfo::index_cache_path(options.cache_root, *build_id);
+    std::error_code ec;
+    fs::remove(path, ec);
+    auto run = run_kernel_command({"fetch", kernel_under_test()});
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
+    while (!fs::exists(path) && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    ASSERT_TRUE(fs::exists(path)) << "no index at " << path << " after the fetch";
+    // Written whole (atomically): it loads as the index of this vmlinux.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    auto loaded = debuginfo::load_index_cache(
+        path, debuginfo::IndexKey{*build_id, (*info)->elf().file_size()});
+    EXPECT_TRUE(loaded) << loaded.error().message;
 }
 
 } // namespace
