@@ -89,7 +89,7 @@ void run_fetch(const KernelArgs& args, ExitStatus& status) {
     }
     lab::KernelFetcher fetcher({args.mirror}, [](std::string_view line) {
         fmt::print(stderr, "kdive: {}\n", line);
-        std::fflush(stderr);
+        (void)std::fflush(stderr);
     });
     auto outcome = fetcher.fetch(*entry);
     if (!outcome) {
@@ -151,7 +151,7 @@ void run_source(const KernelArgs& args, ExitStatus& status) {
     }
     auto outcome = lab::fetch_kernel_source(*entry, args.mirror, [](std::string_view line) {
         fmt::print(stderr, "kdive: {}\n", line);
-        std::fflush(stderr);
+        (void)std::fflush(stderr);
     });
     if (!outcome) {
         report_error(status, outcome.error());
