@@ -566,6 +566,11 @@ TEST_F(KernelAwareness, KdivesLxInGdbAgree) {
         KDIVE_MISSING_PREREQUISITE() << "gdb is not installed";
     }
     auto ours = guest_->json("ps --json");
+    // The running task's per-CPU home: pcpu_hot.current_task from 6.2 to 6.14, current_task
+    // before and after.
+    const bool hot = guest_->attempt("p sizeof(pcpu_hot)").has_value();
+    const std::string home = hot ? "pcpu_hot" : "current_task";
+    const std::string member = hot ? ".current_task" : "";
     ASSERT_TRUE(cli::write_lx_script(guest_->vm->session()));
     guest_->release();
     RunOptions options;
@@ -578,9 +583,9 @@ TEST_F(KernelAwareness, KdivesLxInGdbAgree) {
                    "-ex",
                    "source " + cli::lx_script_path(guest_->vm->session()).string(),
                    "-ex",
-                   "p $lx_current(1).pid == $lx_per_cpu(\"current_task\", 1)->pid",
+                   "p $lx_current(1).pid == $lx_per_cpu(\"" + home + "\", 1)" + member + "->pid",
                    "-ex",
-                   "p $lx_current(0).pid == $lx_per_cpu(current_task, 0)->pid",
+                   "p $lx_current(0).pid == $lx_per_cpu(" + home + ", 0)" + member + "->pid",
                    "-ex",
                    "p $lx_task_by_pid(1).pid",
                    "-ex",
