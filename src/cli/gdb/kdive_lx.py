@@ -83,7 +83,13 @@ class PerCpu(gdb.Function):
             name = gdb.execute("info symbol %#x" % int(var.address), to_string=True).split()[0]
         else:
             raise gdb.GdbError("$lx_per_cpu needs a per-CPU variable or its name")
-        rows = kdive_json("per-cpu %s %d" % (name, cpu))
+        try:
+            rows = kdive_json("per-cpu %s %d" % (name, cpu))
+        except gdb.GdbError:
+            # No CPU is possible yet (start_kernel): the selected thread's per-CPU base says.
+            if cpu != selected_cpu():
+                raise
+            rows = [{"address": "%#x" % kdive_address('&$lx_per_cpu("%s")' % name)}]
         if not rows:
             raise gdb.GdbError("kdive found no %s on CPU %d" % (name, cpu))
         address = int(rows[0]["address"], 16)

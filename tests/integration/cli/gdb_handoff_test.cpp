@@ -15,7 +15,8 @@ TEST(GdbHandoff, UpHandsGdbAVmStoppedAtStartKernel) {
     // GDB reads its commands from stdin after the handoff's own -ex commands.
     auto run = run_gdb_handoff({"--kernel", test_kernel()},
                                {"info registers rip", "p init_task.pid", "p $lx_current().pid",
-                                "p $lx_current().comm", "kill", "quit"});
+                                "p $lx_current().comm", "p $lx_per_cpu(\"current_task\")->pid",
+                                "kill", "quit"});
     ASSERT_TRUE(run) << run.error().message;
     EXPECT_EQ(run->exit_code, 0) << run->err;
     EXPECT_NE(run->out.find("<start_kernel>"), std::string::npos) << run->out << run->err;
@@ -24,6 +25,7 @@ TEST(GdbHandoff, UpHandsGdbAVmStoppedAtStartKernel) {
     // start_kernel.
     EXPECT_NE(run->out.find("$2 = 0"), std::string::npos) << run->out;
     EXPECT_NE(run->out.find("$3 = \"swapper"), std::string::npos) << run->out;
+    EXPECT_NE(run->out.find("$4 = 0\n"), std::string::npos) << run->out << run->err;
     // With the kernel's source in kdive's cache GDB shows the stop's line from it, as kdive
     // does ("951\t{"); without it, GDB's "951\tin init/main.c" or its complaint.
     std::smatch stop;
