@@ -498,6 +498,32 @@ TEST_F(KernelAwareness, CorruptKernelDataGivesErrorsNotHangs) {
     EXPECT_EQ(guest_->json("dmesg --json").size(), log_before.size());
 }
 
+// GDB's lx-ps (the kernel's or kdive's) lists the tasks kdive's `ps --json` listed, names
+// equal; only the guest's short-lived readers may come and go in between.
+void expect_lx_ps_agrees(const Json& ours, const std::string& gdb_output) {
+    std::map<int, std::string> theirs;
+    std::istringstream lines(gdb_output);
+    // "0xffff888003e9c000 42 kworker/0:1", init_task's address followed by "<init_task>".
+    const std::regex row(R"(^\s*0x[0-9a-f]+(?:\s+<[^>]*>)?\s+([0-9]+)\s+(\S.*?)\s*$)");
+    std::smatch match;
+    for (std::string line; std::getline(lines, line);) {
+        if (std::regex_match(line, match, row)) {
+            theirs[std::stoi(match[1])] = match[2];
+        }
+    }
+    ASSERT_GT(theirs.size(), 10u) << "lx-ps printed:\n" << gdb_output;
+    std::size_t same = 0;
+    for (const auto& task : ours) {
+        auto found = theirs.find(task["pid"].get<int>());
+        if (found != theirs.end()) {
+            EXPECT_EQ(found->second, task["comm"].get<std::string>()) << "pid " << found->first;
+            ++same;
+        }
+    }
+    EXPECT_GE(same + 3, ours.size());
+    EXPECT_GE(same + 3, theirs.size());
+}
+
 // GDB with the kernel's own lx-scripts (from its Debian source) on the same stopped guest: the
 // same tasks with the same pids and names.
 TEST_F(KernelAwareness, LxPsInGdbAgrees) {
@@ -535,28 +561,7 @@ TEST_F(KernelAwareness, LxPsInGdbAgrees) {
     auto reattached = guest_->attach();
     ASSERT_TRUE(reattached) << reattached.error().message;
     ASSERT_TRUE(gdb) << gdb.error().message;
-    std::map<int, std::string> theirs;
-    std::istringstream lines(gdb->out);
-    std::string line;
-    // "0xffff888003e9c000 42 kworker/0:1", init_task's address followed by "<init_task>".
-    const std::regex row(R"(^\s*0x[0-9a-f]+(?:\s+<[^>]*>)?\s+([0-9]+)\s+(\S.*?)\s*$)");
-    for (std::smatch match; std::getline(lines, line);) {
-        if (std::regex_match(line, match, row)) {
-            theirs[std::stoi(match[1])] = match[2];
-        }
-    }
-    ASSERT_GT(theirs.size(), 10u) << "lx-ps printed:\n" << gdb->out << gdb->err;
-    std::size_t same = 0;
-    for (const auto& task : ours) {
-        auto found = theirs.find(task["pid"].get<int>());
-        if (found != theirs.end()) {
-            EXPECT_EQ(found->second, task["comm"].get<std::string>()) << "pid " << found->first;
-            ++same;
-        }
-    }
-    // Only the script's short-lived readers may come and go in between.
-    EXPECT_GE(same + 3, ours.size());
-    EXPECT_GE(same + 3, theirs.size());
+    expect_lx_ps_agrees(ours, gdb->out);
 }
 
 // kdive's own lx-* in GDB, on every kernel (no kernel scripts needed): answered by the relay
@@ -632,27 +637,7 @@ TEST_F(KernelAwareness, KdivesLxInGdbAgree) {
     EXPECT_NE(gdb->out.find("$3 = 1\n"), std::string::npos) << gdb->out << gdb->err;
     EXPECT_NE(gdb->out.find("$4 = \"dummy"), std::string::npos) << gdb->out << gdb->err;
     EXPECT_NE(gdb->out.find("$5 = 1\n"), std::string::npos) << gdb->out << gdb->err;
-    std::map<int, std::string> theirs;
-    std::istringstream lines(gdb->out);
-    const std::regex row(R"(^(0x[0-9a-f]+)\s+([0-9]+) (.*)$)");
-    std::smatch match;
-    for (std::string line; std::getline(lines, line);) {
-        if (std::regex_match(line, match, row)) {
-            theirs[std::stoi(match[2])] = match[3];
-        }
-    }
-    ASSERT_GT(theirs.size(), 10u) << gdb->out << gdb->err;
-    std::size_t same = 0;
-    for (const auto& task : ours) {
-        auto found = theirs.find(task["pid"].get<int>());
-        if (found != theirs.end()) {
-            EXPECT_EQ(found->second, task["comm"].get<std::string>()) << "pid " << found->first;
-            ++same;
-        }
-    }
-    // Only the guest's short-lived readers may come and go in between.
-    EXPECT_GE(same + 3, ours.size());
-    EXPECT_GE(same + 3, theirs.size());
+    expect_lx_ps_agrees(ours, gdb->out);
 }
 
 // frame and finish name a module's function and module as bt does, through the real binary.
