@@ -210,27 +210,26 @@ Result<> RspClient::expect_ok(std::string_view request, std::string_view what) {
                    what, peer(), packet_label(*reply), packet_label(request));
 }
 
-Result<std::string> RspClient::read_xfer(std::string_view object, std::string_view annex) {
+Result<std::string> read_xfer(RspConnection& connection, std::string_view object,
+                              std::string_view annex, std::size_t chunk) {
     std::string data;
-    // Leave room for the reply's escapes: QEMU caps chunks itself, others may not.
-    std::size_t chunk = std::max<std::size_t>(64, features_.packet_size / 2);
     constexpr std::size_t max_object = 16u << 20;
     for (;;) {
         std::string request =
             fmt::format("qXfer:{}:read:{}:{:x},{:x}", object, annex, data.size(), chunk);
-        auto reply = connection_.request(request);
+        auto reply = connection.request(request);
         if (!reply) {
             return std::unexpected(reply.error());
         }
         if (reply->empty()) {
-            return fail_as(ErrorKind::unsupported, "{} does not support qXfer:{}:read", peer(),
-                           object);
+            return fail_as(ErrorKind::unsupported, "{} does not support qXfer:{}:read",
+                           connection.peer(), object);
         }
         char marker = (*reply)[0];
         if (marker != 'm' && marker != 'l') {
             int code = error_code(*reply);
             return fail_as(code >= 0 ? kind_of(code) : ErrorKind::corrupt,
-                           "reading {} {}: {} answered '{}'", object, annex, peer(),
+                           "reading {} {}: {} answered '{}'", object, annex, connection.peer(),
                            packet_label(*reply));
         }
         auto part = unescape_binary(std::string_view(*reply).substr(1));
@@ -248,6 +247,12 @@ Result<std::string> RspClient::read_xfer(std::string_view object, std::string_vi
                            annex, max_object);
         }
     }
+}
+
+Result<std::string> RspClient::read_xfer(std::string_view object, std::string_view annex) {
+    // Leave room for the reply's escapes: QEMU caps chunks itself, others may not.
+    return rsp::read_xfer(connection_, object, annex,
+                          std::max<std::size_t>(64, features_.packet_size / 2));
 }
 
 Result<RegisterMap> RspClient::read_target_description() {

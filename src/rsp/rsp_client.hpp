@@ -155,4 +155,8 @@ private:
 // "E14" → 14; -1 for other replies.
 int error_code(std::string_view reply);
 
+// qXfer:OBJECT:read:ANNEX, all chunks of at most `chunk` bytes, over any connection.
+Result<std::string> read_xfer(RspConnection& connection, std::string_view object,
+                              std::string_view annex, std::size_t chunk);
+
 } // namespace kdive::rsp

@@ -3,6 +3,7 @@
 #include "target/borrowed_stub_target.hpp"
 
 #include "rsp/packet_codec.hpp"
+#include "rsp/rsp_client.hpp"
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -102,30 +103,9 @@ Result<> BorrowedStubTarget::write_physical(std::uint64_t address, std::span<con
 
 const rsp::RegisterMap* BorrowedStubTarget::register_map() const {
     if (!map_) {
-        auto loaded =
-            rsp::load_target_description([this](const std::string& annex) -> Result<std::string> {
-                std::string data;
-                for (;;) {
-                    auto reply = stub_.request(
-                        fmt::format("qXfer:features:read:{}:{:x},{:x}", annex, data.size(), 0x400));
-                    if (!reply) {
-                        return std::unexpected(reply.error());
-                    }
-                    if (reply->empty() || ((*reply)[0] != 'm' && (*reply)[0] != 'l')) {
-                        return fail("reading {} from {}: answered '{}'", annex, stub_.peer(),
-                                    reply->substr(0, std::min<std::size_t>(reply->size(), 16)));
-                    }
-                    auto part = rsp::unescape_binary(std::string_view(*reply).substr(1));
-                    if (!part.ok() || (part.data.empty() && (*reply)[0] == 'm') ||
-                        data.size() > (1u << 20)) {
-                        return fail("reading {} from {}: a broken reply", annex, stub_.peer());
-                    }
-                    data += part.data;
-                    if ((*reply)[0] == 'l') {
-                        return data;
-                    }
-                }
-            });
+        auto loaded = rsp::load_target_description([this](const std::string& annex) {
+            return rsp::read_xfer(stub_, "features", annex, 0x400);
+        });
         map_ = loaded ? std::move(*loaded) : rsp::RegisterMap{};
         for (const auto& info : map_->registers) {
             descriptions_.push_back({info.name, info.bitsize, info.type});
