@@ -550,12 +550,12 @@ Result<> RspClient::select_thread(char operation, const ThreadId& thread) {
                      fmt::format("selecting thread {}", thread.to_string()));
 }
 
-Result<std::vector<ThreadId>> RspClient::list_threads() {
+Result<std::vector<ThreadId>> list_threads(RspConnection& connection) {
     std::vector<ThreadId> threads;
     std::string request = "qfThreadInfo";
     constexpr std::size_t max_threads = 65536;
     for (;;) {
-        auto reply = connection_.request(request);
+        auto reply = connection.request(request);
         if (!reply) {
             return std::unexpected(reply.error());
         }
@@ -564,7 +564,7 @@ Result<std::vector<ThreadId>> RspClient::list_threads() {
         }
         if (reply->empty() || (*reply)[0] != 'm') {
             return fail_as(reply->empty() ? ErrorKind::unsupported : ErrorKind::corrupt,
-                           "listing threads of {}: unexpected reply '{}'", peer(),
+                           "listing threads of {}: unexpected reply '{}'", connection.peer(),
                            packet_label(*reply));
         }
         std::string_view list = std::string_view(*reply).substr(1);
@@ -572,17 +572,21 @@ Result<std::vector<ThreadId>> RspClient::list_threads() {
             auto comma = list.find(',');
             auto id = parse_thread_id(list.substr(0, comma));
             if (!id) {
-                return wrap(id.error(), fmt::format("listing threads of {}", peer()));
+                return wrap(id.error(), fmt::format("listing threads of {}", connection.peer()));
             }
             threads.push_back(*id);
             list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
         }
         if (threads.size() > max_threads) {
             return fail_as(ErrorKind::corrupt, "listing threads of {}: more than {} threads",
-                           peer(), max_threads);
+                           connection.peer(), max_threads);
         }
         request = "qsThreadInfo";
     }
+}
+
+Result<std::vector<ThreadId>> RspClient::list_threads() {
+    return rsp::list_threads(connection_);
 }
 
 Result<> RspClient::insert_breakpoint(BreakpointType type, std::uint64_t address,

@@ -72,6 +72,9 @@ public:
     // stops a running guest).
     std::vector<StopReply> take_unsolicited_stops();
 
+    // qfThreadInfo/qsThreadInfo over any connection: the stub keeps no state from them.
+    Result<std::vector<ThreadId>> list_threads(RspConnection& connection);
+
     // qXfer:OBJECT:read:ANNEX, all chunks.
     Result<std::string> read_xfer(std::string_view object, std::string_view annex);
     Result<RegisterMap> read_target_description();
@@ -154,6 +157,9 @@ private:
 
 // "E14" → 14; -1 for other replies.
 int error_code(std::string_view reply);
+
+// qfThreadInfo/qsThreadInfo over any connection: the stub keeps no state from them.
+Result<std::vector<ThreadId>> list_threads(RspConnection& connection);
 
 // qXfer:OBJECT:read:ANNEX, all chunks of at most `chunk` bytes, over any connection.
 Result<std::string> read_xfer(RspConnection& connection, std::string_view object,

@@ -15,18 +15,6 @@ namespace {
 // QEMU refuses `m` for more than half its 4 KiB packet buffer.
 constexpr std::size_t max_read = 0x800;
 
-// The thread part of an id as a number: "p1.2" and "p01.02" and "2" all name thread 2.
-std::optional<std::uint64_t> thread_number(std::string_view id) {
-    if (const auto dot = id.find('.'); dot != std::string_view::npos) {
-        id.remove_prefix(dot + 1);
-    }
-    std::uint64_t value = 0;
-    if (!rsp::parse_hex_u64(id, value) || value == 0) {
-        return std::nullopt; // 0 (any) and -1 (all) name no one vCPU
-    }
-    return value;
-}
-
 std::unexpected<Error> refused(std::string_view what) {
     return fail_as(ErrorKind::unsupported,
                    "{}: not from a monitor command in GDB (GDB owns the stub)", what);
@@ -161,23 +149,10 @@ Result<> BorrowedStubTarget::remove_breakpoint(const Breakpoint& breakpoint) {
     return refused(fmt::format("a breakpoint at {:#x}", breakpoint.address));
 }
 
-const std::vector<std::string>& BorrowedStubTarget::threads() const {
+const std::vector<rsp::ThreadId>& BorrowedStubTarget::threads() const {
     if (!threads_) {
-        // qfThreadInfo/qsThreadInfo only list; the stub keeps no state from them.
-        threads_.emplace();
-        for (std::string request = "qfThreadInfo"; threads_->size() < 65536;
-             request = "qsThreadInfo") {
-            auto reply = stub_.request(request);
-            if (!reply || reply->empty() || (*reply)[0] != 'm') {
-                break;
-            }
-            std::string_view list = std::string_view(*reply).substr(1);
-            for (std::size_t at = 0; at <= list.size();) {
-                const auto comma = std::min(list.find(',', at), list.size());
-                threads_->emplace_back(list.substr(at, comma - at));
-                at = comma + 1;
-            }
-        }
+        auto listed = rsp::list_threads(stub_);
+        threads_ = listed ? std::move(*listed) : std::vector<rsp::ThreadId>{};
     }
     return *threads_;
 }
@@ -192,12 +167,12 @@ void BorrowedStubTarget::begin_request(std::string debugger_thread) {
     moved_ = false;
     current_ = 0;
     // The debugger's selection is the vCPU kdive starts from, when it names one.
-    const auto& ids = threads();
     const auto selected =
-        thread_number(std::string_view(debugger_thread_)
-                          .substr(std::min<std::size_t>(2, debugger_thread_.size())));
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-        if (selected && thread_number(ids[i]) == selected) {
+        rsp::parse_thread_id(std::string_view(debugger_thread_)
+                                 .substr(std::min<std::size_t>(2, debugger_thread_.size())));
+    const auto& ids = threads();
+    for (std::size_t i = 0; selected && i < ids.size(); ++i) {
+        if (ids[i].tid == selected->tid) {
             current_ = static_cast<int>(i);
         }
     }
@@ -229,7 +204,7 @@ Result<> BorrowedStubTarget::select_vcpu(int index) {
     if (index == current_) {
         return {};
     }
-    auto reply = stub_.request("Hg" + ids[static_cast<std::size_t>(index)]);
+    auto reply = stub_.request("Hg" + ids[static_cast<std::size_t>(index)].to_string());
     if (!reply) {
         return std::unexpected(reply.error());
     }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "rsp/rsp_connection.hpp"
+#include "rsp/stop_reply.hpp"
 #include "rsp/target_description.hpp"
 #include "target/target.hpp"
 
@@ -45,14 +46,14 @@ public:
 private:
     // The stub's target.xml, read at the first register access.
     const rsp::RegisterMap* register_map() const;
-    // The stub's thread ids ("1", "p1.2"), in vCPU order.
-    const std::vector<std::string>& threads() const;
+    // The stub's threads, in vCPU order (none when it cannot list them).
+    const std::vector<rsp::ThreadId>& threads() const;
 
     rsp::RspConnection& stub_;
     mutable std::optional<rsp::RegisterMap> map_;
     mutable std::vector<RegisterDescription> descriptions_;
     std::vector<Breakpoint> none_;
-    mutable std::optional<std::vector<std::string>> threads_;
+    mutable std::optional<std::vector<rsp::ThreadId>> threads_;
     int current_ = 0;
     std::string debugger_thread_;
     bool moved_ = false; // kdive sent its own Hg during this request

@@ -57,8 +57,8 @@ TEST_F(BorrowedStubTargetTest, StartsOnTheDebuggersThreadAndPutsItBack) {
     ASSERT_TRUE(target.select_vcpu(0));
     EXPECT_EQ(target.current_vcpu(), 0);
     ASSERT_TRUE(target.end_request());
-    EXPECT_EQ(log_.requests(), (std::vector<std::string>{"qfThreadInfo", "qsThreadInfo",
-                                                         "Hgp01.01", "Hgp1.2"}));
+    EXPECT_EQ(log_.requests(),
+              (std::vector<std::string>{"qfThreadInfo", "qsThreadInfo", "Hgp1.1", "Hgp1.2"}));
     EXPECT_FALSE(target.select_vcpu(2));
 }
 
@@ -77,8 +77,8 @@ TEST_F(BorrowedStubTargetTest, PhysicalModeIsOffAgainAfterARead) {
     ASSERT_TRUE(target.read_physical(0x1000, bytes));
     EXPECT_EQ(bytes[0], 1);
     EXPECT_EQ(bytes[1], 2);
-    EXPECT_EQ(log_.requests(), (std::vector<std::string>{"Qqemu.PhyMemMode:1", "m1000,2",
-                                                         "Qqemu.PhyMemMode:0"}));
+    EXPECT_EQ(log_.requests(),
+              (std::vector<std::string>{"Qqemu.PhyMemMode:1", "m1000,2", "Qqemu.PhyMemMode:0"}));
 }
 
 TEST_F(BorrowedStubTargetTest, RunControlIsRefusedSayingWhy) {
