@@ -1,6 +1,8 @@
 // Builds, serializes and queries the DWARF name index.
 #include "debuginfo/dwarf_index.hpp"
 
+#include "debuginfo/die_scanner.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -44,23 +46,37 @@ std::optional<DwarfNameKind> kind_of_tag(int tag) {
     }
 }
 
-std::uint8_t priority_of(Dwarf_Die* die, DwarfNameKind kind) {
-    if (dwarf_hasattr(die, DW_AT_declaration)) {
+// Lower wins: 0 a complete definition ... 2 a declaration. From the attributes the entry
+// itself carries.
+std::uint8_t priority_of(DwarfNameKind kind, bool declaration, bool location, bool type,
+                         bool code) {
+    if (declaration) {
         return 2;
     }
     if (kind == DwarfNameKind::variable) {
-        if (!dwarf_hasattr(die, DW_AT_location) && !dwarf_hasattr(die, DW_AT_const_value)) {
+        if (!location) {
             return 2;
         }
         // A definition may lean on its declaration's incomplete type (`char x[]`); one with
         // a type of its own knows the real size.
-        return dwarf_hasattr(die, DW_AT_type) ? 0 : 1;
+        return type ? 0 : 1;
     }
-    if (kind == DwarfNameKind::function && !dwarf_hasattr(die, DW_AT_low_pc) &&
-        !dwarf_hasattr(die, DW_AT_ranges)) {
+    if (kind == DwarfNameKind::function && !code) {
         return 2;
     }
     return 0;
+}
+
+std::uint8_t priority_of(Dwarf_Die* die, DwarfNameKind kind) {
+    return priority_of(
+        kind, dwarf_hasattr(die, DW_AT_declaration) != 0,
+        dwarf_hasattr(die, DW_AT_location) != 0 || dwarf_hasattr(die, DW_AT_const_value) != 0,
+        dwarf_hasattr(die, DW_AT_type) != 0,
+        dwarf_hasattr(die, DW_AT_low_pc) != 0 || dwarf_hasattr(die, DW_AT_ranges) != 0);
+}
+
+bool is_indexed_tag(unsigned tag) {
+    return kind_of_tag(static_cast<int>(tag)).has_value();
 }
 
 // Best entry per (kind, name) so far; kept per worker so that millions of repeated header
@@ -68,13 +84,76 @@ std::uint8_t priority_of(Dwarf_Die* die, DwarfNameKind kind) {
 using BestEntries =
     std::array<std::unordered_map<std::string_view, RawEntry>, dwarf_name_kind_count>;
 
+bool better(const RawEntry& a, const RawEntry& b) {
+    return std::tie(a.priority, a.unit, a.offset) < std::tie(b.priority, b.unit, b.offset);
+}
+
 void offer(BestEntries& best, const RawEntry& entry) {
     auto [it, inserted] = best[entry.kind].try_emplace(entry.name, entry);
-    if (!inserted && std::tie(entry.priority, entry.unit, entry.offset) <
-                         std::tie(it->second.priority, it->second.unit, it->second.offset)) {
+    if (!inserted && better(entry, it->second)) {
         it->second = entry;
     }
 }
+
+void append_entries(const BestEntries& best, std::vector<RawEntry>& out) {
+    for (const auto& map : best) {
+        for (const auto& [name, entry] : map) {
+            out.push_back(entry);
+        }
+    }
+}
+
+// The best entry per (kind, name address), open-addressed. The linker merges .debug_str, so a
+// name has one address nearly always and scanning hashes no string; the rare duplicates
+// (inline DW_FORM_string names) meet when the workers' entries are merged by text.
+class EntriesByAddress {
+public:
+    EntriesByAddress() : slots_(std::size_t{1} << 16) {}
+
+    void offer(const RawEntry& entry) {
+        if (2 * (used_ + 1) > slots_.size()) {
+            grow();
+        }
+        RawEntry& slot = find(entry);
+        if (slot.name == nullptr) {
+            slot = entry;
+            ++used_;
+        } else if (better(entry, slot)) {
+            slot = entry;
+        }
+    }
+    template <typename Visit> void for_each(Visit visit) const {
+        for (const RawEntry& slot : slots_) {
+            if (slot.name != nullptr) {
+                visit(slot);
+            }
+        }
+    }
+
+private:
+    RawEntry& find(const RawEntry& entry) {
+        const std::size_t mask = slots_.size() - 1;
+        const auto key = reinterpret_cast<std::uintptr_t>(entry.name) ^ entry.kind;
+        std::size_t at = (key * 0x9e3779b97f4a7c15ULL) >> 20 & mask;
+        while (slots_[at].name != nullptr &&
+               (slots_[at].name != entry.name || slots_[at].kind != entry.kind)) {
+            at = (at + 1) & mask;
+        }
+        return slots_[at];
+    }
+    void grow() {
+        std::vector<RawEntry> old(slots_.size() * 2);
+        old.swap(slots_);
+        for (const RawEntry& entry : old) {
+            if (entry.name != nullptr) {
+                find(entry) = entry;
+            }
+        }
+    }
+
+    std::vector<RawEntry> slots_;
+    std::size_t used_ = 0;
+};
 
 void index_unit(Dwarf_Die* unit_die, std::uint32_t unit, BestEntries& out) {
     Dwarf_Die die;
@@ -164,33 +243,48 @@ private:
     char* base_ = nullptr;
 };
 
-// Copies the winning names into one owned buffer the maps point into.
+// Makes the index from every worker's candidates: the best per (kind, name) wins, and the
+// names are copied into one owned buffer the maps point into. A name met at two addresses
+// (inline strings) is copied twice and keeps one entry.
 struct DwarfIndex::Builder {
-    static DwarfIndex assemble(const BestEntries& best) {
+    static DwarfIndex assemble(const std::vector<RawEntry>& candidates) {
+        std::vector<std::uint32_t> lengths(candidates.size());
         std::size_t total = 0;
-        for (const auto& map : best) {
-            for (const auto& [name, entry] : map) {
-                total += name.size();
-            }
+        std::array<std::size_t, dwarf_name_kind_count> per_kind{};
+        for (std::size_t i = 0; i < candidates.size(); ++i) {
+            lengths[i] = static_cast<std::uint32_t>(std::strlen(candidates[i].name));
+            total += lengths[i];
+            ++per_kind[candidates[i].kind];
         }
         DwarfIndex index;
-        index.storage_->reserve(total);
+        index.storage_->reserve(total); // no reallocation below: the keys view into it
         for (std::size_t kind = 0; kind < dwarf_name_kind_count; ++kind) {
-            index.maps_[kind].reserve(best[kind].size());
-            for (const auto& [name, entry] : best[kind]) {
-                const std::size_t at = index.storage_->size();
-                index.storage_->append(name);
-                index.maps_[kind].emplace(std::string_view(*index.storage_).substr(at, name.size()),
-                                          entry.offset);
+            index.maps_[kind].reserve(per_kind[kind]);
+        }
+        // While building, a map's value is the candidate's position; then its DIE offset.
+        for (std::size_t i = 0; i < candidates.size(); ++i) {
+            const std::size_t at = index.storage_->size();
+            index.storage_->append(candidates[i].name, lengths[i]);
+            auto [it, inserted] = index.maps_[candidates[i].kind].try_emplace(
+                std::string_view(*index.storage_).substr(at, lengths[i]), i);
+            if (!inserted && better(candidates[i], candidates[it->second])) {
+                it->second = i;
+            }
+        }
+        for (auto& map : index.maps_) {
+            for (auto& [name, value] : map) {
+                value = candidates[value].offset;
             }
         }
         return index;
     }
 };
 
-Result<DwarfIndex> DwarfIndex::build(const ElfFile& file, unsigned threads) {
-    threads = std::max(1u, threads);
-    SharedImage image(file);
+namespace {
+
+// libdw's DIE walk: any DWARF libdw reads (compressed sections too), but slower.
+Result<std::vector<RawEntry>> index_with_libdw(const ElfFile& file, const SharedImage& image,
+                                               unsigned threads) {
     std::vector<std::unique_ptr<Worker>> workers;
     for (unsigned i = 0; i < threads; ++i) {
         auto worker = std::make_unique<Worker>();
@@ -244,16 +338,119 @@ Result<DwarfIndex> DwarfIndex::build(const ElfFile& file, unsigned threads) {
         thread.join();
     }
 
-    // Pick the winner per (kind, name), then copy the names into one owned buffer.
-    BestEntries best = std::move(workers[0]->entries);
-    for (std::size_t w = 1; w < workers.size(); ++w) {
-        for (const auto& map : workers[w]->entries) {
-            for (const auto& [name, entry] : map) {
-                offer(best, entry);
-            }
-        }
+    std::vector<RawEntry> candidates;
+    for (const auto& worker : workers) {
+        append_entries(worker->entries, candidates);
     }
-    return Builder::assemble(best);
+    return candidates;
+}
+
+// The bytes of a section in the shared mapping, when it is stored plainly (not compressed,
+// not SHT_NOBITS) and lies inside the file.
+std::optional<std::span<const std::uint8_t>>
+plain_section(const ElfFile& file, const SharedImage& image, std::string_view name) {
+    const ElfSection* section = file.find_section(name);
+    if (section == nullptr) {
+        return std::span<const std::uint8_t>{};
+    }
+    if (!section->has_file_bytes() || (section->flags & SHF_COMPRESSED) != 0 ||
+        section->file_offset > image.size() ||
+        section->size > image.size() - section->file_offset) {
+        return std::nullopt;
+    }
+    return std::span<const std::uint8_t>(
+        reinterpret_cast<const std::uint8_t*>(image.data()) + section->file_offset, section->size);
+}
+
+// kdive's own abbreviation-driven scan (die_scanner): nullopt when the file needs what only
+// libdw does (relocation, compressed or big-endian sections) or holds DWARF the scanner does
+// not read, and the caller falls back to libdw.
+std::optional<std::vector<RawEntry>> index_by_scanning(const ElfFile& file,
+                                                       const SharedImage& image, unsigned threads) {
+    const char* ident = elf_getident(file.elf(), nullptr);
+    if (image.data() == nullptr || file.elf_type() == ET_REL || ident == nullptr ||
+        ident[EI_DATA] != ELFDATA2LSB) {
+        return std::nullopt;
+    }
+    DwarfSections sections;
+    const std::pair<std::span<const std::uint8_t>*, std::string_view> wanted[] = {
+        {&sections.info, ".debug_info"},
+        {&sections.abbrev, ".debug_abbrev"},
+        {&sections.str, ".debug_str"},
+        {&sections.line_str, ".debug_line_str"},
+        {&sections.str_offsets, ".debug_str_offsets"},
+    };
+    for (const auto& [span, name] : wanted) {
+        auto bytes = plain_section(file, image, name);
+        if (!bytes) {
+            return std::nullopt;
+        }
+        *span = *bytes;
+    }
+    auto units = read_unit_headers(sections.info);
+    if (!units) {
+        return std::nullopt;
+    }
+    const std::uint64_t info_at = file.find_section(".debug_info")->file_offset;
+    std::atomic<std::size_t> next_unit{0};
+    std::atomic<bool> failed{false};
+    std::vector<EntriesByAddress> found(threads);
+    auto run = [&](EntriesByAddress& entries) {
+        DieScanner scanner(sections, *units, is_indexed_tag);
+        std::vector<ScannedDie> dies;
+        std::size_t i;
+        while (!failed && (i = next_unit.fetch_add(1)) < units->size()) {
+            const UnitHeader& unit = (*units)[i];
+            if (!scanner.scan(unit, dies)) {
+                failed = true;
+                return;
+            }
+            for (const ScannedDie& die : dies) {
+                const DwarfNameKind kind = die.tag == DW_TAG_enumerator ? DwarfNameKind::enumerator
+                                                                        : *kind_of_tag(die.tag);
+                entries.offer(RawEntry{
+                    static_cast<std::uint32_t>(i), static_cast<std::uint8_t>(kind),
+                    die.tag == DW_TAG_enumerator
+                        ? std::uint8_t{0}
+                        : priority_of(kind, die.declaration, die.location, die.type, die.code),
+                    die.name, die.offset});
+            }
+            image.release(info_at + unit.offset, info_at + unit.end);
+        }
+    };
+    std::vector<std::thread> pool;
+    for (unsigned i = 1; i < threads; ++i) {
+        pool.emplace_back(run, std::ref(found[i]));
+    }
+    run(found[0]);
+    for (auto& thread : pool) {
+        thread.join();
+    }
+    if (failed) {
+        return std::nullopt;
+    }
+    // One name is one address across workers too: merge by address first.
+    for (std::size_t w = 1; w < found.size(); ++w) {
+        found[w].for_each([&](const RawEntry& entry) { found[0].offer(entry); });
+    }
+    std::vector<RawEntry> candidates;
+    found[0].for_each([&](const RawEntry& entry) { candidates.push_back(entry); });
+    return candidates;
+}
+
+} // namespace
+
+Result<DwarfIndex> DwarfIndex::build(const ElfFile& file, unsigned threads) {
+    threads = std::max(1u, threads);
+    SharedImage image(file);
+    if (auto scanned = index_by_scanning(file, image, threads)) {
+        return Builder::assemble(*scanned);
+    }
+    auto walked = index_with_libdw(file, image, threads);
+    if (!walked) {
+        return std::unexpected(walked.error());
+    }
+    return Builder::assemble(*walked);
 }
 
 DwarfIndex DwarfIndex::build(Dwarf* dwarf) {
@@ -269,7 +466,9 @@ DwarfIndex DwarfIndex::build(Dwarf* dwarf) {
             index_unit(&unit_die, unit, best);
         }
     }
-    return Builder::assemble(best);
+    std::vector<RawEntry> candidates;
+    append_entries(best, candidates);
+    return Builder::assemble(candidates);
 }
 
 std::optional<std::uint64_t> DwarfIndex::find(DwarfNameKind kind, std::string_view name) const {
@@ -325,9 +524,9 @@ std::string DwarfIndex::serialize() const {
     return out;
 }
 
-Result<DwarfIndex> DwarfIndex::deserialize(std::string bytes) {
+Result<DwarfIndex> DwarfIndex::deserialize(std::string_view bytes) {
     std::size_t at = 0;
-    const std::string_view view(bytes);
+    const std::string_view view = bytes;
     auto storage_size = get_u64(view, at);
     if (!storage_size || *storage_size > view.size() - at) {
         return fail("index names are cut short");

@@ -40,11 +40,13 @@ public:
     std::optional<std::uint64_t> find(DwarfNameKind kind, std::string_view name) const;
     std::size_t size() const;
     bool empty() const { return size() == 0; }
+    // The same names lead to the same DIEs.
+    bool operator==(const DwarfIndex& other) const { return maps_ == other.maps_; }
 
     // A compact byte form for the on-disk cache, and back (validation is the caller's job;
     // parse still fails cleanly on short or inconsistent input).
     std::string serialize() const;
-    static Result<DwarfIndex> deserialize(std::string bytes);
+    static Result<DwarfIndex> deserialize(std::string_view bytes);
 
     DwarfIndex() = default;
     DwarfIndex(DwarfIndex&&) = default;

@@ -1,0 +1,39 @@
+// The name index over a whole Debian vmlinux: kdive's abbreviation-driven scan finds the same
+// DIE for every name as libdw's generic DIE walk, on every test kernel.
+#include "debuginfo/dwarf_index.hpp"
+#include "debuginfo/elf_file.hpp"
+#include "kernel_vmlinux.hpp"
+#include "prerequisite.hpp"
+
+#include <elfutils/libdw.h>
+#include <gtest/gtest.h>
+
+namespace kdive {
+namespace {
+
+TEST(KernelDwarfIndex, ScanEqualsTheLibdwWalk) {
+    const auto vmlinux = testing::test_vmlinux();
+    if (!std::filesystem::exists(vmlinux)) {
+        KDIVE_MISSING_PREREQUISITE() << vmlinux << " is missing";
+    }
+    auto file = debuginfo::ElfFile::open(vmlinux);
+    ASSERT_TRUE(file) << file.error().message;
+    auto scanned = debuginfo::DwarfIndex::build(**file, 2);
+    ASSERT_TRUE(scanned) << scanned.error().message;
+    Dwarf* dwarf = dwarf_begin_elf((*file)->elf(), DWARF_C_READ, nullptr);
+    ASSERT_NE(dwarf, nullptr);
+    const auto walked = debuginfo::DwarfIndex::build(dwarf);
+    dwarf_end(dwarf);
+    EXPECT_GT(walked.size(), 100000u);
+    EXPECT_EQ(scanned->size(), walked.size());
+    EXPECT_TRUE(*scanned == walked);
+    // Names the first questions need: a variable, its struct, an enumerator, a function whose
+    // definition is named only through its declaration.
+    EXPECT_TRUE(scanned->find(debuginfo::DwarfNameKind::variable, "init_task"));
+    EXPECT_TRUE(scanned->find(debuginfo::DwarfNameKind::struct_tag, "task_struct"));
+    EXPECT_TRUE(scanned->find(debuginfo::DwarfNameKind::enumerator, "PIDTYPE_PID"));
+    EXPECT_TRUE(scanned->find(debuginfo::DwarfNameKind::variable, "linux_banner"));
+}
+
+} // namespace
+} // namespace kdive
