@@ -145,12 +145,26 @@ DebugInfo::open_relocated(const std::filesystem::path& path,
 }
 
 DebugInfo::~DebugInfo() {
+    if (cache_writer_.joinable()) {
+        cache_writer_.join();
+    }
     dwarf_types_.reset();
     if (dwfl_ != nullptr) {
         dwfl_end(dwfl_); // owns dwarf_
     } else if (dwarf_ != nullptr) {
         dwarf_end(dwarf_);
     }
+}
+
+std::vector<std::string> DebugInfo::take_notes() {
+    if (cache_written_ && cache_writer_.joinable()) {
+        cache_writer_.join();
+        if (cache_error_) {
+            notes_.push_back(fmt::format("cannot cache the DWARF index: {}", *cache_error_));
+            cache_error_.reset();
+        }
+    }
+    return std::exchange(notes_, {});
 }
 
 const SymbolTable& DebugInfo::symbols() {
@@ -216,10 +230,13 @@ const DwarfIndex* DebugInfo::dwarf_index() {
     }
     index_.emplace(std::move(*built));
     if (cacheable) {
-        if (auto stored = store_index_cache(cache_path, key, *index_); !stored) {
-            notes_.push_back(
-                fmt::format("cannot cache the DWARF index: {}", stored.error().message));
-        }
+        // Only reads the index, which nothing changes from here on.
+        cache_writer_ = std::thread([this, cache_path, key] {
+            if (auto stored = store_index_cache(cache_path, key, *index_); !stored) {
+                cache_error_ = stored.error().message;
+            }
+            cache_written_ = true;
+        });
     }
     return &*index_;
 }

@@ -9,11 +9,13 @@
 #include "debuginfo/symbol_table.hpp"
 #include "debuginfo/type_source.hpp"
 
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 struct Dwfl;
@@ -73,7 +75,7 @@ public:
     Dwarf* dwarf();
     DwarfTypes* dwarf_types();
     // Messages worth showing once: a rebuilt cache, a malformed BTF section.
-    std::vector<std::string> take_notes() { return std::exchange(notes_, {}); }
+    std::vector<std::string> take_notes();
 
 private:
     DebugInfo() = default;
@@ -93,6 +95,10 @@ private:
     bool index_tried_ = false;
     std::unique_ptr<DwarfTypes> dwarf_types_;
     std::vector<std::string> notes_;
+    // A freshly built index is written to the cache beside the first answer, not before it.
+    std::thread cache_writer_;
+    std::atomic<bool> cache_written_{false};
+    std::optional<std::string> cache_error_;
 };
 
 } // namespace kdive::debuginfo

@@ -390,56 +390,66 @@ void add_skip_step(std::vector<SkipStep>& steps, std::size_t first, unsigned for
 
 } // namespace
 
+Result<UnitHeader> read_unit_header(std::span<const std::uint8_t> bytes, std::uint64_t offset,
+                                    std::uint64_t section_size) {
+    Cursor c(bytes, 0, bytes.size());
+    UnitHeader unit;
+    unit.offset = offset;
+    std::uint64_t length = c.fixed(4);
+    unit.offset_size = 4;
+    if (length == 0xffffffff) {
+        length = c.fixed(8);
+        unit.offset_size = 8;
+    } else if (length >= 0xfffffff0) {
+        return fail_as(ErrorKind::corrupt, "unit at .debug_info+{:#x}: reserved length {:#x}",
+                       offset, length);
+    }
+    if (c.bad() || offset > section_size || length > section_size - offset - c.pos()) {
+        return fail_as(ErrorKind::corrupt,
+                       "unit at .debug_info+{:#x}: length {:#x} runs past the section", offset,
+                       length);
+    }
+    unit.end = offset + c.pos() + length;
+    c = Cursor(bytes, c.pos(), c.pos() + length);
+    unit.version = static_cast<std::uint16_t>(c.fixed(2));
+    if (unit.version < 2 || unit.version > 5) {
+        return fail_as(ErrorKind::unsupported, "unit at .debug_info+{:#x}: DWARF version {}",
+                       offset, unit.version);
+    }
+    if (unit.version == 5) {
+        const auto type = c.byte();
+        unit.address_size = c.byte();
+        unit.abbrev_offset = c.fixed(unit.offset_size);
+        if (type == DW_UT_skeleton || type == DW_UT_split_compile) {
+            c.skip(8); // dwo_id
+        } else if (type == DW_UT_type || type == DW_UT_split_type) {
+            c.skip(8 + unit.offset_size); // type signature, type offset
+        } else if (type != DW_UT_compile && type != DW_UT_partial) {
+            return fail_as(ErrorKind::unsupported, "unit at .debug_info+{:#x}: unit type {:#x}",
+                           offset, type);
+        }
+    } else {
+        unit.abbrev_offset = c.fixed(unit.offset_size);
+        unit.address_size = c.byte();
+    }
+    if (c.bad() || (unit.address_size != 4 && unit.address_size != 8)) {
+        return fail_as(ErrorKind::corrupt, "unit at .debug_info+{:#x}: bad header", offset);
+    }
+    unit.first_die = offset + c.pos();
+    return unit;
+}
+
 Result<std::vector<UnitHeader>> read_unit_headers(std::span<const std::uint8_t> info) {
     std::vector<UnitHeader> units;
-    std::uint64_t offset = 0;
-    while (offset < info.size()) {
-        Cursor c(info, offset, info.size());
-        UnitHeader unit;
-        unit.offset = offset;
-        std::uint64_t length = c.fixed(4);
-        unit.offset_size = 4;
-        if (length == 0xffffffff) {
-            length = c.fixed(8);
-            unit.offset_size = 8;
-        } else if (length >= 0xfffffff0) {
-            return fail_as(ErrorKind::corrupt, "unit at .debug_info+{:#x}: reserved length {:#x}",
-                           offset, length);
+    for (std::uint64_t offset = 0; offset < info.size();) {
+        const auto bytes = info.subspan(
+            offset, std::min<std::uint64_t>(info.size() - offset, max_unit_header_size));
+        auto unit = read_unit_header(bytes, offset, info.size());
+        if (!unit) {
+            return std::unexpected(unit.error());
         }
-        if (c.bad() || length > info.size() - c.pos()) {
-            return fail_as(ErrorKind::corrupt,
-                           "unit at .debug_info+{:#x}: length {:#x} runs past the section", offset,
-                           length);
-        }
-        unit.end = c.pos() + length;
-        c = Cursor(info, c.pos(), unit.end);
-        unit.version = static_cast<std::uint16_t>(c.fixed(2));
-        if (unit.version < 2 || unit.version > 5) {
-            return fail_as(ErrorKind::unsupported, "unit at .debug_info+{:#x}: DWARF version {}",
-                           offset, unit.version);
-        }
-        if (unit.version == 5) {
-            const auto type = c.byte();
-            unit.address_size = c.byte();
-            unit.abbrev_offset = c.fixed(unit.offset_size);
-            if (type == DW_UT_skeleton || type == DW_UT_split_compile) {
-                c.skip(8); // dwo_id
-            } else if (type == DW_UT_type || type == DW_UT_split_type) {
-                c.skip(8 + unit.offset_size); // type signature, type offset
-            } else if (type != DW_UT_compile && type != DW_UT_partial) {
-                return fail_as(ErrorKind::unsupported, "unit at .debug_info+{:#x}: unit type {:#x}",
-                               offset, type);
-            }
-        } else {
-            unit.abbrev_offset = c.fixed(unit.offset_size);
-            unit.address_size = c.byte();
-        }
-        if (c.bad() || (unit.address_size != 4 && unit.address_size != 8)) {
-            return fail_as(ErrorKind::corrupt, "unit at .debug_info+{:#x}: bad header", offset);
-        }
-        unit.first_die = c.pos();
-        units.push_back(unit);
-        offset = unit.end;
+        units.push_back(*unit);
+        offset = unit->end;
     }
     return units;
 }
@@ -463,7 +473,17 @@ Result<const DieScanner::Table*> DieScanner::table_for(const UnitHeader& unit) {
             return table.get();
         }
     }
-    auto table = std::make_unique<Table>();
+    std::unique_ptr<Table> table;
+    if (!spare_.empty()) {
+        // Reuses the arrays of a table dropped earlier: no allocation per unit.
+        table = std::move(spare_.back());
+        spare_.pop_back();
+        table->by_code.clear();
+        table->attributes.clear();
+        table->steps.clear();
+    } else {
+        table = std::make_unique<Table>();
+    }
     table->abbrev_offset = unit.abbrev_offset;
     table->address_size = unit.address_size;
     table->offset_size = unit.offset_size;
@@ -826,6 +846,9 @@ Result<> DieScanner::scan(const UnitHeader& unit, std::vector<ScannedDie>& out) 
     // Tables stay valid during a scan (a cross-unit reference may add one); between scans
     // only a few are kept.
     if (tables_.size() > 8) {
+        for (auto& table : tables_) {
+            spare_.push_back(std::move(table));
+        }
         tables_.clear();
     }
     auto table = table_for(unit);

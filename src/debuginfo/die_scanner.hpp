@@ -5,6 +5,7 @@
 
 #include "support/error.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -30,8 +31,15 @@ struct UnitHeader {
     std::uint8_t offset_size = 0; // 4 (32-bit DWARF) or 8 (64-bit DWARF)
 };
 
-// Splits .debug_info into its units (DWARF 2 to 5, 32- and 64-bit); fails naming the offset of
-// a header that does not parse.
+// The most bytes a unit header takes (64-bit DWARF 5 type unit).
+inline constexpr std::size_t max_unit_header_size = 40;
+
+// The header of the unit at `offset` in a .debug_info of `section_size` bytes, from the bytes
+// there (up to max_unit_header_size of them): a caller may read them without mapping the
+// section. Fails naming the offset when the header does not parse (DWARF 2 to 5, 32/64-bit).
+Result<UnitHeader> read_unit_header(std::span<const std::uint8_t> bytes, std::uint64_t offset,
+                                    std::uint64_t section_size);
+// Every unit of a mapped .debug_info.
 Result<std::vector<UnitHeader>> read_unit_headers(std::span<const std::uint8_t> info);
 
 // A top-level entry of a unit whose tag was asked for, or an enumerator of a top-level
@@ -74,6 +82,7 @@ private:
     bool (*wanted_)(unsigned tag);
     // The last few tables parsed: units rarely share one, but a cross-unit reference comes back.
     std::vector<std::unique_ptr<Table>> tables_;
+    std::vector<std::unique_ptr<Table>> spare_;
 };
 
 } // namespace kdive::debuginfo

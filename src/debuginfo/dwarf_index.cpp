@@ -6,11 +6,14 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <deque>
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <libelf.h>
 #include <sys/mman.h>
 #include <thread>
+#include <unistd.h>
+#include <unordered_map>
 #include <vector>
 
 namespace kdive::debuginfo {
@@ -230,11 +233,15 @@ public:
     // Drops the pages of a file range nobody will read again; they would refault from the
     // file if needed. Keeps peak RSS near one unit's worth instead of all of .debug_info.
     void release(std::uint64_t begin, std::uint64_t end) const {
+        advise(begin, end, MADV_DONTNEED);
+    }
+    // madvise() over the whole pages inside a file range.
+    void advise(std::uint64_t begin, std::uint64_t end, int advice) const {
         const std::uint64_t page = 4096;
         begin = (begin + page - 1) / page * page;
         end = end / page * page;
         if (base_ != nullptr && end > begin && end <= size_) {
-            madvise(base_ + begin, end - begin, MADV_DONTNEED);
+            madvise(base_ + begin, end - begin, advice);
         }
     }
 
@@ -243,37 +250,89 @@ private:
     char* base_ = nullptr;
 };
 
-// Makes the index from every worker's candidates: the best per (kind, name) wins, and the
-// names are copied into one owned buffer the maps point into. A name met at two addresses
-// (inline strings) is copied twice and keeps one entry.
+namespace {
+
+// The tables' hash: part of the cache format, so fixed here rather than left to the library.
+std::uint64_t name_hash(std::string_view name) {
+    std::uint64_t hash = 0xcbf29ce484222325ULL;
+    for (const char c : name) {
+        hash = (hash ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+    }
+    return hash ^ (hash >> 29);
+}
+
+std::size_t table_size_for(std::size_t count) {
+    std::size_t size = 16;
+    while (size < 2 * count + 1) {
+        size *= 2;
+    }
+    return size;
+}
+
+} // namespace
+
+const DwarfIndex::Slot* DwarfIndex::slot_for(const Table& table, std::string_view name,
+                                             std::uint64_t hash) const {
+    if (table.empty()) {
+        return nullptr;
+    }
+    const std::size_t mask = table.size() - 1;
+    for (std::size_t at = hash & mask, tries = 0; tries < table.size();
+         at = (at + 1) & mask, ++tries) {
+        const Slot& slot = table[at];
+        if (slot.name_size == empty_slot) {
+            return &slot;
+        }
+        if (slot.name_size == name.size() &&
+            std::memcmp(names_.data() + slot.name_at, name.data(), name.size()) == 0) {
+            return &slot;
+        }
+    }
+    return nullptr;
+}
+
+// Makes the index from every worker's candidates: the best per (kind, name) wins.
 struct DwarfIndex::Builder {
     static DwarfIndex assemble(const std::vector<RawEntry>& candidates) {
         std::vector<std::uint32_t> lengths(candidates.size());
         std::size_t total = 0;
         std::array<std::size_t, dwarf_name_kind_count> per_kind{};
         for (std::size_t i = 0; i < candidates.size(); ++i) {
-            lengths[i] = static_cast<std::uint32_t>(std::strlen(candidates[i].name));
+            lengths[i] = static_cast<std::uint32_t>(
+                std::min<std::size_t>(std::strlen(candidates[i].name), empty_slot - 1));
             total += lengths[i];
             ++per_kind[candidates[i].kind];
         }
         DwarfIndex index;
-        index.storage_->reserve(total); // no reallocation below: the keys view into it
+        index.names_.reserve(total);
         for (std::size_t kind = 0; kind < dwarf_name_kind_count; ++kind) {
-            index.maps_[kind].reserve(per_kind[kind]);
+            index.tables_[kind].resize(table_size_for(per_kind[kind]));
         }
-        // While building, a map's value is the candidate's position; then its DIE offset.
+        // While building, a slot's `die` is the winning candidate's position.
         for (std::size_t i = 0; i < candidates.size(); ++i) {
-            const std::size_t at = index.storage_->size();
-            index.storage_->append(candidates[i].name, lengths[i]);
-            auto [it, inserted] = index.maps_[candidates[i].kind].try_emplace(
-                std::string_view(*index.storage_).substr(at, lengths[i]), i);
-            if (!inserted && better(candidates[i], candidates[it->second])) {
-                it->second = i;
+            const std::string_view name(candidates[i].name, lengths[i]);
+            Table& table = index.tables_[candidates[i].kind];
+            auto* slot = const_cast<Slot*>(index.slot_for(table, name, name_hash(name)));
+            if (slot->name_size != empty_slot) {
+                if (better(candidates[i], candidates[slot->die])) {
+                    slot->die = i;
+                }
+                continue;
             }
+            if (index.names_.size() + name.size() >= empty_slot) {
+                continue; // beyond 4 GiB of names: not a real symbol table
+            }
+            slot->name_at = static_cast<std::uint32_t>(index.names_.size());
+            slot->name_size = lengths[i];
+            slot->die = i;
+            index.names_.append(name);
+            ++index.counts_[candidates[i].kind];
         }
-        for (auto& map : index.maps_) {
-            for (auto& [name, value] : map) {
-                value = candidates[value].offset;
+        for (Table& table : index.tables_) {
+            for (Slot& slot : table) {
+                if (slot.name_size != empty_slot) {
+                    slot.die = candidates[slot.die].offset;
+                }
             }
         }
         return index;
@@ -345,6 +404,53 @@ Result<std::vector<RawEntry>> index_with_libdw(const ElfFile& file, const Shared
     return candidates;
 }
 
+// Names stored in .debug_info itself (DW_FORM_string), copied out so that a unit's pages can
+// be dropped once it is scanned; one copy per text.
+class InlineNames {
+public:
+    const char* intern(const char* name) {
+        const std::string_view text(name);
+        if (auto it = copies_.find(text); it != copies_.end()) {
+            return it->second;
+        }
+        const std::string& copy = storage_.emplace_back(text); // a deque: copies never move
+        copies_.emplace(copy, copy.c_str());
+        return copy.c_str();
+    }
+
+private:
+    std::deque<std::string> storage_;
+    std::unordered_map<std::string_view, const char*> copies_;
+};
+
+// The unit headers read from the file: read through the mapping, each would fault in the
+// pages around it too (the kernel maps a neighbourhood per fault), most of .debug_info at once.
+std::optional<std::vector<UnitHeader>> unit_headers_by_reading(int fd, std::uint64_t info_at,
+                                                               std::uint64_t info_size) {
+    std::vector<UnitHeader> units;
+    std::array<std::uint8_t, max_unit_header_size> bytes{};
+    for (std::uint64_t offset = 0; offset < info_size;) {
+        const auto want = std::min<std::uint64_t>(bytes.size(), info_size - offset);
+        const auto got = pread(fd, bytes.data(), want, static_cast<off_t>(info_at + offset));
+        if (got != static_cast<ssize_t>(want)) {
+            return std::nullopt;
+        }
+        auto unit = read_unit_header(std::span(bytes).first(want), offset, info_size);
+        if (!unit) {
+            return std::nullopt;
+        }
+        units.push_back(*unit);
+        offset = unit->end;
+    }
+    return units;
+}
+
+// What the index is assembled from, with the copies the entries' names may point into.
+struct Candidates {
+    std::vector<RawEntry> entries;
+    std::vector<InlineNames> names;
+};
+
 // The bytes of a section in the shared mapping, when it is stored plainly (not compressed,
 // not SHT_NOBITS) and lies inside the file.
 std::optional<std::span<const std::uint8_t>>
@@ -365,8 +471,8 @@ plain_section(const ElfFile& file, const SharedImage& image, std::string_view na
 // kdive's own abbreviation-driven scan (die_scanner): nullopt when the file needs what only
 // libdw does (relocation, compressed or big-endian sections) or holds DWARF the scanner does
 // not read, and the caller falls back to libdw.
-std::optional<std::vector<RawEntry>> index_by_scanning(const ElfFile& file,
-                                                       const SharedImage& image, unsigned threads) {
+std::optional<Candidates> index_by_scanning(const ElfFile& file, const SharedImage& image,
+                                            unsigned threads) {
     const char* ident = elf_getident(file.elf(), nullptr);
     if (image.data() == nullptr || file.elf_type() == ET_REL || ident == nullptr ||
         ident[EI_DATA] != ELFDATA2LSB) {
@@ -387,15 +493,20 @@ std::optional<std::vector<RawEntry>> index_by_scanning(const ElfFile& file,
         }
         *span = *bytes;
     }
-    auto units = read_unit_headers(sections.info);
+    const std::uint64_t info_at = file.find_section(".debug_info")->file_offset;
+    auto units = unit_headers_by_reading(file.fd(), info_at, sections.info.size());
     if (!units) {
         return std::nullopt;
     }
-    const std::uint64_t info_at = file.find_section(".debug_info")->file_offset;
     std::atomic<std::size_t> next_unit{0};
     std::atomic<bool> failed{false};
     std::vector<EntriesByAddress> found(threads);
-    auto run = [&](EntriesByAddress& entries) {
+    Candidates candidates;
+    candidates.names.resize(threads);
+    auto& inline_names = candidates.names;
+    const auto* info_begin = reinterpret_cast<const char*>(sections.info.data());
+    const auto* info_end = info_begin + sections.info.size();
+    auto run = [&](EntriesByAddress& entries, InlineNames& copies) {
         DieScanner scanner(sections, *units, is_indexed_tag);
         std::vector<ScannedDie> dies;
         std::size_t i;
@@ -405,7 +516,10 @@ std::optional<std::vector<RawEntry>> index_by_scanning(const ElfFile& file,
                 failed = true;
                 return;
             }
-            for (const ScannedDie& die : dies) {
+            for (ScannedDie& die : dies) {
+                if (die.name >= info_begin && die.name < info_end) {
+                    die.name = copies.intern(die.name);
+                }
                 const DwarfNameKind kind = die.tag == DW_TAG_enumerator ? DwarfNameKind::enumerator
                                                                         : *kind_of_tag(die.tag);
                 entries.offer(RawEntry{
@@ -420,9 +534,9 @@ std::optional<std::vector<RawEntry>> index_by_scanning(const ElfFile& file,
     };
     std::vector<std::thread> pool;
     for (unsigned i = 1; i < threads; ++i) {
-        pool.emplace_back(run, std::ref(found[i]));
+        pool.emplace_back(run, std::ref(found[i]), std::ref(inline_names[i]));
     }
-    run(found[0]);
+    run(found[0], inline_names[0]);
     for (auto& thread : pool) {
         thread.join();
     }
@@ -433,8 +547,7 @@ std::optional<std::vector<RawEntry>> index_by_scanning(const ElfFile& file,
     for (std::size_t w = 1; w < found.size(); ++w) {
         found[w].for_each([&](const RawEntry& entry) { found[0].offer(entry); });
     }
-    std::vector<RawEntry> candidates;
-    found[0].for_each([&](const RawEntry& entry) { candidates.push_back(entry); });
+    found[0].for_each([&](const RawEntry& entry) { candidates.entries.push_back(entry); });
     return candidates;
 }
 
@@ -444,7 +557,7 @@ Result<DwarfIndex> DwarfIndex::build(const ElfFile& file, unsigned threads) {
     threads = std::max(1u, threads);
     SharedImage image(file);
     if (auto scanned = index_by_scanning(file, image, threads)) {
-        return Builder::assemble(*scanned);
+        return Builder::assemble(scanned->entries);
     }
     auto walked = index_with_libdw(file, image, threads);
     if (!walked) {
@@ -472,20 +585,36 @@ DwarfIndex DwarfIndex::build(Dwarf* dwarf) {
 }
 
 std::optional<std::uint64_t> DwarfIndex::find(DwarfNameKind kind, std::string_view name) const {
-    const auto& map = maps_[static_cast<std::size_t>(kind)];
-    auto it = map.find(name);
-    if (it == map.end()) {
+    const Slot* slot = slot_for(tables_[static_cast<std::size_t>(kind)], name, name_hash(name));
+    if (slot == nullptr || slot->name_size == empty_slot) {
         return std::nullopt;
     }
-    return it->second;
+    return slot->die;
 }
 
 std::size_t DwarfIndex::size() const {
     std::size_t n = 0;
-    for (const auto& map : maps_) {
-        n += map.size();
+    for (const std::size_t count : counts_) {
+        n += count;
     }
     return n;
+}
+
+bool DwarfIndex::operator==(const DwarfIndex& other) const {
+    if (counts_ != other.counts_) {
+        return false;
+    }
+    for (std::size_t kind = 0; kind < dwarf_name_kind_count; ++kind) {
+        for (const Slot& slot : tables_[kind]) {
+            if (slot.name_size != empty_slot &&
+                other.find(static_cast<DwarfNameKind>(kind),
+                           std::string_view(names_).substr(slot.name_at, slot.name_size)) !=
+                    slot.die) {
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 namespace {
@@ -497,7 +626,7 @@ void put_u64(std::string& out, std::uint64_t value) {
 }
 
 std::optional<std::uint64_t> get_u64(std::string_view bytes, std::size_t& at) {
-    if (bytes.size() - at < 8 || at > bytes.size()) {
+    if (at > bytes.size() || bytes.size() - at < 8) {
         return std::nullopt;
     }
     std::uint64_t value = 0;
@@ -508,51 +637,63 @@ std::optional<std::uint64_t> get_u64(std::string_view bytes, std::size_t& at) {
 
 } // namespace
 
-// Layout: the name buffer, then per kind a count and (name offset, name length, DIE offset).
+// Layout: the names' size and bytes, then per kind the name count, the table size and the
+// table's slots as they are in memory (name offset u32, name size u32, DIE offset u64).
 std::string DwarfIndex::serialize() const {
+    static_assert(sizeof(Slot) == 16);
     std::string out;
-    put_u64(out, storage_->size());
-    out.append(*storage_);
-    for (const auto& map : maps_) {
-        put_u64(out, map.size());
-        for (const auto& [name, offset] : map) {
-            put_u64(out, static_cast<std::uint64_t>(name.data() - storage_->data()));
-            put_u64(out, name.size());
-            put_u64(out, offset);
-        }
+    put_u64(out, names_.size());
+    out.append(names_);
+    for (std::size_t kind = 0; kind < dwarf_name_kind_count; ++kind) {
+        put_u64(out, counts_[kind]);
+        put_u64(out, tables_[kind].size());
+        out.append(reinterpret_cast<const char*>(tables_[kind].data()),
+                   tables_[kind].size() * sizeof(Slot));
     }
     return out;
 }
 
 Result<DwarfIndex> DwarfIndex::deserialize(std::string_view bytes) {
     std::size_t at = 0;
-    const std::string_view view = bytes;
-    auto storage_size = get_u64(view, at);
-    if (!storage_size || *storage_size > view.size() - at) {
+    auto names_size = get_u64(bytes, at);
+    if (!names_size || *names_size > bytes.size() - at || *names_size >= empty_slot) {
         return fail("index names are cut short");
     }
     DwarfIndex index;
-    *index.storage_ = std::string(view.substr(at, *storage_size));
-    at += *storage_size;
-    const std::string_view names(*index.storage_);
-    for (auto& map : index.maps_) {
-        auto count = get_u64(view, at);
-        if (!count || *count > (view.size() - at) / 24) {
-            return fail("index entry table is cut short");
+    index.names_ = std::string(bytes.substr(at, *names_size));
+    at += *names_size;
+    for (std::size_t kind = 0; kind < dwarf_name_kind_count; ++kind) {
+        auto count = get_u64(bytes, at);
+        auto size = get_u64(bytes, at);
+        if (!count || !size || *size > (bytes.size() - at) / sizeof(Slot)) {
+            return fail("index table #{} is cut short", kind);
         }
-        map.reserve(*count);
-        for (std::uint64_t i = 0; i < *count; ++i) {
-            const auto name_at = get_u64(view, at);
-            const auto name_size = get_u64(view, at);
-            const auto offset = get_u64(view, at);
-            if (*name_at > names.size() || *name_size > names.size() - *name_at) {
-                return fail("index entry #{} points outside the name buffer", i);
+        // A power of two with at least one empty slot, or no table at all.
+        if (*size != 0 && ((*size & (*size - 1)) != 0 || *count >= *size)) {
+            return fail("index table #{} has {} names in {} slots", kind, *count, *size);
+        }
+        Table& table = index.tables_[kind];
+        table.resize(*size);
+        std::memcpy(table.data(), bytes.data() + at, *size * sizeof(Slot));
+        at += *size * sizeof(Slot);
+        std::size_t used = 0;
+        for (const Slot& slot : table) {
+            if (slot.name_size == empty_slot) {
+                continue;
             }
-            map.emplace(names.substr(*name_at, *name_size), *offset);
+            if (slot.name_at > index.names_.size() ||
+                slot.name_size > index.names_.size() - slot.name_at) {
+                return fail("index table #{} points outside the name buffer", kind);
+            }
+            ++used;
         }
+        if (used != *count) {
+            return fail("index table #{} holds {} names, not {}", kind, used, *count);
+        }
+        index.counts_[kind] = used;
     }
-    if (at != view.size()) {
-        return fail("index has {} trailing bytes", view.size() - at);
+    if (at != bytes.size()) {
+        return fail("index has {} trailing bytes", bytes.size() - at);
     }
     return index;
 }

@@ -10,7 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <vector>
 
 struct Dwarf;
 
@@ -29,8 +29,9 @@ inline constexpr std::size_t dwarf_name_kind_count = 7;
 
 class DwarfIndex {
 public:
-    // Walks every unit's top-level DIEs (not their subtrees) with `threads` workers, each
-    // with its own libelf/libdw handles since those are not thread-safe.
+    // Scans every unit's top-level DIEs (not their subtrees) with `threads` workers: kdive's
+    // own scanner where the file allows, else libdw's DIE walk (one handle per worker, since
+    // libdw is not thread-safe).
     static Result<DwarfIndex> build(const ElfFile& file, unsigned threads);
     // Over an open (e.g. relocated) Dwarf handle, on this thread: for small objects.
     static DwarfIndex build(Dwarf* dwarf);
@@ -41,24 +42,30 @@ public:
     std::size_t size() const;
     bool empty() const { return size() == 0; }
     // The same names lead to the same DIEs.
-    bool operator==(const DwarfIndex& other) const { return maps_ == other.maps_; }
+    bool operator==(const DwarfIndex& other) const;
 
-    // A compact byte form for the on-disk cache, and back (validation is the caller's job;
-    // parse still fails cleanly on short or inconsistent input).
+    // A compact byte form for the on-disk cache (the tables as they are in memory), and back
+    // (validation of the file is the caller's job; parse still fails cleanly on short or
+    // inconsistent input).
     std::string serialize() const;
     static Result<DwarfIndex> deserialize(std::string_view bytes);
 
-    DwarfIndex() = default;
-    DwarfIndex(DwarfIndex&&) = default;
-    DwarfIndex& operator=(DwarfIndex&&) = default;
-
 private:
     struct Builder;
-    using NameMap = std::unordered_map<std::string_view, std::uint64_t>;
-    // All names back to back; the maps' keys point into it, so it lives on the heap and
-    // survives moves of the index.
-    std::unique_ptr<std::string> storage_ = std::make_unique<std::string>();
-    std::array<NameMap, dwarf_name_kind_count> maps_;
+    // One name in an open-addressed table: its text in names_, and its DIE.
+    struct Slot {
+        std::uint32_t name_at = 0;
+        std::uint32_t name_size = empty_slot;
+        std::uint64_t die = 0;
+    };
+    static constexpr std::uint32_t empty_slot = ~std::uint32_t{0};
+    using Table = std::vector<Slot>; // a power-of-two size, at most half full
+
+    const Slot* slot_for(const Table& table, std::string_view name, std::uint64_t hash) const;
+
+    std::string names_; // every name back to back
+    std::array<Table, dwarf_name_kind_count> tables_;
+    std::array<std::size_t, dwarf_name_kind_count> counts_{};
 };
 
 } // namespace kdive::debuginfo

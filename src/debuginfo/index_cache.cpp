@@ -11,13 +11,21 @@ namespace kdive::debuginfo {
 namespace {
 
 constexpr std::string_view magic = "KDIVEIDX";
-constexpr std::uint32_t format_version = 3;
+constexpr std::uint32_t format_version = 4;
 
-std::uint64_t fnv1a(std::string_view bytes) {
-    std::uint64_t hash = 0xcbf29ce484222325ull;
-    for (char c : bytes) {
-        hash ^= static_cast<unsigned char>(c);
-        hash *= 0x100000001b3ull;
+// FNV-1a over 8-byte words (then the tail byte by byte): a file of several MB is checked in
+// about a millisecond.
+std::uint64_t checksum_of(std::string_view bytes) {
+    std::uint64_t hash = 0xcbf29ce484222325ULL;
+    std::size_t at = 0;
+    for (; at + 8 <= bytes.size(); at += 8) {
+        std::uint64_t word = 0;
+        std::memcpy(&word, bytes.data() + at, 8);
+        hash = (hash ^ word) * 0x100000001b3ULL;
+        hash ^= hash >> 32;
+    }
+    for (; at < bytes.size(); ++at) {
+        hash = (hash ^ static_cast<unsigned char>(bytes[at])) * 0x100000001b3ULL;
     }
     return hash;
 }
@@ -83,10 +91,10 @@ Result<DwarfIndex> load_index_cache(const std::filesystem::path& path, const Ind
                     payload_size);
     }
     const std::string_view payload = in.substr(at);
-    if (fnv1a(payload) != checksum) {
+    if (checksum_of(payload) != checksum) {
         return fail("{}: index checksum mismatch", path.string());
     }
-    auto index = DwarfIndex::deserialize(std::string(payload));
+    auto index = DwarfIndex::deserialize(payload);
     if (!index) {
         return wrap(index.error(), path.string());
     }
@@ -107,7 +115,7 @@ Result<> store_index_cache(const std::filesystem::path& path, const IndexKey& ke
     out.append(key.build_id);
     put(out, key.file_size);
     put(out, static_cast<std::uint64_t>(payload.size()));
-    put(out, fnv1a(payload));
+    put(out, checksum_of(payload));
     out.append(payload);
     return write_file_atomically(path, out);
 }
