@@ -17,6 +17,7 @@ Result<std::unique_ptr<DebuggerStack>> DebuggerStack::create(target::Target& tar
     if (!vmlinux.empty()) {
         debuginfo::DebugInfoOptions info_options;
         info_options.cache_root = cache_dir();
+        info_options.finish_index_detached = true; // a short --batch run ends with its answers
         auto opened = debuginfo::DebugInfo::open(vmlinux, info_options);
         if (!opened) {
             return std::unexpected(opened.error());

@@ -31,6 +31,8 @@ void run_inspect(CLI::App& cmd, const InspectArgs& args, ExitStatus& status) {
         options.cache_root = cache_dir();
     }
     options.use_btf = !args.no_btf;
+    // A one-question run ends with its answer; the index is finished off by a detached process.
+    options.finish_index_detached = true;
     auto info = debuginfo::DebugInfo::open(args.vmlinux, options);
     if (!info) {
         report_error(status, info.error());

@@ -2,8 +2,8 @@
 // folders and the Debian source trees they were built from.
 #include "cli/commands.hpp"
 #include "cli/report.hpp"
+#include "debuginfo/background_index.hpp"
 #include "debuginfo/debug_info.hpp"
-#include "debuginfo/index_cache.hpp"
 #include "lab/kernel_catalog.hpp"
 #include "lab/kernel_fetcher.hpp"
 #include "lab/kernel_gdb_scripts.hpp"
@@ -35,50 +35,6 @@ struct KernelArgs {
     std::string scripts_name;
 };
 
-// The DWARF index of a fetched vmlinux, when not cached yet, built and cached by a detached
-// child so the first question that needs DWARF finds it warm. The child holds none of the caller's
-// pipes (a script reading fetch's output sees its end at once) and ignores the terminal's signals.
-void index_in_background(const std::filesystem::path& vmlinux) {
-    if (const char* off = std::getenv("KDIVE_NO_BACKGROUND_INDEX"); off != nullptr && *off != 0) {
-        return;
-    }
-    debuginfo::DebugInfoOptions options;
-    options.cache_root = cache_dir();
-    auto info = debuginfo::DebugInfo::open(vmlinux, options);
-    if (!info) {
-        return; // the first command on it says what is wrong
-    }
-    const auto& build_id = (*info)->elf().build_id();
-    std::error_code ec;
-    if (!build_id ||
-        std::filesystem::exists(debuginfo::index_cache_path(options.cache_root, *build_id), ec)) {
-        return;
-    }
-    (void)std::fflush(stdout);
-    (void)std::fflush(stderr);
-    const pid_t child = fork();
-    if (child < 0) {
-        return; // the index is then built at first need
-    }
-    if (child > 0) {
-        while (waitpid(child, nullptr, 0) < 0 && errno == EINTR) {
-        }
-        return;
-    }
-    (void)setsid();
-    const int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (null >= 0) {
-        (void)dup2(null, STDIN_FILENO);
-        (void)dup2(null, STDOUT_FILENO);
-        (void)dup2(null, STDERR_FILENO);
-    }
-    if (fork() != 0) {
-        _exit(0); // the grandchild is adopted by init: no zombie left to the caller
-    }
-    (void)(*info)->dwarf_index();
-    _exit(0);
-}
-
 void run_fetch(const KernelArgs& args, ExitStatus& status) {
     std::string name =
         args.fetch_name.empty() ? std::string(lab::KernelCatalog::default_name()) : args.fetch_name;
@@ -101,7 +57,8 @@ void run_fetch(const KernelArgs& args, ExitStatus& status) {
         fmt::print(stderr, "kdive: {} is already fetched (release {}, {}); nothing to do\n", name,
                    outcome->manifest.release, outcome->manifest.fetched_at);
     }
-    index_in_background(outcome->dir / "vmlinux");
+    // The first question that needs DWARF then finds the index warm.
+    (void)debuginfo::index_in_background(outcome->dir / "vmlinux", cache_dir());
     fmt::print("{}\n", outcome->dir.string());
 }
 

@@ -1,6 +1,7 @@
 // Opens a kernel image and answers symbol, type and line questions from the cheapest source.
 #include "debuginfo/debug_info.hpp"
 
+#include "debuginfo/background_index.hpp"
 #include "debuginfo/index_cache.hpp"
 
 #include <elfutils/libdw.h>
@@ -145,9 +146,13 @@ DebugInfo::open_relocated(const std::filesystem::path& path,
 }
 
 DebugInfo::~DebugInfo() {
-    if (cache_writer_.joinable()) {
-        cache_writer_.join();
+    if (pending_ && !pending_->finished() && options_.finish_index_detached) {
+        pending_.reset(); // stops the build here; a detached process does it over
+        (void)index_in_background(elf_->path(), options_.cache_root);
+    } else if (pending_) {
+        (void)pending_->wait();
     }
+    pending_.reset();
     dwarf_types_.reset();
     if (dwfl_ != nullptr) {
         dwfl_end(dwfl_); // owns dwarf_
@@ -157,12 +162,9 @@ DebugInfo::~DebugInfo() {
 }
 
 std::vector<std::string> DebugInfo::take_notes() {
-    if (cache_written_ && cache_writer_.joinable()) {
-        cache_writer_.join();
-        if (cache_error_) {
-            notes_.push_back(fmt::format("cannot cache the DWARF index: {}", *cache_error_));
-            cache_error_.reset();
-        }
+    if (pending_ && pending_->finished() && cache_error_) {
+        notes_.push_back(fmt::format("cannot cache the DWARF index: {}", *cache_error_));
+        cache_error_.reset();
     }
     return std::exchange(notes_, {});
 }
@@ -194,18 +196,18 @@ Dwarf* DebugInfo::dwarf() {
     return dwarf_;
 }
 
-const DwarfIndex* DebugInfo::dwarf_index() {
+bool DebugInfo::start_index() {
     if (index_tried_) {
-        return index_ ? &*index_ : nullptr;
+        return index_ || pending_;
     }
     index_tried_ = true;
     if (dwarf() == nullptr) {
-        return nullptr;
+        return false;
     }
     if (dwfl_ != nullptr) {
         // A module's DWARF is small and relocated in memory: index it here, uncached.
         index_.emplace(DwarfIndex::build(dwarf_));
-        return &*index_;
+        return true;
     }
     const auto& build_id = elf_->build_id();
     const bool cacheable = build_id.has_value() && !options_.cache_root.empty();
@@ -218,36 +220,64 @@ const DwarfIndex* DebugInfo::dwarf_index() {
             auto cached = load_index_cache(cache_path, key);
             if (cached) {
                 index_.emplace(std::move(*cached));
-                return &*index_;
+                return true;
             }
             notes_.push_back(fmt::format("rebuilding the DWARF index: {}", cached.error().message));
         }
     }
-    auto built = DwarfIndex::build(*elf_, options_.index_threads);
-    if (!built) {
-        notes_.push_back(built.error().message);
-        return nullptr;
-    }
-    index_.emplace(std::move(*built));
+    PendingDwarfIndex::Built cache_it;
     if (cacheable) {
-        // Only reads the index, which nothing changes from here on.
-        cache_writer_ = std::thread([this, cache_path, key] {
-            if (auto stored = store_index_cache(cache_path, key, *index_); !stored) {
+        cache_it = [this, cache_path, key](const DwarfIndex& index) {
+            if (auto stored = store_index_cache(cache_path, key, index); !stored) {
                 cache_error_ = stored.error().message;
             }
-            cache_written_ = true;
-        });
+        };
     }
-    return &*index_;
+    pending_ = std::make_unique<PendingDwarfIndex>(*elf_, options_.index_threads, cache_it);
+    return true;
+}
+
+const DwarfIndex* DebugInfo::dwarf_index() {
+    if (!start_index()) {
+        return nullptr;
+    }
+    if (index_) {
+        return &*index_;
+    }
+    auto built = pending_->wait();
+    if (!built) {
+        if (!index_failed_noted_) {
+            index_failed_noted_ = true;
+            notes_.push_back(built.error().message);
+        }
+        return nullptr;
+    }
+    return *built;
+}
+
+std::optional<std::uint64_t> DebugInfo::find_dwarf_name(DwarfNameKind kind, std::string_view name) {
+    if (!start_index()) {
+        return std::nullopt;
+    }
+    if (index_) {
+        return index_->find(kind, name);
+    }
+    if (auto found = pending_->find(kind, name)) {
+        return found;
+    }
+    (void)dwarf_index(); // notes a failed build once
+    return std::nullopt;
 }
 
 DwarfTypes* DebugInfo::dwarf_types() {
     if (!dwarf_types_) {
-        const DwarfIndex* index = dwarf_index();
-        if (index == nullptr) {
+        if (!start_index()) {
             return nullptr;
         }
-        dwarf_types_ = std::make_unique<DwarfTypes>(dwarf_, index);
+        dwarf_types_ =
+            std::make_unique<DwarfTypes>(dwarf_, [this](DwarfNameKind kind, std::string_view name) {
+                return find_dwarf_name(kind, name);
+            });
     }
     return dwarf_types_.get();
 }

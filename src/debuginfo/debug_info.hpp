@@ -27,6 +27,9 @@ struct DebugInfoOptions {
     std::filesystem::path cache_root;
     unsigned index_threads = 2;
     bool use_btf = true;
+    // An index still being built when the DebugInfo goes is finished by a detached process
+    // (so a one-question command ends at once) instead of being waited for.
+    bool finish_index_detached = false;
 };
 
 // A global variable or function as the expression layer sees it.
@@ -68,8 +71,11 @@ public:
     std::optional<Enumerated> find_enumerator(std::string_view name);
     std::optional<SourceLine> source_line(std::uint64_t address);
 
-    // The DWARF index, loaded from the cache or built (and cached); null without DWARF.
+    // The DWARF index, loaded from the cache or built (and cached), waiting for a build in
+    // progress; null without DWARF.
     const DwarfIndex* dwarf_index();
+    // One name through the index; while it is being built, answered early where it can be.
+    std::optional<std::uint64_t> find_dwarf_name(DwarfNameKind kind, std::string_view name);
     // libdw's handle (null without DWARF) and the DWARF type reader (null without an index),
     // for readers of function scopes and locations.
     Dwarf* dwarf();
@@ -91,13 +97,16 @@ private:
     bool has_dwarf_ = false;
     Dwarf* dwarf_ = nullptr;
     bool dwarf_tried_ = false;
-    std::optional<DwarfIndex> index_;
+    // Loads the cached index or starts building it; false without usable DWARF.
+    bool start_index();
+
+    std::optional<DwarfIndex> index_; // from the cache, or a module's
+    std::unique_ptr<PendingDwarfIndex> pending_;
     bool index_tried_ = false;
+    bool index_failed_noted_ = false;
     std::unique_ptr<DwarfTypes> dwarf_types_;
     std::vector<std::string> notes_;
-    // A freshly built index is written to the cache beside the first answer, not before it.
-    std::thread cache_writer_;
-    std::atomic<bool> cache_written_{false};
+    // Set on the building thread before the pending index reports itself finished.
     std::optional<std::string> cache_error_;
 };
 

@@ -17,19 +17,23 @@ static_assert(std::endian::native == std::endian::little, "reads DWARF in host b
 namespace {
 
 // Little-endian reads over [pos, end) of a section; a read past the end marks the cursor bad
-// instead of reading, so the hot loop checks once per entry.
+// instead of reading, so the hot loop checks once per entry. `bytes` hold the section from
+// offset `origin` on (a whole mapped section, or one unit read into a buffer); positions are
+// section offsets.
 class Cursor {
 public:
-    Cursor(std::span<const std::uint8_t> bytes, std::uint64_t pos, std::uint64_t end)
-        : base_(bytes.data()), pos_(pos), end_(std::min<std::uint64_t>(end, bytes.size())) {
-        bad_ = pos_ > end_;
+    Cursor(std::span<const std::uint8_t> bytes, std::uint64_t pos, std::uint64_t end,
+           std::uint64_t origin = 0)
+        : base_(bytes.data()), origin_(origin), pos_(pos - std::min(pos, origin)),
+          end_(std::min<std::uint64_t>(end - std::min(end, origin), bytes.size())) {
+        bad_ = pos < origin || pos_ > end_;
     }
-    std::uint64_t pos() const { return pos_; }
+    std::uint64_t pos() const { return origin_ + pos_; }
     bool bad() const { return bad_; }
     bool at_end() const { return pos_ >= end_; }
     void seek(std::uint64_t pos) {
-        pos_ = pos;
-        bad_ = bad_ || pos_ > end_;
+        bad_ = bad_ || pos < origin_ || pos - origin_ > end_;
+        pos_ = bad_ ? end_ : pos - origin_;
     }
     void skip(std::uint64_t n) {
         if (n > end_ - pos_) {
@@ -109,6 +113,7 @@ public:
 
 private:
     const std::uint8_t* base_;
+    std::uint64_t origin_;
     std::uint64_t pos_;
     std::uint64_t end_;
     bool bad_ = false;
@@ -561,9 +566,10 @@ class DieScanner::Walk {
     static constexpr std::uint64_t no_base = ~std::uint64_t{0};
 
 public:
-    Walk(DieScanner& scanner, const UnitHeader& unit, const Table& table)
-        : scanner_(scanner), unit_(unit), table_(table),
-          c_(scanner.sections_.info, unit.first_die, unit.end) {}
+    Walk(DieScanner& scanner, const UnitHeader& unit, const Table& table,
+         std::span<const std::uint8_t> unit_bytes)
+        : scanner_(scanner), unit_(unit), table_(table), unit_bytes_(unit_bytes),
+          c_(unit_bytes, unit.first_die, unit.end, unit.offset) {}
 
     Result<> run(std::vector<ScannedDie>& out) {
         std::uint64_t code = c_.uleb();
@@ -817,7 +823,9 @@ private:
         if (table == nullptr) {
             return nullptr;
         }
-        Cursor c(scanner_.sections_.info, offset, unit.end);
+        // Within this unit, its own bytes (which may be a copy); else the mapped section.
+        Cursor c = &unit == &unit_ ? Cursor(unit_bytes_, offset, unit.end, unit.offset)
+                                   : Cursor(scanner_.sections_.info, offset, unit.end);
         const Abbreviation* abbrev = table->find(c.uleb());
         if (abbrev == nullptr || c.bad()) {
             return nullptr;
@@ -837,11 +845,23 @@ private:
     DieScanner& scanner_;
     const UnitHeader& unit_;
     const Table& table_;
+    std::span<const std::uint8_t> unit_bytes_;
     Cursor c_;
     std::uint64_t str_offsets_base_ = no_base;
 };
 
 Result<> DieScanner::scan(const UnitHeader& unit, std::vector<ScannedDie>& out) {
+    if (unit.offset > sections_.info.size() || unit.end > sections_.info.size() ||
+        unit.end < unit.offset) {
+        out.clear();
+        return fail_as(ErrorKind::corrupt, "unit at .debug_info+{:#x} lies outside the section",
+                       unit.offset);
+    }
+    return scan(unit, sections_.info.subspan(unit.offset, unit.end - unit.offset), out);
+}
+
+Result<> DieScanner::scan(const UnitHeader& unit, std::span<const std::uint8_t> unit_bytes,
+                          std::vector<ScannedDie>& out) {
     out.clear();
     // Tables stay valid during a scan (a cross-unit reference may add one); between scans
     // only a few are kept.
@@ -855,7 +875,7 @@ Result<> DieScanner::scan(const UnitHeader& unit, std::vector<ScannedDie>& out) 
     if (!table) {
         return std::unexpected(table.error());
     }
-    return Walk(*this, unit, **table).run(out);
+    return Walk(*this, unit, **table, unit_bytes).run(out);
 }
 
 } // namespace kdive::debuginfo

@@ -71,6 +71,11 @@ public:
     // Replaces `out` with the unit's entries in file order; fails (kind corrupt or
     // unsupported) naming the offset of the entry or attribute form it cannot read.
     Result<> scan(const UnitHeader& unit, std::vector<ScannedDie>& out);
+    // The same over the unit's bytes read elsewhere (`unit_bytes` from unit.offset to
+    // unit.end); references into other units still read the sections. Names may point into
+    // `unit_bytes`.
+    Result<> scan(const UnitHeader& unit, std::span<const std::uint8_t> unit_bytes,
+                  std::vector<ScannedDie>& out);
 
 private:
     struct Table;

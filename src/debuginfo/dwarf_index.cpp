@@ -23,7 +23,7 @@ namespace {
 struct RawEntry {
     std::uint32_t unit = 0;    // unit number in file order: earlier units win ties
     std::uint8_t kind = 0;     // DwarfNameKind
-    std::uint8_t priority = 0; // lower wins: 0 complete definition ... 2 declaration
+    std::uint8_t priority = 0; // lower wins: 0 definition, 2 declaration
     const char* name = nullptr;
     std::uint64_t offset = 0;
 };
@@ -49,20 +49,17 @@ std::optional<DwarfNameKind> kind_of_tag(int tag) {
     }
 }
 
-// Lower wins: 0 a complete definition ... 2 a declaration. From the attributes the entry
-// itself carries.
-std::uint8_t priority_of(DwarfNameKind kind, bool declaration, bool location, bool type,
-                         bool code) {
+// Lower wins: 0 a definition, 2 a declaration. From the attributes the entry itself carries.
+std::uint8_t priority_of(DwarfNameKind kind, bool declaration, bool location, bool code) {
     if (declaration) {
         return 2;
     }
-    if (kind == DwarfNameKind::variable) {
-        if (!location) {
-            return 2;
-        }
-        // A definition may lean on its declaration's incomplete type (`char x[]`); one with
-        // a type of its own knows the real size.
-        return type ? 0 : 1;
+    // A variable's definition has a location (or a constant value); its type may come from
+    // the declaration it completes (DW_AT_specification), which GCC repeats only when the two
+    // differ (`char x[]` completed as `char x[16]`). Between several definitions (statics of
+    // one name) the first unit wins, so a definition found in the first units is final.
+    if (kind == DwarfNameKind::variable && !location) {
+        return 2;
     }
     if (kind == DwarfNameKind::function && !code) {
         return 2;
@@ -74,7 +71,6 @@ std::uint8_t priority_of(Dwarf_Die* die, DwarfNameKind kind) {
     return priority_of(
         kind, dwarf_hasattr(die, DW_AT_declaration) != 0,
         dwarf_hasattr(die, DW_AT_location) != 0 || dwarf_hasattr(die, DW_AT_const_value) != 0,
-        dwarf_hasattr(die, DW_AT_type) != 0,
         dwarf_hasattr(die, DW_AT_low_pc) != 0 || dwarf_hasattr(die, DW_AT_ranges) != 0);
 }
 
@@ -471,14 +467,23 @@ plain_section(const ElfFile& file, const SharedImage& image, std::string_view na
 // kdive's own abbreviation-driven scan (die_scanner): nullopt when the file needs what only
 // libdw does (relocation, compressed or big-endian sections) or holds DWARF the scanner does
 // not read, and the caller falls back to libdw.
-std::optional<Candidates> index_by_scanning(const ElfFile& file, const SharedImage& image,
-                                            unsigned threads) {
+// What kdive's own scanner needs of a file: its sections in the shared mapping and its unit
+// headers; nullopt when the file needs what only libdw does (relocation, compressed or
+// big-endian sections) or its headers do not parse.
+struct ScannableDwarf {
+    DwarfSections sections;
+    std::uint64_t info_at = 0; // file offset of .debug_info
+    std::vector<UnitHeader> units;
+};
+
+std::optional<ScannableDwarf> scannable_dwarf(const ElfFile& file, const SharedImage& image) {
     const char* ident = elf_getident(file.elf(), nullptr);
     if (image.data() == nullptr || file.elf_type() == ET_REL || ident == nullptr ||
-        ident[EI_DATA] != ELFDATA2LSB) {
+        ident[EI_DATA] != ELFDATA2LSB || file.find_section(".debug_info") == nullptr) {
         return std::nullopt;
     }
-    DwarfSections sections;
+    ScannableDwarf dwarf;
+    auto& sections = dwarf.sections;
     const std::pair<std::span<const std::uint8_t>*, std::string_view> wanted[] = {
         {&sections.info, ".debug_info"},
         {&sections.abbrev, ".debug_abbrev"},
@@ -493,11 +498,38 @@ std::optional<Candidates> index_by_scanning(const ElfFile& file, const SharedIma
         }
         *span = *bytes;
     }
-    const std::uint64_t info_at = file.find_section(".debug_info")->file_offset;
-    auto units = unit_headers_by_reading(file.fd(), info_at, sections.info.size());
+    dwarf.info_at = file.find_section(".debug_info")->file_offset;
+    auto units = unit_headers_by_reading(file.fd(), dwarf.info_at, sections.info.size());
     if (!units) {
         return std::nullopt;
     }
+    dwarf.units = std::move(*units);
+    return dwarf;
+}
+
+// The kind and priority of a scanned entry.
+RawEntry raw_entry(const ScannedDie& die, std::uint32_t unit) {
+    const DwarfNameKind kind =
+        die.tag == DW_TAG_enumerator ? DwarfNameKind::enumerator : *kind_of_tag(die.tag);
+    return RawEntry{unit, static_cast<std::uint8_t>(kind),
+                    die.tag == DW_TAG_enumerator
+                        ? std::uint8_t{0}
+                        : priority_of(kind, die.declaration, die.location, die.code),
+                    die.name, die.offset};
+}
+
+// kdive's own abbreviation-driven scan (die_scanner), each unit read into a buffer;
+// nullopt when the file is not scannable or the scanner meets DWARF it does not read (the
+// caller falls back to libdw), or when `stop` is set.
+std::optional<Candidates> index_by_scanning(const ElfFile& file, const SharedImage& image,
+                                            unsigned threads, const std::atomic<bool>* stop) {
+    auto dwarf = scannable_dwarf(file, image);
+    if (!dwarf) {
+        return std::nullopt;
+    }
+    const auto& sections = dwarf->sections;
+    const auto* units = &dwarf->units;
+    const std::uint64_t info_at = dwarf->info_at;
     std::atomic<std::size_t> next_unit{0};
     std::atomic<bool> failed{false};
     std::vector<EntriesByAddress> found(threads);
@@ -509,27 +541,29 @@ std::optional<Candidates> index_by_scanning(const ElfFile& file, const SharedIma
     auto run = [&](EntriesByAddress& entries, InlineNames& copies) {
         DieScanner scanner(sections, *units, is_indexed_tag);
         std::vector<ScannedDie> dies;
+        // A unit is read into this buffer rather than faulted in page by page through the
+        // mapping: one copy costs less than the faults, and nothing stays resident.
+        std::vector<std::uint8_t> buffer;
         std::size_t i;
-        while (!failed && (i = next_unit.fetch_add(1)) < units->size()) {
+        while (!failed && (stop == nullptr || !*stop) &&
+               (i = next_unit.fetch_add(1)) < units->size()) {
             const UnitHeader& unit = (*units)[i];
-            if (!scanner.scan(unit, dies)) {
+            buffer.resize(unit.end - unit.offset);
+            const auto got = pread(file.fd(), buffer.data(), buffer.size(),
+                                   static_cast<off_t>(info_at + unit.offset));
+            if (got != static_cast<ssize_t>(buffer.size()) || !scanner.scan(unit, buffer, dies)) {
                 failed = true;
                 return;
             }
+            const auto* copy_begin = reinterpret_cast<const char*>(buffer.data());
+            const auto* copy_end = copy_begin + buffer.size();
             for (ScannedDie& die : dies) {
-                if (die.name >= info_begin && die.name < info_end) {
+                if ((die.name >= info_begin && die.name < info_end) ||
+                    (die.name >= copy_begin && die.name < copy_end)) {
                     die.name = copies.intern(die.name);
                 }
-                const DwarfNameKind kind = die.tag == DW_TAG_enumerator ? DwarfNameKind::enumerator
-                                                                        : *kind_of_tag(die.tag);
-                entries.offer(RawEntry{
-                    static_cast<std::uint32_t>(i), static_cast<std::uint8_t>(kind),
-                    die.tag == DW_TAG_enumerator
-                        ? std::uint8_t{0}
-                        : priority_of(kind, die.declaration, die.location, die.type, die.code),
-                    die.name, die.offset});
+                entries.offer(raw_entry(die, static_cast<std::uint32_t>(i)));
             }
-            image.release(info_at + unit.offset, info_at + unit.end);
         }
     };
     std::vector<std::thread> pool;
@@ -540,7 +574,7 @@ std::optional<Candidates> index_by_scanning(const ElfFile& file, const SharedIma
     for (auto& thread : pool) {
         thread.join();
     }
-    if (failed) {
+    if (failed || (stop != nullptr && *stop)) {
         return std::nullopt;
     }
     // One name is one address across workers too: merge by address first.
@@ -553,11 +587,15 @@ std::optional<Candidates> index_by_scanning(const ElfFile& file, const SharedIma
 
 } // namespace
 
-Result<DwarfIndex> DwarfIndex::build(const ElfFile& file, unsigned threads) {
+Result<DwarfIndex> DwarfIndex::build(const ElfFile& file, unsigned threads,
+                                     const std::atomic<bool>* stop) {
     threads = std::max(1u, threads);
     SharedImage image(file);
-    if (auto scanned = index_by_scanning(file, image, threads)) {
+    if (auto scanned = index_by_scanning(file, image, threads, stop)) {
         return Builder::assemble(scanned->entries);
+    }
+    if (stop != nullptr && *stop) {
+        return fail("{}: indexing stopped", file.path().string());
     }
     auto walked = index_with_libdw(file, image, threads);
     if (!walked) {
@@ -696,6 +734,103 @@ Result<DwarfIndex> DwarfIndex::deserialize(std::string_view bytes) {
         return fail("index has {} trailing bytes", bytes.size() - at);
     }
     return index;
+}
+
+// The first units, scanned by a lookup itself: the best entry per name among them.
+struct PendingDwarfIndex::Early {
+    SharedImage image;
+    std::optional<ScannableDwarf> dwarf;
+    std::unique_ptr<DieScanner> scanner;
+    std::size_t scanned = 0;
+    std::array<std::unordered_map<std::string_view, RawEntry>, dwarf_name_kind_count> best;
+    InlineNames copies;
+    std::vector<ScannedDie> dies;
+
+    explicit Early(const ElfFile& file) : image(file), dwarf(scannable_dwarf(file, image)) {
+        if (dwarf) {
+            scanner = std::make_unique<DieScanner>(dwarf->sections, dwarf->units, is_indexed_tag);
+        }
+    }
+    // Scans one more unit; false when there is none or it does not scan.
+    bool scan_next() {
+        if (!dwarf || scanned >= dwarf->units.size() || scanned >= early_units) {
+            return false;
+        }
+        const UnitHeader& unit = dwarf->units[scanned];
+        if (!scanner->scan(unit, dies)) {
+            scanned = dwarf->units.size();
+            return false;
+        }
+        for (ScannedDie& die : dies) {
+            // Names may be in the mapping's .debug_info, whose pages come and go: keep copies.
+            const auto* info = reinterpret_cast<const char*>(dwarf->sections.info.data());
+            if (die.name >= info && die.name < info + dwarf->sections.info.size()) {
+                die.name = copies.intern(die.name);
+            }
+            const RawEntry entry = raw_entry(die, static_cast<std::uint32_t>(scanned));
+            auto [it, inserted] = best[entry.kind].try_emplace(entry.name, entry);
+            if (!inserted && better(entry, it->second)) {
+                it->second = entry;
+            }
+        }
+        ++scanned;
+        return true;
+    }
+};
+
+PendingDwarfIndex::PendingDwarfIndex(const ElfFile& file, unsigned threads, Built built)
+    : file_(file), built_(std::move(built)), index_(fail("the DWARF index is not built yet")) {
+    thread_ = std::thread([this, threads] { build(threads); });
+}
+
+PendingDwarfIndex::~PendingDwarfIndex() {
+    stop_ = true;
+    if (thread_.joinable()) {
+        thread_.join();
+    }
+}
+
+void PendingDwarfIndex::build(unsigned threads) {
+    auto index = DwarfIndex::build(file_, threads, &stop_);
+    if (index && built_) {
+        built_(*index);
+    }
+    {
+        const std::lock_guard lock(mutex_);
+        index_ = std::move(index);
+        finished_ = true;
+    }
+    done_.notify_all();
+}
+
+Result<const DwarfIndex*> PendingDwarfIndex::wait() {
+    std::unique_lock lock(mutex_);
+    done_.wait(lock, [this] { return finished_.load(); });
+    if (!index_) {
+        return std::unexpected(index_.error());
+    }
+    return &*index_;
+}
+
+std::optional<std::uint64_t> PendingDwarfIndex::find(DwarfNameKind kind, std::string_view name) {
+    if (!finished_) {
+        std::unique_lock lock(mutex_);
+        if (!early_) {
+            early_ = std::make_unique<Early>(file_);
+        }
+        auto& best = early_->best[static_cast<std::size_t>(kind)];
+        for (;;) {
+            // A definition in the units scanned so far, which come first in the file.
+            if (auto it = best.find(name); it != best.end() && it->second.priority == 0) {
+                return it->second.offset;
+            }
+            if (finished_ || !early_->scan_next()) {
+                break;
+            }
+        }
+    }
+    auto index = wait();
+    return index ? (*index)->find(kind, name) : std::nullopt;
 }
 
 } // namespace kdive::debuginfo

@@ -134,9 +134,9 @@ Type DwarfTypes::convert(Dwarf_Die* die) const {
         if (type.declaration && !type.name.empty()) {
             // Follow a forward declaration to the unit that defines the type.
             auto definition =
-                index_->find(type.kind == TypeKind::union_type ? DwarfNameKind::union_tag
-                                                               : DwarfNameKind::struct_tag,
-                             type.name);
+                find_name_(type.kind == TypeKind::union_type ? DwarfNameKind::union_tag
+                                                             : DwarfNameKind::struct_tag,
+                           type.name);
             if (definition && *definition != dwarf_dieoffset(die)) {
                 return *load(*definition);
             }
@@ -312,7 +312,7 @@ const Type* DwarfTypes::find_type(std::string_view name, TypeTag tag) {
     case TypeTag::ordinary:
         break;
     }
-    auto offset = index_->find(kind, name);
+    auto offset = find_name_(kind, name);
     if (!offset && tag == TypeTag::ordinary) {
         // The index keeps GCC's spelling of base types.
         static const std::pair<std::string_view, std::string_view> spellings[] = {
@@ -325,7 +325,7 @@ const Type* DwarfTypes::find_type(std::string_view name, TypeTag tag) {
         };
         for (const auto& [c, gcc] : spellings) {
             if (name == c) {
-                offset = index_->find(kind, gcc);
+                offset = find_name_(kind, gcc);
             }
         }
     }
@@ -333,17 +333,17 @@ const Type* DwarfTypes::find_type(std::string_view name, TypeTag tag) {
 }
 
 const Type* DwarfTypes::find_variable_type(std::string_view name) {
-    auto offset = index_->find(DwarfNameKind::variable, name);
+    auto offset = find_name_(DwarfNameKind::variable, name);
     return offset ? load(*offset) : nullptr;
 }
 
 const Type* DwarfTypes::find_function_type(std::string_view name) {
-    auto offset = index_->find(DwarfNameKind::function, name);
+    auto offset = find_name_(DwarfNameKind::function, name);
     return offset ? load(*offset) : nullptr;
 }
 
 std::optional<Enumerated> DwarfTypes::find_enumerator(std::string_view name) {
-    auto offset = index_->find(DwarfNameKind::enumerator, name);
+    auto offset = find_name_(DwarfNameKind::enumerator, name);
     if (!offset) {
         return std::nullopt;
     }

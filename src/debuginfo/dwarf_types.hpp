@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <elfutils/libdw.h>
+#include <functional>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -14,8 +15,11 @@ namespace kdive::debuginfo {
 
 class DwarfTypes final : public TypeSource, private TypeLoader {
 public:
-    // Both must outlive this object; the index maps names to DIE offsets in `dwarf`.
-    DwarfTypes(Dwarf* dwarf, const DwarfIndex* index) : dwarf_(dwarf), index_(index) {}
+    // The DIE offset in `dwarf` of the best entry for a name (the DwarfIndex's answer).
+    using NameLookup = std::function<std::optional<std::uint64_t>(DwarfNameKind, std::string_view)>;
+    // `dwarf` must outlive this object.
+    DwarfTypes(Dwarf* dwarf, NameLookup find_name)
+        : dwarf_(dwarf), find_name_(std::move(find_name)) {}
 
     const Type* find_type(std::string_view name, TypeTag tag) override;
     const Type* find_variable_type(std::string_view name) override;
@@ -35,7 +39,7 @@ private:
     const Type* own(Type type) const;
 
     Dwarf* dwarf_;
-    const DwarfIndex* index_;
+    NameLookup find_name_;
     mutable std::unordered_map<std::uint64_t, std::unique_ptr<Type>> converted_;
     mutable std::vector<std::unique_ptr<Type>> extra_; // inner dimensions of arrays
 };

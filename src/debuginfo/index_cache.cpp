@@ -11,7 +11,7 @@ namespace kdive::debuginfo {
 namespace {
 
 constexpr std::string_view magic = "KDIVEIDX";
-constexpr std::uint32_t format_version = 4;
+constexpr std::uint32_t format_version = 5;
 
 // FNV-1a over 8-byte words (then the tail byte by byte): a file of several MB is checked in
 // about a millisecond.
@@ -117,7 +117,7 @@ Result<> store_index_cache(const std::filesystem::path& path, const IndexKey& ke
     put(out, static_cast<std::uint64_t>(payload.size()));
     put(out, checksum_of(payload));
     out.append(payload);
-    return write_file_atomically(path, out);
+    return write_file_atomically(path, out, 0644, /*durable=*/false); // checked by its checksum
 }
 
 } // namespace kdive::debuginfo

@@ -5,8 +5,6 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
-#include <fstream>
-#include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -58,8 +56,8 @@ Result<> AtomicFile::write(std::string_view bytes) {
     return {};
 }
 
-Result<> AtomicFile::commit() {
-    if (fsync(fd_) != 0 || close(fd_) != 0) {
+Result<> AtomicFile::commit(bool durable) {
+    if ((durable && fsync(fd_) != 0) || close(fd_) != 0) {
         fd_ = -1;
         return fail("writing {}: {}", final_.string(), std::strerror(errno));
     }
@@ -72,7 +70,7 @@ Result<> AtomicFile::commit() {
 }
 
 Result<> write_file_atomically(const std::filesystem::path& path, std::string_view bytes,
-                               unsigned mode) {
+                               unsigned mode, bool durable) {
     auto file = AtomicFile::create(path, mode);
     if (!file) {
         return std::unexpected(file.error());
@@ -80,20 +78,38 @@ Result<> write_file_atomically(const std::filesystem::path& path, std::string_vi
     if (auto r = file->write(bytes); !r) {
         return r;
     }
-    return file->commit();
+    return file->commit(durable);
 }
 
 Result<std::string> read_file(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
+    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
         return fail("cannot open {}: {}", path.string(), std::strerror(errno));
     }
-    std::ostringstream out;
-    out << in.rdbuf();
-    if (in.bad()) {
-        return fail("cannot read {}", path.string());
+    struct stat st {};
+    std::string out;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        out.reserve(static_cast<std::size_t>(st.st_size));
     }
-    return out.str();
+    // Read to the end rather than trusting the size: the file may grow, or be a pipe.
+    char chunk[1 << 16];
+    for (;;) {
+        const ssize_t n = ::read(fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            const int err = errno;
+            close(fd);
+            return fail("cannot read {}: {}", path.string(), std::strerror(err));
+        }
+        if (n == 0) {
+            break;
+        }
+        out.append(chunk, static_cast<std::size_t>(n));
+    }
+    close(fd);
+    return out;
 }
 
 } // namespace kdive

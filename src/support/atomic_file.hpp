@@ -20,7 +20,9 @@ public:
     ~AtomicFile();
 
     Result<> write(std::string_view bytes);
-    Result<> commit();
+    // Renames into place; with `durable`, after the bytes reach the disk (fsync). A cache that
+    // checks its own contents can skip that wait.
+    Result<> commit(bool durable = true);
     int fd() const { return fd_; }
     const std::filesystem::path& temp_path() const { return temp_; }
 
@@ -34,7 +36,7 @@ private:
 
 // Writes a whole file atomically.
 Result<> write_file_atomically(const std::filesystem::path& path, std::string_view bytes,
-                               unsigned mode = 0644);
+                               unsigned mode = 0644, bool durable = true);
 
 Result<std::string> read_file(const std::filesystem::path& path);
 

@@ -263,6 +263,36 @@ TEST_P(DieScannerOnGcc, IndexEqualsTheLibdwWalk) {
     EXPECT_TRUE(scanned->find(debuginfo::DwarfNameKind::variable, "greeting"));
 }
 
+// Lookups while the index is built answer as the whole index does, then the index is whole.
+TEST(PendingDwarfIndex, EarlyAndLateAnswersEqualTheWholeIndex) {
+    testing::TempDir dir("pending-index");
+    const auto binary = testing::compile_sample(dir.path(), {"-g"});
+    ASSERT_FALSE(binary.empty());
+    auto file = debuginfo::ElfFile::open(binary);
+    ASSERT_TRUE(file) << file.error().message;
+    auto whole = debuginfo::DwarfIndex::build(**file, 1);
+    ASSERT_TRUE(whole);
+    int built_calls = 0;
+    debuginfo::PendingDwarfIndex pending(**file, 2,
+                                         [&](const debuginfo::DwarfIndex&) { ++built_calls; });
+    using Kind = debuginfo::DwarfNameKind;
+    for (const auto& [kind, name] :
+         std::vector<std::pair<Kind, std::string>>{{Kind::struct_tag, "point"},
+                                                   {Kind::variable, "origin"},
+                                                   {Kind::variable, "greeting"},
+                                                   {Kind::enumerator, "BLUE"},
+                                                   {Kind::function, "add"},
+                                                   {Kind::ordinary_type, "point_t"},
+                                                   {Kind::struct_tag, "absent"}}) {
+        EXPECT_EQ(pending.find(kind, name), whole->find(kind, name)) << name;
+    }
+    auto built = pending.wait();
+    ASSERT_TRUE(built);
+    EXPECT_TRUE(**built == *whole);
+    EXPECT_EQ(built_calls, 1);
+    EXPECT_TRUE(pending.finished());
+}
+
 INSTANTIATE_TEST_SUITE_P(Flavours, DieScannerOnGcc,
                          ::testing::Values(std::vector<std::string>{"-gdwarf-5"},
                                            std::vector<std::string>{"-gdwarf-4"},
