@@ -61,7 +61,7 @@ void run_inspect(CLI::App& cmd, const InspectArgs& args, ExitStatus& status) {
         } else if (!(*result)->empty()) {
             fmt::print("{}\n", **result);
         }
-        std::fflush(stdout);
+        (void)std::fflush(stdout);
     }
     if (failed) {
         status.code = 1;
