@@ -3,7 +3,6 @@
 #include "cli/commands.hpp"
 #include "cli/report.hpp"
 #include "debuginfo/background_index.hpp"
-#include "debuginfo/debug_info.hpp"
 #include "lab/kernel_catalog.hpp"
 #include "lab/kernel_fetcher.hpp"
 #include "lab/kernel_gdb_scripts.hpp"
@@ -12,15 +11,9 @@
 #include "support/cache_dir.hpp"
 #include "support/guest_text.hpp"
 
-#include <cerrno>
-#include <cstdlib>
-#include <fcntl.h>
 #include <filesystem>
 #include <fmt/core.h>
-#include <memory>
 #include <nlohmann/json.hpp>
-#include <sys/wait.h>
-#include <unistd.h>
 
 namespace kdive::cli {
 

@@ -9,13 +9,11 @@
 #include "debuginfo/symbol_table.hpp"
 #include "debuginfo/type_source.hpp"
 
-#include <atomic>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 struct Dwfl;

@@ -168,30 +168,6 @@ int fixed_form_size(unsigned form, const UnitHeader& unit) {
     }
 }
 
-bool is_variable_size_form(unsigned form) {
-    switch (form) {
-    case DW_FORM_string:
-    case DW_FORM_block:
-    case DW_FORM_block1:
-    case DW_FORM_block2:
-    case DW_FORM_block4:
-    case DW_FORM_exprloc:
-    case DW_FORM_sdata:
-    case DW_FORM_udata:
-    case DW_FORM_ref_udata:
-    case DW_FORM_strx:
-    case DW_FORM_addrx:
-    case DW_FORM_loclistx:
-    case DW_FORM_rnglistx:
-    case DW_FORM_GNU_addr_index:
-    case DW_FORM_GNU_str_index:
-    case DW_FORM_indirect:
-        return true;
-    default:
-        return false;
-    }
-}
-
 bool is_leb_form(unsigned form) {
     switch (form) {
     case DW_FORM_sdata:
@@ -206,6 +182,21 @@ bool is_leb_form(unsigned form) {
         return true;
     default:
         return false;
+    }
+}
+
+bool is_variable_size_form(unsigned form) {
+    switch (form) {
+    case DW_FORM_string:
+    case DW_FORM_block:
+    case DW_FORM_block1:
+    case DW_FORM_block2:
+    case DW_FORM_block4:
+    case DW_FORM_exprloc:
+    case DW_FORM_indirect:
+        return true;
+    default:
+        return is_leb_form(form);
     }
 }
 
@@ -325,7 +316,6 @@ struct Abbreviation {
     bool wanted = false;
     bool declaration = false;
     bool location = false;
-    bool type = false;
     bool code = false;
     bool named = false;
     std::uint16_t tag = 0;
@@ -548,7 +538,6 @@ Result<const DieScanner::Table*> DieScanner::table_for(const UnitHeader& unit) {
             abbrev.declaration = abbrev.declaration || attribute == DW_AT_declaration;
             abbrev.location =
                 abbrev.location || attribute == DW_AT_location || attribute == DW_AT_const_value;
-            abbrev.type = abbrev.type || attribute == DW_AT_type;
             abbrev.code = abbrev.code || attribute == DW_AT_low_pc || attribute == DW_AT_ranges;
             abbrev.named = abbrev.named || attribute == DW_AT_name;
         }
@@ -606,7 +595,6 @@ public:
                 die.tag = abbrev->tag;
                 die.declaration = abbrev->declaration;
                 die.location = abbrev->location;
-                die.type = abbrev->type;
                 die.code = abbrev->code;
                 Attributes read;
                 if (!walk_attributes(c_, unit_, table_, *abbrev, &read, sibling)) {

@@ -53,8 +53,7 @@ struct ScannedDie {
     // Which attributes the entry itself carries (not through its specification).
     bool declaration = false;
     bool location = false; // DW_AT_location or DW_AT_const_value
-    bool type = false;
-    bool code = false; // DW_AT_low_pc or DW_AT_ranges
+    bool code = false;     // DW_AT_low_pc or DW_AT_ranges
 };
 
 // One per thread: it keeps the last abbreviation table it parsed.

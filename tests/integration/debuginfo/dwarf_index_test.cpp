@@ -3,9 +3,9 @@
 #include "debuginfo/dwarf_index.hpp"
 #include "debuginfo/elf_file.hpp"
 #include "kernel_vmlinux.hpp"
+#include "libdw_index.hpp"
 #include "prerequisite.hpp"
 
-#include <elfutils/libdw.h>
 #include <gtest/gtest.h>
 
 namespace kdive {
@@ -20,13 +20,11 @@ TEST(KernelDwarfIndex, ScanEqualsTheLibdwWalk) {
     ASSERT_TRUE(file) << file.error().message;
     auto scanned = debuginfo::DwarfIndex::build(**file, 2);
     ASSERT_TRUE(scanned) << scanned.error().message;
-    Dwarf* dwarf = dwarf_begin_elf((*file)->elf(), DWARF_C_READ, nullptr);
-    ASSERT_NE(dwarf, nullptr);
-    const auto walked = debuginfo::DwarfIndex::build(dwarf);
-    dwarf_end(dwarf);
-    EXPECT_GT(walked.size(), 100000u);
-    EXPECT_EQ(scanned->size(), walked.size());
-    EXPECT_TRUE(*scanned == walked);
+    const auto walked = testing::libdw_index(**file);
+    ASSERT_TRUE(walked);
+    EXPECT_GT(walked->size(), 100000u);
+    EXPECT_EQ(scanned->size(), walked->size());
+    EXPECT_TRUE(*scanned == *walked);
     // Names the first questions need: a variable, its struct, an enumerator, a function whose
     // definition is named only through its declaration.
     EXPECT_TRUE(scanned->find(debuginfo::DwarfNameKind::variable, "init_task"));
