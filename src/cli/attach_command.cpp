@@ -1,4 +1,6 @@
-// `kdive attach ENDPOINT|SESSION`: connect to a gdbstub and run debugger commands on it.
+// `kdive attach ENDPOINT|SESSION|VMCORE`: connect to a gdbstub, or open a dump, and run debugger
+// commands on it.
+#include "arch/x86_64/kernel_page_tables.hpp"
 #include "cli/commands.hpp"
 #include "cli/debugger_stack.hpp"
 #include "cli/gdb_style_args.hpp"
@@ -6,8 +8,10 @@
 #include "cli/repl.hpp"
 #include "cli/report.hpp"
 #include "lab/session.hpp"
+#include "lab/vmcore_kernel.hpp"
 #include "rsp/endpoint.hpp"
 #include "support/cache_dir.hpp"
+#include "target/core_target.hpp"
 #include "target/rsp_target.hpp"
 
 #include <cstring>
@@ -23,6 +27,7 @@ namespace {
 struct AttachArgs {
     std::string where;
     std::string vmlinux;
+    std::string debug_dir;
     std::vector<std::string> commands;
     bool batch = false;
     bool echo = false;       // print each -ex command before its output
@@ -59,21 +64,85 @@ Result<AttachPoint> resolve_attach_point(const std::string& where) {
     return AttachPoint{*endpoint, {}};
 }
 
+struct OpenedTarget {
+    std::unique_ptr<target::Target> target;
+    std::filesystem::path vmlinux;
+    std::string greeting; // what the interactive session says first
+};
+
+// A dump: its memory and CPUs, kernel-virtual addresses through the kernel's page tables, and
+// the vmlinux of the kernel it holds.
+Result<OpenedTarget> open_vmcore(const AttachArgs& args) {
+    auto file = target::open_core_file(args.where);
+    if (!file) {
+        return std::unexpected(file.error());
+    }
+    auto core = target::CoreTarget::open(std::move(*file));
+    if (!core) {
+        return std::unexpected(core.error());
+    }
+    const auto& info = (*core)->vmcore_info();
+    std::optional<bool> five_level;
+    if (auto l5 = info.decimal("NUMBER(pgtable_l5_enabled)")) {
+        five_level = *l5 != 0;
+    }
+    (*core)->set_translator(std::make_unique<arch::x86_64::KernelPageTables>(
+        **core, arch::x86_64::kernel_root_from_vmcoreinfo(info), five_level));
+    std::filesystem::path vmlinux = args.vmlinux;
+    if (vmlinux.empty()) {
+        auto kernel = lab::dump_kernel((*core)->file(), info);
+        if (!kernel) {
+            return std::unexpected(kernel.error());
+        }
+        auto found = lab::find_vmlinux(kernel->release, args.debug_dir);
+        if (!found) {
+            return std::unexpected(found.error());
+        }
+        vmlinux = *found;
+    }
+    OpenedTarget opened;
+    const int cpus = (*core)->vcpu_count();
+    opened.greeting = fmt::format("Opened {} ({}, {} CPU{}{}); vmlinux {}.", args.where,
+                                  (*core)->file().describe(), cpus, cpus == 1 ? "" : "s",
+                                  info.empty() ? ", no VMCOREINFO" : "", vmlinux.string());
+    opened.target = std::move(*core);
+    opened.vmlinux = vmlinux;
+    return opened;
+}
+
+Result<OpenedTarget> open_target(const AttachArgs& args) {
+    if (target::looks_like_core_file(args.where)) {
+        return open_vmcore(args);
+    }
+    auto point = resolve_attach_point(args.where);
+    if (!point) {
+        return std::unexpected(point.error());
+    }
+    auto target = target::RspTarget::attach(point->endpoint);
+    if (!target) {
+        return std::unexpected(target.error());
+    }
+    OpenedTarget opened;
+    opened.vmlinux = args.vmlinux.empty() ? point->vmlinux : std::filesystem::path(args.vmlinux);
+    const int vcpus = (*target)->vcpu_count();
+    opened.greeting = fmt::format(
+        "Attached to {} ({} vCPU{}, stopped){}.", point->endpoint.to_string(), vcpus,
+        vcpus == 1 ? "" : "s",
+        opened.vmlinux.empty() ? "" : fmt::format("; vmlinux {}", opened.vmlinux.string()));
+    opened.target = std::move(*target);
+    return opened;
+}
+
 int run_attach(const AttachArgs& args) {
     // Before the stub is touched: from here on SIGTERM/SIGHUP end the session through detach.
     TerminationWatcher termination;
-    auto point = resolve_attach_point(args.where);
-    if (!point) {
-        fmt::print(stderr, "kdive: {}\n", point.error().message);
+    auto opened = open_target(args);
+    if (!opened) {
+        fmt::print(stderr, "kdive: {}\n", opened.error().message);
         return 1;
     }
-    std::filesystem::path vmlinux =
-        args.vmlinux.empty() ? point->vmlinux : std::filesystem::path(args.vmlinux);
-    auto target = target::RspTarget::attach(point->endpoint);
-    if (!target) {
-        fmt::print(stderr, "kdive: {}\n", target.error().message);
-        return 1;
-    }
+    const std::filesystem::path& vmlinux = opened->vmlinux;
+    auto* target = &opened->target;
     DebuggerOptions options;
     options.batch = args.batch;
     if (args.stop_timeout > 0) {
@@ -111,9 +180,7 @@ int run_attach(const AttachArgs& args) {
     }
 
     if (!args.batch) {
-        fmt::print("Attached to {} ({} vCPU{}, stopped){}.\n", point->endpoint.to_string(),
-                   (*target)->vcpu_count(), (*target)->vcpu_count() == 1 ? "" : "s",
-                   vmlinux.empty() ? "" : fmt::format("; vmlinux {}", vmlinux.string()));
+        fmt::print("{}\n", opened->greeting);
     }
     bool all_ok = true;
     for (const auto& command : args.commands) {
@@ -149,12 +216,17 @@ int run_attach(const AttachArgs& args) {
 
 void register_attach_command(CLI::App& app, ExitStatus& status) {
     auto args = std::make_shared<AttachArgs>();
-    auto* cmd = app.add_subcommand("attach", "debug a VM through its gdbstub");
+    auto* cmd = app.add_subcommand("attach", "debug a VM through its gdbstub, or a vmcore");
     cmd->add_option("target", args->where,
-                    "session folder from `kdive boot`, HOST:PORT, tcp:HOST:PORT or unix:PATH")
+                    "session folder from `kdive boot`, HOST:PORT, tcp:HOST:PORT, unix:PATH, or a "
+                    "vmcore (ELF or kdump-compressed)")
         ->required();
     cmd->add_option("--vmlinux", args->vmlinux,
-                    "kernel ELF with debug info (default: the session's)");
+                    "kernel ELF with debug info (default: the session's, or the dump's kernel "
+                    "from the cache)");
+    cmd->add_option("--debug-dir", args->debug_dir,
+                    "folder holding the dump's vmlinux (vmlinux-RELEASE, RELEASE/vmlinux, "
+                    "usr/lib/debug/boot/vmlinux-RELEASE)");
     cmd->add_option("--ex", args->commands, "run a command (repeatable; GDB's -ex works too)");
     // CLI11 has no single-dash long options: GDB-style "-ex CMD" pairs arrive as extras.
     cmd->allow_extras();

@@ -686,7 +686,7 @@ Result<> DebuggerSession::detach() {
     finished_ = true;
     auto ok = target_.detach();
     breakpoints_.clear();
-    if (ok) {
+    if (ok && target_.has_execution()) {
         fmt::print(options_.batch ? stderr : out_, "Detached; the guest is running.\n");
     }
     return ok;

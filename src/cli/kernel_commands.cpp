@@ -1,6 +1,7 @@
 // Parses the kernel commands' arguments and formats the kernel layer's answers as text or JSON.
 #include "cli/kernel_commands.hpp"
 
+#include "arch/x86_64/page_table_walker.hpp"
 #include "cli/backtrace_commands.hpp"
 #include "cli/eval_commands.hpp"
 #include "cli/kernel_functions.hpp"
@@ -11,7 +12,6 @@
 #include "kernel/kernel_version.hpp"
 #include "kernel/module_list.hpp"
 #include "kernel/mount_list.hpp"
-#include "kernel/page_table_walker.hpp"
 #include "kernel/per_cpu.hpp"
 #include "kernel/printk_reader.hpp"
 #include "kernel/task_names.hpp"
@@ -557,8 +557,8 @@ Result<std::string> KernelCommands::vtop(std::vector<std::string>& args, bool js
         return std::unexpected(cr3.error());
     }
     auto cr4 = memory_.read_register("cr4");
-    const bool five_level = cr4 && kernel::PageTableWalker::five_level_from_cr4(*cr4);
-    std::uint64_t root = kernel::PageTableWalker::root_from_cr3(*cr3);
+    const bool five_level = cr4 && arch::x86_64::PageTableWalker::five_level_from_cr4(*cr4);
+    std::uint64_t root = arch::x86_64::PageTableWalker::root_from_cr3(*cr3);
     std::string source = fmt::format("CR3 {} of CPU {}", hex(*cr3), selected_cpu());
     if (pid) {
         auto walker = tasks();
@@ -598,7 +598,7 @@ Result<std::string> KernelCommands::vtop(std::vector<std::string>& args, bool js
             return std::unexpected(pgd.error());
         }
         // mm->pgd is a direct-map address; the kernel half of every page table maps it.
-        kernel::PageTableWalker kernel_walker(memory_, root, five_level);
+        arch::x86_64::PageTableWalker kernel_walker(memory_, root, five_level);
         auto pgd_physical = kernel_walker.translate(*pgd);
         if (!pgd_physical) {
             return std::unexpected(pgd_physical.error());
@@ -610,7 +610,7 @@ Result<std::string> KernelCommands::vtop(std::vector<std::string>& args, bool js
         source =
             fmt::format("mm->pgd {} of pid {} ({})", hex(*pgd), *pid, terminal_text(found->comm));
     }
-    kernel::PageTableWalker walker(memory_, root, five_level);
+    arch::x86_64::PageTableWalker walker(memory_, root, five_level);
     auto translation = walker.translate(*address);
     if (!translation) {
         return std::unexpected(translation.error());

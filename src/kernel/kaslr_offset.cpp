@@ -5,8 +5,8 @@
 // for linux_banner in 2 MiB steps (up to 512 reads; needs no registers or physical memory).
 #include "kernel/kaslr_offset.hpp"
 
+#include "arch/x86_64/page_table_walker.hpp"
 #include "kernel/kernel_version.hpp"
-#include "kernel/page_table_walker.hpp"
 
 namespace kdive::kernel {
 
@@ -48,13 +48,13 @@ Result<std::uint64_t> mapped_text_start(Kernel& kernel, eval::RegisterReader& re
         return std::unexpected(cr3.error());
     }
     auto cr4 = registers.read_register("cr4");
-    bool five_level = cr4 && PageTableWalker::five_level_from_cr4(*cr4);
-    std::uint64_t root = PageTableWalker::root_from_cr3(*cr3);
+    bool five_level = cr4 && arch::x86_64::PageTableWalker::five_level_from_cr4(*cr4);
+    std::uint64_t root = arch::x86_64::PageTableWalker::root_from_cr3(*cr3);
     // Under KPTI a vCPU in user mode runs on the user copy, the page after the kernel's PGD.
     if (user_half) {
         root &= ~0x1000ull;
     }
-    PageTableWalker walker(*kernel.physical(), root, five_level);
+    arch::x86_64::PageTableWalker walker(*kernel.physical(), root, five_level);
     auto translation = walker.translate(kernel_image_start);
     if (!translation) {
         return std::unexpected(translation.error());
@@ -67,7 +67,7 @@ Result<std::uint64_t> mapped_text_start(Kernel& kernel, eval::RegisterReader& re
             break;
         }
         if (step.level == "PDPT") {
-            pd = step.entry & PageTableWalker::address_mask;
+            pd = step.entry & arch::x86_64::PageTableWalker::address_mask;
         }
     }
     if (pd == 0) {

@@ -1,9 +1,9 @@
 // The running kernel as kdive sees it: debug info, memory, and where KASLR loaded the image.
 #pragma once
 
+#include "arch/physical_reader.hpp"
 #include "debuginfo/debug_info.hpp"
 #include "eval/memory_reader.hpp"
-#include "kernel/physical_reader.hpp"
 #include "kernel/record.hpp"
 #include "kernel/struct_layout.hpp"
 #include "support/error.hpp"
@@ -24,14 +24,14 @@ inline constexpr std::uint64_t kernel_image_end = 0xffffffffc0000000ull;
 class Kernel {
 public:
     Kernel(debuginfo::DebugInfo& info, eval::MemoryReader& memory,
-           PhysicalReader* physical = nullptr)
+           arch::PhysicalReader* physical = nullptr)
         : info_(info), memory_(memory), physical_(physical) {}
     Kernel(const Kernel&) = delete;
     Kernel& operator=(const Kernel&) = delete;
 
     debuginfo::DebugInfo& info() { return info_; }
     eval::MemoryReader& memory() { return memory_; }
-    PhysicalReader* physical() { return physical_; }
+    arch::PhysicalReader* physical() { return physical_; }
 
     std::uint64_t kaslr_offset() const { return kaslr_offset_; }
     void set_kaslr_offset(std::uint64_t offset) { kaslr_offset_ = offset; }
@@ -60,7 +60,7 @@ public:
 private:
     debuginfo::DebugInfo& info_;
     eval::MemoryReader& memory_;
-    PhysicalReader* physical_;
+    arch::PhysicalReader* physical_;
     std::uint64_t kaslr_offset_ = 0;
     std::map<std::string, std::unique_ptr<StructLayout>, std::less<>> layouts_;
 };

@@ -1,8 +1,8 @@
 // Adapts a target::Target to the readers the expression and kernel layers are written against.
 #pragma once
 
+#include "arch/physical_reader.hpp"
 #include "eval/memory_reader.hpp"
-#include "kernel/physical_reader.hpp"
 #include "target/target.hpp"
 
 namespace kdive::kernel {
@@ -10,7 +10,7 @@ namespace kdive::kernel {
 // Virtual memory and registers of the target's selected vCPU, and guest-physical memory.
 class TargetMemory final : public eval::MemoryReader,
                            public eval::RegisterReader,
-                           public PhysicalReader {
+                           public arch::PhysicalReader {
 public:
     explicit TargetMemory(target::Target& target) : target_(target) {}
 

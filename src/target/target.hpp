@@ -79,6 +79,10 @@ public:
                        name);
     }
 
+    // Whether run control exists at all: a core file has memory and registers only, and its
+    // run-control calls fail saying so.
+    virtual bool has_execution() const { return true; }
+
     // Run control. Resuming runs every vCPU; step executes one instruction on the selected one
     // (whether the others run meanwhile is the backend's choice: see RspTargetOptions).
     virtual Result<> resume() = 0;

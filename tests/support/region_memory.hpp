@@ -2,7 +2,7 @@
 #pragma once
 
 #include "eval/memory_reader.hpp"
-#include "kernel/physical_reader.hpp"
+#include "arch/physical_reader.hpp"
 
 #include <cstdint>
 #include <cstring>
@@ -11,7 +11,7 @@
 
 namespace kdive::testing {
 
-class RegionMemory final : public eval::MemoryReader, public kernel::PhysicalReader {
+class RegionMemory final : public eval::MemoryReader, public arch::PhysicalReader {
 public:
     // A zero-filled region; returns its bytes for the test to fill.
     std::vector<std::byte>& region(std::uint64_t address, std::size_t size) {

@@ -1,6 +1,6 @@
 // Page-table walks over fake physical memory: 4 and 5 levels, 2 MiB pages, holes; IKCONFIG.
+#include "arch/x86_64/page_table_walker.hpp"
 #include "kernel/kernel_config.hpp"
-#include "kernel/page_table_walker.hpp"
 #include "region_memory.hpp"
 
 #include <gtest/gtest.h>
@@ -9,6 +9,7 @@
 namespace kdive::kernel {
 namespace {
 
+using arch::x86_64::PageTableWalker;
 using testing::RegionMemory;
 
 constexpr std::uint64_t present = 1, writable = 2, large = 0x80;

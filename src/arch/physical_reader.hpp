@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace kdive::kernel {
+namespace kdive::arch {
 
 class PhysicalReader {
 public:
@@ -17,4 +17,4 @@ public:
                                                          std::size_t length) = 0;
 };
 
-} // namespace kdive::kernel
+} // namespace kdive::arch

@@ -1,9 +1,9 @@
 // Each level takes 9 bits of the address; PS at PDPT/PD level maps a 1 GiB/2 MiB page.
-#include "kernel/page_table_walker.hpp"
+#include "arch/x86_64/page_table_walker.hpp"
 
 #include <cstring>
 
-namespace kdive::kernel {
+namespace kdive::arch::x86_64 {
 
 namespace {
 
@@ -69,4 +69,4 @@ Result<Translation> PageTableWalker::translate(std::uint64_t virtual_address) {
     return out;
 }
 
-} // namespace kdive::kernel
+} // namespace kdive::arch::x86_64

@@ -1,7 +1,7 @@
 // x86-64 page-table walks (4 and 5 levels) over guest-physical memory, one table page per read.
 #pragma once
 
-#include "kernel/physical_reader.hpp"
+#include "arch/physical_reader.hpp"
 #include "support/error.hpp"
 
 #include <array>
@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-namespace kdive::kernel {
+namespace kdive::arch::x86_64 {
 
 struct PageTableStep {
     std::string_view level; // "PML5", "PML4", "PDPT", "PD", "PT"
@@ -57,4 +57,4 @@ private:
     std::map<std::uint64_t, std::array<std::uint64_t, 512>> tables_;
 };
 
-} // namespace kdive::kernel
+} // namespace kdive::arch::x86_64
