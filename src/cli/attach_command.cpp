@@ -7,6 +7,7 @@
 #include "cli/interrupt_flag.hpp"
 #include "cli/repl.hpp"
 #include "cli/report.hpp"
+#include "lab/guest_ram_source.hpp"
 #include "lab/session.hpp"
 #include "lab/vmcore_kernel.hpp"
 #include "rsp/endpoint.hpp"
@@ -28,6 +29,7 @@ struct AttachArgs {
     std::string where;
     std::string vmlinux;
     std::string debug_dir;
+    std::string memory = "auto"; // auto, direct or stub
     std::vector<std::string> commands;
     bool batch = false;
     bool echo = false;       // print each -ex command before its output
@@ -37,6 +39,7 @@ struct AttachArgs {
 struct AttachPoint {
     rsp::Endpoint endpoint;
     std::filesystem::path vmlinux; // from the session, when it knows one
+    std::optional<lab::Session> session;
 };
 
 // A session folder written by `kdive boot`, or an endpoint string.
@@ -54,14 +57,14 @@ Result<AttachPoint> resolve_attach_point(const std::string& where) {
         if (!endpoint) {
             return wrap(endpoint.error(), fmt::format("session {}", where));
         }
-        return AttachPoint{*endpoint, session->vmlinux};
+        return AttachPoint{*endpoint, session->vmlinux, *session};
     }
     auto endpoint = rsp::Endpoint::parse(where);
     if (!endpoint) {
         return wrap(endpoint.error(),
                     fmt::format("'{}' is neither a session folder nor an endpoint", where));
     }
-    return AttachPoint{*endpoint, {}};
+    return AttachPoint{*endpoint, {}, std::nullopt};
 }
 
 struct OpenedTarget {
@@ -110,6 +113,38 @@ Result<OpenedTarget> open_vmcore(const AttachArgs& args) {
     return opened;
 }
 
+// Maps the session VM's RAM into kdive unless told not to; says which memory path reads take.
+Result<std::string> use_direct_memory(target::RspTarget& target,
+                                      const std::optional<lab::Session>& session,
+                                      const std::string& mode) {
+    if (mode != "auto" && mode != "direct" && mode != "stub") {
+        return fail_as(ErrorKind::invalid_input, "--memory {}: expected auto, direct or stub",
+                       mode);
+    }
+    if (mode == "stub") {
+        return std::string("through the gdbstub (--memory stub)");
+    }
+    if (!session) {
+        if (mode == "direct") {
+            return fail("--memory direct needs a session folder of a VM kdive launched");
+        }
+        return std::string("through the gdbstub (an endpoint, not a session kdive launched)");
+    }
+    auto ram = lab::map_guest_ram(*session);
+    if (!ram) {
+        if (mode == "direct") {
+            return wrap(ram.error(), "--memory direct");
+        }
+        return fmt::format("through the gdbstub ({})", ram.error().message);
+    }
+    const auto mib = (*ram)->size() >> 20;
+    target.set_direct_memory(
+        std::move(*ram), std::make_unique<arch::x86_64::KernelPageTables>(target, std::nullopt));
+    return fmt::format("guest RAM mapped directly ({} MiB from QEMU's memfd; the gdbstub for "
+                       "registers, run control and writes)",
+                       mib);
+}
+
 Result<OpenedTarget> open_target(const AttachArgs& args) {
     if (target::looks_like_core_file(args.where)) {
         return open_vmcore(args);
@@ -122,13 +157,18 @@ Result<OpenedTarget> open_target(const AttachArgs& args) {
     if (!target) {
         return std::unexpected(target.error());
     }
+    auto memory = use_direct_memory(**target, point->session, args.memory);
+    if (!memory) {
+        return std::unexpected(memory.error());
+    }
     OpenedTarget opened;
     opened.vmlinux = args.vmlinux.empty() ? point->vmlinux : std::filesystem::path(args.vmlinux);
     const int vcpus = (*target)->vcpu_count();
     opened.greeting = fmt::format(
-        "Attached to {} ({} vCPU{}, stopped){}.", point->endpoint.to_string(), vcpus,
+        "Attached to {} ({} vCPU{}, stopped){}.\nMemory: {}.", point->endpoint.to_string(), vcpus,
         vcpus == 1 ? "" : "s",
-        opened.vmlinux.empty() ? "" : fmt::format("; vmlinux {}", opened.vmlinux.string()));
+        opened.vmlinux.empty() ? "" : fmt::format("; vmlinux {}", opened.vmlinux.string()),
+        *memory);
     opened.target = std::move(*target);
     return opened;
 }
@@ -227,6 +267,10 @@ void register_attach_command(CLI::App& app, ExitStatus& status) {
     cmd->add_option("--debug-dir", args->debug_dir,
                     "folder holding the dump's vmlinux (vmlinux-RELEASE, RELEASE/vmlinux, "
                     "usr/lib/debug/boot/vmlinux-RELEASE)");
+    cmd->add_option("--memory", args->memory,
+                    "how memory is read from a session's VM: auto (its RAM mapped directly when "
+                    "kdive launched it, else the gdbstub), direct or stub")
+        ->capture_default_str();
     cmd->add_option("--ex", args->commands, "run a command (repeatable; GDB's -ex works too)");
     // CLI11 has no single-dash long options: GDB-style "-ex CMD" pairs arrive as extras.
     cmd->allow_extras();

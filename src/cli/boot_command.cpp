@@ -85,7 +85,9 @@ Result<lab::BootConfig> make_config(const BootArgs& args) {
     config.console_on_terminal = args.console && !args.detach;
     if (args.initrd.empty()) {
         config.initrd = config.dir / "rootfs.cpio.gz";
-        if (auto r = lab::write_default_rootfs(config.initrd); !r) {
+        if (auto r = lab::write_default_rootfs(config.initrd,
+                                               lab::default_rootfs_modules(config.vmlinux));
+            !r) {
             return std::unexpected(r.error());
         }
     } else {

@@ -22,5 +22,6 @@ void register_gdb_command(CLI::App& app, ExitStatus& status);
 void register_relay_command(CLI::App& app, ExitStatus& status);
 void register_kconfig_command(CLI::App& app, ExitStatus& status);
 void register_build_command(CLI::App& app, ExitStatus& status);
+void register_dump_command(CLI::App& app, ExitStatus& status);
 
 } // namespace kdive::cli

@@ -1,5 +1,6 @@
 // `kdive up`: the whole recipe in one command — kernel, rootfs, QEMU paused, attach,
 // break at start_kernel, then a REPL or a short tour of what the kernel is doing.
+#include "arch/x86_64/kernel_page_tables.hpp"
 #include "cli/commands.hpp"
 #include "cli/debugger_stack.hpp"
 #include "cli/gdb_handoff.hpp"
@@ -10,6 +11,7 @@
 #include "lab/boot_kernel.hpp"
 #include "lab/console_log.hpp"
 #include "lab/default_rootfs.hpp"
+#include "lab/guest_ram_source.hpp"
 #include "lab/kernel_catalog.hpp"
 #include "lab/kernel_fetcher.hpp"
 #include "lab/kernel_gdb_scripts.hpp"
@@ -231,7 +233,9 @@ Result<> run_up(const UpArgs& args, const sigset_t& signals) {
     config.mttcg = args.mttcg || std::getenv("KDIVE_MTTCG") != nullptr;
     config.paused = true;
     config.initrd = config.dir / "rootfs.cpio.gz";
-    if (auto r = lab::write_default_rootfs(config.initrd); !r) {
+    if (auto r =
+            lab::write_default_rootfs(config.initrd, lab::default_rootfs_modules(config.vmlinux));
+        !r) {
         return r;
     }
     auto vm = lab::launch_vm(config);
@@ -270,6 +274,12 @@ Result<> run_up(const UpArgs& args, const sigset_t& signals) {
     auto target = target::RspTarget::attach(*endpoint);
     if (!target) {
         return std::unexpected(target.error());
+    }
+    // Reads from the VM's RAM mapped into kdive; the stub when that is not possible.
+    if (auto ram = lab::map_guest_ram(session)) {
+        (*target)->set_direct_memory(
+            std::move(*ram),
+            std::make_unique<arch::x86_64::KernelPageTables>(**target, std::nullopt));
     }
     DebuggerOptions options;
     options.stop_timeout = std::chrono::seconds(args.timeout_s);

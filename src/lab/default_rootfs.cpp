@@ -1,4 +1,5 @@
-// Default rootfs: the recipe's BusyBox layout with no additions.
+// Default rootfs: the recipe's BusyBox layout, plus the module that makes dumps carry
+// VMCOREINFO when the kernel has it as a module.
 #include "lab/default_rootfs.hpp"
 
 #include "lab/archive_output.hpp"
@@ -6,8 +7,26 @@
 
 namespace kdive::lab {
 
-Result<> write_default_rootfs(const std::filesystem::path& path) {
-    auto entries = build_rootfs({});
+std::vector<std::filesystem::path> default_rootfs_modules(const std::filesystem::path& vmlinux) {
+    namespace fs = std::filesystem;
+    if (vmlinux.empty()) {
+        return {};
+    }
+    const fs::path folder = vmlinux.parent_path() / "modules/kernel/drivers/firmware";
+    std::error_code ec;
+    for (const char* name : {"qemu_fw_cfg.ko", "qemu_fw_cfg.ko.xz", "qemu_fw_cfg.ko.zst"}) {
+        if (fs::is_regular_file(folder / name, ec)) {
+            return {folder / name};
+        }
+    }
+    return {};
+}
+
+Result<> write_default_rootfs(const std::filesystem::path& path,
+                              const std::vector<std::filesystem::path>& modules) {
+    RootfsOptions options;
+    options.modules = modules;
+    auto entries = build_rootfs(options);
     if (!entries) {
         return std::unexpected(entries.error());
     }

@@ -4,10 +4,17 @@
 #include "support/error.hpp"
 
 #include <filesystem>
+#include <vector>
 
 namespace kdive::lab {
 
-// Writes the default kdive rootfs (gzip) to `path`.
-Result<> write_default_rootfs(const std::filesystem::path& path);
+// Modules of the kernel beside `vmlinux` that the default rootfs loads: qemu_fw_cfg, through
+// which the kernel hands VMCOREINFO to QEMU's vmcoreinfo device so dumps carry it. Empty when
+// the kernel has no such module (built in, absent, or no modules folder).
+std::vector<std::filesystem::path> default_rootfs_modules(const std::filesystem::path& vmlinux);
+
+// Writes the default kdive rootfs (gzip) to `path`, loading `modules` at boot.
+Result<> write_default_rootfs(const std::filesystem::path& path,
+                              const std::vector<std::filesystem::path>& modules = {});
 
 } // namespace kdive::lab

@@ -1,6 +1,7 @@
 // QEMU process life cycle: arguments, fork/exec, readiness through QMP, and teardown.
 #include "lab/qemu_launcher.hpp"
 
+#include "lab/guest_ram_source.hpp"
 #include "lab/qmp_client.hpp"
 #include "support/atomic_file.hpp"
 #include "support/subprocess.hpp"
@@ -196,6 +197,9 @@ std::vector<std::string> qemu_arguments(const BootConfig& config, const Session&
                                   std::to_string(config.mem_mb),
                                   "-smp",
                                   std::to_string(config.smp)};
+    // Guest RAM in a memfd QEMU shares: kdive maps it and reads memory without the stub.
+    const auto ram = guest_ram_arguments(config.mem_mb);
+    a.insert(a.end(), ram.begin(), ram.end());
     if (config.kvm) {
         a.insert(a.end(), {"-accel", "kvm", "-cpu", config.cpu.empty() ? "host" : config.cpu});
     } else {
@@ -235,6 +239,9 @@ std::vector<std::string> qemu_arguments(const BootConfig& config, const Session&
         a.insert(a.end(), {"-gdb", session.gdb});
     }
     a.insert(a.end(), {"-qmp", "unix:" + session.qmp.string() + ",server=on,wait=off"});
+    // The kernel (through qemu_fw_cfg) tells this device where VMCOREINFO is, and QEMU's
+    // dumps include it: the kernel's release, KASLR offset and page-table root.
+    a.insert(a.end(), {"-device", "vmcoreinfo"});
     if (config.paused) {
         a.push_back("-S");
     }

@@ -119,6 +119,40 @@ void RspTarget::forget_state() {
     registers_.reset();
     virtual_cache_.clear();
     physical_cache_.clear();
+    if (translator_) {
+        translator_->invalidate();
+    }
+}
+
+void RspTarget::set_direct_memory(std::unique_ptr<GuestRam> ram,
+                                  std::unique_ptr<AddressTranslator> translator) {
+    ram_ = std::move(ram);
+    translator_ = std::move(translator);
+}
+
+std::optional<Result<>> RspTarget::read_direct(std::uint64_t address, std::span<std::uint8_t> out) {
+    if (!ram_ || !translator_) {
+        return std::nullopt;
+    }
+    std::size_t done = 0;
+    while (done < out.size()) {
+        auto run = translator_->translate(address + done, current_);
+        if (!run) {
+            // Not mapped by the page tables: the stub would say the same (E14).
+            if (run.error().is(ErrorKind::unmapped)) {
+                return Result<>(wrap(
+                    run.error(), fmt::format("reading {} bytes at {:#x}", out.size(), address)));
+            }
+            return std::nullopt;
+        }
+        const std::size_t length = static_cast<std::size_t>(
+            std::min<std::uint64_t>(out.size() - done, std::max<std::uint64_t>(run->length, 1)));
+        if (!ram_->read(run->physical, out.subspan(done, length))) {
+            return std::nullopt; // device memory or a hole: the stub knows what reads there
+        }
+        done += length;
+    }
+    return Result<>{};
 }
 
 Result<> RspTarget::use_physical(bool physical) {
@@ -137,6 +171,9 @@ Result<> RspTarget::read_uncached(std::uint64_t address, std::span<std::uint8_t>
 Result<> RspTarget::read_memory(std::uint64_t address, std::span<std::uint8_t> out) {
     if (auto ok = require_stopped("reading memory"); !ok) {
         return ok;
+    }
+    if (auto direct = read_direct(address, out)) {
+        return *direct;
     }
     Result<> ok = options_.cache_memory
                       ? virtual_cache_.read(address, out,
@@ -159,6 +196,12 @@ Result<> RspTarget::read_memory_ranges(std::span<const MemoryRange> ranges) {
     // needs a few hundred bytes of each, and the stub's time grows with the bytes it sends.
     std::vector<rsp::RspClient::MemoryRange> missing;
     for (const auto& range : ranges) {
+        if (auto direct = read_direct(range.address, range.out)) {
+            if (!*direct) {
+                return *direct;
+            }
+            continue;
+        }
         if (options_.cache_memory && virtual_cache_.read_cached(range.address, range.out)) {
             continue;
         }
@@ -187,6 +230,9 @@ Result<> RspTarget::read_memory_ranges(std::span<const MemoryRange> ranges) {
 Result<> RspTarget::read_physical(std::uint64_t address, std::span<std::uint8_t> out) {
     if (auto ok = require_stopped("reading physical memory"); !ok) {
         return ok;
+    }
+    if (ram_ && ram_->read(address, out)) {
+        return {};
     }
     Result<> ok = options_.cache_memory
                       ? physical_cache_.read(address, out,

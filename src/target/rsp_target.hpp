@@ -2,6 +2,8 @@
 #pragma once
 
 #include "rsp/rsp_client.hpp"
+#include "target/address_translator.hpp"
+#include "target/guest_ram.hpp"
 #include "target/page_cache.hpp"
 #include "target/target.hpp"
 
@@ -61,6 +63,14 @@ public:
     Result<> set_others_run_while_stepping(bool run) override;
     bool others_run_while_stepping() const override { return options_.others_run_while_stepping; }
 
+    // Reads from the VM's RAM mapped into kdive instead of the stub (while stopped, as every
+    // read is): physical reads directly, virtual ones through `translator`. A read the mapping
+    // cannot serve (MMIO, a vCPU not in long mode) still goes to the stub; writes always do,
+    // so QEMU drops translated code that a write changes.
+    void set_direct_memory(std::unique_ptr<GuestRam> ram,
+                           std::unique_ptr<AddressTranslator> translator);
+    const GuestRam* direct_memory() const { return ram_.get(); }
+
     rsp::RspClient& client() { return *client_; }
     const rsp::RegisterMap& register_map() const { return map_; }
     const PageCache& virtual_cache() const { return virtual_cache_; }
@@ -76,6 +86,8 @@ private:
     Result<> read_uncached(std::uint64_t address, std::span<std::uint8_t> out, bool physical);
     Result<> write(std::uint64_t address, std::span<const std::uint8_t> bytes, bool physical);
     int vcpu_of(const rsp::ThreadId& thread) const;
+    // nullopt: the mapping cannot serve this read (the caller asks the stub); else its result.
+    std::optional<Result<>> read_direct(std::uint64_t address, std::span<std::uint8_t> out);
     StopEvent translate(const rsp::StopReply& reply);
 
     std::unique_ptr<rsp::RspClient> client_;
@@ -92,6 +104,8 @@ private:
     std::optional<rsp::RegisterBytes> registers_; // `g` of the selected vCPU at this stop
     PageCache virtual_cache_;
     PageCache physical_cache_;
+    std::unique_ptr<GuestRam> ram_;
+    std::unique_ptr<AddressTranslator> translator_;
 };
 
 } // namespace kdive::target

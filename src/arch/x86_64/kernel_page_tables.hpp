@@ -32,12 +32,22 @@ public:
 private:
     Result<std::vector<std::byte>> read_physical(std::uint64_t address,
                                                  std::size_t length) override;
-    Result<PageTableWalker*> walker_for(std::uint64_t address, int vcpu);
+    struct VcpuPaging {
+        bool paging = true; // CR0.PG: without it virtual addresses are physical
+        std::uint64_t root = 0;
+        bool five_level = false;
+    };
+    // The vCPU's translation regime, read from its registers once per invalidate().
+    Result<VcpuPaging> paging_of(int vcpu);
+    Result<PageTableWalker*> walker_for(std::uint64_t root, bool five_level);
+    // Present entries in the kernel half of a top-level table.
+    Result<int> kernel_half_entries(std::uint64_t root);
 
     target::Target& target_;
     std::optional<std::uint64_t> kernel_root_;
     std::optional<bool> five_level_;
     std::unordered_map<std::uint64_t, std::unique_ptr<PageTableWalker>> walkers_; // by root
+    std::unordered_map<int, VcpuPaging> vcpus_;
     struct Cached {
         std::uint64_t physical_page = 0;
         std::uint64_t page_size = 0;

@@ -1,0 +1,29 @@
+// Where a launched VM's RAM can be mapped from: QEMU's memfd backend, reached through
+// /proc/PID/fd, placed at the guest-physical ranges QEMU's flat memory view reports.
+#pragma once
+
+#include "lab/session.hpp"
+#include "support/error.hpp"
+#include "target/guest_ram.hpp"
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+namespace kdive::lab {
+
+// The memory backend id kdive gives QEMU for guest RAM.
+inline constexpr std::string_view guest_ram_backend_id = "kdive-ram";
+
+// The QEMU arguments that put guest RAM in a shareable memfd of `mem_mb` MiB.
+std::vector<std::string> guest_ram_arguments(int mem_mb);
+
+// The ranges of `backend_id` in HMP `info mtree -f`'s first flat view ("memory"), e.g.
+// "  0000000000100000-000000003fffffff (prio 0, ram): kdive-ram @0000000000100000".
+std::vector<target::RamRegion> parse_ram_regions(std::string_view mtree,
+                                                 std::string_view backend_id);
+
+// Maps the session's guest RAM; an error says why kdive must use the stub instead.
+Result<std::unique_ptr<target::GuestRam>> map_guest_ram(const Session& session);
+
+} // namespace kdive::lab
