@@ -6,7 +6,7 @@ set -euo pipefail
 seconds=${1:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
 build="$root/build-fuzz"
-targets=(rsp_packet_fuzzer rsp_reply_fuzzer die_scanner_fuzzer kdump_file_fuzzer)
+targets=(rsp_packet_fuzzer rsp_reply_fuzzer die_scanner_fuzzer core_file_fuzzer)
 
 cmake -S "$root" -B "$build" -DCMAKE_CXX_COMPILER=clang++-16 -DKDIVE_FUZZ=ON \
     -DKDIVE_TESTS=OFF -DKDIVE_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$build.configure.log" 2>&1 ||

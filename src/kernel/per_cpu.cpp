@@ -159,9 +159,18 @@ Result<std::uint64_t> vcpu_per_cpu_base(eval::RegisterReader& registers) {
     if (!cs) {
         return std::unexpected(cs.error());
     }
-    // The privilege level is the low two bits of CS.
+    // The privilege level is the low two bits of CS. Between an entry from user mode and its
+    // swapgs (and the exit's swapgs and sysret) the CPU runs kernel code on the user's GS: the
+    // kernel's base is then the one swapped out. A per-CPU base is always a kernel address.
     const bool kernel_mode = (*cs & 3) == 0;
-    return registers.read_register(kernel_mode ? "gs_base" : "k_gs_base");
+    auto base = registers.read_register(kernel_mode ? "gs_base" : "k_gs_base");
+    if (base && (*base >> 63) == 0) {
+        if (auto other = registers.read_register(kernel_mode ? "k_gs_base" : "gs_base");
+            other && (*other >> 63) != 0) {
+            return *other;
+        }
+    }
+    return base;
 }
 
 Result<CpuCurrent> PerCpu::current(int cpu) {

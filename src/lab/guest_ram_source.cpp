@@ -34,8 +34,12 @@ std::vector<std::string> guest_ram_arguments(int mem_mb) {
 
 std::vector<target::RamRegion> parse_ram_regions(std::string_view mtree,
                                                  std::string_view backend_id) {
+    // Flat views list the address spaces they render first (` AS "memory", root: system`); the
+    // one for "memory" is the CPUs' view, and its position among the views changes once the
+    // guest has set up PCI.
     std::vector<target::RamRegion> regions;
-    bool in_first_view = false;
+    bool in_memory_view = false;
+    bool seen_memory_view = false;
     while (!mtree.empty()) {
         const auto end = mtree.find('\n');
         std::string_view line = mtree.substr(0, end);
@@ -44,10 +48,17 @@ std::vector<target::RamRegion> parse_ram_regions(std::string_view mtree,
             line.remove_suffix(1);
         }
         if (line.starts_with("FlatView #")) {
-            if (in_first_view) {
+            if (seen_memory_view) {
                 break;
             }
-            in_first_view = true;
+            in_memory_view = false;
+            continue;
+        }
+        if (line.starts_with(" AS \"memory\"")) {
+            in_memory_view = seen_memory_view = true;
+            continue;
+        }
+        if (!in_memory_view) {
             continue;
         }
         // "  START-END (prio N, ram): NAME[ @OFFSET][ KVM]"

@@ -18,7 +18,7 @@ inline constexpr std::string_view guest_ram_backend_id = "kdive-ram";
 // The QEMU arguments that put guest RAM in a shareable memfd of `mem_mb` MiB.
 std::vector<std::string> guest_ram_arguments(int mem_mb);
 
-// The ranges of `backend_id` in HMP `info mtree -f`'s first flat view ("memory"), e.g.
+// The ranges of `backend_id` in HMP `info mtree -f`'s flat view of the "memory" address space, e.g.
 // "  0000000000100000-000000003fffffff (prio 0, ram): kdive-ram @0000000000100000".
 std::vector<target::RamRegion> parse_ram_regions(std::string_view mtree,
                                                  std::string_view backend_id);

@@ -43,6 +43,8 @@ TEST(QemuLauncher, ArgumentsForAPausedTcgBoot) {
     EXPECT_TRUE(has_pair(args, "-initrd", "/k/rootfs.gz"));
     EXPECT_TRUE(has_pair(args, "-smp", "2"));
     EXPECT_TRUE(has_pair(args, "-accel", "tcg,thread=single"));
+    EXPECT_TRUE(has_pair(args, "-device", "vmcoreinfo"));
+    EXPECT_TRUE(has_pair(args, "-machine", "memory-backend=kdive-ram"));
     config.mttcg = true;
     EXPECT_TRUE(has_pair(qemu_arguments(config, session), "-accel", "tcg,thread=multi"));
     config.mttcg = false;

@@ -1,6 +1,9 @@
-// libFuzzer target: a hostile kdump-compressed file, plain or flattened. The input is the whole
-// file; it is opened like one on disk and a few physical ranges are read from it.
-#include "target/kdump_file.hpp"
+// libFuzzer target: a hostile vmcore (ELF, or kdump-compressed plain or flattened). The input is
+// the whole file; it is opened like one on disk, a few physical ranges are read from it, and
+// kernel-virtual ones through the page tables it holds, as `kdive attach VMCORE` does.
+#include "arch/x86_64/kernel_page_tables.hpp"
+#include "target/core_file.hpp"
+#include "target/core_target.hpp"
 
 #include <algorithm>
 #include <cstddef>
@@ -16,7 +19,7 @@ namespace {
 
 // A memory-backed file, reused across runs: the reader opens it by path like a dump.
 int input_file() {
-    static const int fd = memfd_create("kdump-fuzz-input", MFD_CLOEXEC);
+    static const int fd = memfd_create("core-fuzz-input", MFD_CLOEXEC);
     return fd;
 }
 
@@ -28,7 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         pwrite(fd, data, size, 0) != static_cast<ssize_t>(size)) {
         return 0;
     }
-    auto dump = open_kdump_file("/proc/self/fd/" + std::to_string(fd));
+    auto dump = open_core_file("/proc/self/fd/" + std::to_string(fd));
     if (!dump) {
         return 0;
     }
@@ -51,5 +54,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         (void)file.read_physical(end - 8, std::span(buffer).first(16));
     }
     (void)file.read_physical(~std::uint64_t{0} - 4, std::span(buffer).first(16));
+
+    // As a target: registers from the notes, virtual reads through the page tables they name.
+    auto target = CoreTarget::open(std::move(*dump));
+    if (!target) {
+        return 0;
+    }
+    auto& core = **target;
+    const auto root = kdive::arch::x86_64::kernel_root_from_vmcoreinfo(core.vmcore_info());
+    core.set_translator(std::make_unique<kdive::arch::x86_64::KernelPageTables>(core, root));
+    for (int vcpu = 0; vcpu < std::min(core.vcpu_count(), 4); ++vcpu) {
+        (void)core.select_vcpu(vcpu);
+        (void)core.read_register("rip");
+        for (std::uint64_t address : {0xffffffff81000000ull, 0xffff888000001000ull, 0x400000ull,
+                                      0xfffffffffffff000ull}) {
+            (void)core.read_memory(address, std::span(buffer).first(64));
+        }
+    }
     return 0;
 }

@@ -1,0 +1,343 @@
+// Vmcores against the live VM they were taken from: for one stopped guest, kdive's answers over
+// the gdbstub, with its RAM mapped directly, and from an ELF dump and every kdump-compressed
+// format of it must be the same bytes. Then dumps that lie, and drgn on the same dumps.
+#include "lab/boot_kernel.hpp"
+#include "lab/qmp_client.hpp"
+#include "prerequisite.hpp"
+#include "support/atomic_file.hpp"
+#include "support/subprocess.hpp"
+#include "test_vm.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace kdive::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The questions asked of every memory source; their --json answers are compared whole.
+const std::vector<std::string> questions = {"ps --json", "current --json", "dmesg --json",
+                                            "lsmod --json", "foreach bt --json"};
+
+constexpr int marked_sleeps = 40;
+
+std::string tasks_script() {
+    return fmt::format("#!/bin/sh\ni=0\nwhile [ $i -lt {} ]; do sleep 1000 & i=$((i+1)); done\n"
+                       "echo KDIVE-VMCORE-READY\n",
+                       marked_sleeps);
+}
+
+fs::path find_module(const fs::path& kernel_dir, std::string_view stem) {
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(kernel_dir / "modules", ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->path().filename().string().starts_with(std::string(stem) + ".ko")) {
+            return it->path();
+        }
+    }
+    return {};
+}
+
+Result<ProcessOutput> kdive(const std::vector<std::string>& args,
+                            std::chrono::milliseconds timeout = std::chrono::minutes(3)) {
+    std::vector<std::string> argv{KDIVE_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    RunOptions options;
+    options.timeout = timeout;
+    return run_process(argv, options);
+}
+
+// Where two answers part: the question and some context around the first differing byte.
+std::string first_difference(const std::string& a, const std::string& b) {
+    if (a == b) {
+        return {};
+    }
+    std::size_t at = 0;
+    while (at < a.size() && at < b.size() && a[at] == b[at]) {
+        ++at;
+    }
+    const auto question = static_cast<std::size_t>(
+        std::count(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
+    const std::size_t from = at > 300 ? at - 300 : 0;
+    return fmt::format("answers to '{}' differ at byte {}:\n  {}\n  {}",
+                       question < questions.size() ? questions[question] : "?", at,
+                       a.substr(from, 600), b.substr(from, 600));
+}
+
+// Every question in one batch: the guest does not run between the answers.
+Result<std::string> answers(const std::string& where, const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args{"attach", where, "--batch"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    for (const auto& question : questions) {
+        args.insert(args.end(), {"-ex", question});
+    }
+    auto run = kdive(args);
+    if (!run) {
+        return std::unexpected(run.error());
+    }
+    if (run->exit_code != 0) {
+        return fail("kdive attach {} failed ({}): {}", where, run->exit_code, run->err);
+    }
+    return run->out;
+}
+
+Result<> pause_guest(const lab::Session& session) {
+    auto qmp = lab::QmpClient::connect(session.qmp, std::chrono::seconds(10));
+    if (!qmp) {
+        return std::unexpected(qmp.error());
+    }
+    auto stopped = qmp->execute("stop");
+    if (!stopped) {
+        return std::unexpected(stopped.error());
+    }
+    return {};
+}
+
+Result<fs::path> dump(const lab::Session& session, const fs::path& folder,
+                      const std::string& format, const std::vector<std::string>& extra = {}) {
+    const fs::path file = folder / ("vmcore." + format);
+    std::vector<std::string> args{"dump",        session.dir.string(), "-o",
+                                  file.string(), "--format",           format};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto run = kdive(args);
+    if (!run) {
+        return std::unexpected(run.error());
+    }
+    if (run->exit_code != 0) {
+        return fail("kdive dump --format {}: {}", format, run->err);
+    }
+    return file;
+}
+
+// Another kernel's vmlinux: the mismatch is reported, not wrong answers.
+void expect_other_vmlinux_reported(const fs::path& dump_file) {
+    const std::string other_name =
+        test_kernel() == "debian-5.10-cloud" ? "debian-6.1-cloud" : "debian-5.10-cloud";
+    auto other = lab::resolve_boot_kernel(other_name);
+    if (!other) {
+        std::cout << other_name << " is not fetched: the mismatch check is left out\n";
+        return;
+    }
+    auto run = kdive({"attach", dump_file.string(), "--vmlinux", other->vmlinux.string(), "--batch",
+                      "-ex", "ps"});
+    ASSERT_TRUE(run) << run.error().message;
+    EXPECT_NE(run->exit_code, 0);
+    EXPECT_NE(run->err.find("does not match"), std::string::npos) << run->err;
+}
+
+// drgn (Debian's 0.0.22) on the same dumps: where it reads them, its tasks, printk records and
+// modules equal kdive's. Where it cannot, its error is printed and kdive still answers.
+void expect_drgn_agrees(const std::vector<fs::path>& dumps, const fs::path& vmlinux,
+                        const fs::path& folder) {
+    auto probe = run_process({"/usr/bin/python3", "-c", "import drgn"});
+    if (!probe || probe->exit_code != 0) {
+        ADD_FAILURE() << "python3-drgn is not installed under /usr/bin/python3";
+        return;
+    }
+    const fs::path script = folder / "facts.py";
+    ASSERT_TRUE(write_file_atomically(
+        script, "import json\n"
+                "from drgn.helpers.linux.pid import for_each_task\n"
+                "from drgn.helpers.linux.list import list_for_each_entry\n"
+                "from drgn.helpers.linux.printk import get_printk_records\n"
+                "tasks = sorted([t.pid.value_(), t.comm.string_().decode('utf-8', 'replace')]"
+                " for t in for_each_task(prog))\n"
+                "mods = sorted(m.name.string_().decode() for m in list_for_each_entry("
+                "'struct module', prog['modules'].address_of_(), 'list'))\n"
+                "print(json.dumps({'tasks': tasks, 'records': len(get_printk_records(prog)),"
+                " 'modules': mods}))\n"));
+    int drgn_read = 0;
+    for (const auto& file : dumps) {
+        auto kdive_answers = kdive({"attach", file.string(), "--batch", "-ex", "ps --json", "-ex",
+                                    "dmesg --json", "-ex", "lsmod --json"});
+        ASSERT_TRUE(kdive_answers && kdive_answers->exit_code == 0);
+        RunOptions options;
+        options.timeout = std::chrono::minutes(3);
+        auto drgn = run_process({"/usr/bin/python3", "-m", "drgn", "-q", "-c", file.string(), "-s",
+                                 vmlinux.string(), script.string()},
+                                options);
+        ASSERT_TRUE(drgn) << drgn.error().message;
+        if (drgn->exit_code != 0) {
+            std::cout << "drgn cannot read " << file.filename().string() << ": "
+                      << drgn->err.substr(drgn->err.size() > 300 ? drgn->err.size() - 300 : 0)
+                      << "\n";
+            continue;
+        }
+        ++drgn_read;
+        auto facts = nlohmann::json::parse(drgn->out, nullptr, false);
+        ASSERT_TRUE(facts.is_object()) << drgn->out;
+        std::istringstream lines(kdive_answers->out);
+        std::string ps_line, dmesg_line, lsmod_line;
+        std::getline(lines, ps_line);
+        std::getline(lines, dmesg_line);
+        std::getline(lines, lsmod_line);
+        std::vector<std::pair<int, std::string>> kdive_tasks;
+        for (const auto& task : nlohmann::json::parse(ps_line)) {
+            if (task["pid"].get<int>() != 0) { // drgn's for_each_task skips the idle tasks
+                kdive_tasks.emplace_back(task["pid"].get<int>(), task["comm"].get<std::string>());
+            }
+        }
+        std::ranges::sort(kdive_tasks);
+        std::vector<std::pair<int, std::string>> drgn_tasks;
+        for (const auto& task : facts["tasks"]) {
+            if (task[0].get<int>() != 0) {
+                drgn_tasks.emplace_back(task[0].get<int>(), task[1].get<std::string>());
+            }
+        }
+        EXPECT_EQ(kdive_tasks, drgn_tasks) << file.filename().string();
+        EXPECT_EQ(nlohmann::json::parse(dmesg_line).size(), facts["records"].get<std::size_t>());
+        std::vector<std::string> kdive_modules;
+        for (const auto& module : nlohmann::json::parse(lsmod_line)) {
+            kdive_modules.push_back(module["name"].get<std::string>());
+        }
+        std::ranges::sort(kdive_modules);
+        EXPECT_EQ(kdive_modules, facts["modules"].get<std::vector<std::string>>());
+    }
+    std::cout << "drgn read " << drgn_read << " of " << dumps.size() << " dumps\n";
+}
+
+// A 512 MiB guest with a few dozen marked sleeps, dummy.ko, and qemu_fw_cfg so dumps carry
+// VMCOREINFO.
+class Vmcore : public ::testing::Test {
+protected:
+    void SetUp() override {
+        auto kernel = lab::resolve_boot_kernel(test_kernel());
+        if (!kernel) {
+            KDIVE_MISSING_PREREQUISITE() << test_kernel() << ": " << kernel.error().message;
+        }
+        vmlinux_ = kernel->vmlinux;
+        work_ = std::make_unique<TempDir>("vmcore");
+        const auto script = work_->path() / "tasks.sh";
+        const auto rootfs = work_->path() / "rootfs.cpio.gz";
+        ASSERT_TRUE(write_file_atomically(script, tasks_script()));
+        std::vector<std::string> args{"rootfs", "-o", rootfs.string(), "--init-script",
+                                      script.string()};
+        for (std::string_view module : {"dummy", "qemu_fw_cfg"}) {
+            if (auto path = find_module(vmlinux_.parent_path(), module); !path.empty()) {
+                args.insert(args.end(), {"--module", path.string()});
+            }
+        }
+        auto built = run_kdive(args);
+        ASSERT_TRUE(built) << built.error().message;
+        rootfs_ = rootfs;
+    }
+
+    Result<TestVm> boot(std::vector<std::string> extra) {
+        extra.insert(extra.end(), {"--smp", "2", "--mem", "512", "--initrd", rootfs_.string()});
+        auto vm = TestVm::boot(test_kernel(), extra);
+        if (!vm) {
+            return std::unexpected(vm.error());
+        }
+        if (auto ok = vm->wait_for("KDIVE-VMCORE-READY"); !ok) {
+            return std::unexpected(ok.error());
+        }
+        return vm;
+    }
+
+    fs::path vmlinux_;
+    fs::path rootfs_;
+    std::unique_ptr<TempDir> work_;
+};
+
+TEST_F(Vmcore, EveryMemorySourceGivesTheSameAnswers) {
+    auto vm = boot({});
+    ASSERT_TRUE(vm) << vm.error().message;
+    const auto& session = vm->session();
+
+    // Dumps first, then the stub's answers of the same stopped moment (attach reads before its
+    // detach lets the guest run).
+    ASSERT_TRUE(pause_guest(session));
+    std::vector<fs::path> dumps;
+    for (const std::string format :
+         {"elf", "kdump-zlib", "kdump-lzo", "kdump-snappy", "kdump-zstd"}) {
+        auto file = dump(session, work_->path(), format);
+        ASSERT_TRUE(file) << file.error().message;
+        dumps.push_back(*file);
+    }
+    auto stub = answers(session.dir.string(), {"--memory", "stub"});
+    ASSERT_TRUE(stub) << stub.error().message;
+    auto parsed = nlohmann::json::parse(stub->substr(0, stub->find('\n')), nullptr, false);
+    ASSERT_TRUE(parsed.is_array()) << *stub;
+    EXPECT_GT(parsed.size(), static_cast<std::size_t>(marked_sleeps));
+    for (const auto& file : dumps) {
+        auto from_dump = answers(file.string());
+        ASSERT_TRUE(from_dump) << from_dump.error().message;
+        EXPECT_EQ(first_difference(*from_dump, *stub), "") << file.filename().string();
+    }
+
+    // Direct memory at a second stopped moment, against a dump of that moment.
+    ASSERT_TRUE(pause_guest(session));
+    fs::create_directory(work_->path() / "second");
+    auto second = dump(session, work_->path() / "second", "elf");
+    ASSERT_TRUE(second) << second.error().message;
+    auto direct = answers(session.dir.string(), {"--memory", "direct"});
+    ASSERT_TRUE(direct) << direct.error().message;
+    auto from_second = answers(second->string());
+    ASSERT_TRUE(from_second) << from_second.error().message;
+    EXPECT_EQ(first_difference(*direct, *from_second), "");
+
+    // The dump carries VMCOREINFO (the vmcoreinfo device and qemu_fw_cfg) and says so.
+    auto greeting = kdive({"attach", dumps[0].string(), "-ex", "cpus"});
+    ASSERT_TRUE(greeting) << greeting.error().message;
+    EXPECT_NE(greeting->out.find("Opened "), std::string::npos) << greeting->out;
+    EXPECT_EQ(greeting->out.find("no VMCOREINFO"), std::string::npos) << greeting->out;
+    // Run control says what the target is.
+    auto resume = kdive({"attach", dumps[0].string(), "--batch", "-ex", "continue"});
+    ASSERT_TRUE(resume) << resume.error().message;
+    EXPECT_NE(resume->exit_code, 0);
+    EXPECT_NE(resume->err.find("core file"), std::string::npos) << resume->err;
+
+    // Dumps that lie or are cut: errors naming what is wrong, never a crash or a hang.
+    const fs::path cut = work_->path() / "cut.elf";
+    fs::copy_file(dumps[0], cut);
+    fs::resize_file(cut, fs::file_size(cut) / 2);
+    auto truncated = kdive({"attach", cut.string(), "--batch", "-ex", "ps"});
+    ASSERT_TRUE(truncated) << truncated.error().message;
+    EXPECT_EQ(truncated->exit_code, 1) << truncated->err;
+    EXPECT_NE(truncated->err.find("past the end"), std::string::npos) << truncated->err;
+    const fs::path cut_kdump = work_->path() / "cut.kdump";
+    fs::copy_file(dumps[1], cut_kdump);
+    fs::resize_file(cut_kdump, fs::file_size(cut_kdump) / 3);
+    auto truncated_kdump =
+        kdive({"attach", cut_kdump.string(), "--batch", "-ex", "ps", "-ex", "dmesg"});
+    ASSERT_TRUE(truncated_kdump) << truncated_kdump.error().message;
+    EXPECT_NE(truncated_kdump->exit_code, 0);
+    EXPECT_NE(truncated_kdump->exit_code, -1) << "killed by a signal";
+    EXPECT_FALSE(truncated_kdump->err.empty());
+
+    expect_other_vmlinux_reported(dumps[1]);
+    expect_drgn_agrees(dumps, vmlinux_, work_->path());
+}
+
+// KASLR and 5-level paging: the dump's page tables and the load offset are found as live.
+TEST_F(Vmcore, KaslrAndFiveLevelDumpsAnswerAsLive) {
+    auto vm = boot({"--kaslr", "--cpu", "qemu64,+la57"});
+    ASSERT_TRUE(vm) << vm.error().message;
+    ASSERT_TRUE(pause_guest(vm->session()));
+    auto elf = dump(vm->session(), work_->path(), "elf");
+    ASSERT_TRUE(elf) << elf.error().message;
+    auto kdump = dump(vm->session(), work_->path(), "kdump-zlib");
+    ASSERT_TRUE(kdump) << kdump.error().message;
+    auto stub = answers(vm->session().dir.string(), {"--memory", "stub"});
+    ASSERT_TRUE(stub) << stub.error().message;
+    for (const auto& file : {*elf, *kdump}) {
+        auto from_dump = answers(file.string());
+        ASSERT_TRUE(from_dump) << from_dump.error().message;
+        EXPECT_EQ(first_difference(*from_dump, *stub), "") << file.filename().string();
+    }
+    auto version = kdive({"attach", elf->string(), "--batch", "-ex", "version --json"});
+    ASSERT_TRUE(version) << version.error().message;
+    auto json = nlohmann::json::parse(version->out, nullptr, false);
+    ASSERT_TRUE(json.is_object()) << version->out << version->err;
+    EXPECT_TRUE(json["matches"].get<bool>());
+    EXPECT_NE(json["kaslr_offset"], "0x0");
+}
+
+} // namespace
+} // namespace kdive::testing

@@ -1,0 +1,52 @@
+// Guest RAM placement from QEMU's flat memory views: the "memory" view wherever it is listed,
+// RAM split around the PCI hole, and lines that are not RAM of the backend.
+#include "lab/guest_ram_source.hpp"
+
+#include <gtest/gtest.h>
+
+namespace kdive::lab {
+namespace {
+
+TEST(GuestRamSource, RegionsOfTheMemoryViewWhereverItIsListed) {
+    const std::string mtree =
+        "FlatView #0\r\n"
+        " AS \"I/O\", root: io\r\n"
+        " Root memory region: io\r\n"
+        "  0000000000000000-0000000000000007 (prio 0, i/o): dma-chan\r\n"
+        "  0000000000001000-0000000000001fff (prio 0, ram): kdive-ram @0000000000005000\r\n"
+        "\r\n"
+        "FlatView #1\r\n"
+        " AS \"memory\", root: system\r\n"
+        " AS \"cpu-memory-0\", root: system\r\n"
+        " Root memory region: system\r\n"
+        "  0000000000000000-000000000009ffff (prio 0, ram): kdive-ram\r\n"
+        "  00000000000a0000-00000000000bffff (prio 1, i/o): vga-lowmem\r\n"
+        "  00000000000c0000-00000000000dffff (prio 1, rom): kdive-ram @00000000000c0000\r\n"
+        "  0000000000100000-00000000bfffffff (prio 0, ram): kdive-ram @0000000000100000 KVM\r\n"
+        "  00000000fec00000-00000000fec00fff (prio 0, i/o): ioapic\r\n"
+        "  0000000100000000-000000013fffffff (prio 0, ram): kdive-ram @00000000c0000000\r\n"
+        "  0000000140000000-0000000140000fff (prio 0, ram): other-ram\r\n"
+        "\r\n"
+        "FlatView #2\r\n"
+        " AS \"memory\", root: system\r\n"
+        "  0000000200000000-0000000200000fff (prio 0, ram): kdive-ram\r\n";
+    const auto regions = parse_ram_regions(mtree, guest_ram_backend_id);
+    const std::vector<target::RamRegion> expected = {
+        {0x0, 0xa0000, 0x0},
+        {0x100000, 0xbff00000, 0x100000},
+        {0x100000000, 0x40000000, 0xc0000000},
+    };
+    EXPECT_EQ(regions, expected);
+    EXPECT_TRUE(parse_ram_regions("garbage\n-(): x\n", guest_ram_backend_id).empty());
+    EXPECT_TRUE(parse_ram_regions("", guest_ram_backend_id).empty());
+}
+
+TEST(GuestRamSource, ArgumentsShareTheBackend) {
+    const auto args = guest_ram_arguments(512);
+    ASSERT_EQ(args.size(), 4u);
+    EXPECT_EQ(args[1], "memory-backend-memfd,id=kdive-ram,size=512M,share=on");
+    EXPECT_EQ(args[3], "memory-backend=kdive-ram");
+}
+
+} // namespace
+} // namespace kdive::lab
