@@ -10,7 +10,7 @@ packages=(
   build-essential cmake pkg-config git clang-format
   clang-16 clang-tidy-16 libclang-rt-16-dev
   # libraries
-  libdw-dev libelf-dev libbpf-dev zlib1g-dev libzstd-dev liblzma-dev
+  libdw-dev libelf-dev libbpf-dev zlib1g-dev libzstd-dev liblzma-dev liblzo2-dev libsnappy-dev
   libcli11-dev libfmt-dev nlohmann-json3-dev libedit-dev libcapstone-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # runtime: the VM, its rootfs, kernel packages, and GDB for `kdive gdb` and benchmarks
