@@ -12,6 +12,7 @@
 #include "kernel/kernel_version.hpp"
 #include "kernel/module_list.hpp"
 #include "kernel/mount_list.hpp"
+#include "kernel/panic_state.hpp"
 #include "kernel/per_cpu.hpp"
 #include "kernel/printk_reader.hpp"
 #include "kernel/task_names.hpp"
@@ -692,6 +693,9 @@ Result<std::string> KernelCommands::cpus(bool json) {
     if (!percpu) {
         return std::unexpected(percpu.error());
     }
+    // A dump of a crashed kernel: the CPU that ran panic() is where to look first.
+    auto panicked = kernel::panicked_cpu(**kernel(), percpu->nr_cpu_ids());
+    const int panic_cpu = panicked && *panicked ? **panicked : -1;
     Json rows = Json::array();
     std::string text = fmt::format("{:>3} {:<7} {:<18} {:<18} {}\n", "CPU", "STATE",
                                    "PER_CPU_OFFSET", "CURRENT", "");
@@ -706,21 +710,27 @@ Result<std::string> KernelCommands::cpus(bool json) {
         rows.push_back({{"cpu", cpu},
                         {"online", online},
                         {"per_cpu_offset", hex(offset ? *offset : 0)},
-                        {"current", hex(task)}});
-        text += fmt::format("{:>3} {:<7} {:<18} {:<18}\n", cpu, online ? "online" : "offline",
-                            hex(offset ? *offset : 0), online ? hex(task) : std::string("-"));
+                        {"current", hex(task)},
+                        {"panicked", panic_cpu == cpu}});
+        text += fmt::format("{:>3} {:<7} {:<18} {:<18}{}\n", cpu, online ? "online" : "offline",
+                            hex(offset ? *offset : 0), online ? hex(task) : std::string("-"),
+                            panic_cpu == cpu ? " panicked" : "");
     }
     if (json) {
         return dump_json(Json::object({{"nr_cpu_ids", percpu->nr_cpu_ids()},
                                        {"possible", percpu->possible().size()},
                                        {"online", percpu->online().size()},
                                        {"zero_based_per_cpu", percpu->zero_based()},
+                                       {"panic_cpu", panic_cpu >= 0 ? Json(panic_cpu) : Json()},
                                        {"cpus", rows}}));
     }
     text += fmt::format("nr_cpu_ids {}, {} possible, {} online; per-CPU symbols are {}",
                         percpu->nr_cpu_ids(), percpu->possible().size(), percpu->online().size(),
                         percpu->zero_based() ? "offsets (zero-based per-CPU area)"
                                              : "kernel addresses (per-CPU area not zero-based)");
+    if (panic_cpu >= 0) {
+        text += fmt::format("\nthe kernel panicked on CPU {}", panic_cpu);
+    }
     return text;
 }
 

@@ -339,5 +339,40 @@ TEST_F(Vmcore, KaslrAndFiveLevelDumpsAnswerAsLive) {
     EXPECT_NE(json["kaslr_offset"], "0x0");
 }
 
+// A kernel that panicked (sysrq's crash, panic=0 so it stays down): the dump names the CPU that
+// ran panic(), and that CPU's stack leads from panic() back to the sysrq write.
+TEST_F(Vmcore, PanickedKernelNamesItsCpuAndStack) {
+    const auto script = work_->path() / "crash.sh";
+    ASSERT_TRUE(write_file_atomically(script, "#!/bin/sh\necho KDIVE-VMCORE-READY\nsleep 1\n"
+                                              "echo c > /proc/sysrq-trigger\n"));
+    const auto rootfs = work_->path() / "crash.cpio.gz";
+    std::vector<std::string> args{"rootfs", "-o", rootfs.string(), "--init-script",
+                                  script.string()};
+    if (auto path = find_module(vmlinux_.parent_path(), "qemu_fw_cfg"); !path.empty()) {
+        args.insert(args.end(), {"--module", path.string()});
+    }
+    ASSERT_TRUE(run_kdive(args));
+    auto vm = TestVm::boot(test_kernel(), {"--smp", "2", "--mem", "512", "--initrd",
+                                           rootfs.string(), "--append", "panic=0"});
+    ASSERT_TRUE(vm) << vm.error().message;
+    ASSERT_TRUE(vm->wait_for("Kernel panic"));
+    auto file = dump(vm->session(), work_->path(), "kdump-zlib");
+    ASSERT_TRUE(file) << file.error().message;
+    auto run = kdive({"attach", file->string(), "--batch", "-ex", "cpus --json", "-ex", "bt -a"});
+    ASSERT_TRUE(run) << run.error().message;
+    ASSERT_EQ(run->exit_code, 0) << run->err;
+    std::istringstream lines(run->out);
+    std::string cpus_line;
+    std::getline(lines, cpus_line);
+    auto cpus = nlohmann::json::parse(cpus_line, nullptr, false);
+    ASSERT_TRUE(cpus.is_object()) << run->out;
+    ASSERT_TRUE(cpus["panic_cpu"].is_number()) << cpus_line;
+    const int panic_cpu = cpus["panic_cpu"].get<int>();
+    EXPECT_TRUE(cpus["cpus"][panic_cpu]["panicked"].get<bool>());
+    const std::string stacks = run->out.substr(cpus_line.size());
+    EXPECT_NE(stacks.find("panic"), std::string::npos) << stacks;
+    EXPECT_NE(stacks.find("sysrq_handle_crash"), std::string::npos) << stacks;
+}
+
 } // namespace
 } // namespace kdive::testing
