@@ -17,6 +17,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <fmt/ranges.h>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +31,7 @@ struct AttachArgs {
     std::string vmlinux;
     std::string debug_dir;
     std::string memory = "auto"; // auto, direct or stub
+    std::string qmp;             // QMP socket of a VM kdive did not launch
     std::vector<std::string> commands;
     bool batch = false;
     bool echo = false;       // print each -ex command before its output
@@ -97,7 +99,10 @@ Result<OpenedTarget> open_vmcore(const AttachArgs& args) {
         if (!kernel) {
             return std::unexpected(kernel.error());
         }
-        auto found = lab::find_vmlinux(kernel->release, args.debug_dir);
+        auto found = lab::find_vmlinux(*kernel, args.debug_dir, [](std::string_view line) {
+            fmt::print(stderr, "kdive: {}\n", line);
+            (void)std::fflush(stderr);
+        });
         if (!found) {
             return std::unexpected(found.error());
         }
@@ -113,10 +118,12 @@ Result<OpenedTarget> open_vmcore(const AttachArgs& args) {
     return opened;
 }
 
-// Maps the session VM's RAM into kdive unless told not to; says which memory path reads take.
+// Reads guest RAM without the stub unless told not to: a session's memfd, else QEMU's process
+// memory through its QMP socket (the session's or --qmp); says which path memory takes.
 Result<std::string> use_direct_memory(target::RspTarget& target,
                                       const std::optional<lab::Session>& session,
-                                      const std::string& mode) {
+                                      const AttachArgs& args) {
+    const std::string& mode = args.memory;
     if (mode != "auto" && mode != "direct" && mode != "stub") {
         return fail_as(ErrorKind::invalid_input, "--memory {}: expected auto, direct or stub",
                        mode);
@@ -124,25 +131,43 @@ Result<std::string> use_direct_memory(target::RspTarget& target,
     if (mode == "stub") {
         return std::string("through the gdbstub (--memory stub)");
     }
-    if (!session) {
-        if (mode == "direct") {
-            return fail("--memory direct needs a session folder of a VM kdive launched");
+    std::vector<std::string> reasons;
+    std::unique_ptr<target::GuestRam> ram;
+    if (session) {
+        if (auto mapped = lab::map_guest_ram(*session)) {
+            ram = std::move(*mapped);
+        } else {
+            reasons.push_back(mapped.error().message);
         }
-        return std::string("through the gdbstub (an endpoint, not a session kdive launched)");
     }
-    auto ram = lab::map_guest_ram(*session);
+    std::filesystem::path qmp =
+        std::string_view(args.qmp).starts_with("unix:") ? args.qmp.substr(5) : args.qmp;
+    if (qmp.empty() && session) {
+        qmp = session->qmp;
+    }
+    if (!ram && !qmp.empty()) {
+        if (auto copied = lab::guest_ram_through_qmp(qmp)) {
+            ram = std::move(*copied);
+        } else {
+            reasons.push_back(copied.error().message);
+        }
+    }
     if (!ram) {
-        if (mode == "direct") {
-            return wrap(ram.error(), "--memory direct");
+        if (reasons.empty()) {
+            reasons.emplace_back("no session folder or --qmp socket");
         }
-        return fmt::format("through the gdbstub ({})", ram.error().message);
+        const std::string why = fmt::format("{}", fmt::join(reasons, "; "));
+        if (mode == "direct") {
+            return fail("--memory direct: {}", why);
+        }
+        return fmt::format("through the gdbstub ({})", why);
     }
-    const auto mib = (*ram)->size() >> 20;
+    std::string described = ram->describe();
     target.set_direct_memory(
-        std::move(*ram), std::make_unique<arch::x86_64::KernelPageTables>(target, std::nullopt));
-    return fmt::format("guest RAM mapped directly ({} MiB from QEMU's memfd; the gdbstub for "
-                       "registers, run control and writes)",
-                       mib);
+        std::move(ram), std::make_unique<arch::x86_64::KernelPageTables>(target, std::nullopt));
+    return fmt::format("guest RAM read directly, {}; the gdbstub for registers, run control and "
+                       "writes",
+                       described);
 }
 
 Result<OpenedTarget> open_target(const AttachArgs& args) {
@@ -157,7 +182,7 @@ Result<OpenedTarget> open_target(const AttachArgs& args) {
     if (!target) {
         return std::unexpected(target.error());
     }
-    auto memory = use_direct_memory(**target, point->session, args.memory);
+    auto memory = use_direct_memory(**target, point->session, args);
     if (!memory) {
         return std::unexpected(memory.error());
     }
@@ -271,6 +296,9 @@ void register_attach_command(CLI::App& app, ExitStatus& status) {
                     "how memory is read from a session's VM: auto (its RAM mapped directly when "
                     "kdive launched it, else the gdbstub), direct or stub")
         ->capture_default_str();
+    cmd->add_option("--qmp", args->qmp,
+                    "QMP socket of a VM kdive did not launch: its RAM is read from the QEMU "
+                    "process (process_vm_readv) instead of the gdbstub");
     cmd->add_option("--ex", args->commands, "run a command (repeatable; GDB's -ex works too)");
     // CLI11 has no single-dash long options: GDB-style "-ex CMD" pairs arrive as extras.
     cmd->allow_extras();

@@ -75,7 +75,7 @@ std::vector<target::RamRegion> parse_ram_regions(std::string_view mtree,
         }
         std::string_view rest = line.substr(close + 3);
         const auto space = rest.find(' ');
-        if (rest.substr(0, space) != backend_id) {
+        if (!backend_id.empty() && rest.substr(0, space) != backend_id) {
             continue;
         }
         auto start = hex_number(line.substr(first, dash - first));
@@ -134,6 +134,52 @@ Result<std::unique_ptr<target::GuestRam>> map_guest_ram(const Session& session) 
         return fail("QEMU's memory map shows no {} region", guest_ram_backend_id);
     }
     return target::GuestRam::map(backend, std::move(regions));
+}
+
+std::optional<std::uint64_t> parse_gpa2hva(std::string_view reply) {
+    const auto is = reply.rfind(" is 0x");
+    if (is == std::string_view::npos) {
+        return std::nullopt;
+    }
+    std::string_view number = reply.substr(is + 6);
+    const auto end = number.find_first_not_of("0123456789abcdefABCDEF");
+    return hex_number(number.substr(0, end));
+}
+
+Result<std::unique_ptr<target::GuestRam>>
+guest_ram_through_qmp(const std::filesystem::path& qmp_socket) {
+    auto qmp = QmpClient::connect(qmp_socket, std::chrono::seconds(5));
+    if (!qmp) {
+        return std::unexpected(qmp.error());
+    }
+    auto pid = qmp->peer_pid();
+    if (!pid) {
+        return std::unexpected(pid.error());
+    }
+    auto mtree = qmp->execute("human-monitor-command", {{"command-line", "info mtree -f"}});
+    if (!mtree || !mtree->is_string()) {
+        return fail("QMP info mtree -f: {}", mtree ? "not text" : mtree.error().message);
+    }
+    auto regions = parse_ram_regions(mtree->get<std::string>(), "");
+    if (regions.empty()) {
+        return fail("QEMU's memory map shows no RAM");
+    }
+    for (auto& region : regions) {
+        auto reply =
+            qmp->execute("human-monitor-command",
+                         {{"command-line", fmt::format("gpa2hva {:#x}", region.guest_physical)}});
+        if (!reply || !reply->is_string()) {
+            return fail("QMP gpa2hva {:#x}: {}", region.guest_physical,
+                        reply ? "not text" : reply.error().message);
+        }
+        auto address = parse_gpa2hva(reply->get<std::string>());
+        if (!address) {
+            return fail("QMP gpa2hva {:#x}: unexpected answer '{}'", region.guest_physical,
+                        reply->get<std::string>());
+        }
+        region.offset = *address;
+    }
+    return target::GuestRam::in_process(*pid, std::move(regions));
 }
 
 } // namespace kdive::lab

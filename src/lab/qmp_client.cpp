@@ -41,6 +41,17 @@ Result<QmpClient> QmpClient::connect(const std::filesystem::path& socket,
     return client;
 }
 
+Result<pid_t> QmpClient::peer_pid() const {
+    ucred credentials{};
+    socklen_t length = sizeof credentials;
+    if (::getsockopt(fd_, SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0 ||
+        credentials.pid <= 0) {
+        return fail("{}: cannot tell the QEMU process behind it: {}", socket_.string(),
+                    std::strerror(errno));
+    }
+    return credentials.pid;
+}
+
 QmpClient::QmpClient(QmpClient&& other) noexcept
     : fd_(other.fd_), socket_(std::move(other.socket_)), timeout_(other.timeout_),
       buffer_(std::move(other.buffer_)) {

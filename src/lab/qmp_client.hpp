@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <sys/types.h>
 
 namespace kdive::lab {
 
@@ -21,6 +22,8 @@ public:
     QmpClient& operator=(const QmpClient&) = delete;
     ~QmpClient();
 
+    // The QEMU process at the other end of the socket (SO_PEERCRED).
+    Result<pid_t> peer_pid() const;
     // Runs a command and returns its "return" member; QMP errors name the command.
     Result<nlohmann::json> execute(const std::string& command,
                                    const nlohmann::json& arguments = nullptr);

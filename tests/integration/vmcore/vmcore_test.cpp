@@ -282,6 +282,23 @@ TEST_F(Vmcore, EveryMemorySourceGivesTheSameAnswers) {
     ASSERT_TRUE(from_second) << from_second.error().message;
     EXPECT_EQ(first_difference(*direct, *from_second), "");
 
+    // As for a VM kdive did not launch: the stub's endpoint and QEMU's QMP socket, RAM read from
+    // the QEMU process; the greeting says so.
+    auto greeted = kdive({"attach", session.gdb, "--qmp", session.qmp.string(), "--memory",
+                          "direct", "-ex", "detach"});
+    ASSERT_TRUE(greeted) << greeted.error().message;
+    EXPECT_NE(greeted->out.find("process_vm_readv"), std::string::npos) << greeted->out;
+    ASSERT_TRUE(pause_guest(session));
+    fs::create_directory(work_->path() / "third");
+    auto third = dump(session, work_->path() / "third", "elf");
+    ASSERT_TRUE(third) << third.error().message;
+    auto through_qemu = answers(session.gdb, {"--vmlinux", vmlinux_.string(), "--qmp",
+                                              session.qmp.string(), "--memory", "direct"});
+    ASSERT_TRUE(through_qemu) << through_qemu.error().message;
+    auto from_third = answers(third->string());
+    ASSERT_TRUE(from_third) << from_third.error().message;
+    EXPECT_EQ(first_difference(*through_qemu, *from_third), "");
+
     // The dump carries VMCOREINFO (the vmcoreinfo device and qemu_fw_cfg) and says so.
     auto greeting = kdive({"attach", dumps[0].string(), "-ex", "cpus"});
     ASSERT_TRUE(greeting) << greeting.error().message;

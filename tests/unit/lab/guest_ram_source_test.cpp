@@ -41,6 +41,22 @@ TEST(GuestRamSource, RegionsOfTheMemoryViewWhereverItIsListed) {
     EXPECT_TRUE(parse_ram_regions("", guest_ram_backend_id).empty());
 }
 
+TEST(GuestRamSource, AnyRamWithoutABackendNameAndGpa2hvaReplies) {
+    const std::string mtree =
+        "FlatView #0\n AS \"memory\", root: system\n"
+        "  0000000000000000-000000000009ffff (prio 0, ram): pc.ram\n"
+        "  00000000000c0000-00000000000dffff (prio 1, rom): pc.rom\n"
+        "  0000000000100000-000000001fffffff (prio 0, ram): pc.ram @0000000000100000\n";
+    const auto regions = parse_ram_regions(mtree, "");
+    ASSERT_EQ(regions.size(), 2u);
+    EXPECT_EQ(regions[1].guest_physical, 0x100000u);
+    EXPECT_EQ(regions[1].size, 0x1ff00000u);
+    EXPECT_EQ(parse_gpa2hva("Host virtual address for 0x100000 (pc.ram) is 0x7f2b3c100000\r\n"),
+              0x7f2b3c100000u);
+    EXPECT_FALSE(parse_gpa2hva("Error: No memory is mapped at address 0xfec00000"));
+    EXPECT_FALSE(parse_gpa2hva("... is 0x"));
+}
+
 TEST(GuestRamSource, ArgumentsShareTheBackend) {
     const auto args = guest_ram_arguments(512);
     ASSERT_EQ(args.size(), 4u);
