@@ -5,6 +5,7 @@
 #include "cli/kernel_commands.hpp"
 #include "kernel/module_symbols.hpp"
 #include "kernel/per_cpu.hpp"
+#include "kernel/target_memory.hpp"
 #include "kernel/task_walker.hpp"
 #include "support/guest_text.hpp"
 #include "support/text.hpp"
@@ -76,11 +77,11 @@ public:
 
 private:
     bool in_kernel(int vcpu) {
-        if (target_.current_vcpu() != vcpu && !target_.select_vcpu(vcpu)) {
+        auto rip = target_.read_cpu_register(vcpu, "rip");
+        if (!rip || !kernel_address(*rip)) {
             return false;
         }
-        auto rip = target_.read_register("rip");
-        return rip && kernel_address(*rip);
+        return vcpu == target_.current_vcpu() || target_.select_vcpu(vcpu).has_value();
     }
 
     target::Target& target_;
@@ -153,20 +154,10 @@ Result<kernel::Kernel*> BacktraceCommands::ready() {
 }
 
 Result<kernel::Backtrace> BacktraceCommands::trace_vcpu(int vcpu) {
-    const int selected = target_.current_vcpu();
     // Registers come from the vCPU itself; memory keeps going through the selected one (a
     // vCPU in user mode under KPTI maps little kernel memory).
-    if (vcpu != selected) {
-        if (auto ok = target_.select_vcpu(vcpu); !ok) {
-            return std::unexpected(ok.error());
-        }
-    }
-    auto registers = kernel::vcpu_registers(commands_.memory());
-    if (vcpu != selected) {
-        if (auto ok = target_.select_vcpu(selected); !ok) {
-            return std::unexpected(ok.error());
-        }
-    }
+    kernel::CpuRegisterReader own(target_, vcpu);
+    auto registers = kernel::vcpu_registers(own);
     if (!registers) {
         return std::unexpected(registers.error());
     }
@@ -191,26 +182,15 @@ Result<std::vector<BacktraceCommands::VcpuTask>> BacktraceCommands::running_task
     }
     thread_size_ = kernel::thread_size(**view);
     std::vector<VcpuTask> out(static_cast<std::size_t>(target_.vcpu_count()));
-    const int selected = target_.current_vcpu();
     for (int vcpu = 0; vcpu < target_.vcpu_count(); ++vcpu) {
         VcpuTask& slot = out[static_cast<std::size_t>(vcpu)];
         // The vCPU's own registers; memory keeps going through the selected vCPU. Its task is
         // found through its own per-CPU base, so no CPU number is assumed to equal its index.
-        if (vcpu != selected) {
-            if (auto ok = target_.select_vcpu(vcpu); !ok) {
-                slot.unreadable = ok.error();
-                continue;
-            }
-        }
-        auto rip = target_.read_register("rip");
-        auto rsp = target_.read_register("rsp");
-        auto cs = target_.read_register("cs");
-        auto base = kernel::vcpu_per_cpu_base(commands_.memory());
-        if (vcpu != selected) {
-            if (auto ok = target_.select_vcpu(selected); !ok) {
-                return std::unexpected(ok.error());
-            }
-        }
+        kernel::CpuRegisterReader own(target_, vcpu);
+        auto rip = own.read_register("rip");
+        auto rsp = own.read_register("rsp");
+        auto cs = own.read_register("cs");
+        auto base = kernel::vcpu_per_cpu_base(own);
         if (!rip || !rsp || !cs) {
             slot.unreadable = !rip ? rip.error() : !rsp ? rsp.error() : cs.error();
             continue;

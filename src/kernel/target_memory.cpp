@@ -63,4 +63,10 @@ Result<std::vector<std::byte>> TargetMemory::read_physical(std::uint64_t address
     return bytes;
 }
 
+Result<> CpuRegisterReader::write_register(std::string_view name, std::uint64_t value) {
+    (void)value;
+    return fail_as(ErrorKind::unsupported,
+                   "cannot write register {} of vCPU {} here: select that vCPU first", name, vcpu_);
+}
+
 } // namespace kdive::kernel

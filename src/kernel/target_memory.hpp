@@ -29,4 +29,18 @@ private:
     target::Target& target_;
 };
 
+// The registers of one vCPU, named explicitly: reading them leaves the target's selection alone.
+class CpuRegisterReader final : public eval::RegisterReader {
+public:
+    CpuRegisterReader(target::Target& target, int vcpu) : target_(target), vcpu_(vcpu) {}
+    Result<std::uint64_t> read_register(std::string_view name) override {
+        return target_.read_cpu_register(vcpu_, name);
+    }
+    Result<> write_register(std::string_view name, std::uint64_t value) override;
+
+private:
+    target::Target& target_;
+    int vcpu_;
+};
+
 } // namespace kdive::kernel

@@ -186,13 +186,22 @@ const std::vector<RegisterDescription>& CoreTarget::registers() const {
 }
 
 Result<std::vector<std::uint8_t>> CoreTarget::read_register_bytes(std::string_view name) {
+    return read_cpu_register_bytes(current_, name);
+}
+
+Result<std::vector<std::uint8_t>> CoreTarget::read_cpu_register_bytes(int vcpu,
+                                                                      std::string_view name) {
+    if (vcpu < 0 || vcpu >= vcpu_count()) {
+        return fail_as(ErrorKind::invalid_input, "CPU {} is not in the dump ({} CPUs)", vcpu,
+                       vcpu_count());
+    }
     const auto& all = register_descriptions();
     auto described = std::ranges::find(all, name, &RegisterDescription::name);
-    const auto& values = cpus_[static_cast<std::size_t>(current_)];
+    const auto& values = cpus_[static_cast<std::size_t>(vcpu)];
     auto found = values.find(name);
     if (described == all.end() || found == values.end()) {
         return fail_as(ErrorKind::invalid_input, "register {} of CPU {} is not in the dump", name,
-                       current_);
+                       vcpu);
     }
     std::vector<std::uint8_t> bytes(static_cast<std::size_t>(described->bitsize / 8));
     std::memcpy(bytes.data(), &found->second, bytes.size());

@@ -31,6 +31,8 @@ public:
     Result<> write_physical(std::uint64_t address, std::span<const std::uint8_t> bytes) override;
     const std::vector<RegisterDescription>& registers() const override;
     Result<std::vector<std::uint8_t>> read_register_bytes(std::string_view name) override;
+    Result<std::vector<std::uint8_t>> read_cpu_register_bytes(int vcpu,
+                                                              std::string_view name) override;
     Result<> resume() override;
     Result<> step() override;
     Result<> interrupt() override;

@@ -117,6 +117,7 @@ Result<> RspTarget::require_stopped(std::string_view what) const {
 void RspTarget::forget_state() {
     bump_generation();
     registers_.reset();
+    other_registers_.clear();
     virtual_cache_.clear();
     physical_cache_.clear();
     if (translator_) {
@@ -310,6 +311,49 @@ Result<std::vector<std::uint8_t>> RspTarget::read_register_bytes(std::string_vie
         return unavailable();
     }
     return std::vector<std::uint8_t>(one->bytes.begin(), one->bytes.end());
+}
+
+Result<std::vector<std::uint8_t>> RspTarget::read_cpu_register_bytes(int vcpu,
+                                                                     std::string_view name) {
+    if (vcpu == current_) {
+        return read_register_bytes(name);
+    }
+    if (auto ok = require_stopped("reading registers"); !ok) {
+        return std::unexpected(ok.error());
+    }
+    if (vcpu < 0 || vcpu >= vcpu_count()) {
+        return fail_as(ErrorKind::invalid_input, "no vCPU {} (the guest has {})", vcpu,
+                       vcpu_count());
+    }
+    const auto* info = map_.find(name);
+    if (info == nullptr) {
+        return fail_as(ErrorKind::invalid_input, "no register named '{}'", name);
+    }
+    auto cached = other_registers_.find(vcpu);
+    if (cached == other_registers_.end()) {
+        if (auto ok = client_->select_thread('g', threads_[static_cast<std::size_t>(vcpu)]); !ok) {
+            return std::unexpected(ok.error());
+        }
+        auto all = client_->read_all_registers();
+        // The stub's selection goes back before anything else can read through it.
+        auto back = client_->select_thread('g', threads_[static_cast<std::size_t>(current_)]);
+        if (!all) {
+            return std::unexpected(all.error());
+        }
+        if (!back) {
+            return std::unexpected(back.error());
+        }
+        cached = other_registers_.emplace(vcpu, std::move(*all)).first;
+    }
+    const auto& bytes = cached->second;
+    if (info->offset + info->size() > bytes.bytes.size() ||
+        !bytes.available(info->offset, info->size())) {
+        return fail_as(ErrorKind::unsupported,
+                       "register {} of vCPU {}: <unavailable> ({} has no value for it)", name, vcpu,
+                       client_->peer());
+    }
+    auto begin = bytes.bytes.begin() + static_cast<std::ptrdiff_t>(info->offset);
+    return std::vector<std::uint8_t>(begin, begin + static_cast<std::ptrdiff_t>(info->size()));
 }
 
 Result<> RspTarget::write_register_bytes(std::string_view name,

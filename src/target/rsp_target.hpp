@@ -7,6 +7,7 @@
 #include "target/page_cache.hpp"
 #include "target/target.hpp"
 
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -39,6 +40,10 @@ public:
 
     const std::vector<RegisterDescription>& registers() const override { return descriptions_; }
     Result<std::vector<std::uint8_t>> read_register_bytes(std::string_view name) override;
+    // Another vCPU's registers without moving the selection: its `g` reply, fetched between
+    // two Hg packets and kept for the stop.
+    Result<std::vector<std::uint8_t>> read_cpu_register_bytes(int vcpu,
+                                                              std::string_view name) override;
     Result<> write_register_bytes(std::string_view name,
                                   std::span<const std::uint8_t> bytes) override;
 
@@ -101,7 +106,8 @@ private:
     bool attached_ = false;
     std::optional<std::string> exit_reason_; // set once the VM is gone
     std::vector<Breakpoint> breakpoints_;
-    std::optional<rsp::RegisterBytes> registers_; // `g` of the selected vCPU at this stop
+    std::optional<rsp::RegisterBytes> registers_;       // `g` of the selected vCPU at this stop
+    std::map<int, rsp::RegisterBytes> other_registers_; // `g` of other vCPUs at this stop
     PageCache virtual_cache_;
     PageCache physical_cache_;
     std::unique_ptr<GuestRam> ram_;

@@ -19,8 +19,9 @@ std::string_view to_string(BreakpointKind kind) {
     return "breakpoint";
 }
 
-Result<std::uint64_t> Target::read_register(std::string_view name) {
-    auto bytes = read_register_bytes(name);
+namespace {
+
+Result<std::uint64_t> as_number(std::string_view name, Result<std::vector<std::uint8_t>> bytes) {
     if (!bytes) {
         return std::unexpected(bytes.error());
     }
@@ -33,6 +34,31 @@ Result<std::uint64_t> Target::read_register(std::string_view name) {
         value |= std::uint64_t{(*bytes)[i]} << (8 * i);
     }
     return value;
+}
+
+} // namespace
+
+Result<std::uint64_t> Target::read_register(std::string_view name) {
+    return as_number(name, read_register_bytes(name));
+}
+
+Result<std::uint64_t> Target::read_cpu_register(int vcpu, std::string_view name) {
+    return as_number(name, read_cpu_register_bytes(vcpu, name));
+}
+
+Result<std::vector<std::uint8_t>> Target::read_cpu_register_bytes(int vcpu, std::string_view name) {
+    const int selected = current_vcpu();
+    if (vcpu == selected) {
+        return read_register_bytes(name);
+    }
+    if (auto ok = select_vcpu(vcpu); !ok) {
+        return std::unexpected(ok.error());
+    }
+    auto bytes = read_register_bytes(name);
+    if (auto back = select_vcpu(selected); !back) {
+        return std::unexpected(back.error());
+    }
+    return bytes;
 }
 
 Result<> Target::read_memory_ranges(std::span<const MemoryRange> ranges) {

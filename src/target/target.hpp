@@ -71,6 +71,9 @@ public:
     virtual const std::vector<RegisterDescription>& registers() const = 0;
     // Little-endian bytes of one register of the selected vCPU.
     virtual Result<std::vector<std::uint8_t>> read_register_bytes(std::string_view name) = 0;
+    // One register of vCPU `vcpu`, whichever is selected; the selection stays as it is.
+    virtual Result<std::vector<std::uint8_t>> read_cpu_register_bytes(int vcpu,
+                                                                      std::string_view name);
     // Writes one register of the selected vCPU; `bytes` must have the register's size.
     virtual Result<> write_register_bytes(std::string_view name,
                                           std::span<const std::uint8_t> bytes) {
@@ -126,6 +129,7 @@ public:
 
     // Helpers on top of the primitives.
     Result<std::uint64_t> read_register(std::string_view name);
+    Result<std::uint64_t> read_cpu_register(int vcpu, std::string_view name);
     Result<std::vector<std::uint8_t>> read_bytes(std::uint64_t address, std::size_t length);
     Result<std::uint64_t> read_u64(std::uint64_t address);
 

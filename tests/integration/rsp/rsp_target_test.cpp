@@ -206,6 +206,16 @@ TEST_F(RspTargetTest, SwitchesVcpus) {
     ASSERT_OK(target_->select_vcpu(0));
     EXPECT_EQ(reg("rip"), symbol("start_kernel"));
     EXPECT_FALSE(target_->select_vcpu(2));
+    // Another vCPU's registers by number: the same values, and the selection stays.
+    auto other_efer = target_->read_cpu_register(1, "efer");
+    ASSERT_TRUE(other_efer) << other_efer.error().message;
+    EXPECT_EQ(*other_efer & efer_lma, 0u);
+    EXPECT_EQ(target_->current_vcpu(), 0);
+    EXPECT_EQ(target_->read_cpu_register(0, "rip"), symbol("start_kernel"));
+    // Memory goes through the stub's register thread: it went back to vCPU 0, whose page tables
+    // map the kernel (vCPU 1 is in real mode).
+    EXPECT_TRUE(target_->read_u64(symbol("start_kernel")));
+    EXPECT_FALSE(target_->read_cpu_register(2, "rip"));
 }
 
 TEST_F(RspTargetTest, DetachRemovesBreakpointsAndLeavesGuestRunning) {

@@ -163,6 +163,10 @@ TEST(CoreTarget, RegistersPerCpuFromQemuNotesThenPrstatus) {
     EXPECT_EQ((*target)->read_register("rip"), 0xffffffff81000020u);
     EXPECT_EQ((*target)->read_register("cr3"), 0x3001u);
     EXPECT_FALSE((*target)->select_vcpu(2));
+    // By number, whichever CPU is selected.
+    EXPECT_EQ((*target)->read_cpu_register(0, "rip"), 0xffffffff81000010u);
+    EXPECT_EQ((*target)->current_vcpu(), 1);
+    EXPECT_FALSE((*target)->read_cpu_register(2, "rip"));
     auto resume = (*target)->resume();
     ASSERT_FALSE(resume);
     EXPECT_NE(resume.error().message.find("core file"), std::string::npos);
