@@ -230,11 +230,11 @@ int run_attach(const AttachArgs& args) {
     if (auto* kernel = (*stack)->kernel()) {
         const int selected = (*target)->current_vcpu();
         for (int vcpu = 0; vcpu < (*target)->vcpu_count(); ++vcpu) {
-            if (!(*target)->select_vcpu(vcpu)) {
-                break;
-            }
-            auto rip = (*target)->read_register("rip");
+            auto rip = (*target)->read_cpu_register(vcpu, "rip");
             if (rip && *rip >= 0xffff800000000000ull) {
+                if (!(*target)->select_vcpu(vcpu)) {
+                    break;
+                }
                 if (auto view = kernel->kernel(); !view) {
                     fmt::print(stderr, "warning: {}\n", printable(view.error().message));
                 }
