@@ -48,7 +48,7 @@ private:
     std::filesystem::path path_;
     int fd_;
     std::uint64_t file_size_ = 0;
-    std::vector<Segment> segments_; // by physical address
+    std::vector<Segment> segments_; // by physical address, disjoint
     std::vector<CoreNote> notes_;
     std::uint64_t end_ = 0;
 };
@@ -169,24 +169,39 @@ Result<> ElfCoreFile::load() {
     if (segments_.empty()) {
         return fail_as(ErrorKind::corrupt, "{}: no memory (no PT_LOAD segment)", path_.string());
     }
-    // With paging, QEMU writes one segment per virtual mapping: physical ranges may repeat.
+    // With paging, QEMU writes one segment per virtual mapping: physical ranges repeat and
+    // nest (the direct map covers all RAM, each other mapping a piece of it, pointing at the
+    // same file bytes). Lookups want disjoint ranges: keep each segment's part not covered yet.
     std::ranges::stable_sort(segments_, {}, &Segment::physical);
+    std::vector<Segment> disjoint;
+    std::uint64_t covered = 0;
+    for (const auto& segment : segments_) {
+        const std::uint64_t end = segment.physical + segment.memory_size;
+        if (!disjoint.empty() && end <= covered) {
+            continue;
+        }
+        Segment piece = segment;
+        if (!disjoint.empty() && piece.physical < covered) {
+            const std::uint64_t skip = covered - piece.physical;
+            piece.physical = covered;
+            piece.memory_size -= skip;
+            piece.offset += skip;
+            piece.file_size = piece.file_size > skip ? piece.file_size - skip : 0;
+        }
+        disjoint.push_back(piece);
+        covered = end;
+    }
+    segments_ = std::move(disjoint);
     return {};
 }
 
 const Segment* ElfCoreFile::segment_for(std::uint64_t address) const {
     auto after = std::ranges::upper_bound(segments_, address, {}, &Segment::physical);
-    // Overlapping segments: any earlier one may still cover the address (few do in practice).
-    for (auto it = after; it != segments_.begin();) {
-        --it;
-        if (address - it->physical < it->memory_size) {
-            return &*it;
-        }
-        if (after - it > 8) {
-            break;
-        }
+    if (after == segments_.begin()) {
+        return nullptr;
     }
-    return nullptr;
+    const Segment& segment = *std::prev(after);
+    return address - segment.physical < segment.memory_size ? &segment : nullptr;
 }
 
 Result<> ElfCoreFile::read_physical(std::uint64_t address, std::span<std::uint8_t> out) {

@@ -226,10 +226,16 @@ protected:
         auto built = run_kdive(args);
         ASSERT_TRUE(built) << built.error().message;
         rootfs_ = rootfs;
+        // Without qemu_fw_cfg the kernel never tells QEMU where VMCOREINFO is.
+        bare_rootfs_ = work_->path() / "bare.cpio.gz";
+        auto bare =
+            run_kdive({"rootfs", "-o", bare_rootfs_.string(), "--init-script", script.string()});
+        ASSERT_TRUE(bare) << bare.error().message;
     }
 
-    Result<TestVm> boot(std::vector<std::string> extra) {
-        extra.insert(extra.end(), {"--smp", "2", "--mem", "512", "--initrd", rootfs_.string()});
+    Result<TestVm> boot(std::vector<std::string> extra, bool vmcoreinfo = true) {
+        extra.insert(extra.end(), {"--smp", "2", "--mem", "512", "--initrd",
+                                   (vmcoreinfo ? rootfs_ : bare_rootfs_).string()});
         auto vm = TestVm::boot(test_kernel(), extra);
         if (!vm) {
             return std::unexpected(vm.error());
@@ -242,6 +248,7 @@ protected:
 
     fs::path vmlinux_;
     fs::path rootfs_;
+    fs::path bare_rootfs_;
     std::unique_ptr<TempDir> work_;
 };
 
@@ -333,17 +340,25 @@ TEST_F(Vmcore, EveryMemorySourceGivesTheSameAnswers) {
 }
 
 // KASLR and 5-level paging: the dump's page tables and the load offset are found as live.
+// Nor any VMCOREINFO: the kernel, its page tables and the load offset come from the dump's
+// memory and registers alone. QEMU's paging dump (virtual mappings) too.
 TEST_F(Vmcore, KaslrAndFiveLevelDumpsAnswerAsLive) {
-    auto vm = boot({"--kaslr", "--cpu", "qemu64,+la57"});
+    auto vm = boot({"--kaslr", "--cpu", "qemu64,+la57"}, false);
     ASSERT_TRUE(vm) << vm.error().message;
     ASSERT_TRUE(pause_guest(vm->session()));
     auto elf = dump(vm->session(), work_->path(), "elf");
     ASSERT_TRUE(elf) << elf.error().message;
     auto kdump = dump(vm->session(), work_->path(), "kdump-zlib");
     ASSERT_TRUE(kdump) << kdump.error().message;
+    fs::create_directory(work_->path() / "paging");
+    auto paging = dump(vm->session(), work_->path() / "paging", "elf", {"--paging"});
+    ASSERT_TRUE(paging) << paging.error().message;
     auto stub = answers(vm->session().dir.string(), {"--memory", "stub"});
     ASSERT_TRUE(stub) << stub.error().message;
-    for (const auto& file : {*elf, *kdump}) {
+    auto greeting = kdive({"attach", elf->string(), "-ex", "quit"});
+    ASSERT_TRUE(greeting) << greeting.error().message;
+    EXPECT_NE(greeting->out.find("no VMCOREINFO"), std::string::npos) << greeting->out;
+    for (const auto& file : {*elf, *kdump, *paging}) {
         auto from_dump = answers(file.string());
         ASSERT_TRUE(from_dump) << from_dump.error().message;
         EXPECT_EQ(first_difference(*from_dump, *stub), "") << file.filename().string();

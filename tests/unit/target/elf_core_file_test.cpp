@@ -146,6 +146,27 @@ TEST(ElfCoreFile, ReadsMemoryByPhysicalAddressWithHolesAndZeroTails) {
     EXPECT_NE(hole.error().message.find("0x8000"), std::string::npos) << hole.error().message;
 }
 
+// QEMU's paging dumps: a segment per virtual mapping, physical ranges nested in the direct
+// map's; every address is found whichever segment holds it.
+TEST(ElfCoreFile, NestedAndRepeatedPhysicalRanges) {
+    TempDir dir("elfcore");
+    auto all = pattern(0x8000, 3);
+    auto inner = std::vector<std::uint8_t>(all.begin() + 0x2000, all.begin() + 0x3000);
+    auto tail = std::vector<std::uint8_t>(all.begin() + 0x7000, all.end());
+    std::vector<Segment> segments;
+    segments.push_back({0x0, all, 0x8000});
+    for (int i = 0; i < 20; ++i) { // more nested pieces than a short backwards search covers
+        segments.push_back({0x2000, inner, 0x1000});
+    }
+    segments.push_back({0x7000, tail, 0x1000});
+    auto file = open_core_file(write(dir, make_core(two_cpu_notes(), segments)));
+    ASSERT_TRUE(file) << file.error().message;
+    std::vector<std::uint8_t> out(0x8000);
+    ASSERT_TRUE((*file)->read_physical(0, out));
+    EXPECT_EQ(out, all);
+    EXPECT_FALSE((*file)->read_physical(0x8000, std::span(out).first(1)));
+}
+
 TEST(CoreTarget, RegistersPerCpuFromQemuNotesThenPrstatus) {
     TempDir dir("elfcore");
     auto path = write(dir, make_core(two_cpu_notes(), {{0x0, pattern(0x1000, 1), 0x1000}}));
