@@ -1,7 +1,10 @@
-// `kdive dump SESSION -o FILE`: a vmcore of a running or stopped VM, through QMP.
+// `kdive dump SESSION|VMCORE -o FILE`: a vmcore of a running or stopped VM, through QMP; or an
+// existing vmcore compressed into a kdump file.
 #include "cli/commands.hpp"
 #include "cli/report.hpp"
 #include "lab/vm_dump.hpp"
+#include "target/core_file.hpp"
+#include "target/kdump_writer.hpp"
 
 #include <fmt/core.h>
 #include <unistd.h>
@@ -33,13 +36,39 @@ lab::DumpProgress terminal_progress() {
     };
 }
 
+// An existing dump rewritten as a plain kdump file, as makedumpfile -c/-l/-p would.
+Result<> convert_dump(const std::string& from, const std::string& out, const std::string& format,
+                      const lab::DumpProgress& progress) {
+    if (!format.starts_with("kdump-")) {
+        return fail_as(ErrorKind::invalid_input,
+                       "--format {}: a vmcore can be rewritten as kdump-zlib, kdump-lzo, "
+                       "kdump-snappy or kdump-zstd",
+                       format);
+    }
+    auto codec = target::parse_kdump_compression(std::string_view(format).substr(6));
+    if (!codec) {
+        return std::unexpected(codec.error());
+    }
+    auto source = target::open_core_file(from);
+    if (!source) {
+        return std::unexpected(source.error());
+    }
+    return target::write_kdump(**source, out, *codec, [&](std::uint64_t done, std::uint64_t total) {
+        if (progress) {
+            progress(done, total, "compressing");
+        }
+    });
+}
+
 } // namespace
 
 void register_dump_command(CLI::App& app, ExitStatus& status) {
     auto args = std::make_shared<DumpArgs>();
     auto* cmd =
         app.add_subcommand("dump", "Write a vmcore of a session's VM (kdive attach opens it)");
-    cmd->add_option("session", args->session, "session folder printed by `kdive boot`")->required();
+    cmd->add_option("session", args->session,
+                    "session folder printed by `kdive boot`, or a vmcore to compress")
+        ->required();
     cmd->add_option("-o,--output", args->out, "the dump file to write")->required();
     cmd->add_option("--format", args->options.format,
                     "elf, kdump-zlib, kdump-lzo, kdump-snappy or kdump-zstd")
@@ -48,13 +77,18 @@ void register_dump_command(CLI::App& app, ExitStatus& status) {
                   "QEMU's paging dump (the current vCPU's virtual mappings) instead of physical "
                   "memory");
     cmd->callback([args, &status] {
-        auto session = lab::Session::load(args->session);
-        if (!session) {
-            report_error(status, session.error());
-            return;
-        }
         auto progress = terminal_progress();
-        auto ok = lab::dump_vm(*session, args->out, args->options, progress);
+        Result<> ok;
+        if (target::looks_like_core_file(args->session)) {
+            ok = convert_dump(args->session, args->out, args->options.format, progress);
+        } else {
+            auto session = lab::Session::load(args->session);
+            if (!session) {
+                report_error(status, session.error());
+                return;
+            }
+            ok = lab::dump_vm(*session, args->out, args->options, progress);
+        }
         if (progress) {
             fmt::print(stderr, "\n");
         }

@@ -148,9 +148,52 @@ std::string_view machine_of(std::span<const CoreNote> notes) {
     return {};
 }
 
+using Utsname = std::array<std::string, 6>; // sysname, nodename, release, version, machine, domain
+
+// The kernel's own utsname (init_uts_ns), as makedumpfile copies it: libkdumpfile (drgn's
+// reader) only takes the machine, and with it the architecture, when no field is empty. Read
+// from the x86-64 kernel image mapping that VMCOREINFO's symbol and phys_base place; nullopt
+// when the dump cannot say.
+std::optional<Utsname> kernel_utsname(CoreFile& source, const std::optional<VmcoreInfo>& info) {
+    constexpr std::uint64_t start_kernel_map = 0xffffffff80000000ull;
+    auto symbol = info ? info->hex("SYMBOL(init_uts_ns)") : std::nullopt;
+    auto phys_base = info ? info->decimal("NUMBER(phys_base)") : std::nullopt;
+    if (!symbol || !phys_base || *symbol < start_kernel_map) {
+        return std::nullopt;
+    }
+    constexpr std::size_t field = kdump::header::utsname_field;
+    constexpr std::size_t search = 16; // a struct kref preceded the name before 5.x
+    std::vector<std::uint8_t> bytes(search + 6 * field);
+    const std::uint64_t physical =
+        *symbol - start_kernel_map + static_cast<std::uint64_t>(*phys_base);
+    if (!source.read_physical(physical, bytes)) {
+        return std::nullopt;
+    }
+    const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    const auto at = text.find(std::string_view("Linux\0", 6));
+    if (at == std::string_view::npos || at > search) {
+        return std::nullopt;
+    }
+    Utsname uts;
+    for (std::size_t i = 0; i < uts.size(); ++i) {
+        const auto value = text.substr(at + i * field, field);
+        const auto end = value.find('\0');
+        if (end == std::string_view::npos) {
+            return std::nullopt;
+        }
+        for (char c : value.substr(0, end)) {
+            if (c < 0x20 || c > 0x7e) {
+                return std::nullopt;
+            }
+        }
+        uts[i] = std::string(value.substr(0, end));
+    }
+    return uts;
+}
+
 // Header block, sub header and notes: everything before the first bitmap.
 std::vector<std::uint8_t> headers(std::span<const CoreNote> notes, const NoteBuffer& buffer,
-                                  const Layout& layout, std::uint32_t flag) {
+                                  const Layout& layout, std::uint32_t flag, CoreFile& source) {
     std::vector<std::uint8_t> out(layout.present_at, 0);
     std::span<std::uint8_t> header(out.data(), block_size);
     std::ranges::copy(kdump::signature, header.begin());
@@ -169,11 +212,17 @@ std::vector<std::uint8_t> headers(std::span<const CoreNote> notes, const NoteBuf
         }
         cpus += notes[i].type == nt_prstatus && notes[i].name == "CORE" ? 1 : 0;
     }
-    put_text(kdump::header::utsname_sysname, "Linux");
-    if (auto release = info ? info->text("OSRELEASE") : std::nullopt) {
-        put_text(kdump::header::utsname_release, *release);
+    if (auto uts = kernel_utsname(source, info)) {
+        for (std::size_t i = 0; i < uts->size(); ++i) {
+            put_text(kdump::header::utsname_sysname + i * kdump::header::utsname_field, (*uts)[i]);
+        }
+    } else {
+        put_text(kdump::header::utsname_sysname, "Linux");
+        if (auto release = info ? info->text("OSRELEASE") : std::nullopt) {
+            put_text(kdump::header::utsname_release, *release);
+        }
+        put_text(kdump::header::utsname_machine, machine_of(notes));
     }
-    put_text(kdump::header::utsname_machine, machine_of(notes));
     kdump::store_le32(header, kdump::header::version, 6);
     kdump::store_le32(header, kdump::header::status, flag);
     kdump::store_le32(header, kdump::header::block_size, block_size);
@@ -359,7 +408,9 @@ Result<> write_kdump(CoreFile& source, const std::filesystem::path& out, KdumpCo
     if (auto ok = pages.run(progress); !ok) {
         return ok;
     }
-    if (auto ok = write_at(file->fd(), 0, headers(source.notes(), notes, layout, flag), out); !ok) {
+    if (auto ok =
+            write_at(file->fd(), 0, headers(source.notes(), notes, layout, flag, source), out);
+        !ok) {
         return ok;
     }
     return file->commit();
