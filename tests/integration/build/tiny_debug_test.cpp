@@ -5,8 +5,11 @@
 #include "backtrace_checks.hpp"
 #include "build_support.hpp"
 #include "debuginfo/elf_file.hpp"
+#include "lab/rootfs_builder.hpp"
 #include "stepping_checks.hpp"
 #include "support/subprocess.hpp"
+#include "test_vm.hpp"
+#include "vmcore_checks.hpp"
 
 #include <gtest/gtest.h>
 #include <map>
@@ -119,6 +122,33 @@ TEST_P(TinyDebug, StacksAtTheFirstOpenat) {
     }
     EXPECT_GE(idle, 1); // the other CPU's idle task (the breakpoint's CPU runs the opener)
     EXPECT_GT(kernel_threads, 3);
+}
+
+// The recipe's kernel dumped: no qemu_fw_cfg, so no VMCOREINFO; the kernel is found by its
+// banner, its page tables through a vCPU's CR3. The dumps answer as the live stub did.
+TEST_P(TinyDebug, DumpsAnswerAsLive) {
+    auto args = up_args();
+    ASSERT_FALSE(args.empty());
+    const std::string bzimage = args[3] + "/arch/x86/boot/bzImage";
+    auto vm = TestVm::boot(bzimage, {"--smp", "2", "--mem", "256"});
+    ASSERT_TRUE(vm) << vm.error().message;
+    ASSERT_TRUE(vm->wait_for(lab::rootfs_ready_marker));
+    const auto& session = vm->session();
+    ASSERT_TRUE(pause_guest(session));
+    TempDir work("tiny-vmcore");
+    std::vector<std::filesystem::path> dumps;
+    for (const std::string format : {"elf", "kdump-zlib"}) {
+        auto file = dump(session, work.path(), format);
+        ASSERT_TRUE(file) << file.error().message;
+        dumps.push_back(*file);
+    }
+    auto stub = answers(session.dir.string(), {"--memory", "stub"});
+    ASSERT_TRUE(stub) << stub.error().message;
+    for (const auto& file : dumps) {
+        auto from_dump = answers(file.string(), {"--vmlinux", args[3] + "/vmlinux"});
+        ASSERT_TRUE(from_dump) << from_dump.error().message;
+        EXPECT_EQ(first_difference(*from_dump, *stub), "") << file.filename().string();
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -7,6 +7,7 @@
 #include "support/atomic_file.hpp"
 #include "support/subprocess.hpp"
 #include "test_vm.hpp"
+#include "vmcore_checks.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -20,10 +21,6 @@ namespace kdive::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-// The questions asked of every memory source; their --json answers are compared whole.
-const std::vector<std::string> questions = {"ps --json", "current --json", "dmesg --json",
-                                            "lsmod --json", "foreach bt --json"};
 
 constexpr int marked_sleeps = 40;
 
@@ -42,77 +39,6 @@ fs::path find_module(const fs::path& kernel_dir, std::string_view stem) {
         }
     }
     return {};
-}
-
-Result<ProcessOutput> kdive(const std::vector<std::string>& args,
-                            std::chrono::milliseconds timeout = std::chrono::minutes(3)) {
-    std::vector<std::string> argv{KDIVE_BINARY};
-    argv.insert(argv.end(), args.begin(), args.end());
-    RunOptions options;
-    options.timeout = timeout;
-    return run_process(argv, options);
-}
-
-// Where two answers part: the question and some context around the first differing byte.
-std::string first_difference(const std::string& a, const std::string& b) {
-    if (a == b) {
-        return {};
-    }
-    std::size_t at = 0;
-    while (at < a.size() && at < b.size() && a[at] == b[at]) {
-        ++at;
-    }
-    const auto question = static_cast<std::size_t>(
-        std::count(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
-    const std::size_t from = at > 300 ? at - 300 : 0;
-    return fmt::format("answers to '{}' differ at byte {}:\n  {}\n  {}",
-                       question < questions.size() ? questions[question] : "?", at,
-                       a.substr(from, 600), b.substr(from, 600));
-}
-
-// Every question in one batch: the guest does not run between the answers.
-Result<std::string> answers(const std::string& where, const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> args{"attach", where, "--batch"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    for (const auto& question : questions) {
-        args.insert(args.end(), {"-ex", question});
-    }
-    auto run = kdive(args);
-    if (!run) {
-        return std::unexpected(run.error());
-    }
-    if (run->exit_code != 0) {
-        return fail("kdive attach {} failed ({}): {}", where, run->exit_code, run->err);
-    }
-    return run->out;
-}
-
-Result<> pause_guest(const lab::Session& session) {
-    auto qmp = lab::QmpClient::connect(session.qmp, std::chrono::seconds(10));
-    if (!qmp) {
-        return std::unexpected(qmp.error());
-    }
-    auto stopped = qmp->execute("stop");
-    if (!stopped) {
-        return std::unexpected(stopped.error());
-    }
-    return {};
-}
-
-Result<fs::path> dump(const lab::Session& session, const fs::path& folder,
-                      const std::string& format, const std::vector<std::string>& extra = {}) {
-    const fs::path file = folder / ("vmcore." + format);
-    std::vector<std::string> args{"dump",        session.dir.string(), "-o",
-                                  file.string(), "--format",           format};
-    args.insert(args.end(), extra.begin(), extra.end());
-    auto run = kdive(args);
-    if (!run) {
-        return std::unexpected(run.error());
-    }
-    if (run->exit_code != 0) {
-        return fail("kdive dump --format {}: {}", format, run->err);
-    }
-    return file;
 }
 
 // Another kernel's vmlinux: the mismatch is reported, not wrong answers.

@@ -1,0 +1,95 @@
+// Comparing kdive's answers about one stopped guest across memory sources: the questions, a
+// batch that asks them all, QMP pause, `kdive dump`, and where two answers part.
+#pragma once
+
+#include "lab/qmp_client.hpp"
+#include "lab/session.hpp"
+#include "support/subprocess.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fmt/format.h>
+#include <string>
+#include <vector>
+
+namespace kdive::testing {
+
+// The questions asked of every memory source; their --json answers are compared whole.
+inline const std::vector<std::string> questions = {"ps --json", "current --json", "dmesg --json",
+                                                   "lsmod --json", "foreach bt --json"};
+
+inline Result<ProcessOutput> kdive(const std::vector<std::string>& args,
+                                   std::chrono::milliseconds timeout = std::chrono::minutes(3)) {
+    std::vector<std::string> argv{KDIVE_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    RunOptions options;
+    options.timeout = timeout;
+    return run_process(argv, options);
+}
+
+// Where two answers part: the question and some context around the first differing byte.
+inline std::string first_difference(const std::string& a, const std::string& b) {
+    if (a == b) {
+        return {};
+    }
+    std::size_t at = 0;
+    while (at < a.size() && at < b.size() && a[at] == b[at]) {
+        ++at;
+    }
+    const auto question = static_cast<std::size_t>(
+        std::count(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
+    const std::size_t from = at > 300 ? at - 300 : 0;
+    return fmt::format("answers to '{}' differ at byte {}:\n  {}\n  {}",
+                       question < questions.size() ? questions[question] : "?", at,
+                       a.substr(from, 600), b.substr(from, 600));
+}
+
+// Every question in one batch: the guest does not run between the answers.
+inline Result<std::string> answers(const std::string& where,
+                                   const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args{"attach", where, "--batch"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    for (const auto& question : questions) {
+        args.insert(args.end(), {"-ex", question});
+    }
+    auto run = kdive(args);
+    if (!run) {
+        return std::unexpected(run.error());
+    }
+    if (run->exit_code != 0) {
+        return fail("kdive attach {} failed ({}): {}", where, run->exit_code, run->err);
+    }
+    return run->out;
+}
+
+inline Result<> pause_guest(const lab::Session& session) {
+    auto qmp = lab::QmpClient::connect(session.qmp, std::chrono::seconds(10));
+    if (!qmp) {
+        return std::unexpected(qmp.error());
+    }
+    auto stopped = qmp->execute("stop");
+    if (!stopped) {
+        return std::unexpected(stopped.error());
+    }
+    return {};
+}
+
+inline Result<std::filesystem::path> dump(const lab::Session& session,
+                                          const std::filesystem::path& folder,
+                                          const std::string& format,
+                                          const std::vector<std::string>& extra = {}) {
+    const std::filesystem::path file = folder / ("vmcore." + format);
+    std::vector<std::string> args{"dump",        session.dir.string(), "-o",
+                                  file.string(), "--format",           format};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto run = kdive(args);
+    if (!run) {
+        return std::unexpected(run.error());
+    }
+    if (run->exit_code != 0) {
+        return fail("kdive dump --format {}: {}", format, run->err);
+    }
+    return file;
+}
+
+} // namespace kdive::testing
