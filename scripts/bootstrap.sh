@@ -10,12 +10,15 @@ packages=(
   build-essential cmake pkg-config git clang-format
   clang-16 clang-tidy-16 libclang-rt-16-dev
   # libraries
-  libdw-dev libelf-dev libbpf-dev zlib1g-dev libzstd-dev liblzma-dev liblzo2-dev libsnappy-dev
+  libdw-dev libelf-dev libdebuginfod-dev libbpf-dev zlib1g-dev libzstd-dev liblzma-dev
+  liblzo2-dev libsnappy-dev
   libcli11-dev libfmt-dev nlohmann-json3-dev libedit-dev libcapstone-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # runtime: the VM, its rootfs, kernel packages, and GDB for `kdive gdb` and benchmarks
   qemu-system-x86 busybox-static gdb cpio xz-utils zstd tar dpkg apt debian-archive-keyring
   ca-certificates
+  # a local debuginfod server for the vmcore tests (bsdtar lets it read .deb files)
+  debuginfod libarchive-tools
   # building kernels (`kdive kconfig`, `kdive build`): Kbuild, pahole for BTF, the lx-scripts
   flex bison bc libssl-dev dwarves rsync python3 make gcc
   # the peers the benchmarks compare with (drgn under Debian's /usr/bin/python3)

@@ -1,5 +1,5 @@
-// `kdive kernel fetch|list|path|source|gdb-scripts`: the catalog of test kernels, their cache
-// folders and the Debian source trees they were built from.
+// `kdive kernel fetch|list|path|source|gdb-scripts`: the catalog of test kernels, kernels fetched
+// by exact release, their cache folders and the Debian source trees they were built from.
 #include "cli/commands.hpp"
 #include "cli/report.hpp"
 #include "debuginfo/background_index.hpp"
@@ -11,9 +11,11 @@
 #include "support/cache_dir.hpp"
 #include "support/guest_text.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 namespace kdive::cli {
 
@@ -21,6 +23,7 @@ namespace {
 
 struct KernelArgs {
     std::string fetch_name;
+    std::string release;
     std::string mirror;
     bool json = false;
     std::string path_name;
@@ -29,21 +32,36 @@ struct KernelArgs {
 };
 
 void run_fetch(const KernelArgs& args, ExitStatus& status) {
+    if (!args.release.empty() && !args.fetch_name.empty()) {
+        report_error(status, Error{fmt::format("kernel fetch: give a kernel name ({}) or "
+                                               "--release {}, not both",
+                                               args.fetch_name, args.release),
+                                   ErrorKind::invalid_input});
+        return;
+    }
     std::string name =
         args.fetch_name.empty() ? std::string(lab::KernelCatalog::default_name()) : args.fetch_name;
-    auto entry = lab::KernelCatalog::find(name);
-    if (!entry) {
-        report_error(status, entry.error());
-        return;
+    std::optional<lab::CatalogEntry> entry;
+    if (args.release.empty()) {
+        auto found = lab::KernelCatalog::find(name);
+        if (!found) {
+            report_error(status, found.error());
+            return;
+        }
+        entry = *found;
+    } else {
+        name = lab::KernelStore::release_name(args.release);
     }
     lab::KernelFetcher fetcher({args.mirror}, [](std::string_view line) {
         fmt::print(stderr, "kdive: {}\n", line);
         (void)std::fflush(stderr);
     });
-    auto outcome = fetcher.fetch(*entry);
+    auto outcome = entry ? fetcher.fetch(*entry) : fetcher.fetch_release(args.release);
     if (!outcome) {
-        report_error(status,
-                     Error{fmt::format("kernel fetch {}: {}", name, outcome.error().message)});
+        report_error(status, Error{fmt::format("kernel fetch {}: {}",
+                                               entry ? name : "--release " + args.release,
+                                               outcome.error().message),
+                                   outcome.error().kind});
         return;
     }
     if (outcome->already_fetched) {
@@ -53,6 +71,24 @@ void run_fetch(const KernelArgs& args, ExitStatus& status) {
     // The first question that needs DWARF then finds the index warm.
     (void)debuginfo::index_in_background(outcome->dir / "vmlinux", cache_dir());
     fmt::print("{}\n", outcome->dir.string());
+}
+
+// Kernels fetched with --release, by name.
+std::vector<lab::KernelManifest> fetched_releases() {
+    std::vector<lab::KernelManifest> found;
+    std::error_code ec;
+    for (auto it = std::filesystem::directory_iterator(lab::KernelStore::root(), ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (!name.starts_with(lab::KernelStore::release_name(""))) {
+            continue;
+        }
+        if (auto manifest = lab::KernelStore::fetched(name)) {
+            found.push_back(std::move(*manifest));
+        }
+    }
+    std::ranges::sort(found, {}, &lab::KernelManifest::name);
+    return found;
 }
 
 void run_list(const KernelArgs& args) {
@@ -66,19 +102,38 @@ void run_list(const KernelArgs& args) {
                         {"path", lab::KernelStore::dir(entry.name).string()},
                         {"default", entry.name == lab::KernelCatalog::default_name()}});
     }
+    for (const auto& manifest : fetched_releases()) {
+        rows.push_back({{"name", manifest.name},
+                        {"suite", manifest.suite},
+                        {"fetched", true},
+                        {"release", manifest.release},
+                        {"path", lab::KernelStore::dir(manifest.name).string()},
+                        {"default", false}});
+    }
     if (args.json) {
         fmt::print("{}\n", dump_json(rows, 2));
         return;
     }
-    fmt::print("{:<18} {:<9} {:<8} {:<28} {}\n", "NAME", "SUITE", "FETCHED", "RELEASE", "PATH");
+    // release-R names are longer than the catalog's.
+    std::size_t width = 18;
     for (const auto& row : rows) {
-        fmt::print("{:<18} {:<9} {:<8} {:<28} {}\n", row["name"].get<std::string>(),
+        width = std::max(width, row["name"].get<std::string>().size());
+    }
+    fmt::print("{:<{}} {:<9} {:<8} {:<28} {}\n", "NAME", width, "SUITE", "FETCHED", "RELEASE",
+               "PATH");
+    for (const auto& row : rows) {
+        fmt::print("{:<{}} {:<9} {:<8} {:<28} {}\n", row["name"].get<std::string>(), width,
                    row["suite"].get<std::string>(), row["fetched"].get<bool>() ? "yes" : "no",
                    row["release"].get<std::string>(), row["path"].get<std::string>());
     }
 }
 
 void run_path(const KernelArgs& args, ExitStatus& status) {
+    // A kernel fetched by --release is known by its folder, not the catalog.
+    if (!lab::KernelCatalog::find(args.path_name) && lab::KernelStore::fetched(args.path_name)) {
+        fmt::print("{}\n", lab::KernelStore::dir(args.path_name).string());
+        return;
+    }
     auto entry = lab::KernelCatalog::find(args.path_name);
     if (!entry) {
         report_error(status, entry.error());
@@ -135,10 +190,13 @@ void register_kernel_command(CLI::App& app, ExitStatus& status) {
 
     auto* fetch =
         kernel->add_subcommand("fetch", "Download a kernel with its debug info into the cache (" +
-                                            lab::KernelCatalog::names() + ")");
+                                            lab::KernelCatalog::names() + ", or --release R)");
     fetch->add_option("name", args->fetch_name,
                       "kernel name (default: " + std::string(lab::KernelCatalog::default_name()) +
                           ")");
+    fetch->add_option("--release", args->release,
+                      "exactly this kernel release (uname -r, e.g. 6.1.0-57-cloud-amd64) from "
+                      "whichever Debian suite has it, as kernel release-R");
     fetch->add_option("--mirror", args->mirror,
                       "Debian mirror URL (default: the one the host's apt sources use)");
     fetch->callback([args, &status] { run_fetch(*args, status); });

@@ -97,6 +97,10 @@ bool contains(const std::vector<std::string>& list, std::string_view value) {
     return std::find(list.begin(), list.end(), value) != list.end();
 }
 
+bool usable_source(const AptSourceEntry& e) {
+    return contains(e.types, "deb") && !e.uris.empty() && !e.uris.front().starts_with("cdrom:");
+}
+
 // A suite that is a release's main archive rather than an add-on (-updates, -security,
 // -backports) or a third-party repository's own naming.
 bool is_debian_main_suite(std::string_view suite) {
@@ -239,25 +243,48 @@ Result<std::string> AptSources::debian_mirror(const std::vector<AptSourceEntry>&
                     "--mirror URL",
                     release.id);
     }
-    auto usable = [](const AptSourceEntry& e) {
-        return contains(e.types, "deb") && !e.uris.empty() && !e.uris.front().starts_with("cdrom:");
-    };
     for (const auto& entry : entries) {
-        if (usable(entry) && !release.codename.empty() &&
+        if (usable_source(entry) && !release.codename.empty() &&
             contains(entry.suites, release.codename)) {
             return entry.uris.front();
         }
     }
     // A host without a codename (sid) names its suite by alias.
     for (const auto& entry : entries) {
-        if (usable(entry) && std::any_of(entry.suites.begin(), entry.suites.end(),
-                                         [](const auto& s) { return is_debian_main_suite(s); })) {
+        if (usable_source(entry) &&
+            std::any_of(entry.suites.begin(), entry.suites.end(),
+                        [](const auto& s) { return is_debian_main_suite(s); })) {
             return entry.uris.front();
         }
     }
     return fail("no apt source in /etc/apt/sources.list or /etc/apt/sources.list.d serves the "
                 "host's Debian suite{}{}; pass --mirror URL",
                 release.codename.empty() ? "" : " ", release.codename);
+}
+
+std::string AptSources::security_mirror(const std::vector<AptSourceEntry>& entries,
+                                        const HostRelease& release) {
+    if (!release.id.empty() && release.id != "debian") {
+        return {};
+    }
+    auto serves = [&entries](auto&& wanted) -> std::string {
+        for (const auto& entry : entries) {
+            if (usable_source(entry) &&
+                std::any_of(entry.suites.begin(), entry.suites.end(), wanted)) {
+                return entry.uris.front();
+            }
+        }
+        return {};
+    };
+    if (!release.codename.empty()) {
+        const std::string own = release.codename + "-security";
+        if (auto uri = serves([&own](const std::string& s) { return s == own; }); !uri.empty()) {
+            return uri;
+        }
+    }
+    // Any release's security suite lives at the same place (trixie-security beside
+    // bookworm-security).
+    return serves([](const std::string& s) { return s.ends_with("-security"); });
 }
 
 } // namespace kdive::lab

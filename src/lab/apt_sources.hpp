@@ -40,6 +40,10 @@ public:
     // The URI serving the host's main Debian suite (its codename, not -updates/-security).
     static Result<std::string> debian_mirror(const std::vector<AptSourceEntry>& entries,
                                              const HostRelease& release);
+    // The URI serving the host's security suite (<codename>-security, else any *-security);
+    // empty when the host names none.
+    static std::string security_mirror(const std::vector<AptSourceEntry>& entries,
+                                       const HostRelease& release);
 };
 
 } // namespace kdive::lab

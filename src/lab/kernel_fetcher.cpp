@@ -1,16 +1,14 @@
-// Fetch workflow: lock, mirror, private apt, resolve, space check, download, unpack, rename.
+// Fetch workflow: lock, mirrors, locate the packages, space check, download, unpack, rename.
 #include "lab/kernel_fetcher.hpp"
 
-#include "lab/apt_sources.hpp"
 #include "lab/deb_unpacker.hpp"
+#include "lab/debian_suites.hpp"
 #include "lab/disk_space.hpp"
 #include "lab/fetch_lock.hpp"
 #include "lab/kernel_layout.hpp"
-#include "lab/kernel_packages.hpp"
+#include "lab/kernel_locator.hpp"
 #include "lab/kernel_store.hpp"
-#include "lab/private_apt.hpp"
 #include "support/atomic_file.hpp"
-#include "support/cache_dir.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -57,6 +55,15 @@ std::uint64_t tree_size(const fs::path& dir) {
     return total;
 }
 
+// "E: Failed to fetch URL  404  Not Found" out of a multi-line apt failure, for a one-line note.
+std::string apt_error_line(const std::string& message) {
+    std::size_t at = message.find("E: ");
+    if (at == std::string::npos) {
+        return message.substr(0, message.find('\n'));
+    }
+    return message.substr(at, message.find('\n', at) - at);
+}
+
 } // namespace
 
 void KernelFetcher::say(std::string_view line) const {
@@ -65,35 +72,51 @@ void KernelFetcher::say(std::string_view line) const {
     }
 }
 
-Result<std::string> KernelFetcher::choose_mirror() const {
-    if (!options_.mirror.empty()) {
-        return options_.mirror;
-    }
-    return AptSources::debian_mirror(AptSources::read_host(), AptSources::read_host_release());
+Result<FetchOutcome> KernelFetcher::fetch(const CatalogEntry& entry) {
+    return fetch_as(std::string(entry.name), [this, &entry](const DebianMirrors& mirrors) {
+        say(fmt::format("fetching {} from Debian {} at {} (security updates: {})", entry.name,
+                        entry.suite, mirrors.archive, mirrors.security));
+        return locate_catalog_kernel(entry, mirrors, progress_);
+    });
 }
 
-Result<FetchOutcome> KernelFetcher::fetch(const CatalogEntry& entry) {
-    if (auto done = KernelStore::fetched(entry.name)) {
-        return FetchOutcome{*done, KernelStore::dir(entry.name), true};
+Result<FetchOutcome> KernelFetcher::fetch_release(const std::string& release) {
+    if (!valid_kernel_release(release)) {
+        return fail_as(ErrorKind::invalid_input,
+                       "'{}' is not a kernel release (like 6.1.0-57-cloud-amd64, as `uname -r` "
+                       "prints it)",
+                       release);
+    }
+    return fetch_as(KernelStore::release_name(release),
+                    [this, &release](const DebianMirrors& mirrors) {
+                        say(fmt::format("looking for kernel release {} at {} (security updates: "
+                                        "{})",
+                                        release, mirrors.archive, mirrors.security));
+                        return locate_kernel_release(release, mirrors, progress_);
+                    });
+}
+
+Result<FetchOutcome> KernelFetcher::fetch_as(const std::string& name, const Locate& locate) {
+    if (auto done = KernelStore::fetched(name)) {
+        return FetchOutcome{*done, KernelStore::dir(name), true};
     }
     std::error_code ec;
     fs::create_directories(KernelStore::root(), ec);
     if (ec) {
         return fail("creating {}: {}", KernelStore::root().string(), ec.message());
     }
-    auto lock =
-        FetchLock::acquire(KernelStore::root() / fmt::format(".{}.lock", entry.name), progress_);
+    auto lock = FetchLock::acquire(KernelStore::root() / fmt::format(".{}.lock", name), progress_);
     if (!lock) {
         return std::unexpected(lock.error());
     }
     // Another process may have finished the same fetch while we waited.
-    if (auto done = KernelStore::fetched(entry.name)) {
-        return FetchOutcome{*done, KernelStore::dir(entry.name), true};
+    if (auto done = KernelStore::fetched(name)) {
+        return FetchOutcome{*done, KernelStore::dir(name), true};
     }
     // Safe while we hold the lock: no other fetch of this kernel is running.
-    remove_leftovers(KernelStore::root(), temp_prefix(entry.name));
-    TempFolder temp(KernelStore::root() / (temp_prefix(entry.name) + std::to_string(getpid())));
-    auto outcome = build(entry, temp.path());
+    remove_leftovers(KernelStore::root(), temp_prefix(name));
+    TempFolder temp(KernelStore::root() / (temp_prefix(name) + std::to_string(getpid())));
+    auto outcome = build(name, locate, temp.path());
     if (!outcome) {
         return outcome;
     }
@@ -107,53 +130,83 @@ Result<FetchOutcome> KernelFetcher::fetch(const CatalogEntry& entry) {
     return outcome;
 }
 
-Result<FetchOutcome> KernelFetcher::build(const CatalogEntry& entry, const fs::path& temp) {
-    auto started = std::chrono::steady_clock::now();
-    auto mirror = choose_mirror();
-    if (!mirror) {
-        return std::unexpected(mirror.error());
-    }
-    say(fmt::format("fetching {} from Debian {} at {}", entry.name, entry.suite, *mirror));
-    auto apt =
-        PrivateApt::prepare(cache_dir() / "apt" / entry.suite, *mirror, std::string(entry.suite));
-    if (!apt) {
-        return std::unexpected(apt.error());
-    }
-    say("updating package lists");
-    if (auto updated = apt->update(); !updated) {
-        return std::unexpected(updated.error());
-    }
-    auto resolved =
-        resolve_kernel_packages(entry, [&apt](const std::string& name) { return apt->show(name); });
-    if (!resolved) {
-        return std::unexpected(resolved.error());
-    }
-    std::uint64_t download = resolved->download_bytes();
-    std::uint64_t needed =
-        std::max(download * space_factor, download + resolved->installed_bytes());
+Result<KernelPackages> KernelFetcher::download(const KernelPackages& packages,
+                                               const PrivateApt& apt, const std::string& name,
+                                               const fs::path& debs) const {
+    std::uint64_t bytes = packages.download_bytes();
+    std::uint64_t needed = std::max(bytes * space_factor, bytes + packages.installed_bytes());
     if (auto space = require_free_space(
             KernelStore::root(), needed,
-            fmt::format("fetching {} ({} to download)", entry.name, human_size(download)));
+            fmt::format("fetching {} ({} to download)", name, human_size(bytes)));
         !space) {
         return std::unexpected(space.error());
     }
-
     std::string package_names;
-    for (const auto& p : resolved->packages) {
+    for (const auto& p : packages.packages) {
         package_names += fmt::format("\n  {} {} ({})", p.name, p.version, human_size(p.size));
     }
-    say(fmt::format("release {}: downloading {} packages, {}{}", resolved->release,
-                    resolved->packages.size(), human_size(download), package_names));
-    fs::path debs = temp / ".scratch" / "debs";
-    fs::path unpacked = temp / ".scratch" / "root";
+    say(fmt::format("release {}: downloading {} packages, {}{}", packages.release,
+                    packages.packages.size(), human_size(bytes), package_names));
     std::error_code ec;
+    fs::remove_all(debs, ec); // what a failed earlier candidate left
     fs::create_directories(debs, ec);
     if (ec) {
         return fail("creating {}: {}", debs.string(), ec.message());
     }
-    if (auto downloaded = apt->download(resolved->packages, debs); !downloaded) {
+    if (auto done = apt.download(packages.packages, debs); !done) {
+        return std::unexpected(done.error());
+    }
+    return packages;
+}
+
+Result<KernelPackages> KernelFetcher::download_newest(LocatedKernel& located,
+                                                      const std::string& name,
+                                                      const fs::path& debs) const {
+    auto newest = download(located.packages, located.apt, name, debs);
+    if (newest) {
+        return newest;
+    }
+    // A suite's index can name a package its mirror does not (yet, or any longer) serve.
+    std::string failed = located.packages.release;
+    std::string reason = apt_error_line(newest.error().message);
+    for (const auto& release : located.fallback_releases) {
+        auto older = resolve_release_packages(
+            release, [&located](const std::string& n) { return located.apt.show(n); },
+            suite_names(located.apt.sources()));
+        if (!older || !*older) {
+            continue;
+        }
+        say(fmt::format("release {} cannot be downloaded ({}); taking the newest older one, {}",
+                        failed, reason, release));
+        auto done = download(**older, located.apt, name, debs);
+        if (done) {
+            return done;
+        }
+        failed = release;
+        reason = apt_error_line(done.error().message);
+    }
+    return newest;
+}
+
+Result<FetchOutcome> KernelFetcher::build(const std::string& name, const Locate& locate,
+                                          const fs::path& temp) {
+    auto started = std::chrono::steady_clock::now();
+    auto mirrors = host_debian_mirrors(options_.mirror);
+    if (!mirrors) {
+        return std::unexpected(mirrors.error());
+    }
+    auto located = locate(*mirrors);
+    if (!located) {
+        return std::unexpected(located.error());
+    }
+    fs::path debs = temp / ".scratch" / "debs";
+    fs::path unpacked = temp / ".scratch" / "root";
+    auto downloaded = download_newest(*located, name, debs);
+    if (!downloaded) {
         return std::unexpected(downloaded.error());
     }
+    const KernelPackages& resolved = *downloaded;
+    std::error_code ec;
 
     std::vector<fs::path> files;
     for (const auto& item : fs::directory_iterator(debs, ec)) {
@@ -162,11 +215,11 @@ Result<FetchOutcome> KernelFetcher::build(const CatalogEntry& entry, const fs::p
         }
     }
     std::sort(files.begin(), files.end());
-    if (files.size() != resolved->packages.size()) {
+    if (files.size() != resolved.packages.size()) {
         return fail("apt-get download left {} .deb files in {}, expected {}", files.size(),
-                    debs.string(), resolved->packages.size());
+                    debs.string(), resolved.packages.size());
     }
-    auto members = kernel_layout_members(resolved->release);
+    auto members = kernel_layout_members(resolved.release);
     for (size_t i = 0; i < files.size(); ++i) {
         say(fmt::format("unpacking {} ({}/{})", files[i].filename().string(), i + 1, files.size()));
         if (auto done = unpack_deb_members(files[i], unpacked, members); !done) {
@@ -174,20 +227,20 @@ Result<FetchOutcome> KernelFetcher::build(const CatalogEntry& entry, const fs::p
         }
         fs::remove(files[i], ec); // the unpacked files are what we keep; free the space now
     }
-    if (auto laid_out = assemble_kernel_layout(unpacked, resolved->release, temp); !laid_out) {
+    if (auto laid_out = assemble_kernel_layout(unpacked, resolved.release, temp); !laid_out) {
         return std::unexpected(laid_out.error());
     }
     fs::remove_all(temp / ".scratch", ec);
 
     FetchOutcome outcome;
-    outcome.dir = KernelStore::dir(entry.name);
+    outcome.dir = KernelStore::dir(name);
     auto& m = outcome.manifest;
-    m.name = entry.name;
-    m.suite = entry.suite;
-    m.release = resolved->release;
-    m.mirror = *mirror;
+    m.name = name;
+    m.suite = located->suite;
+    m.release = resolved.release;
+    m.mirror = mirrors->archive;
     m.fetched_at = utc_now();
-    for (const auto& p : resolved->packages) {
+    for (const auto& p : resolved.packages) {
         m.packages.push_back({p.name, p.version, p.size});
     }
     // Written last: its presence is what marks the folder complete.
@@ -195,8 +248,8 @@ Result<FetchOutcome> KernelFetcher::build(const CatalogEntry& entry, const fs::p
         return std::unexpected(written.error());
     }
     auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started);
-    say(fmt::format("{} ready in {:.0f} s: {} ({})", entry.name, seconds.count(),
-                    outcome.dir.string(), human_size(tree_size(temp))));
+    say(fmt::format("{} ready in {:.0f} s: {} ({})", name, seconds.count(), outcome.dir.string(),
+                    human_size(tree_size(temp))));
     return outcome;
 }
 

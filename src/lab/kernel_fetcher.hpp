@@ -1,5 +1,5 @@
-// `kdive kernel fetch`: downloads a catalog kernel's packages and builds its cache folder
-// atomically (a temporary sibling renamed into place once complete).
+// `kdive kernel fetch`: downloads a catalog kernel's or an exact release's packages and builds
+// its cache folder atomically (a temporary sibling renamed into place once complete).
 #pragma once
 
 #include "lab/kernel_catalog.hpp"
@@ -12,6 +12,11 @@
 #include <string_view>
 
 namespace kdive::lab {
+
+struct DebianMirrors;
+struct KernelPackages;
+struct LocatedKernel;
+class PrivateApt;
 
 struct FetchOptions {
     std::string mirror; // empty: the mirror the host's apt sources name
@@ -33,10 +38,21 @@ public:
 
     // A kernel already fetched is a no-op. On failure nothing is left under its name.
     Result<FetchOutcome> fetch(const CatalogEntry& entry);
+    // Exactly `release` (as `uname -r` prints it), from whichever Debian suite has it, as the
+    // kernel named KernelStore::release_name(release).
+    Result<FetchOutcome> fetch_release(const std::string& release);
 
 private:
-    Result<std::string> choose_mirror() const;
-    Result<FetchOutcome> build(const CatalogEntry& entry, const std::filesystem::path& temp);
+    using Locate = std::function<Result<LocatedKernel>(const DebianMirrors&)>;
+    Result<FetchOutcome> fetch_as(const std::string& name, const Locate& locate);
+    Result<FetchOutcome> build(const std::string& name, const Locate& locate,
+                               const std::filesystem::path& temp);
+    // Downloads the located release, else the newest older one that can be downloaded.
+    Result<KernelPackages> download_newest(LocatedKernel& located, const std::string& name,
+                                           const std::filesystem::path& debs) const;
+    Result<KernelPackages> download(const KernelPackages& packages, const PrivateApt& apt,
+                                    const std::string& name,
+                                    const std::filesystem::path& debs) const;
     void say(std::string_view line) const;
 
     FetchOptions options_;

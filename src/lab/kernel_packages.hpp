@@ -7,7 +7,9 @@
 #include "support/error.hpp"
 
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace kdive::lab {
@@ -27,5 +29,17 @@ using PackageLookup = std::function<Result<PackageRecord>(const std::string& nam
 // release: since 7.x Debian splits the image into linux-binary-, linux-modules- and linux-base-.
 Result<KernelPackages> resolve_kernel_packages(const CatalogEntry& entry,
                                                const PackageLookup& lookup);
+
+// The releases the versions of an image metapackage depend on, in the order given (apt lists
+// versions newest first), without repeats: a catalog kernel's newest release and its fallbacks.
+std::vector<std::string> metapackage_releases(const std::vector<PackageRecord>& versions);
+
+// The packages of exactly `release`: linux-image-<release> (else its -unsigned build, which
+// holds the same kernel) and linux-image-<release>-dbg, with their release-named dependencies.
+// nullopt when the suites have neither package; an error when they have only one, or builds of
+// two versions. `where` names the suites looked in, for the errors.
+Result<std::optional<KernelPackages>> resolve_release_packages(const std::string& release,
+                                                               const PackageLookup& lookup,
+                                                               std::string_view where);
 
 } // namespace kdive::lab

@@ -1,12 +1,12 @@
 // Source fetch: lock, private apt, download, extract the .deb's tarball, untar, rename.
 #include "lab/kernel_source.hpp"
 
-#include "lab/apt_sources.hpp"
 #include "lab/deb_unpacker.hpp"
+#include "lab/debian_suites.hpp"
 #include "lab/disk_space.hpp"
 #include "lab/fetch_lock.hpp"
+#include "lab/kernel_locator.hpp"
 #include "lab/kernel_store.hpp"
-#include "lab/private_apt.hpp"
 #include "support/atomic_file.hpp"
 #include "support/cache_dir.hpp"
 #include "support/subprocess.hpp"
@@ -42,17 +42,15 @@ std::string temp_prefix(std::string_view name) {
     return fmt::format(".{}.tmp-", name);
 }
 
-Result<SourceOutcome> unpack(const SourceEntry& entry, const std::string& mirror,
+Result<SourceOutcome> unpack(const SourceEntry& entry, const DebianMirrors& mirrors,
                              const fs::path& temp,
                              const std::function<void(std::string_view)>& say) {
-    auto apt =
-        PrivateApt::prepare(cache_dir() / "apt" / entry.suite, mirror, std::string(entry.suite));
+    say(fmt::format("fetching {} from Debian {} at {}", entry.package, entry.suite,
+                    mirrors.archive));
+    // The kernel's own suites: a kernel from bookworm-security finds its source there too.
+    auto apt = updated_private_apt(entry.suite, mirrors, say);
     if (!apt) {
         return std::unexpected(apt.error());
-    }
-    say(fmt::format("fetching {} from Debian {} at {}", entry.package, entry.suite, mirror));
-    if (auto updated = apt->update(); !updated) {
-        return std::unexpected(updated.error());
     }
     auto record = apt->show(std::string(entry.package));
     if (!record) {
@@ -163,7 +161,7 @@ std::optional<SourceEntry> KernelSources::for_release(std::string_view release) 
     return std::nullopt;
 }
 
-Result<SourceOutcome> fetch_kernel_source(const SourceEntry& entry, std::string mirror,
+Result<SourceOutcome> fetch_kernel_source(const SourceEntry& entry, const std::string& mirror,
                                           const std::function<void(std::string_view)>& progress) {
     auto say = [&progress](std::string_view line) {
         if (progress) {
@@ -194,17 +192,13 @@ Result<SourceOutcome> fetch_kernel_source(const SourceEntry& entry, std::string 
         return *existing;
     }
     remove_leftovers(sources_root(), temp_prefix(entry.name));
-    if (mirror.empty()) {
-        auto chosen =
-            AptSources::debian_mirror(AptSources::read_host(), AptSources::read_host_release());
-        if (!chosen) {
-            return std::unexpected(chosen.error());
-        }
-        mirror = *chosen;
+    auto mirrors = host_debian_mirrors(mirror);
+    if (!mirrors) {
+        return std::unexpected(mirrors.error());
     }
     auto started = std::chrono::steady_clock::now();
     TempFolder temp(sources_root() / (temp_prefix(entry.name) + std::to_string(getpid())));
-    auto outcome = unpack(entry, mirror, temp.path(), say);
+    auto outcome = unpack(entry, *mirrors, temp.path(), say);
     if (!outcome) {
         return wrap(outcome.error(), fmt::format("kernel source {}", entry.name));
     }

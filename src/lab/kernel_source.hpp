@@ -57,7 +57,7 @@ std::optional<SourceTreeMatch> source_tree_for_vmlinux(const std::filesystem::pa
 
 // Downloads the package and unpacks its tarball. A second call is a no-op; an interrupted one
 // leaves nothing under the final name.
-Result<SourceOutcome> fetch_kernel_source(const SourceEntry& entry, std::string mirror,
+Result<SourceOutcome> fetch_kernel_source(const SourceEntry& entry, const std::string& mirror,
                                           const std::function<void(std::string_view)>& progress);
 
 } // namespace kdive::lab

@@ -13,6 +13,10 @@ std::filesystem::path KernelStore::dir(std::string_view name) {
     return root() / name;
 }
 
+std::string KernelStore::release_name(std::string_view release) {
+    return "release-" + std::string(release);
+}
+
 std::optional<KernelManifest> KernelStore::fetched(std::string_view name) {
     auto manifest = KernelManifest::read(dir(name) / manifest_file_name);
     if (!manifest || manifest->name != name) {

@@ -3,6 +3,7 @@
 // "Linux version " followed by a printable line.
 #include "lab/vmcore_kernel.hpp"
 
+#include "debuginfo/debuginfod_client.hpp"
 #include "lab/kernel_store.hpp"
 
 #include <algorithm>
@@ -42,11 +43,18 @@ std::optional<std::string> banner_at(std::span<const std::uint8_t> bytes, std::s
     return line;
 }
 
-} // namespace
+// The dump is untrusted: a BUILD-ID that is not plain hex is ignored rather than sent anywhere.
+std::string build_id_of(const target::VmcoreInfo& info) {
+    auto text = info.text("BUILD-ID");
+    if (!text) {
+        return {};
+    }
+    return debuginfo::normalized_build_id(*text).value_or("");
+}
 
-Result<DumpKernel> dump_kernel(target::CoreFile& file, const target::VmcoreInfo& info) {
+Result<DumpKernel> dump_kernel_release(target::CoreFile& file, const target::VmcoreInfo& info) {
     if (auto release = info.text("OSRELEASE"); release && !release->empty()) {
-        return DumpKernel{std::string(*release), {}, "VMCOREINFO"};
+        return DumpKernel{std::string(*release), {}, "VMCOREINFO", {}};
     }
     std::vector<std::uint8_t> bytes(chunk + banner_prefix.size());
     const std::uint64_t end = std::min(file.physical_end(), banner_scan_limit);
@@ -63,13 +71,23 @@ Result<DumpKernel> dump_kernel(target::CoreFile& file, const target::VmcoreInfo&
                 continue;
             }
             if (auto banner = banner_at(line, 0)) {
-                return DumpKernel{release_of_banner(*banner), *banner, "banner in memory"};
+                return DumpKernel{release_of_banner(*banner), *banner, "banner in memory", {}};
             }
         }
     }
     return fail("{}: no VMCOREINFO and no kernel banner in its first {} GiB of memory: name the "
                 "kernel with --vmlinux",
                 file.path().string(), banner_scan_limit >> 30);
+}
+
+} // namespace
+
+Result<DumpKernel> dump_kernel(target::CoreFile& file, const target::VmcoreInfo& info) {
+    auto kernel = dump_kernel_release(file, info);
+    if (kernel) {
+        kernel->build_id = build_id_of(info);
+    }
+    return kernel;
 }
 
 Result<std::filesystem::path> find_vmlinux(const std::string& release,
@@ -104,6 +122,29 @@ Result<std::filesystem::path> find_vmlinux(const std::string& release,
                     ? std::string()
                     : fmt::format(" (looked in {} and the kernel cache)", debug_dir.string()),
                 release);
+}
+
+Result<std::filesystem::path> find_vmlinux(const DumpKernel& kernel,
+                                           const std::filesystem::path& debug_dir,
+                                           const std::function<void(std::string_view)>& note) {
+    auto local = find_vmlinux(kernel.release, debug_dir);
+    if (local || kernel.build_id.empty()) {
+        return local;
+    }
+    const std::string urls = debuginfo::debuginfod_urls();
+    if (urls.empty()) {
+        return fail("{}, or set DEBUGINFOD_URLS to ask a debuginfod server for build-id {}",
+                    local.error().message, kernel.build_id);
+    }
+    if (note) {
+        note(fmt::format("asking debuginfod ({}) for the vmlinux of {}, build-id {}", urls,
+                         kernel.release, kernel.build_id));
+    }
+    auto served = debuginfo::find_debuginfo_by_build_id(kernel.build_id);
+    if (!served) {
+        return fail("{}; {}", local.error().message, served.error().message);
+    }
+    return served;
 }
 
 } // namespace kdive::lab

@@ -1,5 +1,7 @@
 // `kdive kernel` failures: clear messages, non-zero exits and nothing left that looks fetched.
 #include "kernel_test_support.hpp"
+#include "lab/debian_suites.hpp"
+#include "lab/private_apt.hpp"
 #include "temp_dir.hpp"
 
 #include <csignal>
@@ -94,6 +96,54 @@ TEST(KernelCommand, UnreachableMirrorShowsAptsErrorAndLeavesNothing) {
     EXPECT_FALSE(has_prefix(entries, "debian-5.10-cloud")) << run.err;
     EXPECT_FALSE(has_prefix(entries, ".debian-5.10-cloud.tmp-"));
     expect_not_fetched(cache, "debian-5.10-cloud");
+}
+
+TEST(KernelCommand, ReleaseNoSuiteHasFailsNamingTheSuitesSearched) {
+    TempDir cache("kernel-release");
+    const std::string release = "6.1.0-999-cloud-amd64";
+    auto run = run_kernel_command({"fetch", "--release", release}, {cache_env(cache)}, 600s);
+    EXPECT_NE(run.exit_code, 0);
+    EXPECT_NE(run.err.find("no Debian suite has kernel release " + release), std::string::npos)
+        << run.err;
+    for (const char* suite :
+         {"bookworm-security", "bookworm-updates", "bullseye-security", "trixie-security", "sid"}) {
+        EXPECT_NE(run.err.find(suite), std::string::npos) << suite << "\n" << run.err;
+    }
+    EXPECT_FALSE(has_prefix(kernels_entries(cache), "release-"));
+    EXPECT_FALSE(has_prefix(kernels_entries(cache), ".release-" + release + ".tmp-"));
+}
+
+TEST(KernelCommand, ReleaseIsCheckedBeforeAnyDownload) {
+    TempDir cache("kernel-release-args");
+    auto both =
+        run_kernel_command({"fetch", "debian-6.1-cloud", "--release", "6.1.0-57-cloud-amd64"},
+                           {cache_env(cache)}, 60s);
+    EXPECT_NE(both.exit_code, 0);
+    EXPECT_NE(both.err.find("not both"), std::string::npos) << both.err;
+    auto bad = run_kernel_command({"fetch", "--release", "../6.1"}, {cache_env(cache)}, 60s);
+    EXPECT_NE(bad.exit_code, 0);
+    EXPECT_NE(bad.err.find("'../6.1' is not a kernel release"), std::string::npos) << bad.err;
+    EXPECT_TRUE(kernels_entries(cache).empty());
+    EXPECT_FALSE(fs::exists(cache / "apt"));
+}
+
+// The private apt itself: a security mirror that cannot be reached costs a note, not the fetch.
+TEST(KernelCommand, UnreachableSecuritySuiteIsSkippedWithANote) {
+    TempDir cache("kernel-security");
+    auto mirrors = lab::host_debian_mirrors("");
+    ASSERT_TRUE(mirrors) << mirrors.error().message;
+    mirrors->security = "http://127.0.0.1:9/debian-security";
+    auto apt = lab::PrivateApt::prepare(cache / "apt", lab::update_suites("bookworm", *mirrors));
+    ASSERT_TRUE(apt) << apt.error().message;
+    std::string notes;
+    auto updated = apt->update([&notes](std::string_view line) { notes += std::string(line); });
+    ASSERT_TRUE(updated) << updated.error().message;
+    EXPECT_NE(notes.find("skipping bookworm-security at http://127.0.0.1:9/debian-security"),
+              std::string::npos)
+        << notes;
+    EXPECT_EQ(lab::suite_names(apt->sources()), "bookworm, bookworm-updates");
+    auto meta = apt->show("linux-image-cloud-amd64");
+    EXPECT_TRUE(meta) << meta.error().message;
 }
 
 TEST(KernelCommand, InterruptedFetchNeverLooksFetched) {
