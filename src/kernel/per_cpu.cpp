@@ -20,7 +20,7 @@ Result<std::vector<int>> read_cpumask(Kernel& kernel, std::string_view name, uns
     }
     std::vector<int> cpus;
     for (unsigned cpu = 0; cpu < nr_cpu_ids; ++cpu) {
-        if ((bits->u64(8 * (cpu / 64)) >> (cpu % 64) & 1) != 0) {
+        if ((bits->u64(std::size_t{8} * (cpu / 64)) >> (cpu % 64) & 1) != 0) {
             cpus.push_back(static_cast<int>(cpu));
         }
     }

@@ -26,7 +26,8 @@ constexpr std::array<std::string_view, 6> qemu_segments = {"cs", "ds", "es", "fs
 constexpr std::size_t qemu_segment_size = 24;
 constexpr std::size_t qemu_segments_offset = 8 + 18 * 8;
 constexpr std::size_t qemu_cr_offset = qemu_segments_offset + 10 * qemu_segment_size;
-constexpr std::size_t qemu_state_size = qemu_cr_offset + 5 * 8 + 8;
+constexpr std::size_t qemu_cr_count = 5;
+constexpr std::size_t qemu_state_size = qemu_cr_offset + qemu_cr_count * 8 + 8;
 
 std::uint64_t load_u64(const std::vector<std::uint8_t>& bytes, std::size_t at) {
     std::uint64_t value = 0;
@@ -78,7 +79,7 @@ std::map<std::string, std::uint64_t, std::less<>> qemu_values(const CoreNote& no
         values.emplace(fmt::format("cr{}", cr),
                        load_u64(note.desc, qemu_cr_offset + 8 * static_cast<std::size_t>(cr)));
     }
-    values.emplace("k_gs_base", load_u64(note.desc, qemu_cr_offset + 5 * 8));
+    values.emplace("k_gs_base", load_u64(note.desc, qemu_cr_offset + qemu_cr_count * 8));
     return values;
 }
 
