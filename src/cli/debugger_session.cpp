@@ -258,6 +258,10 @@ Result<> DebuggerSession::info(std::string_view args) {
     if (what == "threads") {
         return info_threads();
     }
+    if (what == "target" || what == "files") {
+        fmt::print(out_, "{}\n", terminal_text(target_.describe(), TerminalText::message));
+        return {};
+    }
     if (what.empty()) {
         return help("info");
     }

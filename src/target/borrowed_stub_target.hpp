@@ -34,6 +34,9 @@ public:
     Result<> interrupt() override;
     Result<std::optional<StopEvent>> wait_for_stop(std::chrono::milliseconds wait) override;
     bool running() const override { return false; }
+    std::string describe() const override {
+        return "a gdbstub another debugger owns (borrowed during its monitor command)";
+    }
     Result<> insert_breakpoint(const Breakpoint& breakpoint) override;
     Result<> remove_breakpoint(const Breakpoint& breakpoint) override;
     const std::vector<Breakpoint>& inserted_breakpoints() const override { return none_; }

@@ -140,6 +140,14 @@ Result<std::unique_ptr<CoreTarget>> CoreTarget::open(std::unique_ptr<CoreFile> f
     return target;
 }
 
+std::string CoreTarget::describe() const {
+    return fmt::format("core file {} ({}), {} CPU{}, {}; memory: the dump's, kernel addresses "
+                       "through the kernel's page tables",
+                       file_->path().string(), file_->describe(), cpus_.size(),
+                       cpus_.size() == 1 ? "" : "s",
+                       vmcore_info_.empty() ? "no VMCOREINFO" : "VMCOREINFO");
+}
+
 std::unexpected<Error> CoreTarget::core_file_refuses(std::string_view what) const {
     return fail_as(ErrorKind::unsupported, "cannot {}: this target is a core file ({})", what,
                    file_->path().string());

@@ -38,6 +38,7 @@ public:
     Result<> interrupt() override;
     Result<std::optional<StopEvent>> wait_for_stop(std::chrono::milliseconds wait) override;
     bool has_execution() const override { return false; }
+    std::string describe() const override;
     bool running() const override { return false; }
     Result<> insert_breakpoint(const Breakpoint& breakpoint) override;
     Result<> remove_breakpoint(const Breakpoint& breakpoint) override;

@@ -125,6 +125,13 @@ void RspTarget::forget_state() {
     }
 }
 
+std::string RspTarget::describe() const {
+    return fmt::format("gdbstub {}, {} vCPU{}; memory: {}", client_->peer(), vcpu_count(),
+                       vcpu_count() == 1 ? "" : "s",
+                       ram_ ? "guest RAM read directly, " + ram_->describe()
+                            : std::string("through the gdbstub"));
+}
+
 void RspTarget::set_direct_memory(std::unique_ptr<GuestRam> ram,
                                   std::unique_ptr<AddressTranslator> translator) {
     ram_ = std::move(ram);

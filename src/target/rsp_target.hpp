@@ -52,6 +52,7 @@ public:
     Result<> interrupt() override;
     Result<std::optional<StopEvent>> wait_for_stop(std::chrono::milliseconds wait) override;
     bool running() const override { return running_; }
+    std::string describe() const override;
 
     Result<> insert_breakpoint(const Breakpoint& breakpoint) override;
     Result<> remove_breakpoint(const Breakpoint& breakpoint) override;

@@ -82,6 +82,9 @@ public:
                        name);
     }
 
+    // What is being debugged, for people: the backend and where memory reads come from.
+    virtual std::string describe() const = 0;
+
     // Whether run control exists at all: a core file has memory and registers only, and its
     // run-control calls fail saying so.
     virtual bool has_execution() const { return true; }

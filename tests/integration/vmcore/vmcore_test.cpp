@@ -221,6 +221,12 @@ TEST_F(Vmcore, EveryMemorySourceGivesTheSameAnswers) {
                           "direct", "-ex", "detach"});
     ASSERT_TRUE(greeted) << greeted.error().message;
     EXPECT_NE(greeted->out.find("process_vm_readv"), std::string::npos) << greeted->out;
+    // A batch says it through `info target`.
+    auto described = kdive({"attach", session.dir.string(), "--batch", "-ex", "info target"});
+    ASSERT_TRUE(described) << described.error().message;
+    EXPECT_NE(described->out.find("memory: guest RAM read directly, mapped from QEMU's memfd"),
+              std::string::npos)
+        << described->out;
     ASSERT_TRUE(pause_guest(session));
     fs::create_directory(work_->path() / "third");
     auto third = dump(session, work_->path() / "third", "elf");
@@ -237,6 +243,10 @@ TEST_F(Vmcore, EveryMemorySourceGivesTheSameAnswers) {
     ASSERT_TRUE(greeting) << greeting.error().message;
     EXPECT_NE(greeting->out.find("Opened "), std::string::npos) << greeting->out;
     EXPECT_EQ(greeting->out.find("no VMCOREINFO"), std::string::npos) << greeting->out;
+    auto target = kdive({"attach", dumps[1].string(), "--batch", "-ex", "info target"});
+    ASSERT_TRUE(target) << target.error().message;
+    EXPECT_NE(target->out.find("core file"), std::string::npos) << target->out;
+    EXPECT_NE(target->out.find("kdump (flattened), zlib pages"), std::string::npos) << target->out;
     // Run control says what the target is.
     auto resume = kdive({"attach", dumps[0].string(), "--batch", "-ex", "continue"});
     ASSERT_TRUE(resume) << resume.error().message;

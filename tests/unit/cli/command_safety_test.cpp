@@ -36,6 +36,7 @@ public:
     Result<std::optional<target::StopEvent>> wait_for_stop(std::chrono::milliseconds) override {
         return fail("not running");
     }
+    std::string describe() const override { return "a test target"; }
     bool running() const override { return false; }
     Result<> insert_breakpoint(const target::Breakpoint& bp) override {
         inserted.push_back(bp);

@@ -95,6 +95,7 @@ public:
         event.vcpu = stop.vcpu;
         return event;
     }
+    std::string describe() const override { return "a test target"; }
     bool running() const override { return is_running; }
     Result<> insert_breakpoint(const target::Breakpoint& bp) override {
         if (is_running)
