@@ -199,11 +199,14 @@ Result<std::vector<BacktraceCommands::VcpuTask>> BacktraceCommands::running_task
         if (!user_mode && !kernel_address(*rip)) {
             continue; // not started yet (firmware, real mode): no task runs there
         }
-        if (!base) {
+        // Without the vCPU's own per-CPU base (a kdump vmcore's NT_PRSTATUS has no segment
+        // bases), its index is taken as its CPU number, as the dumper writes one note per CPU
+        // in CPU order.
+        auto task = base ? percpu->current_task_at(*base) : percpu->current_task(vcpu);
+        if (!task && !base) {
             slot.unreadable = base.error();
             continue;
         }
-        auto task = percpu->current_task_at(*base);
         if (!task) {
             slot.unreadable = task.error();
             continue;

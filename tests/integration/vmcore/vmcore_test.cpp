@@ -41,6 +41,46 @@ fs::path find_module(const fs::path& kernel_dir, std::string_view stem) {
     return {};
 }
 
+// A copy of a QEMU ELF dump with the notes the kernel's kdump writes: the QEMU CPU-state notes
+// renamed away and each NT_PRSTATUS's fs_base/gs_base zeroed.
+Result<> as_kdump_would_write(const fs::path& from, const fs::path& to) {
+    std::error_code ec;
+    fs::copy_file(from, to, ec);
+    if (ec) {
+        return fail("copying {}: {}", from.string(), ec.message());
+    }
+    fs::permissions(to, fs::perms::owner_read | fs::perms::owner_write, ec);
+    std::fstream file(to, std::ios::in | std::ios::out | std::ios::binary);
+    std::string head(1 << 20, '\0');
+    file.read(head.data(), static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<std::size_t>(file.gcount()));
+    int renamed = 0;
+    int cleared = 0;
+    for (auto at = head.find(std::string_view("QEMU\0", 5)); at != std::string::npos;
+         at = head.find(std::string_view("QEMU\0", 5), at + 1)) {
+        head.replace(at, 4, "XEMU");
+        ++renamed;
+    }
+    // An NT_PRSTATUS note: namesz 5, descsz 336, type 1, "CORE\0\0\0\0", then the desc whose
+    // pr_reg (at 112) holds fs_base and gs_base as registers 21 and 22.
+    const std::string prstatus_header("\x05\0\0\0\x50\x01\0\0\x01\0\0\0CORE\0\0\0\0", 20);
+    for (auto at = head.find(prstatus_header); at != std::string::npos;
+         at = head.find(prstatus_header, at + 1)) {
+        const std::size_t bases = at + prstatus_header.size() + 112 + 21 * 8;
+        if (bases + 16 <= head.size()) {
+            std::fill_n(head.begin() + static_cast<std::ptrdiff_t>(bases), 16, '\0');
+            ++cleared;
+        }
+    }
+    if (renamed == 0 || cleared == 0) {
+        return fail("{}: found {} QEMU notes and {} NT_PRSTATUS notes", from.string(), renamed,
+                    cleared);
+    }
+    file.seekp(0);
+    file.write(head.data(), static_cast<std::streamsize>(head.size()));
+    return file ? Result<>{} : fail("writing {}", to.string());
+}
+
 // Another kernel's vmlinux: the mismatch is reported, not wrong answers.
 void expect_other_vmlinux_reported(const fs::path& dump_file) {
     const std::string other_name =
@@ -193,6 +233,10 @@ TEST_F(Vmcore, EveryMemorySourceGivesTheSameAnswers) {
         ASSERT_TRUE(file) << file.error().message;
         dumps.push_back(*file);
     }
+    // As the kernel's own /proc/vmcore would be: no QEMU CPU-state notes, and NT_PRSTATUS
+    // without segment bases (pt_regs have none).
+    dumps.push_back(work_->path() / "kdump-style.elf");
+    ASSERT_TRUE(as_kdump_would_write(dumps.front(), dumps.back()));
     auto stub = answers(session.dir.string(), {"--memory", "stub"});
     ASSERT_TRUE(stub) << stub.error().message;
     auto parsed = nlohmann::json::parse(stub->substr(0, stub->find('\n')), nullptr, false);
