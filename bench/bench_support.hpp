@@ -1,8 +1,10 @@
 // Helpers the VM benchmarks share: finding kdive, running it, medians, dropping the target's
-// page cache between runs, and the guest script that starts the extra tasks.
+// page cache between runs, the guest script that starts the extra tasks, and booting that guest.
 #pragma once
 
 #include "lab/boot_kernel.hpp"
+#include "lab/console_log.hpp"
+#include "lab/session.hpp"
 #include "support/atomic_file.hpp"
 #include "support/error.hpp"
 #include "support/subprocess.hpp"
@@ -10,8 +12,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fmt/format.h>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -23,7 +28,8 @@ namespace kdive::bench {
 // bench binaries live in build/bench/; kdive in build/.
 inline std::string kdive_binary(const char* argv0) {
     const auto beside = std::filesystem::path(argv0).parent_path() / ".." / "kdive";
-    return std::filesystem::exists(beside) ? beside.string() : "kdive";
+    // Absolute: benchmarks may run kdive from another working directory.
+    return std::filesystem::exists(beside) ? std::filesystem::absolute(beside).string() : "kdive";
 }
 
 // Runs a command to completion (five minutes at most) and returns its standard output.
@@ -92,6 +98,72 @@ inline Result<Setup> prepare(const char* argv0, const std::string& kernel_name,
         return std::unexpected(ok.error());
     }
     return out;
+}
+
+// The kernel's module `file_name` (e.g. "dummy.ko", compressed or not) among the modules beside
+// its vmlinux; empty when the kernel has none.
+inline std::filesystem::path kernel_module(const lab::BootKernel& kernel,
+                                           std::string_view file_name) {
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(
+             kernel.vmlinux.parent_path() / "modules", ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->path().filename().string().starts_with(file_name)) {
+            return it->path();
+        }
+    }
+    return {};
+}
+
+// A guest booted from the setup's rootfs (the extra tasks, dummy for lsmod to list and
+// qemu_fw_cfg so that dumps carry VMCOREINFO), up once its script reported the task count.
+struct BenchVm {
+    std::filesystem::path state;
+    lab::Session session;
+    int guest_tasks = 0; // `ls -d /proc/[0-9]* | wc -l` in the guest, as its script printed
+};
+
+inline Result<BenchVm> boot_bench_vm(const Setup& setup, const std::string& kernel_name,
+                                     int smp = 2) {
+    const auto rootfs = setup.work / "rootfs.cpio.gz";
+    std::vector<std::string> rootfs_args{setup.kdive,     "rootfs",        "-o",
+                                         rootfs.string(), "--init-script", setup.script.string()};
+    for (const char* module : {"dummy.ko", "qemu_fw_cfg.ko"}) {
+        if (auto path = kernel_module(setup.kernel, module); !path.empty()) {
+            rootfs_args.insert(rootfs_args.end(), {"--module", path.string()});
+        }
+    }
+    if (auto ok = run(rootfs_args); !ok) {
+        return std::unexpected(ok.error());
+    }
+    BenchVm vm;
+    vm.state = setup.work / "session";
+    if (auto ok =
+            run({setup.kdive, "boot", "--kernel", kernel_name, "--detach", "--state",
+                 vm.state.string(), "--smp", std::to_string(smp), "--initrd", rootfs.string()});
+        !ok) {
+        return std::unexpected(ok.error());
+    }
+    auto session = lab::Session::load(vm.state);
+    if (!session) {
+        (void)run({setup.kdive, "stop", vm.state.string()});
+        return std::unexpected(session.error());
+    }
+    vm.session = *session;
+    if (auto ok = lab::wait_for_console(session->console_log, "KDIVE-TASKS",
+                                        std::chrono::minutes(5), session->pid);
+        !ok) {
+        (void)run({setup.kdive, "stop", vm.state.string()});
+        return std::unexpected(ok.error());
+    }
+    std::ifstream log(session->console_log);
+    std::stringstream text;
+    text << log.rdbuf();
+    const std::string console = text.str();
+    if (const auto at = console.find("KDIVE-TASKS: "); at != std::string::npos) {
+        vm.guest_tasks = std::atoi(console.c_str() + at + 13);
+    }
+    return vm;
 }
 
 } // namespace kdive::bench

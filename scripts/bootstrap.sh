@@ -21,8 +21,8 @@ packages=(
   debuginfod libarchive-tools
   # building kernels (`kdive kconfig`, `kdive build`): Kbuild, pahole for BTF, the lx-scripts
   flex bison bc libssl-dev dwarves rsync python3 make gcc
-  # the peers the benchmarks compare with (drgn under Debian's /usr/bin/python3)
-  python3-drgn
+  # the peers the benchmarks compare with (drgn under Debian's /usr/bin/python3; crash on vmcores)
+  python3-drgn crash
 )
 
 missing=()
