@@ -40,7 +40,8 @@ FrameCommands::FrameCommands(target::Target& target, DebuggerSession& session, L
       stepper_(target, session, info, [this] { return eval_.scope().load_offset(); }) {
     eval_.scope().set_local_lookup(
         [this](std::string_view name) -> std::optional<Result<eval::Value>> {
-            if (target_.running() || !ensure_frames() || frames_.empty()) {
+            // A name in an expression needs the selected frame's scope, not the whole stack.
+            if (target_.running() || !ensure_frames(/*top_only=*/true) || frames_.empty()) {
                 return std::nullopt;
             }
             const SourceFrame& frame = frames_[selected_];
@@ -51,9 +52,9 @@ FrameCommands::FrameCommands(target::Target& target, DebuggerSession& session, L
         });
 }
 
-Result<> FrameCommands::ensure_frames() {
+Result<> FrameCommands::ensure_frames(bool top_only) {
     const std::uint64_t generation = target_.stop_generation();
-    if (built_at_ == generation) {
+    if (built_at_ == generation || (top_only && top_built_at_ == generation)) {
         return {};
     }
     const std::uint64_t guest = target_.guest_generation();
@@ -61,6 +62,9 @@ Result<> FrameCommands::ensure_frames() {
     // Only kdive's own look at another vCPU happened since: the user's frame stays selected.
     const bool keep_selection =
         built_at_ && built_vcpu_ == target_.current_vcpu() && built_guest_at_ == guest;
+    // The innermost machine frame alone (its inlined scopes included) is what a fresh stop
+    // selects; a selection kept from before may be deeper, so that needs every frame.
+    top_only = top_only && !keep_selection;
     const std::size_t previous_selected = selected_;
     built_at_.reset();
     frames_.clear();
@@ -80,7 +84,7 @@ Result<> FrameCommands::ensure_frames() {
         return fail("No stack.");
     }
     machine_.clear();
-    if (unwinder_) {
+    if (unwinder_ && !top_only) {
         if (auto unwound = unwinder_(start); unwound && !unwound->empty()) {
             machine_ = std::move(*unwound);
         }
@@ -158,6 +162,10 @@ Result<> FrameCommands::ensure_frames() {
             }
             frames_.push_back(std::move(frame));
         }
+    }
+    if (top_only) {
+        top_built_at_ = generation; // every other use builds the whole stack
+        return {};
     }
     built_at_ = generation;
     built_vcpu_ = target_.current_vcpu();

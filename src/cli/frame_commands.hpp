@@ -14,8 +14,8 @@
 #include <cstdio>
 #include <functional>
 #include <optional>
-#include <tuple>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace kdive::cli {
@@ -53,7 +53,8 @@ private:
         std::uint64_t line_start = 0; // runtime address where the line begins (innermost only)
     };
 
-    Result<> ensure_frames();
+    // Every frame of the stop, or with `top_only` the innermost machine frame's only.
+    Result<> ensure_frames(bool top_only = false);
     Result<std::string> select(std::optional<int> level, int delta);
     std::string frame_line(std::size_t level) {
         return fmt::format("#{:<3}{}", level, frame_description(level));
@@ -94,6 +95,7 @@ private:
     // The target's stop generation the frames were built at: any resume, step, write, monitor
     // command or vCPU selection since makes them stale.
     std::optional<std::uint64_t> built_at_;
+    std::optional<std::uint64_t> top_built_at_; // frames_ holds only the innermost frame's
     // The vCPU and guest generation of the frames the user selected among: the selection
     // survives a rebuild only when neither changed (kdive read another vCPU meanwhile).
     int built_vcpu_ = -1;
