@@ -2,6 +2,8 @@
 // Every header field is checked against the file's size before it is used.
 #include "target/elf_core_file.hpp"
 
+#include "support/positional_read.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -54,24 +56,7 @@ private:
 };
 
 Result<> ElfCoreFile::read_at(std::uint64_t offset, std::span<std::uint8_t> out) const {
-    std::size_t done = 0;
-    while (done < out.size()) {
-        const ssize_t got =
-            ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
-        if (got < 0 && errno == EINTR) {
-            continue;
-        }
-        if (got < 0) {
-            return fail("{}: reading {} bytes at offset {:#x}: {}", path_.string(), out.size(),
-                        offset, std::strerror(errno));
-        }
-        if (got == 0) {
-            return fail_as(ErrorKind::corrupt, "{}: ends at offset {:#x}, inside data it declares",
-                           path_.string(), offset + done);
-        }
-        done += static_cast<std::size_t>(got);
-    }
-    return {};
+    return read_exactly_at(fd_, offset, out, path_);
 }
 
 Result<> ElfCoreFile::load() {

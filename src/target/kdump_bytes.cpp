@@ -3,6 +3,7 @@
 // an earlier one put at the same plain offsets, as makedumpfile -R rewrites them in order.
 #include "target/kdump_bytes.hpp"
 
+#include "support/positional_read.hpp"
 #include "target/kdump_format.hpp"
 
 #include <algorithm>
@@ -90,24 +91,7 @@ Result<std::unique_ptr<KdumpBytes>> KdumpBytes::open(const std::filesystem::path
 }
 
 Result<> KdumpBytes::read_file(std::uint64_t offset, std::span<std::uint8_t> out) const {
-    std::size_t done = 0;
-    while (done < out.size()) {
-        const ssize_t got =
-            ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
-        if (got < 0 && errno == EINTR) {
-            continue;
-        }
-        if (got < 0) {
-            return fail("{}: reading {} bytes at offset {:#x}: {}", path_.string(), out.size(),
-                        offset, std::strerror(errno));
-        }
-        if (got == 0) {
-            return fail_as(ErrorKind::corrupt, "{}: truncated: the file ends at offset {:#x}",
-                           path_.string(), offset + done);
-        }
-        done += static_cast<std::size_t>(got);
-    }
-    return {};
+    return read_exactly_at(fd_, offset, out, path_);
 }
 
 Result<> KdumpBytes::scan_records() {
