@@ -228,6 +228,32 @@ TEST_F(KdumpFile, NotesAndHeaderFieldsRoundTrip) {
     }
 }
 
+// The kernel's own utsname, read from init_uts_ns through the kernel image mapping VMCOREINFO
+// places, fills every header field (libkdumpfile takes the machine only when none is empty).
+TEST_F(KdumpFile, HeaderCarriesTheKernelsUtsnameFromMemory) {
+    FakeCore core = sample_core();
+    // init_uts_ns at link address 0xffffffff82000100 with phys_base 16: physical 0x2000110.
+    const std::uint64_t physical = 0x2000110;
+    std::vector<std::uint8_t> page(page_size, 0);
+    const std::array<std::string, 6> fields = {
+        "Linux", "guest", "6.1.0-test-amd64", "#1 SMP PREEMPT_DYNAMIC Debian", "x86_64", "(none)"};
+    const std::size_t name_at = physical % page_size + 4; // after a kref, as before 5.x
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+        std::ranges::copy(fields[i], page.begin() + static_cast<std::ptrdiff_t>(name_at + 65 * i));
+    }
+    core.pages_[physical / page_size] = page;
+    const std::string info = "OSRELEASE=6.1.0-test-amd64\nNUMBER(phys_base)=16\n"
+                             "SYMBOL(init_uts_ns)=ffffffff82000100\n";
+    core.notes_.back().desc.assign(info.begin(), info.end());
+    const auto bytes = sample_dump(core, KdumpCompression::zstd);
+    ASSERT_GT(bytes.size(), page_size);
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+        EXPECT_EQ(std::string(reinterpret_cast<const char*>(
+                      &bytes[kdump::header::utsname_sysname + 65 * i])),
+                  fields[i]);
+    }
+}
+
 TEST_F(KdumpFile, VmcoreinfoBlobBecomesANoteWhenTheNotesLackIt) {
     FakeCore core = sample_core();
     auto bytes = sample_dump(core, KdumpCompression::zlib);
