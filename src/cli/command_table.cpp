@@ -110,8 +110,11 @@ std::vector<CommandInfo> repl_commands() {
         {"show", {}, "show scheduler-locking|substitute-path", "a setting", data},
         {"list",
          {"l"},
-         "list [FUNCTION|FILE:LINE|LINE]",
-         "ten source lines around a place; bare: around the stop, then onwards",
+         "list [FUNCTION|FILE:LINE|LINE] | list [-H] [-o OFFSET|STRUCT.MEMBER] "
+         "[-s STRUCT[.MEMBER,...]] [-c MAX] START [--json]",
+         "ten source lines around a place; bare: around the stop, then onwards. With crash's "
+         "options (-H, -o, -s, -c): walk a kernel linked list (list_head, hlist, llist); -H when "
+         "START is the head",
          data,
          A::location},
         {"directory",

@@ -1,6 +1,7 @@
 // Parses expression command lines and formats their answers like GDB.
 #include "cli/eval_commands.hpp"
 
+#include "cli/kernel_commands.hpp"
 #include "eval/expression_parser.hpp"
 #include "eval/type_printer.hpp"
 #include "eval/value_printer.hpp"
@@ -136,6 +137,9 @@ std::optional<Result<std::string>> EvalCommands::run(std::string_view line) {
         return ptype(command.rest, word == "whatis");
     }
     if (word == "list" || word == "l") {
+        if (is_list_walk(command.rest)) {
+            return std::nullopt; // crash's list walk: the kernel commands take it
+        }
         return list(command.rest);
     }
     if (word == "set") {

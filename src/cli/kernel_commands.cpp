@@ -149,6 +149,17 @@ Result<kernel::Kernel*> KernelCommands::kernel() {
     return kernel_.get();
 }
 
+bool is_list_walk(std::string_view arguments) {
+    const std::string_view rest = trim(arguments);
+    for (std::string_view option : {"-H", "-o", "-s", "-c"}) {
+        if (rest == option || (rest.starts_with(option) && rest.size() > option.size() &&
+                               rest[option.size()] == ' ')) {
+            return true;
+        }
+    }
+    return false;
+}
+
 std::optional<Result<std::string>> KernelCommands::run(std::string_view line) {
     auto args = split_words(line);
     if (args.empty()) {
@@ -160,11 +171,14 @@ std::optional<Result<std::string>> KernelCommands::run(std::string_view line) {
     if (word == "backtrace") {
         word = "bt";
     }
-    static const std::string_view commands[] = {"current", "per-cpu", "ps",      "dmesg",  "lsmod",
-                                                "vtop",    "cmdline", "version", "cpus",   "mounts",
-                                                "uptime",  "kconfig", "bt",      "foreach"};
+    static const std::string_view commands[] = {
+        "current", "per-cpu", "ps",     "dmesg",   "lsmod", "vtop",    "cmdline", "version",
+        "cpus",    "mounts",  "uptime", "kconfig", "bt",    "foreach", "list"};
     if (std::find(std::begin(commands), std::end(commands), word) == std::end(commands)) {
         return std::nullopt;
+    }
+    if (word == "list" && !is_list_walk(line.substr(line.find("list") + 4))) {
+        return std::nullopt; // GDB's source listing
     }
     auto out = dispatch(word, args);
     if (!out) {
@@ -229,6 +243,9 @@ Result<std::string> KernelCommands::dispatch(std::string_view word,
     }
     if (word == "uptime") {
         return simple([&] { return uptime(json); });
+    }
+    if (word == "list") {
+        return list(args, json);
     }
     return simple([&] { return kconfig(); });
 }
@@ -328,6 +345,7 @@ eval::FunctionHooks* KernelCommands::functions() {
 }
 
 void KernelCommands::serve(EvalCommands& eval) {
+    eval_ = &eval;
     eval.set_functions(functions());
     eval.set_loaded_images(&modules());
     eval.set_load_offset_source([this]() -> std::uint64_t {

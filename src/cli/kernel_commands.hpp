@@ -25,6 +25,10 @@ class KernelFunctions;
 class BacktraceCommands;
 class EvalCommands;
 
+// `list` is GDB's source listing and crash's list walk: crash's options first (-H, -o, -s, -c)
+// make it the walk. `arguments` is what follows the command word.
+bool is_list_walk(std::string_view arguments);
+
 class KernelCommands {
 public:
     KernelCommands(debuginfo::DebugInfo& info, target::Target& target);
@@ -67,6 +71,9 @@ private:
     Result<std::string> mounts(std::vector<std::string>& args, bool json);
     Result<std::string> uptime(bool json);
     Result<std::string> kconfig();
+    Result<std::string> list(std::vector<std::string>& args, bool json);
+    // list's START: a number, or an expression (a list_head names its address).
+    Result<std::uint64_t> list_start(std::string_view text);
     Result<kernel::TaskWalker*> tasks();
     // The CPU the selected vCPU is: the one whose __per_cpu_offset is its per-CPU base, else
     // (before the per-CPU areas exist) its index, which QEMU gives the boot CPU as 0.
@@ -84,6 +91,7 @@ private:
     std::unique_ptr<KernelFunctions> functions_;
     std::unique_ptr<kernel::ModuleDebugInfo> modules_;
     std::unique_ptr<BacktraceCommands> backtraces_;
+    EvalCommands* eval_ = nullptr; // set by serve()
 };
 
 } // namespace kdive::cli

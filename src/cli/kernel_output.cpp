@@ -303,4 +303,31 @@ Json task_group_json(const std::vector<kernel::TaskInfo>& tasks) {
     return members;
 }
 
+std::string list_json(const std::vector<ListEntry>& entries) {
+    Json out = Json::array();
+    for (const auto& entry : entries) {
+        if (entry.members.empty()) {
+            out.push_back(hex(entry.address));
+            continue;
+        }
+        Json object = {{"address", hex(entry.address)}};
+        for (const auto& [name, value] : entry.members) {
+            object[name] = guest_string(value);
+        }
+        out.push_back(std::move(object));
+    }
+    return out.dump();
+}
+
+std::string list_text(const std::vector<ListEntry>& entries) {
+    std::string out;
+    for (const auto& entry : entries) {
+        out += fmt::format("{:016x}\n", entry.address);
+        for (const auto& [name, value] : entry.members) {
+            out += fmt::format("  {} = {}\n", name, value);
+        }
+    }
+    return out;
+}
+
 } // namespace kdive::cli

@@ -38,6 +38,15 @@ std::string ps_json(const std::vector<kernel::TaskInfo>& tasks);
 std::string ps_text(const std::vector<kernel::TaskInfo>& tasks);
 
 std::string dmesg_json(const std::vector<kernel::PrintkRecord>& records);
+
+// `list`: each entry's address, and with -s the members asked for, as the value printer
+// formatted them (already escaped for the terminal).
+struct ListEntry {
+    std::uint64_t address = 0;
+    std::vector<std::pair<std::string, std::string>> members; // name, formatted value
+};
+std::string list_json(const std::vector<ListEntry>& entries);
+std::string list_text(const std::vector<ListEntry>& entries);
 std::string dmesg_text(const std::vector<kernel::PrintkRecord>& records);
 
 std::string lsmod_json(const std::vector<kernel::ModuleInfo>& modules);

@@ -340,6 +340,41 @@ TEST_F(KernelAwareness, LsmodMatchesProcModules) {
     }
 }
 
+// crash's list walk over two kernel lists whose contents other commands know: the modules (as
+// lsmod lists them, in order) and the task list (every thread-group leader but the idle task).
+TEST_F(KernelAwareness, ListWalksTheModuleAndTaskLists) {
+    auto modules = guest_->json("lsmod --json");
+    auto listed = guest_->json("list -H modules -o module.list --json");
+    ASSERT_EQ(listed.size(), modules.size());
+    for (std::size_t i = 0; i < modules.size(); ++i) {
+        EXPECT_EQ(listed[i], modules[i]["module"]) << i;
+    }
+    auto named = guest_->json("list -H modules -o module.list -s module.name,refcnt --json");
+    ASSERT_EQ(named.size(), modules.size());
+    for (std::size_t i = 0; i < modules.size(); ++i) {
+        const std::string name = named[i]["name"].get<std::string>();
+        EXPECT_TRUE(name.starts_with("\"" + modules[i]["name"].get<std::string>() + "\"")) << name;
+    }
+    auto tasks = guest_->json("ps --json");
+    std::set<std::string> leaders;
+    for (const auto& task : tasks) {
+        if (task["pid"] == task["tgid"] && task["pid"] != 0) {
+            leaders.insert(task["task"].get<std::string>());
+        }
+    }
+    auto walked = guest_->json("list -H init_task.tasks -o task_struct.tasks --json");
+    EXPECT_EQ(std::set<std::string>(walked.begin(), walked.end()), leaders);
+    // From the first entry (init_task itself), bounded by -c.
+    auto first = guest_->json("list -o task_struct.tasks -c 3 init_task --json");
+    ASSERT_EQ(first.size(), 3u);
+    EXPECT_EQ(first[0], tasks[0]["task"]);
+    // A start that is not mapped names the address; GDB's list stays the source listing.
+    auto bad = guest_->attempt("list -H 0x10 -o 0");
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.error().message.find("0x10"), std::string::npos) << bad.error().message;
+    EXPECT_FALSE(guest_->commands->run("list start_kernel"));
+}
+
 TEST_F(KernelAwareness, MountsCmdlineUptimeCpus) {
     auto mounts = guest_->json("mounts --json");
     ASSERT_EQ(mounts.size(), guest_->facts.mounts.size());
