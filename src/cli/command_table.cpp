@@ -157,6 +157,12 @@ std::vector<CommandInfo> repl_commands() {
         {"cpus", {}, "cpus [--json]", "possible, present and online CPUs", kernel},
         {"mounts", {"lx-mounts"}, "mounts [--json]", "mounted file systems", kernel},
         {"uptime", {}, "uptime [--json]", "time since boot", kernel},
+        {"sys",
+         {},
+         "sys [--json]",
+         "the system at a glance, as crash shows it: CPUs, uptime, load, tasks, utsname, memory, "
+         "panic",
+         kernel},
         {"kconfig", {"lx-configdump"}, "kconfig", "the kernel's .config (CONFIG_IKCONFIG)", kernel},
         {"info",
          {"i"},

@@ -173,7 +173,7 @@ std::optional<Result<std::string>> KernelCommands::run(std::string_view line) {
     }
     static const std::string_view commands[] = {
         "current", "per-cpu", "ps",     "dmesg",   "lsmod", "vtop",    "cmdline", "version",
-        "cpus",    "mounts",  "uptime", "kconfig", "bt",    "foreach", "list"};
+        "cpus",    "mounts",  "uptime", "kconfig", "bt",    "foreach", "list",    "sys"};
     if (std::find(std::begin(commands), std::end(commands), word) == std::end(commands)) {
         return std::nullopt;
     }
@@ -246,6 +246,9 @@ Result<std::string> KernelCommands::dispatch(std::string_view word,
     }
     if (word == "list") {
         return list(args, json);
+    }
+    if (word == "sys") {
+        return simple([&] { return sys(json); });
     }
     return simple([&] { return kconfig(); });
 }

@@ -375,6 +375,29 @@ TEST_F(KernelAwareness, ListWalksTheModuleAndTaskLists) {
     EXPECT_FALSE(guest_->commands->run("list start_kernel"));
 }
 
+// crash's sys: the kernel's own utsname is /proc/version's, the task count is ps's.
+TEST_F(KernelAwareness, SysAgreesWithProcVersionAndPs) {
+    auto sys = guest_->json("sys --json");
+    ASSERT_TRUE(sys.is_object());
+    const std::string& version = guest_->facts.version;
+    EXPECT_TRUE(version.starts_with("Linux version " + sys["release"].get<std::string>() + " "))
+        << version;
+    EXPECT_TRUE(version.ends_with(sys["version"].get<std::string>())) << version;
+    EXPECT_EQ(sys["machine"], "x86_64");
+    EXPECT_EQ(sys["cpus"], 2);
+    EXPECT_EQ(sys["tasks"].get<std::size_t>(), guest_->json("ps --json").size());
+    EXPECT_GT(sys["memory"].get<std::uint64_t>(), 64ull << 20);
+    for (const auto& load : sys["load_average"]) {
+        EXPECT_GE(load.get<double>(), 0.0);
+        EXPECT_LT(load.get<double>(), 1000.0);
+    }
+    // The same jiffies as `uptime` (which its own test holds against /proc/uptime).
+    EXPECT_NEAR(sys["uptime"].get<double>(), guest_->json("uptime --json")["seconds"].get<double>(),
+                0.5);
+    EXPECT_TRUE(sys["panic_cpu"].is_null());
+    EXPECT_NE(guest_->run("sys").find("LOAD AVERAGE: "), std::string::npos);
+}
+
 TEST_F(KernelAwareness, MountsCmdlineUptimeCpus) {
     auto mounts = guest_->json("mounts --json");
     ASSERT_EQ(mounts.size(), guest_->facts.mounts.size());

@@ -381,6 +381,9 @@ TEST_F(Vmcore, PanickedKernelNamesItsCpuAndStack) {
     ASSERT_TRUE(cpus["panic_cpu"].is_number()) << cpus_line;
     const int panic_cpu = cpus["panic_cpu"].get<int>();
     EXPECT_TRUE(cpus["cpus"][panic_cpu]["panicked"].get<bool>());
+    auto sys = kdive({"attach", file->string(), "--batch", "-ex", "sys --json"});
+    ASSERT_TRUE(sys && sys->exit_code == 0);
+    EXPECT_EQ(nlohmann::json::parse(sys->out, nullptr, false)["panic_cpu"], panic_cpu) << sys->out;
     const std::string stacks = run->out.substr(cpus_line.size());
     EXPECT_NE(stacks.find("panic"), std::string::npos) << stacks;
     EXPECT_NE(stacks.find("sysrq_handle_crash"), std::string::npos) << stacks;
