@@ -253,6 +253,14 @@ Result<std::string> KernelCommands::dispatch(std::string_view word,
     return simple([&] { return kconfig(); });
 }
 
+Result<std::vector<kernel::TaskInfo>> KernelCommands::every_task() {
+    auto walker = tasks();
+    if (!walker) {
+        return std::unexpected(walker.error());
+    }
+    return (*walker)->all_tasks();
+}
+
 Result<kernel::TaskWalker*> KernelCommands::tasks() {
     if (!walker_) {
         auto view = kernel();
@@ -324,11 +332,7 @@ Result<std::uint64_t> KernelCommands::per_cpu_address(std::uint64_t variable_add
 }
 
 Result<std::uint64_t> KernelCommands::task_by_pid(int pid) {
-    auto walker = tasks();
-    if (!walker) {
-        return std::unexpected(walker.error());
-    }
-    auto all = (*walker)->all_tasks();
+    auto all = every_task();
     if (!all) {
         return std::unexpected(all.error());
     }
@@ -509,11 +513,7 @@ Result<std::string> KernelCommands::per_cpu(std::vector<std::string>& args, bool
 }
 
 Result<std::string> KernelCommands::ps(bool json) {
-    auto walker = tasks();
-    if (!walker) {
-        return std::unexpected(walker.error());
-    }
-    auto all = (*walker)->all_tasks();
+    auto all = every_task();
     if (!all) {
         return std::unexpected(all.error());
     }

@@ -75,6 +75,8 @@ private:
     Result<std::string> sys(bool json);
     // list's START: a number, or an expression (a list_head names its address).
     Result<std::uint64_t> list_start(std::string_view text);
+    // Every task, read in one walk.
+    Result<std::vector<kernel::TaskInfo>> every_task();
     Result<kernel::TaskWalker*> tasks();
     // The CPU the selected vCPU is: the one whose __per_cpu_offset is its per-CPU base, else
     // (before the per-CPU areas exist) its index, which QEMU gives the boot CPU as 0.

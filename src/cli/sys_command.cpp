@@ -21,11 +21,7 @@ Result<std::string> KernelCommands::sys(bool json) {
     if (!percpu) {
         return std::unexpected(percpu.error());
     }
-    auto walker = tasks();
-    if (!walker) {
-        return std::unexpected(walker.error());
-    }
-    auto all = (*walker)->all_tasks();
+    auto all = every_task();
     if (!all) {
         return std::unexpected(all.error());
     }
