@@ -4,7 +4,6 @@
 #include "cli/report.hpp"
 #include "lab/vm_dump.hpp"
 #include "target/core_file.hpp"
-#include "target/kdump_writer.hpp"
 
 #include <fmt/core.h>
 #include <unistd.h>
@@ -36,30 +35,6 @@ lab::DumpProgress terminal_progress() {
     };
 }
 
-// An existing dump rewritten as a plain kdump file, as makedumpfile -c/-l/-p would.
-Result<> convert_dump(const std::string& from, const std::string& out, const std::string& format,
-                      const lab::DumpProgress& progress) {
-    if (!format.starts_with("kdump-")) {
-        return fail_as(ErrorKind::invalid_input,
-                       "--format {}: a vmcore can be rewritten as kdump-zlib, kdump-lzo, "
-                       "kdump-snappy or kdump-zstd",
-                       format);
-    }
-    auto codec = target::parse_kdump_compression(std::string_view(format).substr(6));
-    if (!codec) {
-        return std::unexpected(codec.error());
-    }
-    auto source = target::open_core_file(from);
-    if (!source) {
-        return std::unexpected(source.error());
-    }
-    return target::write_kdump(**source, out, *codec, [&](std::uint64_t done, std::uint64_t total) {
-        if (progress) {
-            progress(done, total, "compressing");
-        }
-    });
-}
-
 } // namespace
 
 void register_dump_command(CLI::App& app, ExitStatus& status) {
@@ -80,7 +55,7 @@ void register_dump_command(CLI::App& app, ExitStatus& status) {
         auto progress = terminal_progress();
         Result<> ok;
         if (target::looks_like_core_file(args->session)) {
-            ok = convert_dump(args->session, args->out, args->options.format, progress);
+            ok = lab::compress_vmcore(args->session, args->out, args->options.format, progress);
         } else {
             auto session = lab::Session::load(args->session);
             if (!session) {

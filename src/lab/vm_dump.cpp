@@ -122,15 +122,29 @@ Result<> dump_vm(const Session& session, const std::filesystem::path& out,
         return {};
     }
     // QEMU lacks this codec: kdive compresses QEMU's ELF dump itself.
-    auto codec = target::parse_kdump_compression(options.format.substr(sizeof("kdump-") - 1));
+    if (auto ok = compress_vmcore(temporary.path, target, options.format, progress); !ok) {
+        return wrap(ok.error(), "compressing QEMU's ELF dump");
+    }
+    return {};
+}
+
+Result<> compress_vmcore(const std::filesystem::path& from, const std::filesystem::path& out,
+                         std::string_view format, const DumpProgress& progress) {
+    if (!format.starts_with("kdump-")) {
+        return fail_as(ErrorKind::invalid_input,
+                       "--format {}: a vmcore can be rewritten as kdump-zlib, kdump-lzo, "
+                       "kdump-snappy or kdump-zstd",
+                       format);
+    }
+    auto codec = target::parse_kdump_compression(format.substr(sizeof("kdump-") - 1));
     if (!codec) {
         return std::unexpected(codec.error());
     }
-    auto elf = target::open_core_file(temporary.path);
-    if (!elf) {
-        return wrap(elf.error(), "reading QEMU's ELF dump");
+    auto source = target::open_core_file(from);
+    if (!source) {
+        return std::unexpected(source.error());
     }
-    return target::write_kdump(**elf, target, *codec, [&](std::uint64_t done, std::uint64_t total) {
+    return target::write_kdump(**source, out, *codec, [&](std::uint64_t done, std::uint64_t total) {
         if (progress) {
             progress(done, total, "compressing");
         }

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace kdive::lab {
@@ -30,5 +31,10 @@ using DumpProgress = std::function<void(std::uint64_t, std::uint64_t, std::strin
 
 Result<> dump_vm(const Session& session, const std::filesystem::path& out,
                  const DumpOptions& options, const DumpProgress& progress = {});
+
+// An existing vmcore rewritten as a plain kdump file with FORMAT's codec ("kdump-zstd"), as
+// makedumpfile -c/-l/-p would; the output appears only when whole.
+Result<> compress_vmcore(const std::filesystem::path& from, const std::filesystem::path& out,
+                         std::string_view format, const DumpProgress& progress = {});
 
 } // namespace kdive::lab

@@ -233,6 +233,18 @@ TEST_F(Vmcore, EveryMemorySourceGivesTheSameAnswers) {
         ASSERT_TRUE(file) << file.error().message;
         dumps.push_back(*file);
     }
+    // An existing dump compressed by `kdive dump VMCORE`, as makedumpfile would.
+    dumps.push_back(work_->path() / "compressed.kdump-zstd");
+    auto compressed = kdive(
+        {"dump", dumps.front().string(), "-o", dumps.back().string(), "--format", "kdump-zstd"});
+    ASSERT_TRUE(compressed && compressed->exit_code == 0)
+        << (compressed ? compressed->err : compressed.error().message);
+    auto as_elf = kdive(
+        {"dump", dumps.front().string(), "-o", (work_->path() / "x").string(), "--format", "elf"});
+    ASSERT_TRUE(as_elf);
+    EXPECT_NE(as_elf->exit_code, 0);
+    EXPECT_NE(as_elf->err.find("--format elf"), std::string::npos) << as_elf->err;
+    EXPECT_FALSE(fs::exists(work_->path() / "x"));
     // As the kernel's own /proc/vmcore would be: no QEMU CPU-state notes, and NT_PRSTATUS
     // without segment bases (pt_regs have none).
     dumps.push_back(work_->path() / "kdump-style.elf");
