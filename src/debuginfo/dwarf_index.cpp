@@ -108,7 +108,7 @@ Result<DwarfIndex> DwarfIndex::build(const ElfFile& file, unsigned threads,
     if (stop != nullptr && *stop) {
         return fail("{}: indexing stopped", file.path().string());
     }
-    return Builder::by_libdw(file, image, threads);
+    return Builder::by_libdw(file, threads);
 }
 
 std::optional<std::uint64_t> DwarfIndex::find(DwarfNameKind kind, std::string_view name) const {

@@ -14,7 +14,6 @@ namespace kdive::debuginfo {
 using index_parts::EntriesByAddress;
 using index_parts::kind_of_tag;
 using index_parts::RawEntry;
-using index_parts::SharedImage;
 
 namespace {
 
@@ -81,13 +80,14 @@ struct Worker {
 
 } // namespace
 
-Result<DwarfIndex> DwarfIndex::Builder::by_libdw(const ElfFile& file, const SharedImage& image,
-                                                 unsigned threads) {
+Result<DwarfIndex> DwarfIndex::Builder::by_libdw(const ElfFile& file, unsigned threads) {
     std::vector<std::unique_ptr<Worker>> workers;
     for (unsigned i = 0; i < threads; ++i) {
         auto worker = std::make_unique<Worker>();
-        worker->elf = image.data() != nullptr ? elf_memory(image.data(), image.size())
-                                              : elf_begin(file.fd(), ELF_C_READ_MMAP, nullptr);
+        // Each worker maps the file itself: libdw decompresses a compressed section by
+        // rewriting its section header, which in a shared writable image would make the other
+        // workers read compressed bytes as plain DWARF.
+        worker->elf = elf_begin(file.fd(), ELF_C_READ_MMAP, nullptr);
         worker->dwarf =
             worker->elf != nullptr ? dwarf_begin_elf(worker->elf, DWARF_C_READ, nullptr) : nullptr;
         if (worker->dwarf == nullptr) {
@@ -105,7 +105,6 @@ Result<DwarfIndex> DwarfIndex::Builder::by_libdw(const ElfFile& file, const Shar
         unit_offsets.push_back(offset);
         offset = next;
     }
-    const ElfSection* info_section = file.find_section(".debug_info");
     std::atomic<std::size_t> next_unit{0};
     auto run = [&](Worker& worker) {
         std::size_t i;
@@ -121,10 +120,6 @@ Result<DwarfIndex> DwarfIndex::Builder::by_libdw(const ElfFile& file, const Shar
                 continue;
             }
             index_unit(&unit_die, static_cast<std::uint32_t>(i), worker.entries);
-            if (info_section != nullptr) {
-                image.release(info_section->file_offset + unit_offsets[i],
-                              info_section->file_offset + unit_next);
-            }
         }
     };
     std::vector<std::thread> pool;

@@ -180,8 +180,7 @@ struct DwarfIndex::Builder {
                                                  const index_parts::SharedImage& image,
                                                  unsigned threads, const std::atomic<bool>* stop);
     // libdw's DIE walk (dwarf_index_libdw.cpp): any DWARF libdw reads, but slower.
-    static Result<DwarfIndex> by_libdw(const ElfFile& file, const index_parts::SharedImage& image,
-                                       unsigned threads);
+    static Result<DwarfIndex> by_libdw(const ElfFile& file, unsigned threads);
 };
 
 } // namespace kdive::debuginfo
