@@ -171,9 +171,13 @@ std::optional<Result<std::string>> KernelCommands::run(std::string_view line) {
     if (word == "backtrace") {
         word = "bt";
     }
+    if (word == "lx-slabinfo") { // the kernel's GDB scripts' name for kmem -s
+        word = "kmem";
+        args.insert(args.begin(), "-s");
+    }
     static const std::string_view commands[] = {
-        "current", "per-cpu", "ps",     "dmesg",   "lsmod", "vtop",    "cmdline", "version",
-        "cpus",    "mounts",  "uptime", "kconfig", "bt",    "foreach", "list",    "sys"};
+        "current", "per-cpu", "ps",      "dmesg", "lsmod",   "vtop", "cmdline", "version", "cpus",
+        "mounts",  "uptime",  "kconfig", "bt",    "foreach", "list", "sys",     "kmem"};
     if (std::find(std::begin(commands), std::end(commands), word) == std::end(commands)) {
         return std::nullopt;
     }
@@ -249,6 +253,9 @@ Result<std::string> KernelCommands::dispatch(std::string_view word,
     }
     if (word == "sys") {
         return simple([&] { return sys(json); });
+    }
+    if (word == "kmem") {
+        return kmem(args, json);
     }
     return simple([&] { return kconfig(); });
 }

@@ -19,6 +19,20 @@ echo "KDIVE-CMDLINE: $(cat /proc/cmdline)"
 for d in /proc/[0-9]*; do read -r line < $d/stat && echo "KDIVE-STAT: $line"; done 2>/dev/null
 while read -r line; do echo "KDIVE-MODULE: $line"; done < /proc/modules
 while read -r line; do echo "KDIVE-MOUNT: $line"; done < /proc/mounts
+while read -r line; do echo "KDIVE-SLAB: $line"; done < /proc/slabinfo
+mkdir -p /tmp
+sleep 1002 3</proc/version 4>/dev/null 5>/tmp/kdive-out | cat >/dev/null &
+nc -l -p 4242 </dev/null >/dev/null 2>&1 &
+sleep 1
+for d in /proc/[0-9]*; do
+  case "$(tr '\0' ' ' < $d/cmdline 2>/dev/null)" in
+  "sleep 1002 "|"nc -l -p 4242 ")
+    p=${d#/proc/}
+    for f in $d/fd/*; do echo "KDIVE-FD: $p ${f##*/} $(readlink $f)"; done
+    while read -r line; do echo "KDIVE-MAP: $p $line"; done < $d/maps
+    echo "KDIVE-RSS: $p $(grep VmRSS $d/status)";;
+  esac
+done
 echo "KDIVE-UPTIME: $(cat /proc/uptime)"
 echo KDIVE-READY
 )script";
@@ -70,6 +84,41 @@ GuestFacts parse_facts(const std::string& console) {
             GuestMount entry;
             fields >> entry.device >> entry.path >> entry.type;
             facts.mounts.push_back(entry);
+        } else if (auto slab = value("KDIVE-SLAB: ")) {
+            std::istringstream fields(*slab);
+            GuestSlab cache;
+            fields >> cache.name >> cache.active_objects >> cache.objects >> cache.object_size >>
+                cache.objects_per_slab >> cache.pages_per_slab;
+            if (fields && cache.name != "#" && cache.name != "slabinfo") {
+                facts.slabs.push_back(cache);
+            }
+        } else if (auto fd = value("KDIVE-FD: ")) {
+            std::istringstream fields(*fd);
+            int pid = 0;
+            int number = 0;
+            std::string target;
+            fields >> pid >> number;
+            std::getline(fields >> std::ws, target);
+            facts.files[pid][number] = target;
+        } else if (auto map = value("KDIVE-MAP: ")) {
+            std::istringstream fields(*map);
+            int pid = 0;
+            GuestMapping mapping;
+            std::string range, device, inode;
+            fields >> pid >> range >> mapping.flags >> std::hex >> mapping.offset >> device >>
+                inode;
+            std::getline(fields >> std::ws, mapping.path);
+            const auto dash = range.find('-');
+            mapping.start = std::stoull(range.substr(0, dash), nullptr, 16);
+            mapping.end = std::stoull(range.substr(dash + 1), nullptr, 16);
+            facts.maps[pid].push_back(mapping);
+        } else if (auto rss = value("KDIVE-RSS: ")) {
+            std::istringstream fields(*rss);
+            int pid = 0;
+            std::string label;
+            unsigned long long kib = 0;
+            fields >> pid >> label >> kib;
+            facts.rss_kib[pid] = kib;
         } else if (std::regex_match(line, kernel_line)) {
             facts.kernel_lines.push_back(line);
         }

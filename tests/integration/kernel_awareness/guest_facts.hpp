@@ -25,6 +25,20 @@ struct GuestMount {
     std::string device, path, type;
 };
 
+// One line of /proc/slabinfo.
+struct GuestSlab {
+    std::string name;
+    unsigned long long active_objects = 0, objects = 0, object_size = 0, objects_per_slab = 0,
+                       pages_per_slab = 0;
+};
+
+// One line of /proc/PID/maps.
+struct GuestMapping {
+    unsigned long long start = 0, end = 0, offset = 0;
+    std::string flags; // "r-xp"
+    std::string path;  // file, [heap], [stack], [vdso]..., or empty
+};
+
 struct GuestFacts {
     std::string version;
     std::string cmdline;
@@ -33,6 +47,12 @@ struct GuestFacts {
     std::vector<int> marked; // pids of the marker sleeps (sleep 1000)
     std::vector<GuestModule> modules;
     std::vector<GuestMount> mounts;
+    std::vector<GuestSlab> slabs;
+    // Of the tasks with known files and mappings ("sleep 1002" with fds 3-5 and a pipe, and a
+    // listening "nc"): fd -> readlink text, the maps lines, VmRSS.
+    std::map<int, std::map<int, std::string>> files;
+    std::map<int, std::vector<GuestMapping>> maps;
+    std::map<int, unsigned long long> rss_kib;
     std::vector<std::string> kernel_lines; // "[    1.234567] text" lines of the console
 };
 

@@ -398,6 +398,52 @@ TEST_F(KernelAwareness, SysAgreesWithProcVersionAndPs) {
     EXPECT_NE(guest_->run("sys").find("LOAD AVERAGE: "), std::string::npos);
 }
 
+// kmem -s holds what /proc/slabinfo printed: every cache by name with its geometry; counts move
+// between the guest's print and the stop, so they are held to the total and to task_struct.
+TEST_F(KernelAwareness, KmemSlabsMatchProcSlabinfo) {
+    const auto& proc = guest_->facts.slabs;
+    ASSERT_GT(proc.size(), 50u) << "the guest printed no /proc/slabinfo";
+    auto caches = guest_->json("kmem -s --json");
+    ASSERT_TRUE(caches.is_array());
+    std::map<std::string, Json> by_name;
+    for (const auto& cache : caches) {
+        by_name[cache["name"].get<std::string>()] = cache;
+        EXPECT_LE(cache["active_objects"].get<std::uint64_t>(),
+                  cache["objects"].get<std::uint64_t>())
+            << cache;
+        EXPECT_TRUE(cache["address"].get<std::string>().starts_with("0xffff")) << cache;
+    }
+    std::uint64_t proc_total = 0;
+    std::uint64_t kdive_total = 0;
+    for (const auto& slab : proc) {
+        auto found = by_name.find(slab.name);
+        ASSERT_NE(found, by_name.end()) << slab.name << " is in /proc/slabinfo only";
+        const Json& cache = found->second;
+        // slabinfo's objsize is the stride (kmem_cache.size); object_size is what was asked for.
+        EXPECT_EQ(cache["size"], slab.object_size) << slab.name;
+        EXPECT_LE(cache["object_size"].get<std::uint64_t>(), slab.object_size) << slab.name;
+        EXPECT_EQ(cache["objects_per_slab"], slab.objects_per_slab) << slab.name;
+        EXPECT_EQ(cache["pages_per_slab"], slab.pages_per_slab) << slab.name;
+        proc_total += slab.objects;
+        kdive_total += cache["objects"].get<std::uint64_t>();
+    }
+    EXPECT_EQ(caches.size(), proc.size());
+    EXPECT_NEAR(static_cast<double>(kdive_total), static_cast<double>(proc_total),
+                0.1 * static_cast<double>(proc_total));
+    // Every task has its task_struct.
+    ASSERT_TRUE(by_name.contains("task_struct"));
+    EXPECT_GE(by_name["task_struct"]["active_objects"].get<std::size_t>(),
+              guest_->json("ps --json").size());
+    // One cache by name, in crash's columns, and the lx-* spelling.
+    const std::string text = guest_->run("kmem -s task_struct");
+    EXPECT_NE(text.find("OBJSIZE"), std::string::npos) << text;
+    EXPECT_NE(text.find("task_struct"), std::string::npos) << text;
+    EXPECT_EQ(guest_->json("lx-slabinfo --json").size(), caches.size());
+    auto unknown = guest_->attempt("kmem -s no-such-cache");
+    ASSERT_FALSE(unknown);
+    EXPECT_NE(unknown.error().message.find("no-such-cache"), std::string::npos);
+}
+
 TEST_F(KernelAwareness, MountsCmdlineUptimeCpus) {
     auto mounts = guest_->json("mounts --json");
     ASSERT_EQ(mounts.size(), guest_->facts.mounts.size());

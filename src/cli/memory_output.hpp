@@ -1,0 +1,16 @@
+// Text and JSON forms of the memory and address-space commands (kmem, vm, files), apart from
+// reading them, so each can be tested with hostile guest strings.
+#pragma once
+
+#include "kernel/slab_caches.hpp"
+
+#include <string>
+#include <vector>
+
+namespace kdive::cli {
+
+// `kmem -s`: [{name, object_size, objects, active_objects, slabs, ...}] and crash's columns.
+std::string slab_caches_json(const std::vector<kernel::SlabCache>& caches);
+std::string slab_caches_text(const std::vector<kernel::SlabCache>& caches);
+
+} // namespace kdive::cli
