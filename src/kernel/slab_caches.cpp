@@ -104,7 +104,7 @@ public:
         cache.pages_per_slab = std::uint64_t{1} << std::min<std::uint64_t>(oo >> order_shift, 63);
         std::uint64_t free = 0;
         for (std::uint32_t i = 0; i < nodes_; ++i) {
-            const std::uint64_t node = record->u64(layouts_.node_array.offset + 8 * i);
+            const std::uint64_t node = record->u64(layouts_.node_array.offset + std::uint64_t{8} * i);
             if (node == 0) {
                 continue;
             }
