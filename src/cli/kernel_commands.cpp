@@ -177,7 +177,7 @@ std::optional<Result<std::string>> KernelCommands::run(std::string_view line) {
     }
     static const std::string_view commands[] = {
         "current", "per-cpu", "ps",      "dmesg", "lsmod",   "vtop", "cmdline", "version", "cpus",
-        "mounts",  "uptime",  "kconfig", "bt",    "foreach", "list", "sys",     "kmem"};
+        "mounts",  "uptime",  "kconfig", "bt",    "foreach", "list", "sys",     "kmem",    "files"};
     if (std::find(std::begin(commands), std::end(commands), word) == std::end(commands)) {
         return std::nullopt;
     }
@@ -256,6 +256,9 @@ Result<std::string> KernelCommands::dispatch(std::string_view word,
     }
     if (word == "kmem") {
         return kmem(args, json);
+    }
+    if (word == "files") {
+        return files(args, json);
     }
     return simple([&] { return kconfig(); });
 }

@@ -74,6 +74,7 @@ private:
     Result<std::string> list(std::vector<std::string>& args, bool json);
     Result<std::string> sys(bool json);
     Result<std::string> kmem(std::vector<std::string>& args, bool json);
+    Result<std::string> files(std::vector<std::string>& args, bool json);
     // list's START: a number, or an expression (a list_head names its address).
     Result<std::uint64_t> list_start(std::string_view text);
     // Every task, read in one walk.

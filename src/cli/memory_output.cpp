@@ -51,4 +51,33 @@ std::string slab_caches_text(const std::vector<kernel::SlabCache>& caches) {
     return out;
 }
 
+std::string open_files_json(const std::vector<kernel::OpenFile>& files) {
+    Json out = Json::array();
+    for (const auto& file : files) {
+        out.push_back({{"fd", file.fd},
+                       {"path", json_text(file.path)},
+                       {"flags", file.flags},
+                       {"file", hex(file.file)},
+                       {"inode", file.inode == 0 ? Json() : Json(hex(file.inode))},
+                       {"type", std::string(kernel::inode_type(file.inode_mode))},
+                       {"operations", file.operations.empty() ? Json() : Json(file.operations)}});
+    }
+    return out.dump();
+}
+
+std::string open_files_text(const kernel::TaskInfo& task,
+                            const std::vector<kernel::OpenFile>& files) {
+    std::string out = fmt::format("PID: {:<7} TASK: {:x}  COMMAND: \"{}\"\n", task.pid, task.task,
+                                  terminal_text(task.comm, TerminalText::field));
+    out += fmt::format("{:>4} {:<18} {:<18} {:<4} {:>8} {:<22} {}\n", "FD", "FILE", "INODE", "TYPE",
+                       "FLAGS", "OPERATIONS", "PATH");
+    for (const auto& file : files) {
+        out += fmt::format("{:>4} {:<18x} {:<18x} {:<4} {:>8o} {:<22} {}\n", file.fd, file.file,
+                           file.inode, kernel::inode_type(file.inode_mode), file.flags,
+                           file.operations.empty() ? "-" : file.operations,
+                           terminal_text(file.path, TerminalText::field));
+    }
+    return out;
+}
+
 } // namespace kdive::cli

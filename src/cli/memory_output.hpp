@@ -2,7 +2,9 @@
 // reading them, so each can be tested with hostile guest strings.
 #pragma once
 
+#include "kernel/open_files.hpp"
 #include "kernel/slab_caches.hpp"
+#include "kernel/task_walker.hpp"
 
 #include <string>
 #include <vector>
@@ -12,5 +14,10 @@ namespace kdive::cli {
 // `kmem -s`: [{name, object_size, objects, active_objects, slabs, ...}] and crash's columns.
 std::string slab_caches_json(const std::vector<kernel::SlabCache>& caches);
 std::string slab_caches_text(const std::vector<kernel::SlabCache>& caches);
+
+// `files PID`: [{fd, path, flags, file, inode, type, operations}] and crash's header and rows.
+std::string open_files_json(const std::vector<kernel::OpenFile>& files);
+std::string open_files_text(const kernel::TaskInfo& task,
+                            const std::vector<kernel::OpenFile>& files);
 
 } // namespace kdive::cli

@@ -1,7 +1,7 @@
-// Paths are rebuilt the way d_path() does: up the dentry chain to the mount's root, then on from
-// the mount point in the parent mount, until the namespace's root mount (its own parent).
+// The mounts of a namespace, in mount order, with paths as d_path() builds them (DentryPaths).
 #include "kernel/mount_list.hpp"
 
+#include "kernel/dentry_path.hpp"
 #include "kernel/visited_nodes.hpp"
 
 #include <algorithm>
@@ -16,12 +16,10 @@ constexpr std::size_t max_mounts = 1'000'000;
 
 class MountReader {
 public:
-    explicit MountReader(Kernel& kernel) : kernel_(kernel) {}
+    MountReader(Kernel& kernel, DentryPaths paths) : kernel_(kernel), paths_(paths) {}
 
     Result<> init() {
-        for (auto [name, into] : {std::pair{"mount", &mount_},
-                                  {"dentry", &dentry_},
-                                  {"super_block", &super_},
+        for (auto [name, into] : {std::pair{"super_block", &super_},
                                   {"file_system_type", &fs_type_},
                                   {"mnt_namespace", &ns_}}) {
             auto layout = kernel_.layout(name);
@@ -42,18 +40,13 @@ public:
         return kernel_.read_u64(address + *offset);
     }
 
-    // The reader's root (task->fs->root): paths are relative to it, and mounts outside it are
-    // not listed, as in /proc/mounts.
-    void set_root(std::uint64_t mount, std::uint64_t dentry) {
-        root_mount_ = mount;
-        root_dentry_ = dentry;
-    }
+    DentryPaths& paths() { return paths_; }
 
     // nullopt when the mount is not reachable from the root.
     Result<std::optional<MountInfo>> describe(std::uint64_t mount) {
         MountInfo info;
         info.mount = mount;
-        auto devname = field_u64(mount, *mount_, "mnt_devname");
+        auto devname = field_u64(mount, this->mount(), "mnt_devname");
         if (!devname) {
             return std::unexpected(devname.error());
         }
@@ -61,11 +54,11 @@ public:
             auto text = kernel_.read_c_string(*devname, 4096);
             info.device = text ? *text : "?";
         }
-        auto root = field_u64(mount, *mount_, "mnt.mnt_root");
+        auto root = field_u64(mount, this->mount(), "mnt.mnt_root");
         if (!root) {
             return std::unexpected(root.error());
         }
-        auto path = path_of(mount, *root);
+        auto path = paths_.path_of(mount, *root);
         if (!path) {
             return std::unexpected(path.error());
         }
@@ -82,11 +75,11 @@ public:
     }
 
     const StructLayout* ns() const { return ns_; }
-    const StructLayout* mount() const { return mount_; }
+    const StructLayout& mount() const { return paths_.mount_layout(); }
 
 private:
     Result<std::string> fs_type_name(std::uint64_t mount) {
-        auto sb = field_u64(mount, *mount_, "mnt.mnt_sb");
+        auto sb = field_u64(mount, this->mount(), "mnt.mnt_sb");
         if (!sb) {
             return std::unexpected(sb.error());
         }
@@ -109,68 +102,11 @@ private:
         return *text;
     }
 
-    Result<std::string> dentry_name(std::uint64_t dentry) {
-        auto name = field_u64(dentry, *dentry_, "d_name.name");
-        if (!name) {
-            return std::unexpected(name.error());
-        }
-        return kernel_.read_c_string(*name, 256);
-    }
-
-    Result<std::optional<std::string>> path_of(std::uint64_t mount, std::uint64_t dentry) {
-        std::vector<std::string> parts;
-        bool reached_root = root_mount_ == 0;
-        for (std::size_t depth = 0; depth < max_depth; ++depth) {
-            if (mount == root_mount_ && dentry == root_dentry_) {
-                reached_root = true;
-                break;
-            }
-            auto mnt_root = field_u64(mount, *mount_, "mnt.mnt_root");
-            auto parent = field_u64(dentry, *dentry_, "d_parent");
-            if (!mnt_root || !parent) {
-                return std::unexpected(!mnt_root ? mnt_root.error() : parent.error());
-            }
-            if (dentry == *mnt_root || *parent == dentry) {
-                auto parent_mount = field_u64(mount, *mount_, "mnt_parent");
-                if (!parent_mount) {
-                    return std::unexpected(parent_mount.error());
-                }
-                if (*parent_mount == mount || *parent_mount == 0) {
-                    break;
-                }
-                auto mountpoint = field_u64(mount, *mount_, "mnt_mountpoint");
-                if (!mountpoint) {
-                    return std::unexpected(mountpoint.error());
-                }
-                dentry = *mountpoint;
-                mount = *parent_mount;
-                continue;
-            }
-            auto name = dentry_name(dentry);
-            if (!name) {
-                return std::unexpected(name.error());
-            }
-            parts.push_back(*name);
-            dentry = *parent;
-        }
-        if (!reached_root) {
-            return std::optional<std::string>();
-        }
-        std::string path;
-        for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
-            path += "/" + *it;
-        }
-        return std::optional<std::string>(path.empty() ? "/" : path);
-    }
-
     Kernel& kernel_;
-    const StructLayout* mount_ = nullptr;
-    const StructLayout* dentry_ = nullptr;
+    DentryPaths paths_;
     const StructLayout* super_ = nullptr;
     const StructLayout* fs_type_ = nullptr;
     const StructLayout* ns_ = nullptr;
-    std::uint64_t root_mount_ = 0;
-    std::uint64_t root_dentry_ = 0;
     std::map<std::uint64_t, std::string> type_names_;
 };
 
@@ -216,46 +152,28 @@ Result<std::vector<std::uint64_t>> rb_tree_nodes(Kernel& kernel, std::uint64_t r
 } // namespace
 
 Result<std::vector<MountInfo>> list_mounts(Kernel& kernel, std::uint64_t task) {
-    MountReader reader(kernel);
+    auto paths = DentryPaths::load(kernel);
+    if (!paths) {
+        return std::unexpected(paths.error());
+    }
+    MountReader reader(kernel, *paths);
     if (auto ok = reader.init(); !ok) {
         return std::unexpected(ok.error());
     }
     auto task_layout = kernel.layout("task_struct");
     auto nsproxy_layout = kernel.layout("nsproxy");
-    auto fs_layout = kernel.layout("fs_struct");
-    if (!task_layout || !nsproxy_layout || !fs_layout) {
-        return std::unexpected(!task_layout      ? task_layout.error()
-                               : !nsproxy_layout ? nsproxy_layout.error()
-                                                 : fs_layout.error());
+    if (!task_layout || !nsproxy_layout) {
+        return std::unexpected(!task_layout ? task_layout.error() : nsproxy_layout.error());
     }
     if (task == 0) {
-        // The first task forked, init (pid 1), follows init_task on the task list; its root is
-        // the one user space sees (7.x keeps init_task on a nullfs under the initramfs).
-        auto init = kernel.address_of("init_task");
-        auto tasks = (*task_layout)->offset("tasks");
-        if (!init || !tasks) {
-            return std::unexpected(!init ? init.error() : tasks.error());
+        auto init = first_user_task(kernel);
+        if (!init) {
+            return std::unexpected(init.error());
         }
-        auto next = kernel.read_u64(*init + *tasks);
-        if (!next) {
-            return wrap(next.error(), "reading init_task.tasks");
-        }
-        task = *next - *tasks == *init ? *init : *next - *tasks;
+        task = *init;
     }
-    auto fs = reader.field_u64(task, **task_layout, "fs");
-    if (!fs) {
-        return std::unexpected(fs.error());
-    }
-    if (*fs != 0) {
-        auto root_mnt = reader.field_u64(*fs, **fs_layout, "root.mnt");
-        auto root_dentry = reader.field_u64(*fs, **fs_layout, "root.dentry");
-        auto mnt_offset = reader.mount()->offset("mnt");
-        if (!root_mnt || !root_dentry || !mnt_offset) {
-            return std::unexpected(!root_mnt      ? root_mnt.error()
-                                   : !root_dentry ? root_dentry.error()
-                                                  : mnt_offset.error());
-        }
-        reader.set_root(*root_mnt - *mnt_offset, *root_dentry);
+    if (auto ok = reader.paths().set_root_of_task(task); !ok) {
+        return std::unexpected(ok.error());
     }
     auto nsproxy = reader.field_u64(task, **task_layout, "nsproxy");
     if (!nsproxy) {
@@ -273,7 +191,7 @@ Result<std::vector<MountInfo>> list_mounts(Kernel& kernel, std::uint64_t task) {
     // 6.8 keeps a namespace's mounts in an rb-tree (mnt_namespace.mounts, mount.mnt_node)
     // instead of the mnt_namespace.list/mount.mnt_list list (commit 2eea9ce4310d, "mounts: keep
     // list of mounts in an rbtree").
-    if (auto tree = reader.ns()->field("mounts"); tree && reader.mount()->has("mnt_node")) {
+    if (auto tree = reader.ns()->field("mounts"); tree && reader.mount().has("mnt_node")) {
         auto root = kernel.read_u64(*ns + tree->offset);
         if (!root) {
             return wrap(root.error(), "reading mnt_namespace.mounts");
@@ -282,13 +200,13 @@ Result<std::vector<MountInfo>> list_mounts(Kernel& kernel, std::uint64_t task) {
         if (!nodes) {
             return std::unexpected(nodes.error());
         }
-        const std::uint64_t node_offset = reader.mount()->field("mnt_node")->offset;
+        const std::uint64_t node_offset = reader.mount().field("mnt_node")->offset;
         for (std::uint64_t node : *nodes) {
             mounts.push_back(node - node_offset);
         }
     } else {
         auto list = reader.ns()->offset("list");
-        auto link = reader.mount()->offset("mnt_list");
+        auto link = reader.mount().offset("mnt_list");
         if (!list || !link) {
             return std::unexpected(!list ? list.error() : link.error());
         }

@@ -22,6 +22,9 @@ struct SlabLayouts {
     const StructLayout* node = nullptr;
     Field name, object_size, size, oo, node_array, nr_slabs, total_objects, partial;
     std::uint64_t list = 0;
+    // kmem_cache's node array: pointers, or (6.18+) structs holding the pointer.
+    std::uint64_t node_stride = 8;
+    std::uint64_t node_pointer = 0;
     // The partial slab: struct slab or struct page.
     std::uint64_t slab_list = 0;
     Field inuse, objects;
@@ -32,10 +35,25 @@ struct SlabLayouts {
             return std::unexpected(cache_layout.error());
         }
         cache = *cache_layout;
-        if (!cache->has("cpu_slab")) {
+        // SLAB's caches have per-CPU array caches, SLOB's no nodes at all.
+        if (cache->has("cpu_cache") || !(cache->has("node") || cache->has("per_node"))) {
             return fail_as(ErrorKind::unsupported,
-                           "this kernel's slab allocator is not SLUB (struct kmem_cache has no "
-                           "cpu_slab); only SLUB caches are read");
+                           "this kernel's slab allocator is SLAB or SLOB (struct kmem_cache has "
+                           "{}); only SLUB caches are read",
+                           cache->has("cpu_cache") ? "cpu_cache" : "no node array");
+        }
+        if (cache->has("per_node")) {
+            // 6.18+: struct kmem_cache_per_node_ptrs { node, barn } per node.
+            auto per_node = kernel.layout("kmem_cache_per_node_ptrs");
+            if (!per_node) {
+                return std::unexpected(per_node.error());
+            }
+            auto inner = (*per_node)->offset("node");
+            if (!inner) {
+                return std::unexpected(inner.error());
+            }
+            node_stride = (*per_node)->size();
+            node_pointer = *inner;
         }
         auto node_layout = kernel.layout("kmem_cache_node");
         if (!node_layout) {
@@ -55,16 +73,17 @@ struct SlabLayouts {
             }
             slab = *page;
         }
-        for (auto [layout, path, into] : {std::tuple{cache, "name", &name},
-                                          {cache, "object_size", &object_size},
-                                          {cache, "size", &size},
-                                          {cache, "oo", &oo},
-                                          {cache, "node", &node_array},
-                                          {node, "nr_slabs", &nr_slabs},
-                                          {node, "total_objects", &total_objects},
-                                          {node, "partial", &partial},
-                                          {slab, "inuse", &inuse},
-                                          {slab, "objects", &objects}}) {
+        for (auto [layout, path, into] :
+             {std::tuple{cache, "name", &name},
+              {cache, "object_size", &object_size},
+              {cache, "size", &size},
+              {cache, "oo", &oo},
+              {cache, cache->has("per_node") ? "per_node" : "node", &node_array},
+              {node, "nr_slabs", &nr_slabs},
+              {node, "total_objects", &total_objects},
+              {node, "partial", &partial},
+              {slab, "inuse", &inuse},
+              {slab, "objects", &objects}}) {
             auto field = layout->require(path);
             if (!field) {
                 return std::unexpected(field.error());
@@ -104,7 +123,8 @@ public:
         cache.pages_per_slab = std::uint64_t{1} << std::min<std::uint64_t>(oo >> order_shift, 63);
         std::uint64_t free = 0;
         for (std::uint32_t i = 0; i < nodes_; ++i) {
-            const std::uint64_t node = record->u64(layouts_.node_array.offset + std::uint64_t{8} * i);
+            const std::uint64_t node = record->u64(
+                layouts_.node_array.offset + layouts_.node_stride * i + layouts_.node_pointer);
             if (node == 0) {
                 continue;
             }
@@ -177,7 +197,7 @@ Result<std::vector<SlabCache>> read_slab_caches(Kernel& kernel) {
         }
         nodes = *count;
     }
-    const std::uint64_t array_slots = layouts.node_array.size / 8;
+    const std::uint64_t array_slots = layouts.node_array.size / layouts.node_stride;
     if (nodes == 0 || nodes > max_nodes || (array_slots != 0 && nodes > array_slots)) {
         return fail_as(ErrorKind::corrupt, "nr_node_ids is {}: not a NUMA node count", nodes);
     }

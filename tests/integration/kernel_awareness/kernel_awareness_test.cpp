@@ -444,6 +444,33 @@ TEST_F(KernelAwareness, KmemSlabsMatchProcSlabinfo) {
     EXPECT_NE(unknown.error().message.find("no-such-cache"), std::string::npos);
 }
 
+// files PID names every descriptor as readlink /proc/PID/fd/N did: a regular file, /dev/null, a
+// tmpfs file, the pipe to cat, the console, and nc's listening socket.
+TEST_F(KernelAwareness, FilesMatchProcFd) {
+    ASSERT_EQ(guest_->facts.files.size(), 2u) << "the guest did not list the fds of its tasks";
+    std::set<std::string> types;
+    for (const auto& [pid, fds] : guest_->facts.files) {
+        auto files = guest_->json(fmt::format("files {} --json", pid));
+        ASSERT_TRUE(files.is_array());
+        std::map<int, std::string> seen;
+        for (const auto& file : files) {
+            seen[file["fd"].get<int>()] = file["path"].get<std::string>();
+            types.insert(file["type"].get<std::string>());
+            EXPECT_TRUE(file["file"].get<std::string>().starts_with("0xffff")) << file;
+        }
+        EXPECT_EQ(seen, fds) << "pid " << pid;
+    }
+    EXPECT_TRUE(types.contains("REG") && types.contains("CHR") && types.contains("FIFO") &&
+                types.contains("SOCK"))
+        << fmt::format("{}", fmt::join(types, " "));
+    const std::string text =
+        guest_->run(fmt::format("files {}", guest_->facts.files.begin()->first));
+    EXPECT_NE(text.find("COMMAND:"), std::string::npos) << text;
+    auto bad = guest_->attempt("files 999999");
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.error().message.find("999999"), std::string::npos) << bad.error().message;
+}
+
 TEST_F(KernelAwareness, MountsCmdlineUptimeCpus) {
     auto mounts = guest_->json("mounts --json");
     ASSERT_EQ(mounts.size(), guest_->facts.mounts.size());
