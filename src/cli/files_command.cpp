@@ -2,7 +2,6 @@
 #include "cli/kernel_commands.hpp"
 #include "cli/memory_output.hpp"
 #include "kernel/open_files.hpp"
-#include "support/text.hpp"
 
 namespace kdive::cli {
 
@@ -10,11 +9,7 @@ Result<std::string> KernelCommands::files(std::vector<std::string>& args, bool j
     if (args.size() != 1) {
         return fail_as(ErrorKind::invalid_input, "usage: files PID");
     }
-    auto pid = parse_unsigned(args.front());
-    if (!pid || *pid > 0x7fffffff) {
-        return fail_as(ErrorKind::invalid_input, "files: {} is not a pid", args.front());
-    }
-    auto task = task_by_pid(static_cast<int>(*pid));
+    auto task = task_of_pid_word("files", args.front());
     if (!task) {
         return std::unexpected(task.error());
     }

@@ -53,16 +53,6 @@ std::vector<std::string> split_words(std::string_view text) {
     return words;
 }
 
-// Removes `flag` from the arguments; true if it was there.
-bool take_flag(std::vector<std::string>& args, std::string_view flag) {
-    auto found = std::find(args.begin(), args.end(), flag);
-    if (found == args.end()) {
-        return false;
-    }
-    args.erase(found);
-    return true;
-}
-
 Result<std::uint64_t> parse_number(std::string_view text, std::string_view what) {
     if (auto value = parse_unsigned(text)) {
         return *value;
@@ -108,6 +98,24 @@ std::string without_final_newline(std::string text) {
 }
 
 } // namespace
+
+bool take_flag(std::vector<std::string>& args, std::string_view flag) {
+    auto found = std::find(args.begin(), args.end(), flag);
+    if (found == args.end()) {
+        return false;
+    }
+    args.erase(found);
+    return true;
+}
+
+Result<std::uint64_t> KernelCommands::task_of_pid_word(std::string_view command,
+                                                       std::string_view word) {
+    auto pid = parse_unsigned(word);
+    if (!pid || *pid > 0x7fffffff) {
+        return fail_as(ErrorKind::invalid_input, "{}: {} is not a pid", command, word);
+    }
+    return task_by_pid(static_cast<int>(*pid));
+}
 
 KernelCommands::KernelCommands(debuginfo::DebugInfo& info, target::Target& target)
     : info_(info), target_(target), memory_(target), scope_(info) {
@@ -176,8 +184,9 @@ std::optional<Result<std::string>> KernelCommands::run(std::string_view line) {
         args.insert(args.begin(), "-s");
     }
     static const std::string_view commands[] = {
-        "current", "per-cpu", "ps",      "dmesg", "lsmod",   "vtop", "cmdline", "version", "cpus",
-        "mounts",  "uptime",  "kconfig", "bt",    "foreach", "list", "sys",     "kmem",    "files"};
+        "current", "per-cpu", "ps",     "dmesg",  "lsmod",   "vtop", "cmdline",
+        "version", "cpus",    "mounts", "uptime", "kconfig", "bt",   "foreach",
+        "list",    "sys",     "kmem",   "files",  "vm"};
     if (std::find(std::begin(commands), std::end(commands), word) == std::end(commands)) {
         return std::nullopt;
     }
@@ -259,6 +268,9 @@ Result<std::string> KernelCommands::dispatch(std::string_view word,
     }
     if (word == "files") {
         return files(args, json);
+    }
+    if (word == "vm") {
+        return vm(args, json);
     }
     return simple([&] { return kconfig(); });
 }

@@ -29,6 +29,9 @@ class EvalCommands;
 // make it the walk. `arguments` is what follows the command word.
 bool is_list_walk(std::string_view arguments);
 
+// Removes `flag` from the arguments; true if it was there.
+bool take_flag(std::vector<std::string>& args, std::string_view flag);
+
 class KernelCommands {
 public:
     KernelCommands(debuginfo::DebugInfo& info, target::Target& target);
@@ -75,6 +78,9 @@ private:
     Result<std::string> sys(bool json);
     Result<std::string> kmem(std::vector<std::string>& args, bool json);
     Result<std::string> files(std::vector<std::string>& args, bool json);
+    Result<std::string> vm(std::vector<std::string>& args, bool json);
+    // The task of a PID the user typed after `command`; errors name both.
+    Result<std::uint64_t> task_of_pid_word(std::string_view command, std::string_view word);
     // list's START: a number, or an expression (a list_head names its address).
     Result<std::uint64_t> list_start(std::string_view text);
     // Every task, read in one walk.

@@ -17,6 +17,14 @@ std::string hex(std::uint64_t value) {
     return fmt::format("{:#x}", value);
 }
 
+std::uint64_t total_vm(const kernel::AddressSpace& space) {
+    std::uint64_t total = 0;
+    for (const auto& mapping : space.mappings) {
+        total += mapping.end - mapping.start;
+    }
+    return total;
+}
+
 // crash's SSIZE column: the slab's size in KiB, "8k".
 std::string slab_size(const kernel::SlabCache& cache) {
     return fmt::format("{}k", cache.pages_per_slab * 4);
@@ -76,6 +84,49 @@ std::string open_files_text(const kernel::TaskInfo& task,
                            file.inode, kernel::inode_type(file.inode_mode), file.flags,
                            file.operations.empty() ? "-" : file.operations,
                            terminal_text(file.path, TerminalText::field));
+    }
+    return out;
+}
+
+std::string address_space_json(const kernel::AddressSpace& space) {
+    Json out = Json::array();
+    for (const auto& mapping : space.mappings) {
+        out.push_back({{"start", hex(mapping.start)},
+                       {"end", hex(mapping.end)},
+                       {"flags", kernel::mapping_permissions(mapping.flags)},
+                       {"vm_flags", hex(mapping.flags)},
+                       {"pgoff", mapping.offset},
+                       {"file", mapping.file == 0 ? Json() : Json(json_text(mapping.name))},
+                       {"name", json_text(mapping.name)},
+                       {"vma", hex(mapping.vma)}});
+    }
+    return out.dump();
+}
+
+std::string rss_json(const kernel::AddressSpace& space) {
+    return Json{{"mm", space.mm == 0 ? Json() : Json(hex(space.mm))},
+                {"rss", space.rss_bytes()},
+                {"total_vm", total_vm(space)},
+                {"file_pages", space.file_pages},
+                {"anon_pages", space.anon_pages},
+                {"shmem_pages", space.shmem_pages}}
+        .dump();
+}
+
+std::string address_space_text(const kernel::TaskInfo& task, const kernel::AddressSpace& space) {
+    std::string out = fmt::format("PID: {:<7} TASK: {:x}  COMMAND: \"{}\"\n", task.pid, task.task,
+                                  terminal_text(task.comm, TerminalText::field));
+    if (space.mm == 0) {
+        return out + "no mm: a kernel thread\n";
+    }
+    out += fmt::format("MM: {:x}  RSS: {}k  TOTAL_VM: {}k\n", space.mm, space.rss_bytes() / 1024,
+                       total_vm(space) / 1024);
+    out += fmt::format("{:<18} {:<16} {:<16} {:<4} {:>8} {}\n", "VMA", "START", "END", "PERM",
+                       "OFFSET", "NAME");
+    for (const auto& mapping : space.mappings) {
+        out += fmt::format("{:<18x} {:<16x} {:<16x} {:<4} {:>8x} {}\n", mapping.vma, mapping.start,
+                           mapping.end, kernel::mapping_permissions(mapping.flags), mapping.offset,
+                           terminal_text(mapping.name, TerminalText::field));
     }
     return out;
 }

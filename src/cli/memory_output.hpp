@@ -2,6 +2,7 @@
 // reading them, so each can be tested with hostile guest strings.
 #pragma once
 
+#include "kernel/address_space.hpp"
 #include "kernel/open_files.hpp"
 #include "kernel/slab_caches.hpp"
 #include "kernel/task_walker.hpp"
@@ -19,5 +20,11 @@ std::string slab_caches_text(const std::vector<kernel::SlabCache>& caches);
 std::string open_files_json(const std::vector<kernel::OpenFile>& files);
 std::string open_files_text(const kernel::TaskInfo& task,
                             const std::vector<kernel::OpenFile>& files);
+
+// `vm PID`: [{start, end, flags, pgoff, file, name, vm_flags, vma}], and crash's header (MM,
+// RSS, TOTAL_VM) above /proc/PID/maps-like rows; `vm --rss PID`: {mm, rss, total_vm, *_pages}.
+std::string address_space_json(const kernel::AddressSpace& space);
+std::string rss_json(const kernel::AddressSpace& space);
+std::string address_space_text(const kernel::TaskInfo& task, const kernel::AddressSpace& space);
 
 } // namespace kdive::cli

@@ -471,6 +471,32 @@ TEST_F(KernelAwareness, FilesMatchProcFd) {
     EXPECT_NE(bad.error().message.find("999999"), std::string::npos) << bad.error().message;
 }
 
+// vm PID lists the mappings /proc/PID/maps printed, line for line, and vm --rss counts the
+// VmRSS /proc/PID/status printed (the tasks sleep: neither changes before the stop).
+TEST_F(KernelAwareness, VmMatchesProcMaps) {
+    ASSERT_EQ(guest_->facts.maps.size(), 2u) << "the guest did not list the maps of its tasks";
+    for (const auto& [pid, maps] : guest_->facts.maps) {
+        auto mappings = guest_->json(fmt::format("vm {} --json", pid));
+        ASSERT_TRUE(mappings.is_array());
+        ASSERT_EQ(mappings.size(), maps.size()) << "pid " << pid << ": " << mappings.dump();
+        for (std::size_t i = 0; i < maps.size(); ++i) {
+            const auto& mine = mappings[i];
+            const auto& proc = maps[i];
+            EXPECT_EQ(mine["start"], fmt::format("{:#x}", proc.start)) << pid << " " << i;
+            EXPECT_EQ(mine["end"], fmt::format("{:#x}", proc.end)) << pid << " " << i;
+            EXPECT_EQ(mine["flags"], proc.flags) << pid << " " << i;
+            EXPECT_EQ(mine["pgoff"], proc.offset) << pid << " " << i;
+            EXPECT_EQ(mine["name"], proc.path) << pid << " " << i;
+        }
+        auto rss = guest_->json(fmt::format("vm --rss {} --json", pid));
+        EXPECT_EQ(rss["rss"].get<std::uint64_t>() / 1024, guest_->facts.rss_kib.at(pid)) << pid;
+    }
+    const int pid = guest_->facts.maps.begin()->first;
+    const std::string text = guest_->run(fmt::format("vm {}", pid));
+    EXPECT_NE(text.find("[stack]"), std::string::npos) << text;
+    EXPECT_NE(guest_->run("vm 2").find("kernel thread"), std::string::npos);
+}
+
 TEST_F(KernelAwareness, MountsCmdlineUptimeCpus) {
     auto mounts = guest_->json("mounts --json");
     ASSERT_EQ(mounts.size(), guest_->facts.mounts.size());
