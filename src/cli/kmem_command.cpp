@@ -1,7 +1,8 @@
 // `kmem` (crash's): -s the slab caches, as /proc/slabinfo and lx-slabinfo count them; a name
-// after -s keeps the caches of that name.
+// after -s keeps the caches of that name; -i the memory totals as /proc/meminfo reports them.
 #include "cli/kernel_commands.hpp"
 #include "cli/memory_output.hpp"
+#include "kernel/memory_stats.hpp"
 #include "kernel/slab_caches.hpp"
 
 #include <algorithm>
@@ -11,7 +12,8 @@ namespace kdive::cli {
 Result<std::string> KernelCommands::kmem(std::vector<std::string>& args, bool json) {
     kernel::Kernel& view = **kernel();
     if (args.empty()) {
-        return fail_as(ErrorKind::invalid_input, "kmem: say what to show: -s (slab caches)");
+        return fail_as(ErrorKind::invalid_input,
+                       "kmem: say what to show: -s (slab caches), -i (memory totals)");
     }
     const std::string option = args.front();
     args.erase(args.begin());
@@ -33,7 +35,17 @@ Result<std::string> KernelCommands::kmem(std::vector<std::string>& args, bool js
         }
         return json ? slab_caches_json(*caches) : slab_caches_text(*caches);
     }
-    return fail_as(ErrorKind::invalid_input, "kmem: unknown option {} (known: -s)", option);
+    if (option == "-i") {
+        if (!args.empty()) {
+            return fail_as(ErrorKind::invalid_input, "kmem -i takes no arguments");
+        }
+        auto stats = kernel::read_memory_stats(view);
+        if (!stats) {
+            return std::unexpected(stats.error());
+        }
+        return json ? memory_stats_json(*stats) : memory_stats_text(*stats);
+    }
+    return fail_as(ErrorKind::invalid_input, "kmem: unknown option {} (known: -s, -i)", option);
 }
 
 } // namespace kdive::cli

@@ -59,6 +59,51 @@ std::string slab_caches_text(const std::vector<kernel::SlabCache>& caches) {
     return out;
 }
 
+std::string memory_stats_json(const kernel::MemoryStats& stats) {
+    Json zones = Json::array();
+    for (const auto& zone : stats.zones) {
+        zones.push_back({{"node", zone.node},
+                         {"name", json_text(zone.name)},
+                         {"present", zone.present},
+                         {"managed", zone.managed},
+                         {"free", zone.free}});
+    }
+    return Json{{"total", stats.total},
+                {"free", stats.free},
+                {"available", stats.available},
+                {"buffers", stats.buffers},
+                {"cached", stats.cached},
+                {"slab", stats.slab},
+                {"page_tables", stats.page_tables},
+                {"zones", zones}}
+        .dump();
+}
+
+std::string memory_stats_text(const kernel::MemoryStats& stats) {
+    std::string out =
+        fmt::format("{:>14} {:>12} {:>12} {:>11}\n", "", "PAGES", "TOTAL", "PERCENTAGE");
+    const auto row = [&](std::string_view name, std::uint64_t bytes) {
+        const double percent = stats.total == 0 ? 0.0
+                                                : 100.0 * static_cast<double>(bytes) /
+                                                      static_cast<double>(stats.total);
+        out += fmt::format("{:>14} {:>12} {:>11}k {:>10.1f}%\n", name, bytes / 4096, bytes / 1024,
+                           percent);
+    };
+    row("TOTAL MEM", stats.total);
+    row("FREE", stats.free);
+    row("AVAILABLE", stats.available);
+    row("BUFFERS", stats.buffers);
+    row("CACHED", stats.cached);
+    row("SLAB", stats.slab);
+    row("PAGE TABLES", stats.page_tables);
+    for (const auto& zone : stats.zones) {
+        out += fmt::format("\nNODE {} ZONE {}: present {}k, managed {}k, free {}k", zone.node,
+                           terminal_text(zone.name, TerminalText::field), zone.present / 1024,
+                           zone.managed / 1024, zone.free / 1024);
+    }
+    return out + "\n";
+}
+
 std::string open_files_json(const std::vector<kernel::OpenFile>& files) {
     Json out = Json::array();
     for (const auto& file : files) {

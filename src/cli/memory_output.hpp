@@ -3,6 +3,7 @@
 #pragma once
 
 #include "kernel/address_space.hpp"
+#include "kernel/memory_stats.hpp"
 #include "kernel/open_files.hpp"
 #include "kernel/slab_caches.hpp"
 #include "kernel/task_walker.hpp"
@@ -15,6 +16,11 @@ namespace kdive::cli {
 // `kmem -s`: [{name, object_size, objects, active_objects, slabs, ...}] and crash's columns.
 std::string slab_caches_json(const std::vector<kernel::SlabCache>& caches);
 std::string slab_caches_text(const std::vector<kernel::SlabCache>& caches);
+
+// `kmem -i`: {total, free, available, buffers, cached, slab, page_tables, zones} in bytes, and
+// crash's PAGES / TOTAL / PERCENTAGE table.
+std::string memory_stats_json(const kernel::MemoryStats& stats);
+std::string memory_stats_text(const kernel::MemoryStats& stats);
 
 // `files PID`: [{fd, path, flags, file, inode, type, operations}] and crash's header and rows.
 std::string open_files_json(const std::vector<kernel::OpenFile>& files);

@@ -20,6 +20,7 @@ for d in /proc/[0-9]*; do read -r line < $d/stat && echo "KDIVE-STAT: $line"; do
 while read -r line; do echo "KDIVE-MODULE: $line"; done < /proc/modules
 while read -r line; do echo "KDIVE-MOUNT: $line"; done < /proc/mounts
 while read -r line; do echo "KDIVE-SLAB: $line"; done < /proc/slabinfo
+while read -r line; do echo "KDIVE-MEMINFO: $line"; done < /proc/meminfo
 mkdir -p /tmp
 sleep 1002 3</proc/version 4>/dev/null 5>/tmp/kdive-out | cat >/dev/null &
 nc -l -p 4242 </dev/null >/dev/null 2>&1 &
@@ -91,6 +92,14 @@ GuestFacts parse_facts(const std::string& console) {
                 cache.objects_per_slab >> cache.pages_per_slab;
             if (fields && cache.name != "#" && cache.name != "slabinfo") {
                 facts.slabs.push_back(cache);
+            }
+        } else if (auto meminfo = value("KDIVE-MEMINFO: ")) {
+            std::istringstream fields(*meminfo);
+            std::string name;
+            unsigned long long amount = 0;
+            if (fields >> name >> amount && name.ends_with(':')) {
+                name.pop_back();
+                facts.meminfo_kib[name] = amount;
             }
         } else if (auto fd = value("KDIVE-FD: ")) {
             std::istringstream fields(*fd);

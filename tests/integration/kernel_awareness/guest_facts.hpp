@@ -48,6 +48,7 @@ struct GuestFacts {
     std::vector<GuestModule> modules;
     std::vector<GuestMount> mounts;
     std::vector<GuestSlab> slabs;
+    std::map<std::string, unsigned long long> meminfo_kib; // /proc/meminfo: "MemFree" -> kB
     // Of the tasks with known files and mappings ("sleep 1002" with fds 3-5 and a pipe, and a
     // listening "nc"): fd -> readlink text, the maps lines, VmRSS.
     std::map<int, std::map<int, std::string>> files;

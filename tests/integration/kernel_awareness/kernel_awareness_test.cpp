@@ -444,6 +444,37 @@ TEST_F(KernelAwareness, KmemSlabsMatchProcSlabinfo) {
     EXPECT_NE(unknown.error().message.find("no-such-cache"), std::string::npos);
 }
 
+// kmem -i counts what /proc/meminfo printed: the total exactly, the rest within what a guest
+// that has gone on booting for a moment changes.
+TEST_F(KernelAwareness, KmemTotalsMatchProcMeminfo) {
+    const auto& proc = guest_->facts.meminfo_kib;
+    ASSERT_TRUE(proc.contains("MemTotal") && proc.contains("PageTables")) << "no /proc/meminfo";
+    auto mem = guest_->json("kmem -i --json");
+    ASSERT_TRUE(mem.is_object());
+    const auto kib = [&](const char* key) { return mem[key].get<std::uint64_t>() / 1024; };
+    const double total = static_cast<double>(proc.at("MemTotal"));
+    EXPECT_EQ(kib("total"), proc.at("MemTotal"));
+    for (auto [key, name] : {std::pair{"free", "MemFree"},
+                             {"available", "MemAvailable"},
+                             {"cached", "Cached"},
+                             {"buffers", "Buffers"},
+                             {"slab", "Slab"}}) {
+        EXPECT_NEAR(static_cast<double>(kib(key)), static_cast<double>(proc.at(name)), 0.03 * total)
+            << key;
+    }
+    EXPECT_NEAR(static_cast<double>(kib("slab")), static_cast<double>(proc.at("Slab")),
+                0.2 * static_cast<double>(proc.at("Slab")));
+    EXPECT_NEAR(static_cast<double>(kib("page_tables")), static_cast<double>(proc.at("PageTables")),
+                std::max(256.0, 0.5 * static_cast<double>(proc.at("PageTables"))));
+    std::uint64_t managed = 0;
+    for (const auto& zone : mem["zones"]) {
+        managed += zone["managed"].get<std::uint64_t>();
+        EXPECT_LE(zone["free"].get<std::uint64_t>(), zone["managed"].get<std::uint64_t>()) << zone;
+    }
+    EXPECT_EQ(managed / 1024, proc.at("MemTotal")) << "the zones' managed pages are MemTotal";
+    EXPECT_NE(guest_->run("kmem -i").find("TOTAL MEM"), std::string::npos);
+}
+
 // files PID names every descriptor as readlink /proc/PID/fd/N did: a regular file, /dev/null, a
 // tmpfs file, the pipe to cat, the console, and nc's listening socket.
 TEST_F(KernelAwareness, FilesMatchProcFd) {
