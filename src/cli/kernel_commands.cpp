@@ -179,6 +179,9 @@ std::optional<Result<std::string>> KernelCommands::run(std::string_view line) {
     if (word == "backtrace") {
         word = "bt";
     }
+    if (word == "lx-interruptlist") { // the kernel's GDB scripts' name for irq
+        word = "irq";
+    }
     if (word == "lx-slabinfo") { // the kernel's GDB scripts' name for kmem -s
         word = "kmem";
         args.insert(args.begin(), "-s");
@@ -186,7 +189,8 @@ std::optional<Result<std::string>> KernelCommands::run(std::string_view line) {
     static const std::string_view commands[] = {
         "current", "per-cpu", "ps",     "dmesg",  "lsmod",   "vtop", "cmdline",
         "version", "cpus",    "mounts", "uptime", "kconfig", "bt",   "foreach",
-        "list",    "sys",     "kmem",   "files",  "vm"};
+        "list",    "sys",     "kmem",   "files",  "vm",      "irq",
+    };
     if (std::find(std::begin(commands), std::end(commands), word) == std::end(commands)) {
         return std::nullopt;
     }
@@ -271,6 +275,9 @@ Result<std::string> KernelCommands::dispatch(std::string_view word,
     }
     if (word == "vm") {
         return vm(args, json);
+    }
+    if (word == "irq") {
+        return irq(args, json);
     }
     return simple([&] { return kconfig(); });
 }

@@ -20,6 +20,17 @@ std::uint64_t Kernel::unrelocate(std::uint64_t runtime_address) const {
     return runtime_address;
 }
 
+std::string Kernel::symbol_at(std::uint64_t runtime_address) {
+    if (runtime_address == 0) {
+        return "";
+    }
+    auto hit = info_.symbols().lookup(unrelocate(runtime_address));
+    if (!hit || hit->symbol == nullptr || hit->offset != 0) {
+        return "";
+    }
+    return std::string(hit->symbol->name);
+}
+
 bool Kernel::has_symbol(std::string_view name) {
     return info_.symbols().find(name) != nullptr;
 }

@@ -42,6 +42,9 @@ public:
     std::uint64_t unrelocate(std::uint64_t runtime_address) const;
 
     bool has_symbol(std::string_view name);
+    // The vmlinux symbol that starts exactly at a runtime address ("" when none does): what a
+    // function or ops-table pointer names.
+    std::string symbol_at(std::uint64_t runtime_address);
     // Runtime address of an ELF symbol; an error naming it when the vmlinux lacks it.
     Result<std::uint64_t> address_of(std::string_view name);
     // A global or per-CPU variable with its type, at its runtime address.

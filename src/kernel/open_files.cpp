@@ -107,16 +107,7 @@ public:
     }
 
 private:
-    std::string symbol_name(std::uint64_t address) {
-        if (address == 0) {
-            return "";
-        }
-        auto hit = kernel_.info().symbols().lookup(kernel_.unrelocate(address));
-        if (!hit || hit->symbol == nullptr || hit->offset != 0) {
-            return "";
-        }
-        return std::string(hit->symbol->name);
-    }
+    std::string symbol_name(std::uint64_t address) { return kernel_.symbol_at(address); }
 
     Result<std::string> path_of(std::uint64_t mnt, std::uint64_t dentry, std::uint64_t ino) {
         if (dentry == 0) {

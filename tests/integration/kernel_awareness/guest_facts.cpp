@@ -21,6 +21,7 @@ while read -r line; do echo "KDIVE-MODULE: $line"; done < /proc/modules
 while read -r line; do echo "KDIVE-MOUNT: $line"; done < /proc/mounts
 while read -r line; do echo "KDIVE-SLAB: $line"; done < /proc/slabinfo
 while read -r line; do echo "KDIVE-MEMINFO: $line"; done < /proc/meminfo
+while read -r line; do case "$line" in [0-9]*) echo "KDIVE-IRQ: $line";; esac; done < /proc/interrupts
 mkdir -p /tmp
 sleep 1002 3</proc/version 4>/dev/null 5>/tmp/kdive-out | cat >/dev/null &
 nc -l -p 4242 </dev/null >/dev/null 2>&1 &
@@ -101,6 +102,23 @@ GuestFacts parse_facts(const std::string& console) {
                 name.pop_back();
                 facts.meminfo_kib[name] = amount;
             }
+        } else if (auto irq_line = value("KDIVE-IRQ: ")) {
+            // "4: 0 22 IO-APIC 4-edge ttyS0" with two CPUs.
+            std::istringstream fields(*irq_line);
+            GuestIrq irq;
+            std::string number;
+            fields >> number;
+            irq.irq = std::stoul(number);
+            for (int cpu = 0; cpu < 2; ++cpu) {
+                unsigned long long count = 0;
+                fields >> count;
+                irq.counts.push_back(count);
+            }
+            std::string hwirq_flow;
+            fields >> irq.chip >> hwirq_flow;
+            irq.flow = hwirq_flow.substr(hwirq_flow.find('-') + 1);
+            std::getline(fields >> std::ws, irq.actions);
+            facts.irqs.push_back(irq);
         } else if (auto fd = value("KDIVE-FD: ")) {
             std::istringstream fields(*fd);
             int pid = 0;

@@ -39,6 +39,13 @@ struct GuestMapping {
     std::string path;  // file, [heap], [stack], [vdso]..., or empty
 };
 
+// One numbered line of /proc/interrupts (two CPUs).
+struct GuestIrq {
+    unsigned irq = 0;
+    std::vector<unsigned long long> counts;
+    std::string chip, flow, actions;
+};
+
 struct GuestFacts {
     std::string version;
     std::string cmdline;
@@ -48,6 +55,7 @@ struct GuestFacts {
     std::vector<GuestModule> modules;
     std::vector<GuestMount> mounts;
     std::vector<GuestSlab> slabs;
+    std::vector<GuestIrq> irqs;
     std::map<std::string, unsigned long long> meminfo_kib; // /proc/meminfo: "MemFree" -> kB
     // Of the tasks with known files and mappings ("sleep 1002" with fds 3-5 and a pipe, and a
     // listening "nc"): fd -> readlink text, the maps lines, VmRSS.

@@ -475,6 +475,35 @@ TEST_F(KernelAwareness, KmemTotalsMatchProcMeminfo) {
     EXPECT_NE(guest_->run("kmem -i").find("TOTAL MEM"), std::string::npos);
 }
 
+// irq lists the IRQs /proc/interrupts numbered, with their chip, flow handler and actions; counts
+// only grow between the guest's print and the stop.
+TEST_F(KernelAwareness, IrqMatchesProcInterrupts) {
+    const auto& proc = guest_->facts.irqs;
+    ASSERT_GE(proc.size(), 3u) << "no /proc/interrupts";
+    auto irqs = guest_->json("irq --json");
+    ASSERT_TRUE(irqs.is_array());
+    std::map<unsigned, Json> by_irq;
+    for (const auto& irq : irqs) {
+        by_irq[irq["irq"].get<unsigned>()] = irq;
+    }
+    for (const auto& line : proc) {
+        ASSERT_TRUE(by_irq.contains(line.irq)) << "IRQ " << line.irq << " is missing";
+        const Json& mine = by_irq[line.irq];
+        EXPECT_EQ(mine["chip"], line.chip) << line.irq;
+        EXPECT_EQ(mine["flow"], line.flow) << line.irq;
+        EXPECT_EQ(mine["name"], line.actions) << line.irq;
+        ASSERT_EQ(mine["counts"].size(), 2u);
+        for (std::size_t cpu = 0; cpu < 2; ++cpu) {
+            EXPECT_GE(mine["counts"][cpu].get<std::uint64_t>(), line.counts[cpu])
+                << line.irq << " CPU " << cpu;
+        }
+        EXPECT_EQ(mine["handlers"].size(), mine["actions"].size());
+    }
+    EXPECT_EQ(irqs.size(), proc.size());
+    EXPECT_EQ(guest_->json("lx-interruptlist --json").size(), irqs.size());
+    EXPECT_NE(guest_->run("irq").find("CPU1"), std::string::npos);
+}
+
 // files PID names every descriptor as readlink /proc/PID/fd/N did: a regular file, /dev/null, a
 // tmpfs file, the pipe to cat, the console, and nc's listening socket.
 TEST_F(KernelAwareness, FilesMatchProcFd) {
