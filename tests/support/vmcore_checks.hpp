@@ -14,9 +14,19 @@
 
 namespace kdive::testing {
 
-// The questions asked of every memory source; their --json answers are compared whole.
-inline const std::vector<std::string> questions = {"ps --json", "current --json", "dmesg --json",
-                                                   "lsmod --json", "foreach bt --json"};
+// The questions asked of every memory source; their --json answers are compared whole. The
+// core ones hold on any kernel; the rest need what Debian's kernels build (SLUB_DEBUG,
+// SPARSE_IRQ) and a user space (pid 1).
+inline const std::vector<std::string> core_questions = {
+    "ps --json", "current --json", "dmesg --json", "lsmod --json", "foreach bt --json"};
+inline const std::vector<std::string> questions = [] {
+    std::vector<std::string> all = core_questions;
+    for (const char* more : {"kmem -s --json", "kmem -i --json", "irq --json", "files 1 --json",
+                             "vm 1 --json", "vm --rss 1 --json", "sys --json"}) {
+        all.emplace_back(more);
+    }
+    return all;
+}();
 
 inline Result<ProcessOutput> kdive(const std::vector<std::string>& args,
                                    std::chrono::milliseconds timeout = std::chrono::minutes(3)) {
@@ -28,7 +38,8 @@ inline Result<ProcessOutput> kdive(const std::vector<std::string>& args,
 }
 
 // Where two answers part: the question and some context around the first differing byte.
-inline std::string first_difference(const std::string& a, const std::string& b) {
+inline std::string first_difference(const std::string& a, const std::string& b,
+                                    const std::vector<std::string>& asked = questions) {
     if (a == b) {
         return {};
     }
@@ -40,16 +51,17 @@ inline std::string first_difference(const std::string& a, const std::string& b) 
         std::count(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
     const std::size_t from = at > 300 ? at - 300 : 0;
     return fmt::format("answers to '{}' differ at byte {}:\n  {}\n  {}",
-                       question < questions.size() ? questions[question] : "?", at,
-                       a.substr(from, 600), b.substr(from, 600));
+                       question < asked.size() ? asked[question] : "?", at, a.substr(from, 600),
+                       b.substr(from, 600));
 }
 
 // Every question in one batch: the guest does not run between the answers.
 inline Result<std::string> answers(const std::string& where,
-                                   const std::vector<std::string>& extra = {}) {
+                                   const std::vector<std::string>& extra = {},
+                                   const std::vector<std::string>& asked = questions) {
     std::vector<std::string> args{"attach", where, "--batch"};
     args.insert(args.end(), extra.begin(), extra.end());
-    for (const auto& question : questions) {
+    for (const auto& question : asked) {
         args.insert(args.end(), {"-ex", question});
     }
     auto run = kdive(args);

@@ -142,12 +142,14 @@ TEST_P(TinyDebug, DumpsAnswerAsLive) {
         ASSERT_TRUE(file) << file.error().message;
         dumps.push_back(*file);
     }
-    auto stub = answers(session.dir.string(), {"--memory", "stub"});
+    auto stub = answers(session.dir.string(), {"--memory", "stub"}, core_questions);
     ASSERT_TRUE(stub) << stub.error().message;
     for (const auto& file : dumps) {
-        auto from_dump = answers(file.string(), {"--vmlinux", args[3] + "/vmlinux"});
+        auto from_dump =
+            answers(file.string(), {"--vmlinux", args[3] + "/vmlinux"}, core_questions);
         ASSERT_TRUE(from_dump) << from_dump.error().message;
-        EXPECT_EQ(first_difference(*from_dump, *stub), "") << file.filename().string();
+        EXPECT_EQ(first_difference(*from_dump, *stub, core_questions), "")
+            << file.filename().string();
     }
 }
 
