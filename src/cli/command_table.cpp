@@ -133,7 +133,12 @@ std::vector<CommandInfo> repl_commands() {
         {"down", {}, "down [N]", "select the callee's frame", frames},
         {"foreach", {}, "foreach bt [--json]", "every task's stack, alike ones grouped", frames},
         {"current", {}, "current [CPU] [--json]", "the task running on each CPU", kernel},
-        {"ps", {"lx-ps"}, "ps [--json]", "every task: pid, state, CPU, name", kernel},
+        {"ps",
+         {"lx-ps"},
+         "ps [-G] [-t [PID...] | -a PID... | -p PID | -c PID] [--json]",
+         "every task: pid, state, CPU, name; -G leaders, -t times, -a arguments, -p parents, -c "
+         "children",
+         kernel},
         {"per-cpu",
          {"per_cpu", "percpu"},
          "per-cpu VARIABLE [CPU] [--json]",

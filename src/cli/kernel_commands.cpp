@@ -235,7 +235,7 @@ Result<std::string> KernelCommands::dispatch(std::string_view word,
         return per_cpu(args, json);
     }
     if (word == "ps") {
-        return simple([&] { return ps(json); });
+        return ps(args, json);
     }
     if (word == "dmesg") {
         return simple([&] { return dmesg(json); });
@@ -539,21 +539,6 @@ Result<std::string> KernelCommands::per_cpu(std::vector<std::string>& args, bool
         rows.push_back({n, *address, std::move(value)});
     }
     return json ? per_cpu_json(rows) : per_cpu_text(rows);
-}
-
-Result<std::string> KernelCommands::ps(bool json) {
-    auto all = every_task();
-    if (!all) {
-        return std::unexpected(all.error());
-    }
-    // Names as /proc shows them; without the layouts for them, the comm stands.
-    if (auto namer = kernel::TaskNames::create(**kernel()); namer) {
-        auto names = namer->names(*all);
-        for (std::size_t i = 0; i < all->size(); ++i) {
-            (*all)[i].name = std::move(names[i]);
-        }
-    }
-    return json ? ps_json(*all) : ps_text(*all);
 }
 
 Result<std::string> KernelCommands::dmesg(bool json) {

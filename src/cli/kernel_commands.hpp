@@ -63,7 +63,7 @@ private:
     Result<std::string> dispatch(std::string_view word, std::vector<std::string>& args);
     Result<std::string> current(std::vector<std::string>& args, bool json);
     Result<std::string> per_cpu(std::vector<std::string>& args, bool json);
-    Result<std::string> ps(bool json);
+    Result<std::string> ps(std::vector<std::string>& args, bool json);
     Result<std::string> dmesg(bool json);
     Result<std::string> lsmod(bool json);
     Result<std::string> module_symbols(bool json);

@@ -73,6 +73,10 @@ GuestFacts parse_facts(const std::string& console) {
             p.comm = s->substr(open + 1, close - open - 1);
             std::istringstream rest(s->substr(close + 1));
             rest >> p.state >> p.ppid;
+            std::string skipped;
+            for (int field = 5; field < 22 && rest >> skipped; ++field) {
+            }
+            rest >> p.start_ticks;
             facts.processes[p.pid] = p;
         } else if (auto m = value("KDIVE-MODULE: ")) {
             std::istringstream fields(*m);

@@ -12,6 +12,7 @@ struct GuestProcess {
     std::string comm;
     char state = '?';
     int ppid = 0;
+    unsigned long long start_ticks = 0; // stat's starttime, in USER_HZ (100) ticks since boot
 };
 
 struct GuestModule {

@@ -504,6 +504,67 @@ TEST_F(KernelAwareness, IrqMatchesProcInterrupts) {
     EXPECT_NE(guest_->run("irq").find("CPU1"), std::string::npos);
 }
 
+// crash's ps options: -G keeps the leaders, -p leads from swapper to the task, -c of the
+// marker sleeps' parent lists exactly them, -t starts as /proc/PID/stat's starttime, -a reads
+// the arguments /proc/PID/cmdline holds.
+TEST_F(KernelAwareness, PsOptionsMatchProc) {
+    const auto& facts = guest_->facts;
+    ASSERT_EQ(facts.marked.size(), 4u);
+    auto all = guest_->json("ps --json");
+    auto leaders = guest_->json("ps -G --json");
+    std::size_t expected = 0;
+    for (const auto& task : all) {
+        expected += task["pid"] == task["tgid"] ? 1 : 0;
+    }
+    EXPECT_EQ(leaders.size(), expected);
+
+    const int marked = facts.marked.front();
+    const int parent = facts.processes.at(marked).ppid;
+    auto chain = guest_->json(fmt::format("ps -p {} --json", marked));
+    ASSERT_GE(chain.size(), 3u) << chain;
+    EXPECT_EQ(chain.front()["pid"], 0);
+    EXPECT_EQ(chain.back()["pid"], marked);
+    EXPECT_EQ(chain[chain.size() - 2]["pid"], parent);
+    for (std::size_t i = 1; i < chain.size(); ++i) {
+        EXPECT_EQ(chain[i]["ppid"], chain[i - 1]["tgid"]) << chain;
+    }
+
+    std::set<int> children;
+    for (const auto& child : guest_->json(fmt::format("ps -c {} --json", parent))) {
+        children.insert(child["pid"].get<int>());
+    }
+    EXPECT_EQ(children, std::set<int>(facts.marked.begin(), facts.marked.end()));
+
+    std::string pids;
+    for (int pid : facts.marked) {
+        pids += fmt::format(" {}", pid);
+    }
+    auto times = guest_->json("ps -t" + pids + " --json");
+    EXPECT_EQ(times.size(), facts.marked.size());
+    for (const auto& row : times) {
+        const auto& proc = facts.processes.at(row["pid"].get<int>());
+        // nsec_to_clock_t: whole ticks of 10 ms.
+        const auto ticks =
+            static_cast<unsigned long long>(row["start_time"].get<double>() * 100 + 1e-6);
+        EXPECT_NEAR(static_cast<double>(ticks), static_cast<double>(proc.start_ticks), 1) << row;
+        EXPECT_GE(row["user_time"].get<double>(), 0.0);
+    }
+
+    for (const auto& [pid, fds] : facts.files) {
+        auto rows = guest_->json(fmt::format("ps -a {} --json", pid));
+        ASSERT_EQ(rows.size(), 1u);
+        const auto arguments = rows[0]["arguments"].get<std::vector<std::string>>();
+        ASSERT_FALSE(arguments.empty());
+        EXPECT_TRUE(arguments == std::vector<std::string>({"sleep", "1002"}) ||
+                    arguments == std::vector<std::string>({"nc", "-l", "-p", "4242"}))
+            << rows;
+    }
+    auto kernel_thread = guest_->attempt("ps -a 2");
+    ASSERT_FALSE(kernel_thread);
+    EXPECT_NE(kernel_thread.error().message.find("kernel thread"), std::string::npos);
+    EXPECT_NE(guest_->run(fmt::format("ps -p {}", marked)).find("COMMAND:"), std::string::npos);
+}
+
 // files PID names every descriptor as readlink /proc/PID/fd/N did: a regular file, /dev/null, a
 // tmpfs file, the pipe to cat, the console, and nc's listening socket.
 TEST_F(KernelAwareness, FilesMatchProcFd) {

@@ -1,0 +1,32 @@
+// Text and JSON forms of ps's options (-t times, -a arguments, -p parents), apart from reading
+// them, so each can be tested with hostile guest strings.
+#pragma once
+
+#include "kernel/task_details.hpp"
+#include "kernel/task_walker.hpp"
+
+#include <string>
+#include <vector>
+
+namespace kdive::cli {
+
+struct TaskTimesRow {
+    kernel::TaskInfo task;
+    kernel::TaskTimes times;
+};
+// [{pid, comm, task, start_time, user_time, system_time}] in seconds.
+std::string task_times_json(const std::vector<TaskTimesRow>& rows);
+std::string task_times_text(const std::vector<TaskTimesRow>& rows);
+
+struct TaskArgumentsRow {
+    kernel::TaskInfo task;
+    kernel::TaskArguments arguments;
+};
+// [{pid, comm, task, arguments: [...], environment: [...]}].
+std::string task_arguments_json(const std::vector<TaskArgumentsRow>& rows);
+std::string task_arguments_text(const std::vector<TaskArgumentsRow>& rows);
+
+// crash's ps -p: each ancestor indented one more step, the task last.
+std::string task_chain_text(const std::vector<kernel::TaskInfo>& chain);
+
+} // namespace kdive::cli

@@ -1,0 +1,31 @@
+// What crash's ps options show of a task beyond ps's row: its times (-t) and its arguments and
+// environment read from its own memory (-a).
+#pragma once
+
+#include "kernel/kernel.hpp"
+#include "support/error.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace kdive::kernel {
+
+struct TaskTimes {
+    std::uint64_t start_ns = 0;  // since boot, counting suspend (start_boottime)
+    std::uint64_t user_ns = 0;   // utime
+    std::uint64_t system_ns = 0; // stime
+};
+
+Result<TaskTimes> read_task_times(Kernel& kernel, std::uint64_t task);
+
+struct TaskArguments {
+    std::vector<std::string> arguments;   // argv, from mm->arg_start..arg_end
+    std::vector<std::string> environment; // from mm->env_start..env_end
+};
+
+// Read through the task's own page tables (mm->pgd); a kernel thread has neither. A page that
+// is not present (swapped out, never touched) is an error naming the user address.
+Result<TaskArguments> read_task_arguments(Kernel& kernel, std::uint64_t task);
+
+} // namespace kdive::kernel
