@@ -189,7 +189,7 @@ std::optional<Result<std::string>> KernelCommands::run(std::string_view line) {
     static const std::string_view commands[] = {
         "current", "per-cpu", "ps",     "dmesg",  "lsmod",   "vtop", "cmdline",
         "version", "cpus",    "mounts", "uptime", "kconfig", "bt",   "foreach",
-        "list",    "sys",     "kmem",   "files",  "vm",      "irq",
+        "list",    "sys",     "kmem",   "files",  "vm",      "irq",  "sig",
     };
     if (std::find(std::begin(commands), std::end(commands), word) == std::end(commands)) {
         return std::nullopt;
@@ -278,6 +278,9 @@ Result<std::string> KernelCommands::dispatch(std::string_view word,
     }
     if (word == "irq") {
         return irq(args, json);
+    }
+    if (word == "sig") {
+        return sig(args, json);
     }
     return simple([&] { return kconfig(); });
 }

@@ -33,7 +33,68 @@ Json strings(const std::vector<std::string>& values) {
     return out;
 }
 
+std::string mask_text(std::uint64_t mask) {
+    return fmt::format("{:016x}", mask);
+}
+
+std::vector<std::string> signal_names(std::uint64_t mask) {
+    std::vector<std::string> out;
+    for (int number = 1; number <= 64; ++number) {
+        if ((mask >> (number - 1) & 1) != 0) {
+            out.push_back(kernel::signal_name(number));
+        }
+    }
+    return out;
+}
+
 } // namespace
+
+std::string signal_state_json(const kernel::SignalState& state) {
+    Json out;
+    for (auto [name, mask] : {std::pair{"pending", state.pending},
+                              {"shared_pending", state.shared_pending},
+                              {"blocked", state.blocked},
+                              {"ignored", state.ignored},
+                              {"caught", state.caught}}) {
+        out[name] = mask_text(mask);
+        out[std::string(name) + "_signals"] = signal_names(mask);
+    }
+    Json handlers = Json::array();
+    for (const auto& handler : state.handlers) {
+        handlers.push_back({{"signal", handler.signal},
+                            {"name", kernel::signal_name(handler.signal)},
+                            {"handler", fmt::format("{:#x}", handler.handler)},
+                            {"flags", fmt::format("{:#x}", handler.flags)},
+                            {"mask", mask_text(handler.mask)}});
+    }
+    out["handlers"] = handlers;
+    return out.dump();
+}
+
+std::string signal_state_text(const kernel::TaskInfo& task, const kernel::SignalState& state) {
+    std::string out = header(task) + "\n";
+    for (auto [name, mask] : {std::pair{"PENDING", state.pending},
+                              {"SHARED PENDING", state.shared_pending},
+                              {"BLOCKED", state.blocked},
+                              {"IGNORED", state.ignored},
+                              {"CAUGHT", state.caught}}) {
+        std::string names;
+        for (const auto& signal : signal_names(mask)) {
+            names += " " + signal;
+        }
+        out += fmt::format("{:>14}: {}{}\n", name, mask_text(mask), names);
+    }
+    if (!state.handlers.empty()) {
+        out += fmt::format("  {:<10} {:<18} {:<10} {}\n", "SIGNAL", "HANDLER", "FLAGS", "MASK");
+        for (const auto& handler : state.handlers) {
+            out += fmt::format("  {:<10} {:<18} {:<10} {}\n", kernel::signal_name(handler.signal),
+                               handler.handler == 1 ? std::string("SIG_IGN")
+                                                    : fmt::format("{:#x}", handler.handler),
+                               fmt::format("{:#x}", handler.flags), mask_text(handler.mask));
+        }
+    }
+    return out;
+}
 
 std::string task_times_json(const std::vector<TaskTimesRow>& rows) {
     Json out = Json::array();

@@ -2,6 +2,7 @@
 // them, so each can be tested with hostile guest strings.
 #pragma once
 
+#include "kernel/signal_state.hpp"
 #include "kernel/task_details.hpp"
 #include "kernel/task_walker.hpp"
 
@@ -25,6 +26,11 @@ struct TaskArgumentsRow {
 // [{pid, comm, task, arguments: [...], environment: [...]}].
 std::string task_arguments_json(const std::vector<TaskArgumentsRow>& rows);
 std::string task_arguments_text(const std::vector<TaskArgumentsRow>& rows);
+
+// `sig PID`: {pending, shared_pending, blocked, ignored, caught} as /proc/PID/status's 16-digit
+// masks, the same as signal names under "*_signals", and the handlers.
+std::string signal_state_json(const kernel::SignalState& state);
+std::string signal_state_text(const kernel::TaskInfo& task, const kernel::SignalState& state);
 
 // crash's ps -p: each ancestor indented one more step, the task last.
 std::string task_chain_text(const std::vector<kernel::TaskInfo>& chain);

@@ -25,7 +25,16 @@ while read -r line; do case "$line" in [0-9]*) echo "KDIVE-IRQ: $line";; esac; d
 mkdir -p /tmp
 sleep 1002 3</proc/version 4>/dev/null 5>/tmp/kdive-out | cat >/dev/null &
 nc -l -p 4242 </dev/null >/dev/null 2>&1 &
+nc_pid=$!
+setsid sh -c 'echo $$ > /tmp/kdive-stopped; trap "echo" USR1; while :; do sleep 1003; done' &
 sleep 1
+stopped=$(cat /tmp/kdive-stopped)
+kill -STOP $stopped
+sleep 1
+kill -USR1 $stopped
+for p in $nc_pid $stopped; do
+  echo "KDIVE-SIG: $p $(grep -E '^(SigPnd|ShdPnd|SigBlk|SigIgn|SigCgt)' /proc/$p/status | tr -s '\t\n' '  ')"
+done
 for d in /proc/[0-9]*; do
   case "$(tr '\0' ' ' < $d/cmdline 2>/dev/null)" in
   "sleep 1002 "|"nc -l -p 4242 ")
@@ -123,6 +132,16 @@ GuestFacts parse_facts(const std::string& console) {
             irq.flow = hwirq_flow.substr(hwirq_flow.find('-') + 1);
             std::getline(fields >> std::ws, irq.actions);
             facts.irqs.push_back(irq);
+        } else if (auto sig = value("KDIVE-SIG: ")) {
+            // "PID SigPnd: 0000... ShdPnd: ... SigBlk: ... SigIgn: ... SigCgt: ..."
+            std::istringstream fields(*sig);
+            int pid = 0;
+            fields >> pid;
+            std::string label, mask;
+            while (fields >> label >> mask) {
+                label.pop_back();
+                facts.signals[pid][label] = mask;
+            }
         } else if (auto fd = value("KDIVE-FD: ")) {
             std::istringstream fields(*fd);
             int pid = 0;

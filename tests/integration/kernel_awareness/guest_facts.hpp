@@ -57,6 +57,9 @@ struct GuestFacts {
     std::vector<GuestMount> mounts;
     std::vector<GuestSlab> slabs;
     std::vector<GuestIrq> irqs;
+    // nc, and a stopped shell that catches SIGUSR1 (in a session of its own, so that the
+    // script's end does not hang it up) with SIGUSR1 pending: "SigPnd" -> mask.
+    std::map<int, std::map<std::string, std::string>> signals;
     std::map<std::string, unsigned long long> meminfo_kib; // /proc/meminfo: "MemFree" -> kB
     // Of the tasks with known files and mappings ("sleep 1002" with fds 3-5 and a pipe, and a
     // listening "nc"): fd -> readlink text, the maps lines, VmRSS.

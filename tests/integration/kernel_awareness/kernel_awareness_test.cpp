@@ -18,6 +18,7 @@
 #include "test_vm.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <map>
@@ -563,6 +564,34 @@ TEST_F(KernelAwareness, PsOptionsMatchProc) {
     ASSERT_FALSE(kernel_thread);
     EXPECT_NE(kernel_thread.error().message.find("kernel thread"), std::string::npos);
     EXPECT_NE(guest_->run(fmt::format("ps -p {}", marked)).find("COMMAND:"), std::string::npos);
+}
+
+// sig PID shows the masks /proc/PID/status printed; the stopped shell holds SIGUSR1 pending.
+TEST_F(KernelAwareness, SigMatchesProcStatus) {
+    const auto& signals = guest_->facts.signals;
+    ASSERT_EQ(signals.size(), 2u) << "the guest did not print its signal masks";
+    bool usr1_pending = false;
+    for (const auto& [pid, masks] : signals) {
+        auto state = guest_->json(fmt::format("sig {} --json", pid));
+        ASSERT_TRUE(state.is_object());
+        for (auto [key, label] : {std::pair{"pending", "SigPnd"},
+                                  {"shared_pending", "ShdPnd"},
+                                  {"blocked", "SigBlk"},
+                                  {"ignored", "SigIgn"},
+                                  {"caught", "SigCgt"}}) {
+            EXPECT_EQ(state[key], masks.at(label)) << pid << " " << key;
+        }
+        const auto shared = state["shared_pending_signals"].get<std::vector<std::string>>();
+        usr1_pending |= std::find(shared.begin(), shared.end(), "SIGUSR1") != shared.end();
+        EXPECT_EQ(
+            state["handlers"].size(),
+            static_cast<std::size_t>(std::popcount(std::stoull(masks.at("SigIgn"), nullptr, 16)) +
+                                     std::popcount(std::stoull(masks.at("SigCgt"), nullptr, 16))))
+            << pid;
+    }
+    EXPECT_TRUE(usr1_pending);
+    EXPECT_NE(guest_->run(fmt::format("sig {}", signals.begin()->first)).find("CAUGHT"),
+              std::string::npos);
 }
 
 // files PID names every descriptor as readlink /proc/PID/fd/N did: a regular file, /dev/null, a
