@@ -198,6 +198,12 @@ std::vector<CommandInfo> repl_commands() {
          "sig PID [--json]",
          "a task's pending, blocked, ignored and caught signals and handlers, as /proc/PID/status",
          kernel},
+        {"runq",
+         {},
+         "runq [--json]",
+         "per CPU the running task and the queued ones: deadline, RT by priority, CFS in tree "
+         "order",
+         kernel},
         {"kconfig", {"lx-configdump"}, "kconfig", "the kernel's .config (CONFIG_IKCONFIG)", kernel},
         {"info",
          {"i"},

@@ -187,9 +187,9 @@ std::optional<Result<std::string>> KernelCommands::run(std::string_view line) {
         args.insert(args.begin(), "-s");
     }
     static const std::string_view commands[] = {
-        "current", "per-cpu", "ps",     "dmesg",  "lsmod",   "vtop", "cmdline",
-        "version", "cpus",    "mounts", "uptime", "kconfig", "bt",   "foreach",
-        "list",    "sys",     "kmem",   "files",  "vm",      "irq",  "sig",
+        "current", "per-cpu", "ps",     "dmesg",   "lsmod", "vtop",    "cmdline", "version",
+        "cpus",    "mounts",  "uptime", "kconfig", "bt",    "foreach", "list",    "sys",
+        "kmem",    "files",   "vm",     "irq",     "sig",   "runq",
     };
     if (std::find(std::begin(commands), std::end(commands), word) == std::end(commands)) {
         return std::nullopt;
@@ -281,6 +281,9 @@ Result<std::string> KernelCommands::dispatch(std::string_view word,
     }
     if (word == "sig") {
         return sig(args, json);
+    }
+    if (word == "runq") {
+        return simple([&] { return runq(json); });
     }
     return simple([&] { return kconfig(); });
 }

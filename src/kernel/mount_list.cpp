@@ -2,6 +2,7 @@
 #include "kernel/mount_list.hpp"
 
 #include "kernel/dentry_path.hpp"
+#include "kernel/rb_tree.hpp"
 #include "kernel/visited_nodes.hpp"
 
 #include <algorithm>
@@ -11,7 +12,6 @@ namespace kdive::kernel {
 
 namespace {
 
-constexpr std::size_t max_depth = 4096;
 constexpr std::size_t max_mounts = 1'000'000;
 
 class MountReader {
@@ -110,45 +110,6 @@ private:
     std::map<std::uint64_t, std::string> type_names_;
 };
 
-// In-order walk of an rb-tree of mounts (6.8+), which keeps them sorted by mount id.
-Result<std::vector<std::uint64_t>> rb_tree_nodes(Kernel& kernel, std::uint64_t root) {
-    auto rb_node = kernel.layout("rb_node");
-    if (!rb_node) {
-        return std::unexpected(rb_node.error());
-    }
-    auto left = (*rb_node)->offset("rb_left");
-    auto right = (*rb_node)->offset("rb_right");
-    if (!left || !right) {
-        return std::unexpected(!left ? left.error() : right.error());
-    }
-    std::vector<std::uint64_t> out;
-    std::vector<std::uint64_t> stack;
-    std::uint64_t node = root;
-    VisitedNodes visited(fmt::format("the mount tree at {:#x}", root));
-    while ((node != 0 || !stack.empty()) && out.size() < max_mounts) {
-        while (node != 0 && stack.size() < max_depth) {
-            if (auto ok = visited.visit(node); !ok) {
-                return std::unexpected(ok.error());
-            }
-            stack.push_back(node);
-            auto next = kernel.read_u64(node + *left);
-            if (!next) {
-                return std::unexpected(next.error());
-            }
-            node = *next;
-        }
-        node = stack.back();
-        stack.pop_back();
-        out.push_back(node);
-        auto next = kernel.read_u64(node + *right);
-        if (!next) {
-            return std::unexpected(next.error());
-        }
-        node = *next;
-    }
-    return out;
-}
-
 } // namespace
 
 Result<std::vector<MountInfo>> list_mounts(Kernel& kernel, std::uint64_t task) {
@@ -196,7 +157,7 @@ Result<std::vector<MountInfo>> list_mounts(Kernel& kernel, std::uint64_t task) {
         if (!root) {
             return wrap(root.error(), "reading mnt_namespace.mounts");
         }
-        auto nodes = rb_tree_nodes(kernel, *root);
+        auto nodes = rb_tree_nodes(kernel, *root, fmt::format("the mount tree at {:#x}", *root));
         if (!nodes) {
             return std::unexpected(nodes.error());
         }

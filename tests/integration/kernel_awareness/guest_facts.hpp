@@ -57,6 +57,7 @@ struct GuestFacts {
     std::vector<GuestMount> mounts;
     std::vector<GuestSlab> slabs;
     std::vector<GuestIrq> irqs;
+    std::vector<int> spinners; // niced busy loops: always runnable
     // nc, and a stopped shell that catches SIGUSR1 (in a session of its own, so that the
     // script's end does not hang it up) with SIGUSR1 pending: "SigPnd" -> mask.
     std::map<int, std::map<std::string, std::string>> signals;

@@ -594,6 +594,34 @@ TEST_F(KernelAwareness, SigMatchesProcStatus) {
               std::string::npos);
 }
 
+// runq holds every busy loop exactly once, running or queued, and queues only runnable tasks.
+TEST_F(KernelAwareness, RunqHoldsTheRunnableTasks) {
+    ASSERT_EQ(guest_->facts.spinners.size(), 3u);
+    auto queues = guest_->json("runq --json");
+    ASSERT_EQ(queues.size(), 2u) << queues;
+    std::map<int, std::string> states;
+    for (const auto& task : guest_->json("ps --json")) {
+        states[task["pid"].get<int>()] = task["state"].get<std::string>();
+    }
+    std::map<int, int> seen;
+    for (const auto& queue : queues) {
+        ++seen[queue["current"]["pid"].get<int>()];
+        for (const auto& task : queue["queued"]) {
+            const int pid = task["pid"].get<int>();
+            ++seen[pid];
+            EXPECT_EQ(states[pid], "R") << task;
+            if (task["policy"] == "CFS") {
+                EXPECT_TRUE(task["vruntime"].is_number()) << task;
+            }
+        }
+    }
+    for (int pid : guest_->facts.spinners) {
+        EXPECT_EQ(seen[pid], 1) << "busy loop " << pid << " (state '" << states[pid] << "') in "
+                                << queues.dump();
+    }
+    EXPECT_NE(guest_->run("runq").find("CURRENT: PID:"), std::string::npos);
+}
+
 // files PID names every descriptor as readlink /proc/PID/fd/N did: a regular file, /dev/null, a
 // tmpfs file, the pipe to cat, the console, and nc's listening socket.
 TEST_F(KernelAwareness, FilesMatchProcFd) {

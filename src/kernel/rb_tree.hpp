@@ -1,0 +1,20 @@
+// In-order walk of a kernel red-black tree (struct rb_node by rb_left/rb_right): mounts (6.8+),
+// CFS and deadline run queues, `tree -t rbtree`. A node seen twice or a depth past what a
+// balanced tree of the bounded size could have ends with an error naming the walk.
+#pragma once
+
+#include "kernel/kernel.hpp"
+#include "support/error.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace kdive::kernel {
+
+// The rb_node addresses under `root` (an rb_node, not the rb_root), smallest first. `what`
+// names the tree in errors ("the mount tree at 0x...").
+Result<std::vector<std::uint64_t>> rb_tree_nodes(Kernel& kernel, std::uint64_t root,
+                                                 const std::string& what);
+
+} // namespace kdive::kernel
