@@ -50,10 +50,10 @@ Result<std::string> KernelCommands::runq(bool json) {
                               {"vruntime", entry.policy == "CFS" ? nlohmann::json(entry.vruntime)
                                                                  : nlohmann::json()},
                               {"group_depth", entry.depth}});
-            text +=
-                fmt::format("  {:<3} [{:>3}] {}PID: {:<6} TASK: {:x}  COMMAND: \"{}\"\n",
-                            entry.policy, entry.priority, std::string(2 * entry.depth, ' '),
-                            info->pid, entry.task, terminal_text(info->comm, TerminalText::field));
+            text += fmt::format(
+                "  {:<3} [{:>3}] {}PID: {:<6} TASK: {:x}  COMMAND: \"{}\"\n", entry.policy,
+                entry.priority, std::string(2 * static_cast<std::size_t>(entry.depth), ' '),
+                info->pid, entry.task, terminal_text(info->comm, TerminalText::field));
         }
         if (queue.queued.empty()) {
             text += "  [no tasks queued]\n";
