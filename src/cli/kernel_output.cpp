@@ -316,7 +316,7 @@ std::string list_json(const std::vector<ListEntry>& entries) {
         }
         out.push_back(std::move(object));
     }
-    return out.dump();
+    return dump_json(out);
 }
 
 std::string list_text(const std::vector<ListEntry>& entries) {

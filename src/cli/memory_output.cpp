@@ -45,7 +45,7 @@ std::string slab_caches_json(const std::vector<kernel::SlabCache>& caches) {
                        {"objects_per_slab", cache.objects_per_slab},
                        {"pages_per_slab", cache.pages_per_slab}});
     }
-    return out.dump();
+    return dump_json(out);
 }
 
 std::string slab_caches_text(const std::vector<kernel::SlabCache>& caches) {
@@ -68,15 +68,14 @@ std::string memory_stats_json(const kernel::MemoryStats& stats) {
                          {"managed", zone.managed},
                          {"free", zone.free}});
     }
-    return Json{{"total", stats.total},
-                {"free", stats.free},
-                {"available", stats.available},
-                {"buffers", stats.buffers},
-                {"cached", stats.cached},
-                {"slab", stats.slab},
-                {"page_tables", stats.page_tables},
-                {"zones", zones}}
-        .dump();
+    return dump_json(Json{{"total", stats.total},
+                          {"free", stats.free},
+                          {"available", stats.available},
+                          {"buffers", stats.buffers},
+                          {"cached", stats.cached},
+                          {"slab", stats.slab},
+                          {"page_tables", stats.page_tables},
+                          {"zones", zones}});
 }
 
 std::string memory_stats_text(const kernel::MemoryStats& stats) {
@@ -115,7 +114,7 @@ std::string open_files_json(const std::vector<kernel::OpenFile>& files) {
                        {"type", std::string(kernel::inode_type(file.inode_mode))},
                        {"operations", file.operations.empty() ? Json() : Json(file.operations)}});
     }
-    return out.dump();
+    return dump_json(out);
 }
 
 std::string open_files_text(const kernel::TaskInfo& task,
@@ -145,17 +144,16 @@ std::string address_space_json(const kernel::AddressSpace& space) {
                        {"name", json_text(mapping.name)},
                        {"vma", hex(mapping.vma)}});
     }
-    return out.dump();
+    return dump_json(out);
 }
 
 std::string rss_json(const kernel::AddressSpace& space) {
-    return Json{{"mm", space.mm == 0 ? Json() : Json(hex(space.mm))},
-                {"rss", space.rss_bytes()},
-                {"total_vm", total_vm(space)},
-                {"file_pages", space.file_pages},
-                {"anon_pages", space.anon_pages},
-                {"shmem_pages", space.shmem_pages}}
-        .dump();
+    return dump_json(Json{{"mm", space.mm == 0 ? Json() : Json(hex(space.mm))},
+                          {"rss", space.rss_bytes()},
+                          {"total_vm", total_vm(space)},
+                          {"file_pages", space.file_pages},
+                          {"anon_pages", space.anon_pages},
+                          {"shmem_pages", space.shmem_pages}});
 }
 
 std::string address_space_text(const kernel::TaskInfo& task, const kernel::AddressSpace& space) {

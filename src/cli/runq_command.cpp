@@ -66,7 +66,7 @@ Result<std::string> KernelCommands::runq(bool json) {
                          {"task", fmt::format("{:#x}", current->task)}}},
                        {"queued", queued}});
     }
-    return json ? out.dump() : text;
+    return json ? dump_json(out) : text;
 }
 
 } // namespace kdive::cli

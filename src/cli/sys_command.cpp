@@ -42,7 +42,7 @@ Result<std::string> KernelCommands::sys(bool json) {
             {"tasks", all->size()},
             {"panic_cpu", panic_cpu >= 0 ? nlohmann::json(panic_cpu) : nlohmann::json()},
         };
-        return out.dump();
+        return dump_json(out);
     }
     const auto field = [](std::string_view text) {
         return terminal_text(text, TerminalText::field);

@@ -43,7 +43,7 @@ std::string irqs_json(const std::vector<kernel::IrqInfo>& irqs,
                        {"counts", irq.counts},
                        {"desc", fmt::format("{:#x}", irq.desc)}});
     }
-    return out.dump();
+    return dump_json(out);
 }
 
 std::string irqs_text(const std::vector<kernel::IrqInfo>& irqs) {

@@ -68,7 +68,7 @@ std::string signal_state_json(const kernel::SignalState& state) {
                             {"mask", mask_text(handler.mask)}});
     }
     out["handlers"] = handlers;
-    return out.dump();
+    return dump_json(out);
 }
 
 std::string signal_state_text(const kernel::TaskInfo& task, const kernel::SignalState& state) {
@@ -106,7 +106,7 @@ std::string task_times_json(const std::vector<TaskTimesRow>& rows) {
                        {"user_time", seconds(row.times.user_ns)},
                        {"system_time", seconds(row.times.system_ns)}});
     }
-    return out.dump();
+    return dump_json(out);
 }
 
 std::string task_times_text(const std::vector<TaskTimesRow>& rows) {
@@ -130,7 +130,7 @@ std::string task_arguments_json(const std::vector<TaskArgumentsRow>& rows) {
                        {"arguments", strings(row.arguments.arguments)},
                        {"environment", strings(row.arguments.environment)}});
     }
-    return out.dump();
+    return dump_json(out);
 }
 
 std::string task_arguments_text(const std::vector<TaskArgumentsRow>& rows) {
