@@ -8,7 +8,9 @@
 // medians of RUNS (crash, seconds a question: three at most). What each got right is counted
 // from its output: tasks listed, printk records (kdive's from `dmesg --json`: its text gives each
 // line of a multi-line record the record's timestamp, as the kernel's syslog format does), CPUs
-// whose stack was unwound to its base. A peer that fails gets its error printed and n/a.
+// whose stack was unwound to its base, slab caches (kmem -s; drgn's script counts as
+// /proc/slabinfo does), init's open files and mappings. A peer that fails gets its error printed
+// and n/a.
 //
 // Usage: vmcore [KERNEL] [RUNS]   (default debian-6.1-cloud, 5 runs)
 #include "bench_support.hpp"
@@ -88,6 +90,40 @@ const std::vector<Question>& questions() {
          "    print(f'CPU {cpu} (pid {task.pid.value_()} {task.comm.string_().decode()}):')\n"
          "    print(prog.stack_trace(task))\n",
          "bt -a", "stacks"},
+        // /proc/slabinfo's counts, the way an expert writes them in drgn: the node counters
+        // and the free objects of the partial slabs.
+        {"kmem -s", "kmem -s",
+         "from drgn.helpers.linux.slab import for_each_slab_cache\n"
+         "from drgn.helpers.linux.list import list_for_each_entry\n"
+         "try:\n"
+         "    prog.type('struct slab').member('slab_list')\n"
+         "    kind = 'struct slab'\n"
+         "except LookupError:\n"
+         "    kind = 'struct page'\n"
+         "nodes = prog['nr_node_ids'].value_()\n"
+         "for s in for_each_slab_cache(prog):\n"
+         "    objects = slabs = free = 0\n"
+         "    for i in range(nodes):\n"
+         "        n = s.node[i]\n"
+         "        if not n:\n"
+         "            continue\n"
+         "        slabs += n.nr_slabs.counter.value_()\n"
+         "        objects += n.total_objects.counter.value_()\n"
+         "        for p in list_for_each_entry(kind, n.partial.address_of_(), 'slab_list'):\n"
+         "            free += p.objects.value_() - p.inuse.value_()\n"
+         "    print(f'{s.value_():016x} {s.size.value_()} {objects - free} {objects} {slabs} '\n"
+         "          f'{s.name.string_().decode()}')\n",
+         "kmem -s", "caches"},
+        {"files 1", "files 1",
+         "from drgn.helpers.linux.pid import find_task\n"
+         "from drgn.helpers.linux.fs import for_each_file, d_path\n"
+         "for fd, f in for_each_file(find_task(prog, 1)):\n"
+         "    print(fd, f'{f.value_():016x}', d_path(f.f_path).decode(errors='replace'))\n",
+         "files 1", "files"},
+        {"vm 1", "vm 1",
+         "raise SystemExit('drgn 0.0.22 has no VMA or maple tree helper (for_each_vma came "
+         "later)')\n",
+         "vm 1", "mappings"},
     };
     return all;
 }
@@ -137,6 +173,11 @@ std::vector<std::string> lines_of(const std::string& text) {
 std::optional<std::size_t> count(const Question& question, const std::string& out) {
     static const std::regex task_row(R"(^>?\s*\d+\s+\S)");
     static const std::regex cpu_header(R"(^(CPU \d+|PID: .*CPU: \d+))");
+    // A slab cache, an open file or a VMA row: its struct's address first (a file's after the
+    // fd), as kdive, crash and the drgn scripts print them.
+    static const std::regex cache_row(R"(^[0-9a-f]{16}\s+\d+\s)");
+    static const std::regex file_row(R"(^\s*\d+\s+[0-9a-f]{16}\s)");
+    static const std::regex mapping_row(R"(^[0-9a-f]{16}\s+[0-9a-f]+\s+[0-9a-f]+\s)");
     static const std::regex stack_base(
         R"(^\s*#\d+\s.*\b(secondary_startup_64|ret_from_fork|entry_SYSCALL_64)\b)");
     std::size_t n = 0;
@@ -153,6 +194,12 @@ std::optional<std::size_t> count(const Question& question, const std::string& ou
             n += std::regex_search(line, task_row) ? 1 : 0;
         } else if (question.counts == "records") {
             n += line.starts_with("[") ? 1 : 0;
+        } else if (question.counts == "caches") {
+            n += std::regex_search(line, cache_row) ? 1 : 0;
+        } else if (question.counts == "files") {
+            n += std::regex_search(line, file_row) ? 1 : 0;
+        } else if (question.counts == "mappings") {
+            n += std::regex_search(line, mapping_row) ? 1 : 0;
         } else if (std::regex_search(line, cpu_header)) {
             close_section();
             in_section = true;
@@ -458,7 +505,8 @@ int main(int argc, char** argv) {
                    vm->guest_tasks,
                    live ? got(ps, count(ps, *live)) : "nothing (" + live.error().message + ")");
         fmt::print("got: tasks listed by ps, printk records, CPUs whose bt -a stack reached a "
-                   "stack's base (secondary_startup_64, ret_from_fork, entry_SYSCALL_64)\n");
+                   "stack's base (secondary_startup_64, ret_from_fork, entry_SYSCALL_64), slab "
+                   "caches, init's open files and mappings\n");
         // Whether the DWARF index is in the cache before kdive's first run.
         std::filesystem::path index;
         if (auto elf = debuginfo::ElfFile::open(paths.vmlinux); elf && (*elf)->build_id()) {
