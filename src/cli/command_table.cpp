@@ -204,6 +204,11 @@ std::vector<CommandInfo> repl_commands() {
          "per CPU the running task and the queued ones: deadline, RT by priority, CFS in tree "
          "order",
          kernel},
+        {"log",
+         {},
+         "log [-T] [-m] [--json]",
+         "the printk ring as crash shows it: -T dates from the guest's wall clock, -m levels",
+         kernel},
         {"kconfig", {"lx-configdump"}, "kconfig", "the kernel's .config (CONFIG_IKCONFIG)", kernel},
         {"info",
          {"i"},

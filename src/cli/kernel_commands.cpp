@@ -189,7 +189,7 @@ std::optional<Result<std::string>> KernelCommands::run(std::string_view line) {
     static const std::string_view commands[] = {
         "current", "per-cpu", "ps",     "dmesg",   "lsmod", "vtop",    "cmdline", "version",
         "cpus",    "mounts",  "uptime", "kconfig", "bt",    "foreach", "list",    "sys",
-        "kmem",    "files",   "vm",     "irq",     "sig",   "runq",
+        "kmem",    "files",   "vm",     "irq",     "sig",   "runq",    "log",
     };
     if (std::find(std::begin(commands), std::end(commands), word) == std::end(commands)) {
         return std::nullopt;
@@ -284,6 +284,9 @@ Result<std::string> KernelCommands::dispatch(std::string_view word,
     }
     if (word == "runq") {
         return simple([&] { return runq(json); });
+    }
+    if (word == "log") {
+        return log(args, json);
     }
     return simple([&] { return kconfig(); });
 }

@@ -82,6 +82,7 @@ private:
     Result<std::string> irq(std::vector<std::string>& args, bool json);
     Result<std::string> sig(std::vector<std::string>& args, bool json);
     Result<std::string> runq(bool json);
+    Result<std::string> log(std::vector<std::string>& args, bool json);
     // The task of a PID the user typed after `command`; errors name both.
     Result<std::uint64_t> task_of_pid_word(std::string_view command, std::string_view word);
     // list's START: a number, or an expression (a list_head names its address).

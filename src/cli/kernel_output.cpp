@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <ctime>
 #include <fmt/core.h>
 
 namespace kdive::cli {
@@ -99,6 +100,58 @@ std::string dmesg_text(const std::vector<kernel::PrintkRecord>& records) {
         text += kernel::format_dmesg(shown);
     }
     return text;
+}
+
+std::string log_text(const std::vector<kernel::PrintkRecord>& records, bool levels,
+                     std::optional<double> boot_wall_seconds) {
+    std::string text;
+    for (const auto& record : records) {
+        std::string prefix;
+        if (boot_wall_seconds) {
+            const auto when = static_cast<std::time_t>(*boot_wall_seconds +
+                                                       static_cast<double>(record.ts_nsec) / 1e9);
+            std::tm parts{};
+            char date[64] = "?";
+            if (gmtime_r(&when, &parts) != nullptr) {
+                (void)std::strftime(date, sizeof date, "%a %b %e %H:%M:%S UTC %Y", &parts);
+            }
+            prefix = fmt::format("[{}] ", date);
+        } else {
+            prefix = fmt::format("[{:5}.{:06}] ", record.ts_nsec / 1'000'000'000,
+                                 record.ts_nsec % 1'000'000'000 / 1000);
+        }
+        if (levels) {
+            prefix += fmt::format("<{}>", record.level);
+        }
+        std::string_view body = record.text;
+        while (!body.empty() && body.back() == '\n') {
+            body.remove_suffix(1);
+        }
+        const std::string shown = terminal_text(body, TerminalText::lines);
+        std::string_view rest = shown;
+        do {
+            const auto end = rest.find('\n');
+            text += prefix;
+            text += rest.substr(0, end);
+            text += '\n';
+            rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 1);
+        } while (!rest.empty());
+    }
+    return text;
+}
+
+std::string log_json(const std::vector<kernel::PrintkRecord>& records,
+                     std::optional<double> boot_wall_seconds) {
+    Json rows = Json::array();
+    for (const auto& record : records) {
+        const double time = static_cast<double>(record.ts_nsec) / 1e9;
+        Json row = {{"time", time}, {"level", record.level}, {"text", guest_string(record.text)}};
+        if (boot_wall_seconds) {
+            row["wall_time"] = *boot_wall_seconds + time;
+        }
+        rows.push_back(std::move(row));
+    }
+    return dump_json(rows);
 }
 
 std::string lsmod_json(const std::vector<kernel::ModuleInfo>& modules) {

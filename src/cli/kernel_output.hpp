@@ -48,6 +48,13 @@ struct ListEntry {
 std::string list_json(const std::vector<ListEntry>& entries);
 std::string list_text(const std::vector<ListEntry>& entries);
 std::string dmesg_text(const std::vector<kernel::PrintkRecord>& records);
+// crash's `log`: -m puts each record's level ("<6>") after the time stamp; with the boot's
+// wall-clock seconds (-T) the time is a UTC date. The JSON is dmesg's, with "wall_time" (epoch
+// seconds) per record when the boot's wall clock is known.
+std::string log_text(const std::vector<kernel::PrintkRecord>& records, bool levels,
+                     std::optional<double> boot_wall_seconds);
+std::string log_json(const std::vector<kernel::PrintkRecord>& records,
+                     std::optional<double> boot_wall_seconds);
 
 std::string lsmod_json(const std::vector<kernel::ModuleInfo>& modules);
 std::string lsmod_text(const std::vector<kernel::ModuleInfo>& modules);

@@ -46,6 +46,7 @@ for d in /proc/[0-9]*; do
 done
 for i in 1 2 3; do (while :; do :; done) & renice -n 19 -p $! >/dev/null; echo "KDIVE-SPINNER: $!"; done
 echo "KDIVE-UPTIME: $(cat /proc/uptime)"
+echo "KDIVE-DATE: $(date +%s)"
 echo KDIVE-READY
 )script";
 }
@@ -70,6 +71,8 @@ GuestFacts parse_facts(const std::string& console) {
             facts.version = *v;
         } else if (auto c = value("KDIVE-CMDLINE: ")) {
             facts.cmdline = *c;
+        } else if (auto date = value("KDIVE-DATE: ")) {
+            facts.date = std::stoll(*date);
         } else if (auto u = value("KDIVE-UPTIME: ")) {
             facts.uptime = std::stod(*u);
         } else if (auto s = value("KDIVE-STAT: ")) {

@@ -51,6 +51,7 @@ struct GuestFacts {
     std::string version;
     std::string cmdline;
     double uptime = 0;
+    long long date = 0; // date +%s, right after the uptime
     std::map<int, GuestProcess> processes;
     std::vector<int> marked; // pids of the marker sleeps (sleep 1000)
     std::vector<GuestModule> modules;

@@ -622,6 +622,27 @@ TEST_F(KernelAwareness, RunqHoldsTheRunnableTasks) {
     EXPECT_NE(guest_->run("runq").find("CURRENT: PID:"), std::string::npos);
 }
 
+// crash's log: the records dmesg has, with levels (-m) and dates (-T) from the guest's wall
+// clock: the guest's last records are dated near what its `date` said then.
+TEST_F(KernelAwareness, LogDatesAndLevels) {
+    const auto& facts = guest_->facts;
+    ASSERT_GT(facts.date, 1'000'000'000);
+    auto plain = guest_->json("dmesg --json");
+    auto dated = guest_->json("log -T --json");
+    ASSERT_EQ(dated.size(), plain.size());
+    const double boot = facts.date - facts.uptime;
+    for (std::size_t i = 0; i < dated.size(); ++i) {
+        EXPECT_EQ(dated[i]["text"], plain[i]["text"]);
+        EXPECT_NEAR(dated[i]["wall_time"].get<double>() - dated[i]["time"].get<double>(), boot, 120)
+            << dated[i];
+    }
+    const std::string levels = guest_->run("log -m");
+    EXPECT_NE(levels.find("] <5>Linux version"), std::string::npos) << levels.substr(0, 300);
+    const std::string dates = guest_->run("log -T");
+    EXPECT_NE(dates.find(" UTC "), std::string::npos) << dates.substr(0, 300);
+    EXPECT_FALSE(guest_->attempt("log -x"));
+}
+
 // files PID names every descriptor as readlink /proc/PID/fd/N did: a regular file, /dev/null, a
 // tmpfs file, the pipe to cat, the console, and nc's listening socket.
 TEST_F(KernelAwareness, FilesMatchProcFd) {

@@ -1,6 +1,7 @@
 // The crash-vocabulary formatters (kmem, files, vm, irq, ps options, sig) with hostile guest
 // strings: the JSON parses strictly and gives the bytes back; the text holds no raw control
 // byte and keeps one line per row.
+#include "cli/kernel_output.hpp"
 #include "cli/memory_output.hpp"
 #include "cli/system_output.hpp"
 #include "cli/task_output.hpp"
@@ -129,6 +130,25 @@ TEST(VocabularyOutput, SignalNames) {
     EXPECT_EQ(kernel::signal_name(64), "SIGRTMIN+30");
     EXPECT_EQ(kernel::mapping_permissions(0x1 | 0x4), "r-xp");
     EXPECT_EQ(kernel::mapping_permissions(0x2 | 0x8), "-w-s");
+}
+
+TEST(VocabularyOutput, LogWithLevelsAndDates) {
+    std::vector<kernel::PrintkRecord> records;
+    for (const auto& name : hostile_names()) {
+        kernel::PrintkRecord record;
+        record.ts_nsec = 2'500'000'000;
+        record.level = 6;
+        record.text = name;
+        records.push_back(record);
+    }
+    const std::string text = log_text(records, true, 1'764'600'000.0);
+    EXPECT_FALSE(has_raw_control(text)) << text;
+    EXPECT_NE(text.find("[Mon Dec  1 14:40:02 UTC 2025] <6>"), std::string::npos) << text;
+    const Json rows = parse_strictly(log_json(records, 1'764'600'000.0));
+    ASSERT_EQ(rows.size(), records.size());
+    EXPECT_DOUBLE_EQ(rows[0]["wall_time"].get<double>(), 1'764'600'002.5);
+    EXPECT_EQ(bytes_of(rows[1]["text"]), records[1].text);
+    EXPECT_FALSE(parse_strictly(log_json(records, std::nullopt))[0].contains("wall_time"));
 }
 
 } // namespace
