@@ -187,9 +187,10 @@ std::optional<Result<std::string>> KernelCommands::run(std::string_view line) {
         args.insert(args.begin(), "-s");
     }
     static const std::string_view commands[] = {
-        "current", "per-cpu", "ps",     "dmesg",   "lsmod", "vtop",    "cmdline", "version",
-        "cpus",    "mounts",  "uptime", "kconfig", "bt",    "foreach", "list",    "sys",
-        "kmem",    "files",   "vm",     "irq",     "sig",   "runq",    "log",
+        "current", "per-cpu", "ps",     "dmesg",  "lsmod",   "vtop", "cmdline",
+        "version", "cpus",    "mounts", "uptime", "kconfig", "bt",   "foreach",
+        "list",    "sys",     "kmem",   "files",  "vm",      "irq",  "sig",
+        "runq",    "log",     "struct", "task",
     };
     if (std::find(std::begin(commands), std::end(commands), word) == std::end(commands)) {
         return std::nullopt;
@@ -287,6 +288,12 @@ Result<std::string> KernelCommands::dispatch(std::string_view word,
     }
     if (word == "log") {
         return log(args, json);
+    }
+    if (word == "struct") {
+        return struct_command(args, json);
+    }
+    if (word == "task") {
+        return task(args, json);
     }
     return simple([&] { return kconfig(); });
 }

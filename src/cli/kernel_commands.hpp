@@ -83,6 +83,11 @@ private:
     Result<std::string> sig(std::vector<std::string>& args, bool json);
     Result<std::string> runq(bool json);
     Result<std::string> log(std::vector<std::string>& args, bool json);
+    Result<std::string> struct_command(std::vector<std::string>& args, bool json);
+    Result<std::string> task(std::vector<std::string>& args, bool json);
+    // A structure's layout, or with an address its value (all members, or the listed ones).
+    Result<std::string> show_struct(std::string_view type_text,
+                                    std::optional<std::uint64_t> address, bool json);
     // The task of a PID the user typed after `command`; errors name both.
     Result<std::uint64_t> task_of_pid_word(std::string_view command, std::string_view word);
     // list's START: a number, or an expression (a list_head names its address).

@@ -643,6 +643,49 @@ TEST_F(KernelAwareness, LogDatesAndLevels) {
     EXPECT_FALSE(guest_->attempt("log -x"));
 }
 
+// struct and task: the layout as the evaluator sees it, and pid 1's values as ps reads them.
+TEST_F(KernelAwareness, StructAndTaskShowLayoutsAndValues) {
+    auto layout = guest_->json("struct task_struct --json");
+    ASSERT_TRUE(layout.is_object());
+    // The printed value, whatever history number the session has reached.
+    const auto printed = [&](const std::string& expression) {
+        const std::string out = guest_->run("p " + expression);
+        const auto equals = out.find(" = ");
+        return equals == std::string::npos ? out : out.substr(equals + 3);
+    };
+    EXPECT_EQ(printed("sizeof(struct task_struct)"),
+              std::to_string(layout["size"].get<std::uint64_t>()));
+    std::uint64_t last = 0;
+    bool found_pid = false;
+    for (const auto& member : layout["members"]) {
+        EXPECT_GE(member["offset"].get<std::uint64_t>(), last) << member;
+        last = member["offset"].get<std::uint64_t>();
+        if (member["name"] == "pid") {
+            found_pid = true;
+            EXPECT_EQ(printed("(unsigned long)&((struct task_struct *)0)->pid"),
+                      std::to_string(last));
+        }
+    }
+    EXPECT_TRUE(found_pid);
+    Json init;
+    for (const auto& task : guest_->json("ps --json")) {
+        if (task["pid"] == 1) {
+            init = task;
+        }
+    }
+    ASSERT_TRUE(init.is_object());
+    auto values = guest_->json("task 1 -R pid,comm --json");
+    EXPECT_EQ(values["address"], init["task"]);
+    EXPECT_EQ(values["pid"], "1");
+    EXPECT_NE(values["comm"].get<std::string>().find(init["comm"].get<std::string>()),
+              std::string::npos)
+        << values;
+    auto same = guest_->json(
+        fmt::format("struct task_struct.pid {} --json", init["task"].get<std::string>()));
+    EXPECT_EQ(same["pid"], "1");
+    EXPECT_FALSE(guest_->attempt("struct task_struct.no_such_member 0x1000"));
+}
+
 // files PID names every descriptor as readlink /proc/PID/fd/N did: a regular file, /dev/null, a
 // tmpfs file, the pipe to cat, the console, and nc's listening socket.
 TEST_F(KernelAwareness, FilesMatchProcFd) {
