@@ -190,7 +190,7 @@ std::optional<Result<std::string>> KernelCommands::run(std::string_view line) {
         "current", "per-cpu", "ps",     "dmesg",  "lsmod",   "vtop", "cmdline",
         "version", "cpus",    "mounts", "uptime", "kconfig", "bt",   "foreach",
         "list",    "sys",     "kmem",   "files",  "vm",      "irq",  "sig",
-        "runq",    "log",     "struct", "task",
+        "runq",    "log",     "struct", "task",   "waitq",
     };
     if (std::find(std::begin(commands), std::end(commands), word) == std::end(commands)) {
         return std::nullopt;
@@ -294,6 +294,9 @@ Result<std::string> KernelCommands::dispatch(std::string_view word,
     }
     if (word == "task") {
         return task(args, json);
+    }
+    if (word == "waitq") {
+        return waitq(args, json);
     }
     return simple([&] { return kconfig(); });
 }

@@ -85,6 +85,7 @@ private:
     Result<std::string> log(std::vector<std::string>& args, bool json);
     Result<std::string> struct_command(std::vector<std::string>& args, bool json);
     Result<std::string> task(std::vector<std::string>& args, bool json);
+    Result<std::string> waitq(std::vector<std::string>& args, bool json);
     // A structure's layout, or with an address its value (all members, or the listed ones).
     Result<std::string> show_struct(std::string_view type_text,
                                     std::optional<std::uint64_t> address, bool json);

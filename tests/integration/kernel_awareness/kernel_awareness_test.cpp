@@ -686,6 +686,36 @@ TEST_F(KernelAwareness, StructAndTaskShowLayoutsAndValues) {
     EXPECT_FALSE(guest_->attempt("struct task_struct.no_such_member 0x1000"));
 }
 
+// waitq: the cat reading the pipe from `sleep 1002` sleeps on that pipe's read wait queue.
+TEST_F(KernelAwareness, WaitqNamesTheReaderOfAPipe) {
+    std::string pipe_file;
+    int reader = 0;
+    for (const auto& task : guest_->json("ps --json")) {
+        if (task["comm"] != "cat") {
+            continue;
+        }
+        for (const auto& file :
+             guest_->json(fmt::format("files {} --json", task["pid"].get<int>()))) {
+            if (file["fd"] == 0 && file["type"] == "FIFO") {
+                pipe_file = file["file"].get<std::string>();
+                reader = task["pid"].get<int>();
+            }
+        }
+    }
+    ASSERT_NE(reader, 0) << "no cat reads a pipe";
+    const std::string queue = fmt::format(
+        "&((struct pipe_inode_info *)((struct file *){})->private_data)->rd_wait", pipe_file);
+    auto sleepers = guest_->json("waitq " + queue + " --json");
+    ASSERT_TRUE(sleepers.is_array());
+    bool found = false;
+    for (const auto& entry : sleepers) {
+        found |= entry.contains("pid") && entry["pid"] == reader;
+    }
+    EXPECT_TRUE(found) << sleepers;
+    EXPECT_NE(guest_->run("waitq " + queue).find("COMMAND: \"cat\""), std::string::npos);
+    EXPECT_FALSE(guest_->attempt("waitq 0x10"));
+}
+
 // files PID names every descriptor as readlink /proc/PID/fd/N did: a regular file, /dev/null, a
 // tmpfs file, the pipe to cat, the console, and nc's listening socket.
 TEST_F(KernelAwareness, FilesMatchProcFd) {
