@@ -108,6 +108,23 @@ bool take_flag(std::vector<std::string>& args, std::string_view flag) {
     return true;
 }
 
+Result<std::optional<std::string>> take_value(std::vector<std::string>& args,
+                                              std::string_view option, std::string_view command) {
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] != option) {
+            continue;
+        }
+        if (i + 1 >= args.size()) {
+            return fail_as(ErrorKind::invalid_input, "{}: {} needs a value", command, option);
+        }
+        std::string value = args[i + 1];
+        args.erase(args.begin() + static_cast<std::ptrdiff_t>(i),
+                   args.begin() + static_cast<std::ptrdiff_t>(i) + 2);
+        return std::optional<std::string>(std::move(value));
+    }
+    return std::optional<std::string>();
+}
+
 Result<std::uint64_t> KernelCommands::task_of_pid_word(std::string_view command,
                                                        std::string_view word) {
     auto pid = parse_unsigned(word);
@@ -190,7 +207,7 @@ std::optional<Result<std::string>> KernelCommands::run(std::string_view line) {
         "current", "per-cpu", "ps",     "dmesg",  "lsmod",   "vtop", "cmdline",
         "version", "cpus",    "mounts", "uptime", "kconfig", "bt",   "foreach",
         "list",    "sys",     "kmem",   "files",  "vm",      "irq",  "sig",
-        "runq",    "log",     "struct", "task",   "waitq",
+        "runq",    "log",     "struct", "task",   "waitq",   "tree",
     };
     if (std::find(std::begin(commands), std::end(commands), word) == std::end(commands)) {
         return std::nullopt;
@@ -297,6 +314,9 @@ Result<std::string> KernelCommands::dispatch(std::string_view word,
     }
     if (word == "waitq") {
         return waitq(args, json);
+    }
+    if (word == "tree") {
+        return tree(args, json);
     }
     return simple([&] { return kconfig(); });
 }

@@ -31,6 +31,10 @@ bool is_list_walk(std::string_view arguments);
 
 // Removes `flag` from the arguments; true if it was there.
 bool take_flag(std::vector<std::string>& args, std::string_view flag);
+// Removes "OPTION VALUE" from the arguments and gives VALUE; nullopt when absent, an error
+// naming `command` when the value is missing.
+Result<std::optional<std::string>> take_value(std::vector<std::string>& args,
+                                              std::string_view option, std::string_view command);
 
 class KernelCommands {
 public:
@@ -86,6 +90,12 @@ private:
     Result<std::string> struct_command(std::vector<std::string>& args, bool json);
     Result<std::string> task(std::vector<std::string>& args, bool json);
     Result<std::string> waitq(std::vector<std::string>& args, bool json);
+    Result<std::string> tree(std::vector<std::string>& args, bool json);
+    // The members of the struct at `address` (all of it when `members` is empty) as the value
+    // printer shows them; an unreadable one says why in its place. Needs the evaluator.
+    std::vector<std::pair<std::string, std::string>>
+    struct_members(const std::string& name, const std::vector<std::string>& members,
+                   std::uint64_t address);
     // A structure's layout, or with an address its value (all members, or the listed ones).
     Result<std::string> show_struct(std::string_view type_text,
                                     std::optional<std::uint64_t> address, bool json);

@@ -12,24 +12,6 @@ namespace kdive::cli {
 
 namespace {
 
-// "-o VALUE" style options; nullopt when absent, an error when the value is missing.
-Result<std::optional<std::string>> take_value(std::vector<std::string>& args,
-                                              std::string_view option) {
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        if (args[i] != option) {
-            continue;
-        }
-        if (i + 1 >= args.size()) {
-            return fail_as(ErrorKind::invalid_input, "list: {} needs a value", option);
-        }
-        std::string value = args[i + 1];
-        args.erase(args.begin() + static_cast<std::ptrdiff_t>(i),
-                   args.begin() + static_cast<std::ptrdiff_t>(i) + 2);
-        return std::optional<std::string>(std::move(value));
-    }
-    return std::optional<std::string>();
-}
-
 // "task_struct.tasks" -> {"task_struct", "tasks"}; no dot: the whole text and "".
 std::pair<std::string, std::string> split_struct(std::string_view text) {
     if (text.starts_with("struct ")) {
@@ -40,18 +22,6 @@ std::pair<std::string, std::string> split_struct(std::string_view text) {
         return {std::string(text), ""};
     }
     return {std::string(text.substr(0, dot)), std::string(text.substr(dot + 1))};
-}
-
-std::vector<std::string> split_commas(std::string_view text) {
-    std::vector<std::string> out;
-    while (!text.empty()) {
-        const auto comma = text.find(',');
-        if (auto part = text.substr(0, comma); !part.empty()) {
-            out.emplace_back(part);
-        }
-        text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
-    }
-    return out;
 }
 
 } // namespace
@@ -87,9 +57,9 @@ Result<std::string> KernelCommands::list(std::vector<std::string>& args, bool js
         walk.head = true;
         args.erase(head);
     }
-    auto offset_option = take_value(args, "-o");
-    auto show_option = take_value(args, "-s");
-    auto count_option = take_value(args, "-c");
+    auto offset_option = take_value(args, "-o", "list");
+    auto show_option = take_value(args, "-s", "list");
+    auto count_option = take_value(args, "-c", "list");
     for (const auto* option : {&offset_option, &show_option, &count_option}) {
         if (!*option) {
             return std::unexpected(option->error());
@@ -156,18 +126,7 @@ Result<std::string> KernelCommands::list(std::vector<std::string>& args, bool js
     for (std::uint64_t address : *addresses) {
         ListEntry entry{address, {}};
         if (!struct_name.empty()) {
-            const auto pointer = fmt::format("((struct {} *){:#x})", struct_name, address);
-            const std::vector<std::string> shown =
-                members.empty() ? std::vector<std::string>{""} : members;
-            for (const auto& member : shown) {
-                auto value =
-                    eval_->evaluate(member.empty() ? fmt::format("*{}", pointer)
-                                                   : fmt::format("{}->{}", pointer, member));
-                entry.members.emplace_back(member.empty() ? struct_name : member,
-                                           value
-                                               ? eval_->format_nested(*value)
-                                               : fmt::format("<error: {}>", value.error().message));
-            }
+            entry.members = struct_members(struct_name, members, address);
         }
         entries.push_back(std::move(entry));
     }

@@ -24,19 +24,23 @@ std::uint64_t size_of(const debuginfo::Type* type) {
     return resolved->size;
 }
 
-std::vector<std::string> split_members(std::string_view text) {
-    std::vector<std::string> out;
-    while (!text.empty()) {
-        const auto comma = text.find(',');
-        if (auto part = text.substr(0, comma); !part.empty()) {
-            out.emplace_back(part);
-        }
-        text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+} // namespace
+
+std::vector<std::pair<std::string, std::string>>
+KernelCommands::struct_members(const std::string& name, const std::vector<std::string>& members,
+                               std::uint64_t address) {
+    const auto pointer = fmt::format("((struct {} *){:#x})", name, address);
+    const std::vector<std::string> shown = members.empty() ? std::vector<std::string>{""} : members;
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& member : shown) {
+        auto value = eval_->evaluate(member.empty() ? fmt::format("*{}", pointer)
+                                                    : fmt::format("{}->{}", pointer, member));
+        out.emplace_back(member.empty() ? name : member,
+                         value ? eval_->format_nested(*value)
+                               : fmt::format("<error: {}>", value.error().message));
     }
     return out;
 }
-
-} // namespace
 
 Result<std::string> KernelCommands::show_struct(std::string_view type_text,
                                                 std::optional<std::uint64_t> address, bool json) {
@@ -46,7 +50,7 @@ Result<std::string> KernelCommands::show_struct(std::string_view type_text,
     const auto dot = type_text.find('.');
     const std::string name(type_text.substr(0, dot));
     const auto members = dot == std::string_view::npos ? std::vector<std::string>{}
-                                                       : split_members(type_text.substr(dot + 1));
+                                                       : split_commas(type_text.substr(dot + 1));
     kernel::Kernel& view = **kernel();
     auto layout = view.layout(name);
     if (!layout) {
@@ -56,21 +60,13 @@ Result<std::string> KernelCommands::show_struct(std::string_view type_text,
         if (eval_ == nullptr) {
             return fail("struct: no expression evaluator here");
         }
-        const auto pointer = fmt::format("((struct {} *){:#x})", name, *address);
-        ListEntry entry{*address, {}};
-        const std::vector<std::string> shown =
-            members.empty() ? std::vector<std::string>{""} : members;
-        for (const auto& member : shown) {
-            if (!member.empty() && !(*layout)->has(member)) {
+        for (const auto& member : members) {
+            if (!(*layout)->has(member)) {
                 return fail_as(ErrorKind::invalid_input, "struct {} has no member {}", name,
                                member);
             }
-            auto value = eval_->evaluate(member.empty() ? fmt::format("*{}", pointer)
-                                                        : fmt::format("{}->{}", pointer, member));
-            entry.members.emplace_back(member.empty() ? name : member,
-                                       value ? eval_->format_nested(*value)
-                                             : fmt::format("<error: {}>", value.error().message));
         }
+        ListEntry entry{*address, struct_members(name, members, *address)};
         if (json) {
             auto rows = nlohmann::json::parse(list_json({entry}));
             return dump_json(rows.at(0));

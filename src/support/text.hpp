@@ -5,7 +5,9 @@
 #include <charconv>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace kdive {
 
@@ -33,6 +35,19 @@ inline std::optional<std::uint64_t> parse_unsigned(std::string_view text) {
         return std::nullopt;
     }
     return value;
+}
+
+// "a,b,,c" -> {"a", "b", "c"}: empty parts are dropped.
+inline std::vector<std::string> split_commas(std::string_view text) {
+    std::vector<std::string> out;
+    while (!text.empty()) {
+        const auto comma = text.find(',');
+        if (auto part = text.substr(0, comma); !part.empty()) {
+            out.emplace_back(part);
+        }
+        text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    }
+    return out;
 }
 
 } // namespace kdive

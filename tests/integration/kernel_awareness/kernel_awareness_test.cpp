@@ -716,6 +716,56 @@ TEST_F(KernelAwareness, WaitqNamesTheReaderOfAPipe) {
     EXPECT_FALSE(guest_->attempt("waitq 0x10"));
 }
 
+// tree: the pid IDR (an xarray) indexes every pid ps lists; a task's maple tree holds vm's VMAs
+// over [start, end - 1]; an rb-tree walk comes out in key order (vmap areas by va_start, or
+// 6.8+'s mount tree by mnt_id_unique where vmap_area_root is gone).
+TEST_F(KernelAwareness, TreeWalksXarraysMapleAndRbTrees) {
+    std::set<std::uint64_t> pids;
+    for (const auto& task : guest_->json("ps --json")) {
+        if (task["pid"] != 0) {
+            pids.insert(task["pid"].get<std::uint64_t>());
+        }
+    }
+    std::set<std::uint64_t> indices;
+    for (const auto& entry : guest_->json("tree -t xarray &init_pid_ns.idr.idr_rt --json")) {
+        indices.insert(entry["index"].get<std::uint64_t>());
+    }
+    // Every task's pid is in the IDR; a few more numbers stay allocated as the process group
+    // or session of tasks whose leader has exited (the init script's).
+    EXPECT_TRUE(std::includes(indices.begin(), indices.end(), pids.begin(), pids.end()));
+    EXPECT_LE(indices.size(), pids.size() + 8);
+
+    const int pid = guest_->facts.maps.begin()->first;
+    auto vmas = guest_->json(fmt::format("vm {} --json", pid));
+    if (guest_->attempt("ptype struct maple_tree")) {
+        auto entries = guest_->json(fmt::format(
+            "tree -t maple &((struct task_struct *){})->mm->mm_mt --json",
+            guest_->json(fmt::format("task {} -R pid --json", pid))["address"].get<std::string>()));
+        ASSERT_EQ(entries.size(), vmas.size()) << entries;
+        for (std::size_t i = 0; i < vmas.size(); ++i) {
+            EXPECT_EQ(entries[i]["address"], vmas[i]["vma"]);
+            EXPECT_EQ(fmt::format("{:#x}", entries[i]["first"].get<std::uint64_t>()),
+                      vmas[i]["start"]);
+            EXPECT_EQ(fmt::format("{:#x}", entries[i]["last"].get<std::uint64_t>() + 1),
+                      vmas[i]["end"]);
+        }
+    }
+
+    const bool vmap = static_cast<bool>(guest_->attempt("p &vmap_area_root"));
+    auto ordered = guest_->json(
+        vmap ? "tree -t rbtree -o vmap_area.rb_node -s vmap_area.va_start vmap_area_root --json"
+             : "tree -t rbtree -o mount.mnt_node -s mount.mnt_id_unique "
+               "&init_task.nsproxy->mnt_ns->mounts --json");
+    const std::string key = vmap ? "va_start" : "mnt_id_unique";
+    ASSERT_GE(ordered.size(), 3u) << ordered;
+    for (std::size_t i = 1; i < ordered.size(); ++i) {
+        EXPECT_LT(std::stoull(ordered[i - 1][key].get<std::string>()),
+                  std::stoull(ordered[i][key].get<std::string>()))
+            << ordered[i - 1] << ordered[i];
+    }
+    EXPECT_FALSE(guest_->attempt("tree -t splay init_task"));
+}
+
 // files PID names every descriptor as readlink /proc/PID/fd/N did: a regular file, /dev/null, a
 // tmpfs file, the pipe to cat, the console, and nc's listening socket.
 TEST_F(KernelAwareness, FilesMatchProcFd) {
