@@ -20,11 +20,7 @@ Result<std::string> KernelCommands::files(std::vector<std::string>& args, bool j
     if (json) {
         return open_files_json(*open);
     }
-    auto walker = tasks();
-    if (!walker) {
-        return std::unexpected(walker.error());
-    }
-    auto info = (*walker)->describe(*task);
+    auto info = describe_task(*task);
     if (!info) {
         return std::unexpected(info.error());
     }

@@ -125,6 +125,14 @@ Result<std::optional<std::string>> take_value(std::vector<std::string>& args,
     return std::optional<std::string>();
 }
 
+Result<kernel::TaskInfo> KernelCommands::describe_task(std::uint64_t task) {
+    auto walker = tasks();
+    if (!walker) {
+        return std::unexpected(walker.error());
+    }
+    return (*walker)->describe(task);
+}
+
 Result<std::uint64_t> KernelCommands::task_of_pid_word(std::string_view command,
                                                        std::string_view word) {
     auto pid = parse_unsigned(word);

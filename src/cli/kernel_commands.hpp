@@ -99,6 +99,8 @@ private:
     // A structure's layout, or with an address its value (all members, or the listed ones).
     Result<std::string> show_struct(std::string_view type_text,
                                     std::optional<std::uint64_t> address, bool json);
+    // One task's ps row (for the headers of per-task commands).
+    Result<kernel::TaskInfo> describe_task(std::uint64_t task);
     // The task of a PID the user typed after `command`; errors name both.
     Result<std::uint64_t> task_of_pid_word(std::string_view command, std::string_view word);
     // list's START: a number, or an expression (a list_head names its address).

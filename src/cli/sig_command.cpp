@@ -20,11 +20,7 @@ Result<std::string> KernelCommands::sig(std::vector<std::string>& args, bool jso
     if (json) {
         return signal_state_json(*state);
     }
-    auto walker = tasks();
-    if (!walker) {
-        return std::unexpected(walker.error());
-    }
-    auto info = (*walker)->describe(*task);
+    auto info = describe_task(*task);
     if (!info) {
         return std::unexpected(info.error());
     }

@@ -22,11 +22,7 @@ Result<std::string> KernelCommands::vm(std::vector<std::string>& args, bool json
     if (json) {
         return rss_only ? rss_json(*space) : address_space_json(*space);
     }
-    auto walker = tasks();
-    if (!walker) {
-        return std::unexpected(walker.error());
-    }
-    auto info = (*walker)->describe(*task);
+    auto info = describe_task(*task);
     if (!info) {
         return std::unexpected(info.error());
     }

@@ -20,22 +20,6 @@ constexpr std::uint64_t vm_read = 0x1, vm_write = 0x2, vm_exec = 0x4, vm_shared 
 constexpr unsigned page_shift = 12;
 constexpr std::size_t max_mappings = 16'000'000;
 
-Result<std::uint64_t> read_member(Kernel& kernel, std::uint64_t address, const StructLayout& layout,
-                                  std::string_view path) {
-    auto field = layout.require(path);
-    if (!field) {
-        return std::unexpected(field.error());
-    }
-    auto record = kernel.read(address + field->offset, field->size);
-    if (!record) {
-        return wrap(record.error(),
-                    fmt::format("reading {}.{} at {:#x}", layout.name(), path, address));
-    }
-    Field local = *field;
-    local.offset = 0;
-    return record->get(local);
-}
-
 // The VMAs of an mm in address order.
 Result<std::vector<std::uint64_t>> vma_addresses(Kernel& kernel, const StructLayout& mm_layout,
                                                  const StructLayout& vma_layout, std::uint64_t mm) {
@@ -50,7 +34,7 @@ Result<std::vector<std::uint64_t>> vma_addresses(Kernel& kernel, const StructLay
         }
         return out;
     }
-    auto first = read_member(kernel, mm, mm_layout, "mmap");
+    auto first = kernel.read_member(mm, "mm_struct", "mmap");
     auto next_at = vma_layout.offset("vm_next");
     if (!first || !next_at) {
         return std::unexpected(!first ? first.error() : next_at.error());
@@ -203,20 +187,12 @@ public:
 
 private:
     Result<std::string> file_path(std::uint64_t file) {
-        auto layout = kernel_.layout("file");
-        if (!layout) {
-            return std::unexpected(layout.error());
-        }
-        auto mnt = read_member(kernel_, file, **layout, "f_path.mnt");
-        auto dentry = read_member(kernel_, file, **layout, "f_path.dentry");
+        auto mnt = kernel_.read_member(file, "file", "f_path.mnt");
+        auto dentry = kernel_.read_member(file, "file", "f_path.dentry");
         if (!mnt || !dentry) {
             return std::unexpected(!mnt ? mnt.error() : dentry.error());
         }
-        auto path = paths_.path_of(paths_.mount_of(*mnt), *dentry);
-        if (!path) {
-            return std::unexpected(path.error());
-        }
-        return path->value_or("?");
+        return paths_.path_text(*mnt, *dentry);
     }
 
     Kernel& kernel_;
@@ -252,7 +228,7 @@ Result<AddressSpace> read_address_space(Kernel& kernel, std::uint64_t task) {
                                             : vma_layout.error());
     }
     AddressSpace space;
-    auto mm = read_member(kernel, task, **task_layout, "mm");
+    auto mm = kernel.read_member(task, "task_struct", "mm");
     if (!mm) {
         return std::unexpected(mm.error());
     }
@@ -263,7 +239,7 @@ Result<AddressSpace> read_address_space(Kernel& kernel, std::uint64_t task) {
     std::uint64_t brk_start = 0, brk = 0, start_stack = 0;
     for (auto [path, into] :
          {std::pair{"start_brk", &brk_start}, {"brk", &brk}, {"start_stack", &start_stack}}) {
-        auto value = read_member(kernel, space.mm, **mm_layout, path);
+        auto value = kernel.read_member(space.mm, "mm_struct", path);
         if (!value) {
             return std::unexpected(value.error());
         }
@@ -272,12 +248,9 @@ Result<AddressSpace> read_address_space(Kernel& kernel, std::uint64_t task) {
     if (auto ok = read_rss(kernel, **mm_layout, space); !ok) {
         return std::unexpected(ok.error());
     }
-    auto paths = DentryPaths::load(kernel);
+    auto paths = DentryPaths::for_task(kernel, task);
     if (!paths) {
         return std::unexpected(paths.error());
-    }
-    if (auto ok = paths->set_root_of_task(task); !ok) {
-        return std::unexpected(ok.error());
     }
     auto vmas = vma_addresses(kernel, **mm_layout, **vma_layout, space.mm);
     if (!vmas) {

@@ -29,6 +29,17 @@ Result<DentryPaths> DentryPaths::load(Kernel& kernel) {
     return DentryPaths(kernel, *mount, *dentry, *mnt);
 }
 
+Result<DentryPaths> DentryPaths::for_task(Kernel& kernel, std::uint64_t task) {
+    auto paths = load(kernel);
+    if (!paths) {
+        return paths;
+    }
+    if (auto ok = paths->set_root_of_task(task); !ok) {
+        return std::unexpected(ok.error());
+    }
+    return paths;
+}
+
 Result<std::uint64_t> DentryPaths::field_u64(std::uint64_t address, const StructLayout& layout,
                                              std::string_view path) {
     auto offset = layout.offset(path);
@@ -112,6 +123,17 @@ Result<std::optional<std::string>> DentryPaths::path_of(std::uint64_t mount, std
         path += "/" + *it;
     }
     return std::optional<std::string>(path.empty() ? "/" : path);
+}
+
+Result<std::string> DentryPaths::path_text(std::uint64_t vfsmount, std::uint64_t dentry) {
+    if (vfsmount == 0) {
+        return name_of(dentry);
+    }
+    auto path = path_of(mount_of(vfsmount), dentry);
+    if (!path) {
+        return std::unexpected(path.error());
+    }
+    return path->value_or("?");
 }
 
 Result<std::uint64_t> first_user_task(Kernel& kernel) {

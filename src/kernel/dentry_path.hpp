@@ -15,6 +15,8 @@ class DentryPaths {
 public:
     // The layouts of struct mount and struct dentry; an error naming what is missing.
     static Result<DentryPaths> load(Kernel& kernel);
+    // Loaded, with the root of `task` (what its /proc files resolve paths against).
+    static Result<DentryPaths> for_task(Kernel& kernel, std::uint64_t task);
 
     // Paths are relative to this root; without one, to the topmost mount reached.
     void set_root(std::uint64_t mount, std::uint64_t dentry) {
@@ -30,6 +32,9 @@ public:
     // nullopt when the dentry is not under the root (as /proc/mounts leaves such mounts out).
     Result<std::optional<std::string>> path_of(std::uint64_t mount, std::uint64_t dentry);
     Result<std::string> name_of(std::uint64_t dentry);
+    // What readlink of /proc/PID/fd/N prints for a struct path (f_path.mnt, f_path.dentry): the
+    // path from the root, "?" outside it, the dentry's name without a mount.
+    Result<std::string> path_text(std::uint64_t vfsmount, std::uint64_t dentry);
 
     const StructLayout& mount_layout() const { return *mount_; }
     const StructLayout& dentry_layout() const { return *dentry_; }

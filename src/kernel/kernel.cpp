@@ -73,6 +73,25 @@ const StructLayout* Kernel::find_layout(std::string_view struct_name) {
     return out;
 }
 
+Result<std::uint64_t> Kernel::read_member(std::uint64_t address, std::string_view type,
+                                          std::string_view member) {
+    auto found = layout(type);
+    if (!found) {
+        return std::unexpected(found.error());
+    }
+    auto field = (*found)->require(member);
+    if (!field) {
+        return std::unexpected(field.error());
+    }
+    auto record = read(address + field->offset, std::min<std::uint64_t>(field->size, 8));
+    if (!record) {
+        return wrap(record.error(), fmt::format("reading {}.{} at {:#x}", type, member, address));
+    }
+    Field local = *field;
+    local.offset = 0;
+    return record->get(local);
+}
+
 Result<Record> Kernel::read(std::uint64_t address, std::size_t length) {
     auto bytes = memory_.read(address, length);
     if (!bytes) {

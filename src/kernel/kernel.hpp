@@ -57,6 +57,10 @@ public:
     Result<Record> read(std::uint64_t address, std::size_t length);
     Result<std::uint64_t> read_u64(std::uint64_t address);
     Result<std::uint32_t> read_u32(std::uint64_t address);
+    // One integer or pointer member (bitfields too) of the `struct TYPE` at `address`; errors
+    // name the struct, the member and the address.
+    Result<std::uint64_t> read_member(std::uint64_t address, std::string_view type,
+                                      std::string_view member);
     // A NUL-terminated string of at most `max` bytes, read in page-bounded pieces.
     Result<std::string> read_c_string(std::uint64_t address, std::size_t max = 4096);
 

@@ -38,20 +38,6 @@ struct FileLayouts {
     }
 };
 
-Result<std::uint64_t> member(Kernel& kernel, std::uint64_t address, const StructLayout& layout,
-                             std::string_view path) {
-    auto offset = layout.offset(path);
-    if (!offset) {
-        return std::unexpected(offset.error());
-    }
-    auto value = kernel.read_u64(address + *offset);
-    if (!value) {
-        return wrap(value.error(),
-                    fmt::format("reading {}.{} at {:#x}", layout.name(), path, address));
-    }
-    return *value;
-}
-
 class FileReader {
 public:
     FileReader(Kernel& kernel, const FileLayouts& layouts, DentryPaths& paths)
@@ -86,7 +72,7 @@ public:
         out.inode = *inode;
         out.operations = symbol_name(*op);
         if (*inode != 0) {
-            auto number = member(kernel_, *inode, *layouts_.inode, "i_ino");
+            auto number = kernel_.read_member(*inode, "inode", "i_ino");
             auto mode_at = layouts_.inode->offset("i_mode");
             if (!number || !mode_at) {
                 return std::unexpected(!number ? number.error() : mode_at.error());
@@ -113,12 +99,12 @@ private:
         if (dentry == 0) {
             return std::string();
         }
-        auto ops = member(kernel_, dentry, paths_.dentry_layout(), "d_op");
+        auto ops = kernel_.read_member(dentry, "dentry", "d_op");
         if (!ops) {
             return std::unexpected(ops.error());
         }
         if (*ops != 0) {
-            auto dname = member(kernel_, *ops, *layouts_.dentry_ops, "d_dname");
+            auto dname = kernel_.read_member(*ops, "dentry_operations", "d_dname");
             if (!dname) {
                 return std::unexpected(dname.error());
             }
@@ -140,14 +126,7 @@ private:
                 return *name; // another pseudo file system: its dentry's own name
             }
         }
-        if (mnt == 0) {
-            return paths_.name_of(dentry);
-        }
-        auto path = paths_.path_of(paths_.mount_of(mnt), dentry);
-        if (!path) {
-            return std::unexpected(path.error());
-        }
-        return path->value_or("?");
+        return paths_.path_text(mnt, dentry);
     }
 
     Kernel& kernel_;
@@ -183,14 +162,11 @@ Result<std::vector<OpenFile>> read_open_files(Kernel& kernel, std::uint64_t task
     if (auto ok = layouts.load(kernel); !ok) {
         return std::unexpected(ok.error());
     }
-    auto paths = DentryPaths::load(kernel);
+    auto paths = DentryPaths::for_task(kernel, task);
     if (!paths) {
         return std::unexpected(paths.error());
     }
-    if (auto ok = paths->set_root_of_task(task); !ok) {
-        return std::unexpected(ok.error());
-    }
-    auto files = member(kernel, task, *layouts.task, "files");
+    auto files = kernel.read_member(task, "task_struct", "files");
     if (!files) {
         return std::unexpected(files.error());
     }
@@ -198,7 +174,7 @@ Result<std::vector<OpenFile>> read_open_files(Kernel& kernel, std::uint64_t task
     if (*files == 0) {
         return out;
     }
-    auto fdt = member(kernel, *files, *layouts.files, "fdt");
+    auto fdt = kernel.read_member(*files, "files_struct", "fdt");
     if (!fdt) {
         return std::unexpected(fdt.error());
     }

@@ -10,23 +10,6 @@ namespace {
 
 constexpr int signal_count = 64;
 
-Result<std::uint64_t> member(Kernel& kernel, std::uint64_t address, std::string_view type,
-                             std::string_view path) {
-    auto layout = kernel.layout(type);
-    if (!layout) {
-        return std::unexpected(layout.error());
-    }
-    auto offset = (*layout)->offset(path);
-    if (!offset) {
-        return std::unexpected(offset.error());
-    }
-    auto value = kernel.read_u64(address + *offset);
-    if (!value) {
-        return wrap(value.error(), fmt::format("reading {}.{} at {:#x}", type, path, address));
-    }
-    return *value;
-}
-
 } // namespace
 
 std::string signal_name(int signal) {
@@ -49,10 +32,10 @@ std::string signal_name(int signal) {
 
 Result<SignalState> read_signal_state(Kernel& kernel, std::uint64_t task) {
     SignalState state;
-    auto pending = member(kernel, task, "task_struct", "pending.signal");
-    auto blocked = member(kernel, task, "task_struct", "blocked");
-    auto signal = member(kernel, task, "task_struct", "signal");
-    auto sighand = member(kernel, task, "task_struct", "sighand");
+    auto pending = kernel.read_member(task, "task_struct", "pending.signal");
+    auto blocked = kernel.read_member(task, "task_struct", "blocked");
+    auto signal = kernel.read_member(task, "task_struct", "signal");
+    auto sighand = kernel.read_member(task, "task_struct", "sighand");
     for (const auto* value : {&pending, &blocked, &signal, &sighand}) {
         if (!*value) {
             return std::unexpected(value->error());
@@ -61,7 +44,7 @@ Result<SignalState> read_signal_state(Kernel& kernel, std::uint64_t task) {
     state.pending = *pending;
     state.blocked = *blocked;
     if (*signal != 0) {
-        auto shared = member(kernel, *signal, "signal_struct", "shared_pending.signal");
+        auto shared = kernel.read_member(*signal, "signal_struct", "shared_pending.signal");
         if (!shared) {
             return std::unexpected(shared.error());
         }

@@ -15,23 +15,6 @@ constexpr std::uint64_t max_area = std::uint64_t{64} << 10;
 constexpr std::uint64_t default_page_offset = 0xffff888000000000ull;
 constexpr std::uint64_t page = 4096;
 
-Result<std::uint64_t> member(Kernel& kernel, std::uint64_t address, std::string_view type,
-                             std::string_view path) {
-    auto layout = kernel.layout(type);
-    if (!layout) {
-        return std::unexpected(layout.error());
-    }
-    auto offset = (*layout)->offset(path);
-    if (!offset) {
-        return std::unexpected(offset.error());
-    }
-    auto value = kernel.read_u64(address + *offset);
-    if (!value) {
-        return wrap(value.error(), fmt::format("reading {}.{} at {:#x}", type, path, address));
-    }
-    return *value;
-}
-
 Result<std::uint64_t> global_or(Kernel& kernel, std::string_view symbol, std::uint64_t fallback,
                                 std::size_t size) {
     if (!kernel.has_symbol(symbol)) {
@@ -104,7 +87,7 @@ Result<TaskTimes> read_task_times(Kernel& kernel, std::uint64_t task) {
     for (auto [path, into] : {std::pair{"start_boottime", &times.start_ns},
                               {"utime", &times.user_ns},
                               {"stime", &times.system_ns}}) {
-        auto value = member(kernel, task, "task_struct", path);
+        auto value = kernel.read_member(task, "task_struct", path);
         if (!value) {
             return std::unexpected(value.error());
         }
@@ -117,7 +100,7 @@ Result<TaskArguments> read_task_arguments(Kernel& kernel, std::uint64_t task) {
     if (kernel.physical() == nullptr) {
         return fail_as(ErrorKind::unsupported, "this target has no physical memory reads");
     }
-    auto mm = member(kernel, task, "task_struct", "mm");
+    auto mm = kernel.read_member(task, "task_struct", "mm");
     if (!mm) {
         return std::unexpected(mm.error());
     }
@@ -128,7 +111,7 @@ Result<TaskArguments> read_task_arguments(Kernel& kernel, std::uint64_t task) {
     std::uint64_t area[5] = {};
     const char* names[5] = {"pgd", "arg_start", "arg_end", "env_start", "env_end"};
     for (std::size_t i = 0; i < 5; ++i) {
-        auto value = member(kernel, *mm, "mm_struct", names[i]);
+        auto value = kernel.read_member(*mm, "mm_struct", names[i]);
         if (!value) {
             return std::unexpected(value.error());
         }
