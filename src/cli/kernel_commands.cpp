@@ -207,6 +207,9 @@ std::optional<Result<std::string>> KernelCommands::run(std::string_view line) {
     if (word == "lx-interruptlist") { // the kernel's GDB scripts' name for irq
         word = "irq";
     }
+    if (word == "lx-timerlist") {
+        word = "timer";
+    }
     if (word == "lx-slabinfo") { // the kernel's GDB scripts' name for kmem -s
         word = "kmem";
         args.insert(args.begin(), "-s");
@@ -215,7 +218,7 @@ std::optional<Result<std::string>> KernelCommands::run(std::string_view line) {
         "current", "per-cpu", "ps",     "dmesg",  "lsmod",   "vtop", "cmdline",
         "version", "cpus",    "mounts", "uptime", "kconfig", "bt",   "foreach",
         "list",    "sys",     "kmem",   "files",  "vm",      "irq",  "sig",
-        "runq",    "log",     "struct", "task",   "waitq",   "tree",
+        "runq",    "log",     "struct", "task",   "waitq",   "tree", "timer",
     };
     if (std::find(std::begin(commands), std::end(commands), word) == std::end(commands)) {
         return std::nullopt;
@@ -325,6 +328,9 @@ Result<std::string> KernelCommands::dispatch(std::string_view word,
     }
     if (word == "tree") {
         return tree(args, json);
+    }
+    if (word == "timer") {
+        return simple([&] { return timer(json); });
     }
     return simple([&] { return kconfig(); });
 }

@@ -766,6 +766,29 @@ TEST_F(KernelAwareness, TreeWalksXarraysMapleAndRbTrees) {
     EXPECT_FALSE(guest_->attempt("tree -t splay init_task"));
 }
 
+// timer: the guest's long sleeps (sleep 1000 x4, 1001, 1002, 1003) each wait on an hrtimer that
+// wakes them in about that many seconds; the wheel holds timers too.
+TEST_F(KernelAwareness, TimerHoldsTheLongSleeps) {
+    auto cpus = guest_->json("timer --json");
+    ASSERT_EQ(cpus.size(), 2u);
+    const double now = guest_->json("uptime --json")["seconds"].get<double>();
+    std::size_t long_sleeps = 0;
+    std::size_t wheel = 0;
+    for (const auto& cpu : cpus) {
+        for (const auto& timer : cpu["hrtimers"]) {
+            const double in = timer["expires"].get<double>() / 1e9 - now;
+            if (timer["function"] == "hrtimer_wakeup" && in > 900 && in < 1010) {
+                ++long_sleeps;
+            }
+        }
+        wheel += cpu["timers"].size();
+    }
+    EXPECT_GE(long_sleeps, 7u) << cpus.dump();
+    EXPECT_GT(wheel, 0u);
+    EXPECT_EQ(guest_->json("lx-timerlist --json").size(), 2u);
+    EXPECT_NE(guest_->run("timer").find("hrtimer_wakeup"), std::string::npos);
+}
+
 // files PID names every descriptor as readlink /proc/PID/fd/N did: a regular file, /dev/null, a
 // tmpfs file, the pipe to cat, the console, and nc's listening socket.
 TEST_F(KernelAwareness, FilesMatchProcFd) {
