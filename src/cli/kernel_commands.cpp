@@ -215,10 +215,10 @@ std::optional<Result<std::string>> KernelCommands::run(std::string_view line) {
         args.insert(args.begin(), "-s");
     }
     static const std::string_view commands[] = {
-        "current", "per-cpu", "ps",     "dmesg",  "lsmod",   "vtop", "cmdline",
-        "version", "cpus",    "mounts", "uptime", "kconfig", "bt",   "foreach",
-        "list",    "sys",     "kmem",   "files",  "vm",      "irq",  "sig",
-        "runq",    "log",     "struct", "task",   "waitq",   "tree", "timer",
+        "current", "per-cpu", "ps",     "dmesg",   "lsmod", "vtop",    "cmdline", "version",
+        "cpus",    "mounts",  "uptime", "kconfig", "bt",    "foreach", "list",    "sys",
+        "kmem",    "files",   "vm",     "irq",     "sig",   "runq",    "log",     "struct",
+        "task",    "waitq",   "tree",   "timer",   "dev",
     };
     if (std::find(std::begin(commands), std::end(commands), word) == std::end(commands)) {
         return std::nullopt;
@@ -331,6 +331,9 @@ Result<std::string> KernelCommands::dispatch(std::string_view word,
     }
     if (word == "timer") {
         return simple([&] { return timer(json); });
+    }
+    if (word == "dev") {
+        return dev(args, json);
     }
     return simple([&] { return kconfig(); });
 }

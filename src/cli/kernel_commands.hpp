@@ -92,6 +92,7 @@ private:
     Result<std::string> waitq(std::vector<std::string>& args, bool json);
     Result<std::string> tree(std::vector<std::string>& args, bool json);
     Result<std::string> timer(bool json);
+    Result<std::string> dev(std::vector<std::string>& args, bool json);
     // The members of the struct at `address` (all of it when `members` is empty) as the value
     // printer shows them; an unreadable one says why in its place. Needs the evaluator.
     std::vector<std::pair<std::string, std::string>>

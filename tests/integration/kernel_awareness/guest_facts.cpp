@@ -21,6 +21,8 @@ while read -r line; do echo "KDIVE-MODULE: $line"; done < /proc/modules
 while read -r line; do echo "KDIVE-MOUNT: $line"; done < /proc/mounts
 while read -r line; do echo "KDIVE-SLAB: $line"; done < /proc/slabinfo
 while read -r line; do echo "KDIVE-MEMINFO: $line"; done < /proc/meminfo
+while read -r line; do echo "KDIVE-DEVICES: $line"; done < /proc/devices
+for d in /sys/bus/pci/devices/*; do echo "KDIVE-PCI: ${d##*/} $(cat $d/vendor) $(cat $d/device) $(cat $d/class)"; done
 while read -r line; do case "$line" in [0-9]*) echo "KDIVE-IRQ: $line";; esac; done < /proc/interrupts
 mkdir -p /tmp
 sleep 1002 3</proc/version 4>/dev/null 5>/tmp/kdive-out | cat >/dev/null &
@@ -148,6 +150,10 @@ GuestFacts parse_facts(const std::string& console) {
             }
         } else if (auto spinner = value("KDIVE-SPINNER: ")) {
             facts.spinners.push_back(std::stoi(*spinner));
+        } else if (auto device = value("KDIVE-DEVICES: ")) {
+            facts.devices.push_back(*device);
+        } else if (auto pci = value("KDIVE-PCI: ")) {
+            facts.pci.push_back(*pci);
         } else if (auto fd = value("KDIVE-FD: ")) {
             std::istringstream fields(*fd);
             int pid = 0;

@@ -58,7 +58,9 @@ struct GuestFacts {
     std::vector<GuestMount> mounts;
     std::vector<GuestSlab> slabs;
     std::vector<GuestIrq> irqs;
-    std::vector<int> spinners; // niced busy loops: always runnable
+    std::vector<std::string> devices; // /proc/devices lines, headers and blanks left out by read
+    std::vector<std::string> pci;     // "0000:00:01.1 0x8086 0x7010 0x010180"
+    std::vector<int> spinners;        // niced busy loops: always runnable
     // nc, and a stopped shell that catches SIGUSR1 (in a session of its own, so that the
     // script's end does not hang it up) with SIGUSR1 pending: "SigPnd" -> mask.
     std::map<int, std::map<std::string, std::string>> signals;

@@ -789,6 +789,43 @@ TEST_F(KernelAwareness, TimerHoldsTheLongSleeps) {
     EXPECT_NE(guest_->run("timer").find("hrtimer_wakeup"), std::string::npos);
 }
 
+// dev lists /proc/devices' majors line for line, and dev -p the PCI devices sysfs has.
+TEST_F(KernelAwareness, DevMatchesProcDevicesAndSysfsPci) {
+    const auto& facts = guest_->facts;
+    ASSERT_GT(facts.devices.size(), 5u);
+    auto majors = guest_->json("dev --json");
+    std::vector<std::string> lines;
+    for (const auto& [key, title] :
+         {std::pair{"character", "Character devices:"}, {"block", "Block devices:"}}) {
+        lines.emplace_back(title);
+        for (const auto& entry : majors[key]) {
+            lines.push_back(fmt::format("{:>3} {}", entry["major"].get<unsigned>(),
+                                        entry["name"].get<std::string>()));
+        }
+    }
+    std::vector<std::string> proc;
+    for (const auto& line : facts.devices) {
+        if (!line.empty()) {
+            proc.push_back(line);
+        }
+    }
+    // The shell's read drops the leading blanks of "  1 mem".
+    for (auto& line : lines) {
+        line.erase(0, line.find_first_not_of(' '));
+    }
+    EXPECT_EQ(lines, proc);
+
+    std::set<std::string> mine;
+    for (const auto& device : guest_->json("dev -p --json")) {
+        mine.insert(fmt::format("{} {:#06x} {:#06x} {:#08x}", device["slot"].get<std::string>(),
+                                device["vendor"].get<unsigned>(), device["device"].get<unsigned>(),
+                                device["class"].get<unsigned>()));
+    }
+    EXPECT_EQ(mine, std::set<std::string>(facts.pci.begin(), facts.pci.end()));
+    EXPECT_GE(mine.size(), 3u);
+    EXPECT_NE(guest_->run("dev").find("Block devices:"), std::string::npos);
+}
+
 // files PID names every descriptor as readlink /proc/PID/fd/N did: a regular file, /dev/null, a
 // tmpfs file, the pipe to cat, the console, and nc's listening socket.
 TEST_F(KernelAwareness, FilesMatchProcFd) {
