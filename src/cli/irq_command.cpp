@@ -36,7 +36,7 @@ Result<std::string> KernelCommands::irq(std::vector<std::string>& args, bool jso
     for (const auto& irq : *irqs) {
         auto& names = handlers.emplace_back();
         for (const auto handler : irq.handlers) {
-            std::string name = view.symbol_at(handler);
+            std::string name = function_name(handler);
             names.push_back(name.empty() ? fmt::format("{:#x}", handler) : name);
         }
     }

@@ -218,7 +218,7 @@ std::optional<Result<std::string>> KernelCommands::run(std::string_view line) {
         "current", "per-cpu", "ps",     "dmesg",   "lsmod", "vtop",    "cmdline", "version",
         "cpus",    "mounts",  "uptime", "kconfig", "bt",    "foreach", "list",    "sys",
         "kmem",    "files",   "vm",     "irq",     "sig",   "runq",    "log",     "struct",
-        "task",    "waitq",   "tree",   "timer",   "dev",
+        "task",    "waitq",   "tree",   "timer",   "dev",   "net",
     };
     if (std::find(std::begin(commands), std::end(commands), word) == std::end(commands)) {
         return std::nullopt;
@@ -334,6 +334,9 @@ Result<std::string> KernelCommands::dispatch(std::string_view word,
     }
     if (word == "dev") {
         return dev(args, json);
+    }
+    if (word == "net") {
+        return net(args, json);
     }
     return simple([&] { return kconfig(); });
 }

@@ -93,6 +93,9 @@ private:
     Result<std::string> tree(std::vector<std::string>& args, bool json);
     Result<std::string> timer(bool json);
     Result<std::string> dev(std::vector<std::string>& args, bool json);
+    Result<std::string> net(std::vector<std::string>& args, bool json);
+    // The vmlinux or module function starting at `address`, "" when none does.
+    std::string function_name(std::uint64_t address);
     // The members of the struct at `address` (all of it when `members` is empty) as the value
     // printer shows them; an unreadable one says why in its place. Needs the evaluator.
     std::vector<std::pair<std::string, std::string>>

@@ -15,7 +15,7 @@ Result<std::string> KernelCommands::timer(bool json) {
         return std::unexpected(all.error());
     }
     const auto name = [&](std::uint64_t function) {
-        std::string symbol = view.symbol_at(function);
+        std::string symbol = function_name(function);
         return symbol.empty() ? fmt::format("{:#x}", function) : symbol;
     };
     nlohmann::json out = nlohmann::json::array();

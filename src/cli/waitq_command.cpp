@@ -65,7 +65,7 @@ Result<std::string> KernelCommands::waitq(std::vector<std::string>& args, bool j
             return wrap(!owner ? owner.error() : func.error(),
                         fmt::format("reading wait_queue_entry {:#x}", entry));
         }
-        std::string function = view.symbol_at(*func);
+        std::string function = function_name(*func);
         if (function.empty()) {
             function = fmt::format("{:#x}", *func);
         }

@@ -22,6 +22,11 @@ while read -r line; do echo "KDIVE-MOUNT: $line"; done < /proc/mounts
 while read -r line; do echo "KDIVE-SLAB: $line"; done < /proc/slabinfo
 while read -r line; do echo "KDIVE-MEMINFO: $line"; done < /proc/meminfo
 while read -r line; do echo "KDIVE-DEVICES: $line"; done < /proc/devices
+ip link set lo up
+ip link set dummy0 up 2>/dev/null && ip addr add 10.11.12.1/24 dev dummy0
+ping -c 2 -W 1 127.0.0.1 >/dev/null 2>&1
+ping -c 2 -W 1 10.11.12.2 >/dev/null 2>&1
+while read -r line; do case "$line" in *:*) echo "KDIVE-NETDEV: $line";; esac; done < /proc/net/dev
 for d in /sys/bus/pci/devices/*; do echo "KDIVE-PCI: ${d##*/} $(cat $d/vendor) $(cat $d/device) $(cat $d/class)"; done
 while read -r line; do case "$line" in [0-9]*) echo "KDIVE-IRQ: $line";; esac; done < /proc/interrupts
 mkdir -p /tmp
@@ -150,10 +155,29 @@ GuestFacts parse_facts(const std::string& console) {
             }
         } else if (auto spinner = value("KDIVE-SPINNER: ")) {
             facts.spinners.push_back(std::stoi(*spinner));
-        } else if (auto device = value("KDIVE-DEVICES: ")) {
-            facts.devices.push_back(*device);
+        } else if (auto devices_line = value("KDIVE-DEVICES: ")) {
+            facts.devices.push_back(*devices_line);
         } else if (auto pci = value("KDIVE-PCI: ")) {
             facts.pci.push_back(*pci);
+        } else if (auto netdev = value("KDIVE-NETDEV: ")) {
+            // "lo: RXBYTES RXPACKETS 6 more  TXBYTES TXPACKETS 6 more"
+            const auto colon = netdev->find(':');
+            if (colon != std::string::npos && netdev->find('|') == std::string::npos) {
+                GuestNetDevice counted;
+                counted.name = netdev->substr(0, colon);
+                std::istringstream fields(netdev->substr(colon + 1));
+                std::vector<unsigned long long> numbers;
+                for (unsigned long long n = 0; fields >> n;) {
+                    numbers.push_back(n);
+                }
+                if (numbers.size() == 16) {
+                    counted.rx_bytes = numbers[0];
+                    counted.rx_packets = numbers[1];
+                    counted.tx_bytes = numbers[8];
+                    counted.tx_packets = numbers[9];
+                    facts.net_devices.push_back(counted);
+                }
+            }
         } else if (auto fd = value("KDIVE-FD: ")) {
             std::istringstream fields(*fd);
             int pid = 0;

@@ -47,6 +47,12 @@ struct GuestIrq {
     std::string chip, flow, actions;
 };
 
+// One device line of /proc/net/dev.
+struct GuestNetDevice {
+    std::string name;
+    unsigned long long rx_bytes = 0, rx_packets = 0, tx_bytes = 0, tx_packets = 0;
+};
+
 struct GuestFacts {
     std::string version;
     std::string cmdline;
@@ -58,6 +64,7 @@ struct GuestFacts {
     std::vector<GuestMount> mounts;
     std::vector<GuestSlab> slabs;
     std::vector<GuestIrq> irqs;
+    std::vector<GuestNetDevice> net_devices; // after pinging 127.0.0.1 and through dummy0
     std::vector<std::string> devices; // /proc/devices lines, headers and blanks left out by read
     std::vector<std::string> pci;     // "0000:00:01.1 0x8086 0x7010 0x010180"
     std::vector<int> spinners;        // niced busy loops: always runnable

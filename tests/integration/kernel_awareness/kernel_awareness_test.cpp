@@ -826,6 +826,45 @@ TEST_F(KernelAwareness, DevMatchesProcDevicesAndSysfsPci) {
     EXPECT_NE(guest_->run("dev").find("Block devices:"), std::string::npos);
 }
 
+// net counts what /proc/net/dev counted for lo and dummy0 after the guest pinged through both
+// (give or take what IPv6 sends after), and gives their IPv4 addresses.
+TEST_F(KernelAwareness, NetMatchesProcNetDev) {
+    const auto& proc = guest_->facts.net_devices;
+    ASSERT_FALSE(proc.empty()) << "no /proc/net/dev";
+    std::map<std::string, Json> mine;
+    for (const auto& device : guest_->json("net --json")) {
+        mine[device["name"].get<std::string>()] = device;
+    }
+    EXPECT_EQ(mine.size(), proc.size());
+    for (const auto& device : proc) {
+        ASSERT_TRUE(mine.contains(device.name)) << device.name;
+        const Json& row = mine[device.name];
+        if (device.name == "lo" || device.name == "dummy0") {
+            // Counters only grow; IPv6 set-up may still send a packet or two after the print.
+            for (auto [key, counted] : {std::pair{"rx_bytes", device.rx_bytes},
+                                        {"rx_packets", device.rx_packets},
+                                        {"tx_bytes", device.tx_bytes},
+                                        {"tx_packets", device.tx_packets}}) {
+                const auto now = row[key].get<unsigned long long>();
+                EXPECT_GE(now, counted) << key << " " << row;
+                EXPECT_LE(now, counted + (std::string_view(key).ends_with("bytes") ? 2048 : 16))
+                    << key << " " << row;
+            }
+        }
+    }
+    ASSERT_TRUE(mine.contains("lo"));
+    EXPECT_GE(mine["lo"]["tx_packets"].get<std::uint64_t>(), 4u) << "lo saw no ping";
+    EXPECT_EQ(mine["lo"]["rx_packets"], mine["lo"]["tx_packets"])
+        << "loopback receives what it sends";
+    EXPECT_EQ(mine["lo"]["ipv4"], Json::array({"127.0.0.1/8"}));
+    if (mine.contains("dummy0")) {
+        EXPECT_EQ(mine["dummy0"]["ipv4"], Json::array({"10.11.12.1/24"}));
+        EXPECT_GE(mine["dummy0"]["tx_packets"].get<std::uint64_t>(), 2u);
+        EXPECT_EQ(mine["dummy0"]["address"].get<std::string>().size(), 17u);
+    }
+    EXPECT_NE(guest_->run("net").find("127.0.0.1/8"), std::string::npos);
+}
+
 // files PID names every descriptor as readlink /proc/PID/fd/N did: a regular file, /dev/null, a
 // tmpfs file, the pipe to cat, the console, and nc's listening socket.
 TEST_F(KernelAwareness, FilesMatchProcFd) {
