@@ -20,7 +20,6 @@ for d in /proc/[0-9]*; do read -r line < $d/stat && echo "KDIVE-STAT: $line"; do
 while read -r line; do echo "KDIVE-MODULE: $line"; done < /proc/modules
 while read -r line; do echo "KDIVE-MOUNT: $line"; done < /proc/mounts
 while read -r line; do echo "KDIVE-SLAB: $line"; done < /proc/slabinfo
-while read -r line; do echo "KDIVE-MEMINFO: $line"; done < /proc/meminfo
 while read -r line; do echo "KDIVE-DEVICES: $line"; done < /proc/devices
 ip link set lo up
 ip link set dummy0 up 2>/dev/null && ip addr add 10.11.12.1/24 dev dummy0
@@ -52,6 +51,7 @@ for d in /proc/[0-9]*; do
   esac
 done
 for i in 1 2 3; do (while :; do :; done) & renice -n 19 -p $! >/dev/null; echo "KDIVE-SPINNER: $!"; done
+while read -r line; do echo "KDIVE-MEMINFO: $line"; done < /proc/meminfo
 echo "KDIVE-UPTIME: $(cat /proc/uptime)"
 echo "KDIVE-DATE: $(date +%s)"
 echo KDIVE-READY
