@@ -1,9 +1,9 @@
-// `waitq ADDR|EXPR` (crash's): who sleeps on a wait queue. Each wait_queue_entry names its
-// wake function; its private pointer is the sleeping task for the task-waking ones, which is
-// checked against the task list rather than trusted.
+// `waitq ADDR|EXPR` (crash's): who sleeps on a wait queue. An entry's private pointer is the
+// sleeping task for the task-waking functions, which is checked against the task list rather
+// than trusted.
 #include "cli/kernel_commands.hpp"
 #include "cli/kernel_output.hpp"
-#include "kernel/list_walker.hpp"
+#include "kernel/wait_queue.hpp"
 #include "support/guest_text.hpp"
 
 #include <nlohmann/json.hpp>
@@ -24,29 +24,9 @@ Result<std::string> KernelCommands::waitq(std::vector<std::string>& args, bool j
     if (!head) {
         return std::unexpected(head.error());
     }
-    kernel::Kernel& view = **kernel();
-    auto head_layout = view.layout("wait_queue_head");
-    auto entry_layout = view.layout("wait_queue_entry");
-    if (!head_layout || !entry_layout) {
-        return std::unexpected(!head_layout ? head_layout.error() : entry_layout.error());
-    }
-    auto list_at = (*head_layout)->offset("head");
-    auto link = (*entry_layout)->offset("entry");
-    auto private_at = (*entry_layout)->offset("private");
-    auto func_at = (*entry_layout)->offset("func");
-    for (const auto* offset : {&list_at, &link, &private_at, &func_at}) {
-        if (!*offset) {
-            return std::unexpected(offset->error());
-        }
-    }
-    kernel::ListWalk walk;
-    walk.start = *head + *list_at;
-    walk.head = true;
-    walk.link_offset = *link;
-    walk.max_entries = 1'000'000;
-    auto entries = kernel::walk_list(view, walk);
+    auto entries = kernel::read_wait_queue(**kernel(), *head);
     if (!entries) {
-        return wrap(entries.error(), fmt::format("the wait queue at {:#x}", *head));
+        return std::unexpected(entries.error());
     }
     auto all = every_task();
     if (!all) {
@@ -58,29 +38,23 @@ Result<std::string> KernelCommands::waitq(std::vector<std::string>& args, bool j
     }
     nlohmann::json rows = nlohmann::json::array();
     std::string text;
-    for (const std::uint64_t entry : *entries) {
-        auto owner = view.read_u64(entry + *private_at);
-        auto func = view.read_u64(entry + *func_at);
-        if (!owner || !func) {
-            return wrap(!owner ? owner.error() : func.error(),
-                        fmt::format("reading wait_queue_entry {:#x}", entry));
-        }
-        std::string function = function_name(*func);
+    for (const auto& [entry, owner, func] : *entries) {
+        std::string function = function_name(func);
         if (function.empty()) {
-            function = fmt::format("{:#x}", *func);
+            function = fmt::format("{:#x}", func);
         }
-        auto task = tasks_by_address.find(*owner);
+        auto task = tasks_by_address.find(owner);
         nlohmann::json row = {{"entry", fmt::format("{:#x}", entry)},
-                              {"private", fmt::format("{:#x}", *owner)},
+                              {"private", fmt::format("{:#x}", owner)},
                               {"func", function}};
         if (task != tasks_by_address.end()) {
             row["pid"] = task->second->pid;
             row["comm"] = guest_string(task->second->comm);
             text += fmt::format("PID: {:<7} TASK: {:x}  COMMAND: \"{}\"  ({})\n", task->second->pid,
-                                *owner, terminal_text(task->second->comm, TerminalText::field),
+                                owner, terminal_text(task->second->comm, TerminalText::field),
                                 function);
         } else {
-            text += fmt::format("ENTRY: {:x}  PRIVATE: {:x}  ({})\n", entry, *owner, function);
+            text += fmt::format("ENTRY: {:x}  PRIVATE: {:x}  ({})\n", entry, owner, function);
         }
         rows.push_back(std::move(row));
     }
