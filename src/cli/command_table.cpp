@@ -243,8 +243,9 @@ std::vector<CommandInfo> repl_commands() {
          kernel},
         {"net",
          {},
-         "net [--json]",
-         "network devices with hardware and IPv4 addresses and counters, as /proc/net/dev",
+         "net [-s [PID] | --tcp | --unix] [--json]",
+         "network devices with addresses and counters, as /proc/net/dev; -s a task's sockets; "
+         "--tcp and --unix the socket tables as /proc/net/tcp, tcp6 and unix list them",
          kernel},
         {"kconfig", {"lx-configdump"}, "kconfig", "the kernel's .config (CONFIG_IKCONFIG)", kernel},
         {"info",

@@ -2,6 +2,10 @@
 // describes it (comm in parentheses may hold spaces).
 #include "guest_facts.hpp"
 
+#include <arpa/inet.h>
+#include <array>
+#include <cstdint>
+#include <fmt/core.h>
 #include <optional>
 #include <regex>
 #include <sstream>
@@ -50,13 +54,89 @@ for d in /proc/[0-9]*; do
     echo "KDIVE-RSS: $p $(grep VmRSS $d/status)";;
   esac
 done
+syslogd -n -O /tmp/kdive-syslog &
+sleep 1005 | nc -l -p 4243 >/dev/null 2>&1 &
+sleep 1
+sleep 1006 | nc 127.0.0.1 4243 >/dev/null 2>&1 &
+sleep 1
+for f in tcp tcp6 unix; do
+  while read -r line; do echo "KDIVE-SOCKET: $f $line"; done < /proc/net/$f
+done
 for i in 1 2 3; do (while :; do :; done) & renice -n 19 -p $! >/dev/null; echo "KDIVE-SPINNER: $!"; done
+echo 1 > /proc/sys/kernel/kptr_restrict
+while read -r range size caller rest; do echo "KDIVE-VMALLOC: $range $size ${caller%%+*}"; done < /proc/vmallocinfo
 while read -r line; do echo "KDIVE-MEMINFO: $line"; done < /proc/meminfo
 echo "KDIVE-UPTIME: $(cat /proc/uptime)"
 echo "KDIVE-DATE: $(date +%s)"
 echo KDIVE-READY
 )script";
 }
+
+namespace {
+
+// /proc/net/tcp's "0100007F" is the __be32 printed as a host (little-endian) number; tcp6 prints
+// the address as four such words.
+std::string proc_net_address(int family, std::string_view hex) {
+    std::array<unsigned char, 16> bytes{};
+    for (std::size_t word = 0; word * 8 < hex.size() && word < 4; ++word) {
+        const auto value = static_cast<std::uint32_t>(
+            std::stoul(std::string(hex.substr(word * 8, 8)), nullptr, 16));
+        for (std::size_t i = 0; i < 4; ++i) {
+            bytes[word * 4 + i] = static_cast<unsigned char>(value >> (8 * i));
+        }
+    }
+    std::array<char, INET6_ADDRSTRLEN> text{};
+    return inet_ntop(family, bytes.data(), text.data(), text.size()) != nullptr ? text.data() : "";
+}
+
+// "ADDRESS:PORT" in hex as /proc/net/tcp prints it, written out: "127.0.0.1:4242".
+std::string proc_net_endpoint(int family, std::string_view field) {
+    const auto colon = field.rfind(':');
+    if (colon == std::string_view::npos) {
+        return "";
+    }
+    return fmt::format("{}:{}", proc_net_address(family, field.substr(0, colon)),
+                       std::stoul(std::string(field.substr(colon + 1)), nullptr, 16));
+}
+
+// "tcp 0: LOCAL REMOTE ST TX:RX TR:WHEN RETRNSMT UID TIMEOUT INODE ..." or
+// "unix NUM: REFCOUNT PROTOCOL FLAGS TYPE ST INODE [PATH]"; headers are skipped.
+void parse_socket(const std::string& row, GuestFacts& facts) {
+    std::istringstream fields(row);
+    std::string table, first;
+    fields >> table >> first;
+    if (first == "sl" || first == "Num" || first.empty()) {
+        return;
+    }
+    if (table == "unix") {
+        GuestUnixSocket unix_socket;
+        std::string skipped;
+        for (int i = 0; i < 5; ++i) {
+            fields >> skipped;
+        }
+        fields >> unix_socket.inode;
+        std::getline(fields >> std::ws, unix_socket.path);
+        facts.unix_sockets.push_back(unix_socket);
+        return;
+    }
+    GuestTcpSocket tcp;
+    tcp.family = table == "tcp6" ? AF_INET6 : AF_INET;
+    std::string local, remote, state, skipped;
+    fields >> local >> remote >> state;
+    for (int i = 0; i < 5; ++i) {
+        fields >> skipped;
+    }
+    fields >> tcp.inode;
+    if (!fields) {
+        return;
+    }
+    tcp.local = proc_net_endpoint(tcp.family, local);
+    tcp.remote = proc_net_endpoint(tcp.family, remote);
+    tcp.state = static_cast<unsigned>(std::stoul(state, nullptr, 16));
+    facts.tcp_sockets.push_back(tcp);
+}
+
+} // namespace
 
 GuestFacts parse_facts(const std::string& console) {
     GuestFacts facts;
@@ -110,6 +190,8 @@ GuestFacts parse_facts(const std::string& console) {
             GuestMount entry;
             fields >> entry.device >> entry.path >> entry.type;
             facts.mounts.push_back(entry);
+        } else if (auto area = value("KDIVE-VMALLOC: ")) {
+            facts.vmalloc.push_back(*area);
         } else if (auto slab = value("KDIVE-SLAB: ")) {
             std::istringstream fields(*slab);
             GuestSlab cache;
@@ -178,6 +260,8 @@ GuestFacts parse_facts(const std::string& console) {
                     facts.net_devices.push_back(counted);
                 }
             }
+        } else if (auto socket = value("KDIVE-SOCKET: ")) {
+            parse_socket(*socket, facts);
         } else if (auto fd = value("KDIVE-FD: ")) {
             std::istringstream fields(*fd);
             int pid = 0;

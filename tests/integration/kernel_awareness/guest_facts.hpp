@@ -53,6 +53,20 @@ struct GuestNetDevice {
     unsigned long long rx_bytes = 0, rx_packets = 0, tx_bytes = 0, tx_packets = 0;
 };
 
+// A row of /proc/net/tcp or tcp6, addresses written out ("127.0.0.1:4242", "::1:22").
+struct GuestTcpSocket {
+    int family = 0; // AF_INET, AF_INET6
+    std::string local, remote;
+    unsigned state = 0; // TCP_* (01 ESTABLISHED, 0A LISTEN)
+    unsigned long long inode = 0;
+};
+
+// A row of /proc/net/unix.
+struct GuestUnixSocket {
+    unsigned long long inode = 0;
+    std::string path; // empty when unbound
+};
+
 struct GuestFacts {
     std::string version;
     std::string cmdline;
@@ -63,6 +77,9 @@ struct GuestFacts {
     std::vector<GuestModule> modules;
     std::vector<GuestMount> mounts;
     std::vector<GuestSlab> slabs;
+    // /proc/vmallocinfo's areas that have a caller: "START-END SIZE CALLER" (caller without
+    // its +offset/size).
+    std::vector<std::string> vmalloc;
     std::vector<GuestIrq> irqs;
     std::vector<GuestNetDevice> net_devices; // after pinging 127.0.0.1 and through dummy0
     std::vector<std::string> devices; // /proc/devices lines, headers and blanks left out by read
@@ -77,6 +94,10 @@ struct GuestFacts {
     std::map<int, std::map<int, std::string>> files;
     std::map<int, std::vector<GuestMapping>> maps;
     std::map<int, unsigned long long> rss_kib;
+    // /proc/net/tcp, tcp6 and unix once nc listens on 4242, a second nc pair is connected over
+    // 127.0.0.1:4243 and syslogd has bound /dev/log.
+    std::vector<GuestTcpSocket> tcp_sockets;
+    std::vector<GuestUnixSocket> unix_sockets;
     std::vector<std::string> kernel_lines; // "[    1.234567] text" lines of the console
 };
 

@@ -865,6 +865,110 @@ TEST_F(KernelAwareness, NetMatchesProcNetDev) {
     EXPECT_NE(guest_->run("net").find("127.0.0.1/8"), std::string::npos);
 }
 
+// net --tcp holds every listening and established row of /proc/net/tcp and tcp6 (nc on 4242, the
+// nc pair on 4243) with its addresses, state and inode; net --unix the inodes and paths of
+// /proc/net/unix (syslogd's /dev/log); net -s the socket behind nc's socket:[INO] descriptor.
+TEST_F(KernelAwareness, NetSocketsMatchProcNet) {
+    const auto& facts = guest_->facts;
+    const auto key = [](int family, const std::string& local, const std::string& remote,
+                        unsigned state, unsigned long long inode) {
+        return fmt::format("{} {} {} {:02X} {}", family, local, remote, state, inode);
+    };
+    std::set<std::string> proc_tcp;
+    for (const auto& row : facts.tcp_sockets) {
+        if (row.state == 0x01 || row.state == 0x0A) {
+            proc_tcp.insert(key(row.family, row.local, row.remote, row.state, row.inode));
+        }
+    }
+    const auto listening = std::ranges::count_if(facts.tcp_sockets, [](const auto& row) {
+        return row.state == 0x0A && row.local.ends_with(":4242");
+    });
+    const auto established =
+        std::ranges::count_if(facts.tcp_sockets, [](const auto& row) { return row.state == 0x01; });
+    ASSERT_EQ(listening, 1) << "the guest's nc does not listen on 4242";
+    ASSERT_GE(established, 2) << "the guest's nc pair did not connect";
+    std::set<std::string> mine_tcp;
+    for (const auto& row : guest_->json("net --tcp --json")) {
+        const unsigned state = row["state"].get<unsigned>();
+        if (state == 0x01 || state == 0x0A) {
+            mine_tcp.insert(key(row["family"].get<int>(),
+                                fmt::format("{}:{}", row["local_address"].get<std::string>(),
+                                            row["local_port"].get<unsigned>()),
+                                fmt::format("{}:{}", row["remote_address"].get<std::string>(),
+                                            row["remote_port"].get<unsigned>()),
+                                state, row["inode"].get<unsigned long long>()));
+        }
+    }
+    EXPECT_EQ(mine_tcp, proc_tcp);
+
+    std::set<std::pair<unsigned long long, std::string>> proc_unix, mine_unix;
+    for (const auto& row : facts.unix_sockets) {
+        proc_unix.emplace(row.inode, row.path);
+    }
+    ASSERT_TRUE(std::ranges::any_of(facts.unix_sockets, [](const auto& row) {
+        return row.path == "/dev/log";
+    })) << "syslogd bound no /dev/log";
+    for (const auto& row : guest_->json("net --unix --json")) {
+        mine_unix.emplace(row["inode"].get<unsigned long long>(),
+                          row["path"].is_null() ? std::string() : row["path"].get<std::string>());
+    }
+    EXPECT_EQ(mine_unix, proc_unix);
+    EXPECT_NE(guest_->run("net --unix").find("/dev/log"), std::string::npos);
+
+    // /dev/log's hash chain aimed back at its own sock: an error naming the loop, not a hang.
+    std::string dev_log;
+    for (const auto& row : guest_->json("net --unix --json")) {
+        if (row["path"] == "/dev/log") {
+            dev_log = row["sock"].get<std::string>();
+        }
+    }
+    ASSERT_FALSE(dev_log.empty());
+    const std::string node = fmt::format("((struct sock *){})->__sk_common.skc_node", dev_log);
+    const std::string saved = guest_->run("p/x " + node + ".next");
+    ASSERT_NE(saved.find("0x"), std::string::npos) << saved;
+    guest_->run(fmt::format("set var {}.next = &{}", node, node));
+    auto cycle = guest_->attempt("net --unix --json");
+    guest_->run(fmt::format("set var {}.next = {}", node, saved.substr(saved.find("0x"))));
+    ASSERT_FALSE(cycle);
+    EXPECT_EQ(cycle.error().kind, ErrorKind::corrupt) << cycle.error().message;
+    EXPECT_NE(cycle.error().message.find("loops back to 0x"), std::string::npos)
+        << cycle.error().message;
+    EXPECT_TRUE(cycle.error().message.contains("unix_socket_table[") ||
+                cycle.error().message.contains("init_net.unx.table.buckets["))
+        << cycle.error().message;
+    EXPECT_EQ(guest_->json("net --unix --json").size(), proc_unix.size());
+
+    // nc's descriptors as readlink named them: socket:[INO] for the listening one.
+    const std::regex socket_link(R"(socket:\[([0-9]+)\])");
+    int nc = 0;
+    std::map<int, unsigned long long> proc_fds;
+    for (const auto& [pid, fds] : facts.files) {
+        for (const auto& [fd, target] : fds) {
+            std::smatch match;
+            if (std::regex_match(target, match, socket_link)) {
+                nc = pid;
+                proc_fds[fd] = std::stoull(match[1]);
+            }
+        }
+    }
+    ASSERT_NE(nc, 0) << "nc showed no socket descriptor";
+    std::map<int, unsigned long long> mine_fds;
+    for (const auto& row : guest_->json(fmt::format("net -s {} --json", nc))) {
+        mine_fds[row["fd"].get<int>()] = row["inode"].get<unsigned long long>();
+        EXPECT_EQ(row["state_name"], "LISTEN") << row;
+        EXPECT_EQ(row["local_port"], 4242) << row;
+        EXPECT_EQ(row["type_name"], "STREAM") << row;
+        EXPECT_TRUE(row["sock"].get<std::string>().starts_with("0xffff")) << row;
+    }
+    EXPECT_EQ(mine_fds, proc_fds);
+    const std::string text = guest_->run(fmt::format("net -s {}", nc));
+    EXPECT_NE(text.find(":4242"), std::string::npos) << text;
+    auto bad = guest_->attempt("net -s 999999");
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.error().message.find("999999"), std::string::npos) << bad.error().message;
+    EXPECT_FALSE(guest_->attempt("net --tcp --unix"));
+}
+
 // files PID names every descriptor as readlink /proc/PID/fd/N did: a regular file, /dev/null, a
 // tmpfs file, the pipe to cat, the console, and nc's listening socket.
 TEST_F(KernelAwareness, FilesMatchProcFd) {
