@@ -170,8 +170,16 @@ std::vector<CommandInfo> repl_commands() {
          kernel},
         {"kmem",
          {},
-         "kmem -s [NAME] | -i [--json]",
-         "slab caches as /proc/slabinfo counts them (-s); memory totals as /proc/meminfo (-i)",
+         "kmem -s [NAME] | -i | -p PFN|ADDR | ADDR|EXPR [--json]",
+         "slab caches as /proc/slabinfo counts them (-s); memory totals as /proc/meminfo (-i); "
+         "a struct page decoded (-p); what an address is: slab object (allocated or free), "
+         "page, task stack, module, vmalloc area, image symbol, per-CPU variable",
+         kernel},
+        {"vmalloc",
+         {},
+         "vmalloc [--json]",
+         "the busy vmalloc areas as /proc/vmallocinfo lists them: range, size, caller, pages, "
+         "kind",
          kernel},
         {"lx-slabinfo",
          {},

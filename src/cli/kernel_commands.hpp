@@ -81,6 +81,11 @@ private:
     Result<std::string> list(std::vector<std::string>& args, bool json);
     Result<std::string> sys(bool json);
     Result<std::string> kmem(std::vector<std::string>& args, bool json);
+    Result<std::string> kmem_address(std::vector<std::string>& args, bool json);
+    Result<std::string> kmem_page(std::vector<std::string>& args, bool json);
+    Result<std::string> vmalloc(std::vector<std::string>& args, bool json);
+    // "symbol+0x1a", "symbol+0x1a [module]" for code in the image or a module; hex otherwise.
+    std::string code_location(std::uint64_t address);
     Result<std::string> files(std::vector<std::string>& args, bool json);
     Result<std::string> vm(std::vector<std::string>& args, bool json);
     Result<std::string> irq(std::vector<std::string>& args, bool json);
@@ -108,8 +113,9 @@ private:
     Result<kernel::TaskInfo> describe_task(std::uint64_t task);
     // The task of a PID the user typed after `command`; errors name both.
     Result<std::uint64_t> task_of_pid_word(std::string_view command, std::string_view word);
-    // list's START: a number, or an expression (a list_head names its address).
-    Result<std::uint64_t> list_start(std::string_view text);
+    // An address argument of `command`: a number (bare hex too, as crash prints addresses), or
+    // an expression (a structure such as a list_head names its own address).
+    Result<std::uint64_t> address_argument(std::string_view command, std::string_view text);
     // Every task, read in one walk.
     Result<std::vector<kernel::TaskInfo>> every_task();
     Result<kernel::TaskWalker*> tasks();

@@ -7,6 +7,7 @@
 #include "support/text.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 namespace kdive::cli {
 
@@ -26,14 +27,20 @@ std::pair<std::string, std::string> split_struct(std::string_view text) {
 
 } // namespace
 
-Result<std::uint64_t> KernelCommands::list_start(std::string_view text) {
+Result<std::uint64_t> KernelCommands::address_argument(std::string_view command,
+                                                       std::string_view text) {
     if (auto number = parse_unsigned(text)) {
         return *number;
+    }
+    // crash's habit: a bare hexadecimal address, as its own output prints them.
+    if (text.size() >= 8 &&
+        std::ranges::all_of(text, [](unsigned char c) { return std::isxdigit(c) != 0; })) {
+        return parse_unsigned(fmt::format("0x{}", text)).value_or(0);
     }
     if (eval_ != nullptr) {
         auto value = eval_->evaluate(text);
         if (!value) {
-            return wrap(value.error(), fmt::format("list: start '{}'", text));
+            return wrap(value.error(), fmt::format("{}: '{}'", command, text));
         }
         // A list_head (or any structure) names its own address; a pointer or number its value.
         const auto* type = value->resolved_type();
@@ -44,7 +51,7 @@ Result<std::uint64_t> KernelCommands::list_start(std::string_view text) {
         }
         auto bits = value->as_bits(&memory_);
         if (!bits) {
-            return wrap(bits.error(), fmt::format("list: start '{}'", text));
+            return wrap(bits.error(), fmt::format("{}: '{}'", command, text));
         }
         return *bits;
     }
@@ -99,7 +106,7 @@ Result<std::string> KernelCommands::list(std::vector<std::string>& args, bool js
         walk.max_entries = *number;
         walk.stop_at_max = true;
     }
-    auto start = list_start(args.front());
+    auto start = address_argument("list", args.front());
     if (!start) {
         return std::unexpected(start.error());
     }

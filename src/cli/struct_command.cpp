@@ -112,7 +112,7 @@ Result<std::string> KernelCommands::struct_command(std::vector<std::string>& arg
     }
     std::optional<std::uint64_t> address;
     if (args.size() == 2) {
-        auto start = list_start(args[1]);
+        auto start = address_argument("struct", args[1]);
         if (!start) {
             return std::unexpected(start.error());
         }

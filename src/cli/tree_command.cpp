@@ -41,7 +41,7 @@ Result<std::string> KernelCommands::tree(std::vector<std::string>& args, bool js
     for (const auto& word : args) {
         expression += (expression.empty() ? "" : " ") + word;
     }
-    auto root = list_start(expression);
+    auto root = address_argument("tree", expression);
     if (!root) {
         return std::unexpected(root.error());
     }

@@ -5,6 +5,7 @@
 #include "cli/kernel_output.hpp"
 #include "kernel/wait_queue.hpp"
 #include "support/guest_text.hpp"
+#include "support/text.hpp"
 
 #include <nlohmann/json.hpp>
 #include <unordered_map>
@@ -16,11 +17,7 @@ Result<std::string> KernelCommands::waitq(std::vector<std::string>& args, bool j
         return fail_as(ErrorKind::invalid_input,
                        "usage: waitq ADDRESS|EXPRESSION (a wait_queue_head)");
     }
-    std::string expression;
-    for (const auto& word : args) {
-        expression += (expression.empty() ? "" : " ") + word;
-    }
-    auto head = list_start(expression);
+    auto head = address_argument("waitq", join_words(args));
     if (!head) {
         return std::unexpected(head.error());
     }

@@ -6,6 +6,7 @@
 #include "kernel/memory_stats.hpp"
 
 #include "kernel/list_walker.hpp"
+#include "kernel/slab_caches.hpp"
 
 #include <algorithm>
 
@@ -142,13 +143,8 @@ Result<std::uint64_t> read_zones(Kernel& kernel, MemoryStats& stats) {
     std::vector<std::uint64_t> nodes;
     if (kernel.has_symbol("node_data")) {
         auto array = kernel.address_of("node_data");
-        std::uint32_t count = 1;
-        if (kernel.has_symbol("nr_node_ids")) {
-            auto at = kernel.address_of("nr_node_ids");
-            auto read =
-                at ? kernel.read_u32(*at) : Result<std::uint32_t>(std::unexpected(at.error()));
-            count = read ? std::min(*read, max_nodes) : 1;
-        }
+        auto read = read_node_count(kernel);
+        const std::uint32_t count = read ? std::min(*read, max_nodes) : 1;
         for (std::uint32_t i = 0; array && i < count; ++i) {
             auto node = kernel.read_u64(*array + 8 * std::uint64_t{i});
             if (!node) {

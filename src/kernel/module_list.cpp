@@ -5,12 +5,16 @@
 #include "kernel/visited_nodes.hpp"
 
 #include <algorithm>
+#include <array>
 
 namespace kdive::kernel {
 
 namespace {
 
 constexpr std::size_t max_modules = 100'000;
+// enum mod_mem_type's order (6.4+).
+constexpr std::array<std::string_view, 7> mod_mem_types = {
+    "text", "data", "rodata", "ro_after_init", "init_text", "init_data", "init_rodata"};
 
 } // namespace
 
@@ -32,6 +36,8 @@ Result<std::vector<ModuleInfo>> list_modules(Kernel& kernel) {
     // 6.4 replaced core_layout/init_layout with mem[MOD_MEM_NUM_TYPES] (commit ac3b43283923,
     // "module: replace module_layout with module_memory"); MOD_TEXT is mem[0].
     std::vector<Field> size_fields;
+    std::vector<Field> base_fields; // paired with size_fields
+    std::vector<std::string> region_kinds;
     std::optional<Field> base;
     if (auto mem = mod.field("mem")) {
         const debuginfo::Type* array = mem->type;
@@ -47,6 +53,11 @@ Result<std::vector<ModuleInfo>> list_modules(Kernel& kernel) {
             Field size = *mem_size;
             size.offset += mem->offset + i * element->size;
             size_fields.push_back(size);
+            Field region_base = *mem_base;
+            region_base.offset += mem->offset + i * element->size;
+            base_fields.push_back(region_base);
+            region_kinds.push_back(i < mod_mem_types.size() ? std::string(mod_mem_types[i])
+                                                            : fmt::format("mem[{}]", i));
         }
         base = *mem_base;
         base->offset += mem->offset;
@@ -56,12 +67,15 @@ Result<std::vector<ModuleInfo>> list_modules(Kernel& kernel) {
             return std::unexpected(core_base.error());
         }
         base = *core_base;
-        for (std::string_view path : {"core_layout.size", "init_layout.size"}) {
-            auto size = mod.require(path);
-            if (!size) {
-                return std::unexpected(size.error());
+        for (std::string_view part : {"core_layout", "init_layout"}) {
+            auto size = mod.require(fmt::format("{}.size", part));
+            auto region_base = mod.require(fmt::format("{}.base", part));
+            if (!size || !region_base) {
+                return std::unexpected(!size ? size.error() : region_base.error());
             }
             size_fields.push_back(*size);
+            base_fields.push_back(*region_base);
+            region_kinds.emplace_back(part.substr(0, 4));
         }
     }
 
@@ -69,9 +83,11 @@ Result<std::vector<ModuleInfo>> list_modules(Kernel& kernel) {
     std::uint64_t lo = std::min({list->offset, name->offset, state->offset, base->offset});
     std::uint64_t hi = std::max({list->offset + 16, name->offset + name->size,
                                  state->offset + state->size, base->offset + base->size});
-    for (const Field& size : size_fields) {
-        lo = std::min(lo, size.offset);
-        hi = std::max(hi, size.offset + size.size);
+    for (const auto* fields : {&size_fields, &base_fields}) {
+        for (const Field& field : *fields) {
+            lo = std::min(lo, field.offset);
+            hi = std::max(hi, field.offset + field.size);
+        }
     }
     if (refcnt) {
         lo = std::min(lo, refcnt->offset);
@@ -109,8 +125,12 @@ Result<std::vector<ModuleInfo>> list_modules(Kernel& kernel) {
         info.name = record->c_string(name->offset - lo, name->size);
         info.base = record->get(at(*base));
         info.state = static_cast<int>(record->get(at(*state)));
-        for (const Field& size : size_fields) {
-            info.size += record->get(at(size));
+        for (std::size_t i = 0; i < size_fields.size(); ++i) {
+            const std::uint64_t size = record->get(at(size_fields[i]));
+            info.size += size;
+            if (size != 0) {
+                info.regions.push_back({region_kinds[i], record->get(at(base_fields[i])), size});
+            }
         }
         info.refcount =
             refcnt ? static_cast<int>(static_cast<std::int32_t>(record->get(at(*refcnt)))) - 1 : -1;

@@ -183,20 +183,28 @@ private:
 
 } // namespace
 
+Result<std::uint32_t> read_node_count(Kernel& kernel) {
+    if (!kernel.has_symbol("nr_node_ids")) {
+        return 1;
+    }
+    auto at = kernel.address_of("nr_node_ids");
+    auto count = at ? kernel.read_u32(*at) : Result<std::uint32_t>(std::unexpected(at.error()));
+    if (!count) {
+        return wrap(count.error(), "reading nr_node_ids");
+    }
+    return *count;
+}
+
 Result<std::vector<SlabCache>> read_slab_caches(Kernel& kernel) {
     SlabLayouts layouts;
     if (auto ok = layouts.load(kernel); !ok) {
         return std::unexpected(ok.error());
     }
-    std::uint32_t nodes = 1;
-    if (kernel.has_symbol("nr_node_ids")) {
-        auto at = kernel.address_of("nr_node_ids");
-        auto count = at ? kernel.read_u32(*at) : Result<std::uint32_t>(std::unexpected(at.error()));
-        if (!count) {
-            return wrap(count.error(), "reading nr_node_ids");
-        }
-        nodes = *count;
+    auto node_count = read_node_count(kernel);
+    if (!node_count) {
+        return std::unexpected(node_count.error());
     }
+    const std::uint32_t nodes = *node_count;
     const std::uint64_t array_slots = layouts.node_array.size / layouts.node_stride;
     if (nodes == 0 || nodes > max_nodes || (array_slots != 0 && nodes > array_slots)) {
         return fail_as(ErrorKind::corrupt, "nr_node_ids is {}: not a NUMA node count", nodes);

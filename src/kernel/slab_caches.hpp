@@ -29,4 +29,7 @@ struct SlabCache {
 // fails the whole answer with the cache's name and address.
 Result<std::vector<SlabCache>> read_slab_caches(Kernel& kernel);
 
+// nr_node_ids (1 on kernels without NUMA): how many entries of a cache's node array are its own.
+Result<std::uint32_t> read_node_count(Kernel& kernel);
+
 } // namespace kdive::kernel

@@ -50,4 +50,14 @@ inline std::vector<std::string> split_commas(std::string_view text) {
     return out;
 }
 
+// The words of a command's arguments joined by single spaces (an expression split by the
+// command line's tokenizer).
+inline std::string join_words(const std::vector<std::string>& words) {
+    std::string out;
+    for (const auto& word : words) {
+        out += (out.empty() ? "" : " ") + word;
+    }
+    return out;
+}
+
 } // namespace kdive

@@ -22,7 +22,9 @@ inline const std::vector<std::string> core_questions = {
 inline const std::vector<std::string> questions = [] {
     std::vector<std::string> all = core_questions;
     for (const char* more : {"kmem -s --json", "kmem -i --json", "irq --json", "files 1 --json",
-                             "vm 1 --json", "vm --rss 1 --json", "sys --json"}) {
+                             "vm 1 --json", "vm --rss 1 --json", "sys --json", "vmalloc --json",
+                             "kmem init_task --json", "kmem $lx_task_by_pid(1) --json",
+                             "kmem -p 256 --json"}) {
         all.emplace_back(more);
     }
     return all;

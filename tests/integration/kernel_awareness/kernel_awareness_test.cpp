@@ -476,6 +476,158 @@ TEST_F(KernelAwareness, KmemTotalsMatchProcMeminfo) {
     EXPECT_NE(guest_->run("kmem -i").find("TOTAL MEM"), std::string::npos);
 }
 
+// kmem ADDR names what each of a few known addresses is: pid 1's task_struct (a task_struct
+// slab object, allocated, at comm's offset), a struct file of `files` (filp), pid 1's stack,
+// module text where lsmod puts it, init_task in the image, CPU 1's runqueues; and in a slab
+// the kernel is not filling (not frozen on a CPU), the objects kdive finds allocated number
+// the slab's own inuse count.
+TEST_F(KernelAwareness, KmemNamesWhatAnAddressIs) {
+    const auto hex = [](const Json& text) {
+        return std::stoull(text.get<std::string>(), nullptr, 16);
+    };
+    const std::string init = guest_->json("ps --json")[1]["task"].get<std::string>();
+    ASSERT_EQ(guest_->json("ps --json")[1]["pid"], 1);
+    auto comm = guest_->json("kmem &$lx_task_by_pid(1)->comm --json");
+    EXPECT_EQ(comm["kind"], "slab") << comm;
+    EXPECT_EQ(comm["cache_name"], "task_struct") << comm;
+    EXPECT_EQ(comm["object"], init) << comm;
+    EXPECT_EQ(comm["object_offset"].get<std::uint64_t>(), hex(comm["address"]) - hex(Json(init)));
+    EXPECT_GT(comm["object_offset"].get<std::uint64_t>(), 0u);
+    EXPECT_EQ(comm["allocated"], true) << comm;
+    ASSERT_TRUE(comm.contains("page")) << comm;
+    EXPECT_EQ(comm["page"]["slab"], true) << comm;
+
+    // The slab's head page says slab, by flag (before 6.10) or by page type.
+    auto head = guest_->json(fmt::format("kmem -p {} --json", comm["slab"].get<std::string>()));
+    const auto& names = head["flag_names"];
+    EXPECT_TRUE(std::ranges::find(names, "slab") != names.end() || head["type"] == "slab") << head;
+    EXPECT_EQ(head["page"], comm["slab"]);
+
+    ASSERT_FALSE(guest_->facts.files.empty());
+    const int sleeper = guest_->facts.files.begin()->first;
+    auto files = guest_->json(fmt::format("files {} --json", sleeper));
+    ASSERT_FALSE(files.empty());
+    auto file = guest_->json(fmt::format("kmem {} --json", files[0]["file"].get<std::string>()));
+    EXPECT_EQ(file["kind"], "slab") << file;
+    EXPECT_EQ(file["cache_name"], "filp") << file;
+    EXPECT_EQ(file["object"], files[0]["file"]) << file;
+    EXPECT_EQ(file["allocated"], true) << file;
+
+    const std::string stack_text = guest_->run("p $lx_task_by_pid(1)->stack");
+    const auto at = stack_text.find("0x");
+    ASSERT_NE(at, std::string::npos) << stack_text;
+    const std::uint64_t stack = std::stoull(stack_text.substr(at), nullptr, 16);
+    auto in_stack = guest_->json(fmt::format("kmem {:#x} --json", stack + 0x100));
+    EXPECT_EQ(in_stack["kind"], "stack") << in_stack;
+    EXPECT_EQ(in_stack["pid"], 1) << in_stack;
+    EXPECT_EQ(in_stack["stack_base"], fmt::format("{:#x}", stack)) << in_stack;
+    EXPECT_EQ(in_stack["depth"].get<std::uint64_t>(),
+              in_stack["stack_size"].get<std::uint64_t>() - 0x100);
+
+    auto modules = guest_->json("lsmod --json");
+    ASSERT_FALSE(modules.empty());
+    auto module = guest_->json(fmt::format("kmem {:#x} --json", hex(modules[0]["base"]) + 0x10));
+    EXPECT_EQ(module["kind"], "module") << module;
+    EXPECT_EQ(module["module"], modules[0]["name"]) << module;
+    EXPECT_TRUE(module["region"] == "text" || module["region"] == "core") << module;
+    EXPECT_TRUE(module["section"].get<std::string>().starts_with(".text")) << module;
+
+    auto image = guest_->json("kmem init_task --json");
+    EXPECT_EQ(image["kind"], "image") << image;
+    EXPECT_EQ(image["symbol"], "init_task") << image;
+    EXPECT_EQ(image["offset"], 0) << image;
+
+    auto runqueue = guest_->json("kmem $lx_per_cpu(runqueues, 1) --json");
+    EXPECT_EQ(runqueue["kind"], "percpu") << runqueue;
+    EXPECT_EQ(runqueue["cpu"], 1) << runqueue;
+    EXPECT_EQ(runqueue["symbol"], "runqueues") << runqueue;
+
+    EXPECT_EQ(guest_->json("kmem 0x1000 --json")["kind"], "user");
+    const std::string text = guest_->run(fmt::format("kmem {}", init.substr(2)));
+    EXPECT_NE(text.find("task_struct"), std::string::npos) << text;
+    EXPECT_NE(text.find("ALLOCATED"), std::string::npos) << text;
+
+    // A slab not frozen on a CPU: the freelist walk's allocated objects are the slab's inuse.
+    const bool slab_struct = guest_->attempt("p sizeof(struct slab)").has_value();
+    int checked = 0;
+    std::set<std::string> slabs_seen;
+    for (const auto& task : guest_->json("ps --json")) {
+        if (checked > 0 || task["pid"] == 0) {
+            continue;
+        }
+        auto object = guest_->json(fmt::format("kmem {} --json", task["task"].get<std::string>()));
+        if (object["kind"] != "slab" ||
+            !slabs_seen.insert(object["slab"].get<std::string>()).second) {
+            continue;
+        }
+        const std::string slab = object["slab"].get<std::string>();
+        const std::string type = slab_struct ? "struct slab" : "struct page";
+        const auto member = [&](std::string_view name) {
+            const std::string out = guest_->run(fmt::format("p (({} *){})->{}", type, slab, name));
+            return std::stoull(out.substr(out.find('=') + 1));
+        };
+        // 7.0 dropped per-CPU slabs, and with them the frozen bit.
+        if (guest_->attempt(fmt::format("p (({} *){})->frozen", type, slab)) &&
+            member("frozen") != 0) {
+            continue;
+        }
+        const std::uint64_t first =
+            hex(object["object"]) -
+            object["index"].get<std::uint64_t>() * object["object_size"].get<std::uint64_t>();
+        std::uint64_t allocated = 0;
+        for (std::uint64_t i = 0; i < object["objects"].get<std::uint64_t>(); ++i) {
+            auto each = guest_->json(fmt::format(
+                "kmem {:#x} --json", first + i * object["object_size"].get<std::uint64_t>()));
+            EXPECT_EQ(each["slab"], object["slab"]) << each;
+            allocated += each["allocated"] == true ? 1 : 0;
+        }
+        EXPECT_EQ(allocated, member("inuse")) << "slab " << slab;
+        EXPECT_EQ(object["objects"].get<std::uint64_t>(), member("objects"));
+        ++checked;
+    }
+    EXPECT_EQ(checked, 1) << "no task_struct slab was off the CPUs";
+}
+
+// vmalloc lists the busy areas /proc/vmallocinfo listed: nearly all of them (a stack of a task
+// that exited since may be gone), each with the same range, size and caller.
+TEST_F(KernelAwareness, VmallocMatchesProcVmallocinfo) {
+    const auto& proc = guest_->facts.vmalloc;
+    ASSERT_GT(proc.size(), 20u) << "the guest printed no /proc/vmallocinfo";
+    std::map<std::string, Json> by_start;
+    for (const auto& area : guest_->json("vmalloc --json")) {
+        by_start[area["start"].get<std::string>()] = area;
+    }
+    std::size_t compared = 0;
+    std::size_t found = 0;
+    for (const auto& line : proc) {
+        std::istringstream fields(line);
+        std::string range, caller;
+        std::uint64_t size = 0;
+        fields >> range >> size >> caller;
+        // vmallocinfo also lists the freed areas waiting for a lazy purge ("unpurged vm_area").
+        if (caller == "vm_map_ram" || caller == "unpurged" ||
+            range.find('-') == std::string::npos) {
+            continue;
+        }
+        ++compared;
+        const std::string start = range.substr(0, range.find('-'));
+        auto area = by_start.find(start);
+        if (area == by_start.end()) {
+            std::cout << "not in vmalloc's answer (freed since?): " << line << "\n";
+            continue;
+        }
+        ++found;
+        EXPECT_EQ(area->second["end"], range.substr(range.find('-') + 1)) << line;
+        EXPECT_EQ(area->second["size"], size) << line;
+        const std::string mine = area->second["caller"].get<std::string>();
+        EXPECT_EQ(mine.substr(0, mine.find('+')), caller) << line;
+    }
+    ASSERT_GT(compared, 20u);
+    EXPECT_GE(found * 10, compared * 9) << found << " of " << compared << " areas found";
+    const std::string text = guest_->run("vmalloc");
+    EXPECT_NE(text.find(" vmalloc"), std::string::npos) << text;
+}
+
 // irq lists the IRQs /proc/interrupts numbered, with their chip, flow handler and actions; counts
 // only grow between the guest's print and the stop.
 TEST_F(KernelAwareness, IrqMatchesProcInterrupts) {
