@@ -120,6 +120,15 @@ const std::vector<Question>& questions() {
          "for fd, f in for_each_file(find_task(prog, 1)):\n"
          "    print(fd, f'{f.value_():016x}', d_path(f.f_path).decode(errors='replace'))\n",
          "files 1", "files"},
+        // What an address is: pid 1's task_struct, a slab object. crash's kmem takes only a
+        // typed-out address, which a script cannot give it: crash is asked the nearest
+        // question it answers alone, the task_struct cache.
+        {"kmem ADDR", "kmem $lx_task_by_pid(1)",
+         "from drgn.helpers.linux.pid import find_task\n"
+         "from drgn.helpers.linux.slab import slab_object_info\n"
+         "o = slab_object_info(prog, find_task(prog, 1).value_())\n"
+         "print(o.slab_cache.name.string_().decode(), hex(o.address), o.allocated)\n",
+         "kmem -s task_struct", "objects"},
         {"vm 1", "vm 1",
          "raise SystemExit('drgn 0.0.22 has no VMA or maple tree helper (for_each_vma came "
          "later)')\n",
@@ -198,6 +207,8 @@ std::optional<std::size_t> count(const Question& question, const std::string& ou
             n += std::regex_search(line, cache_row) ? 1 : 0;
         } else if (question.counts == "files") {
             n += std::regex_search(line, file_row) ? 1 : 0;
+        } else if (question.counts == "objects") {
+            n += line.find("task_struct") != std::string::npos ? 1 : 0;
         } else if (question.counts == "mappings") {
             n += std::regex_search(line, mapping_row) ? 1 : 0;
         } else if (std::regex_search(line, cpu_header)) {
