@@ -100,6 +100,18 @@ Result<Record> Kernel::read(std::uint64_t address, std::size_t length) {
     return Record(std::move(*bytes), address);
 }
 
+Result<std::uint64_t> Kernel::read_global_u64(std::string_view name) {
+    auto at = address_of(name);
+    if (!at) {
+        return std::unexpected(at.error());
+    }
+    auto value = read_u64(*at);
+    if (!value) {
+        return wrap(value.error(), fmt::format("reading {}", name));
+    }
+    return *value;
+}
+
 Result<std::uint64_t> Kernel::read_u64(std::uint64_t address) {
     auto record = read(address, 8);
     if (!record) {

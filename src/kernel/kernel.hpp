@@ -56,6 +56,8 @@ public:
 
     Result<Record> read(std::uint64_t address, std::size_t length);
     Result<std::uint64_t> read_u64(std::uint64_t address);
+    // The 8-byte global `name` (max_pfn, page_offset_base...); errors name it.
+    Result<std::uint64_t> read_global_u64(std::string_view name);
     Result<std::uint32_t> read_u32(std::uint64_t address);
     // One integer or pointer member (bitfields too) of the `struct TYPE` at `address`; errors
     // name the struct, the member and the address.

@@ -50,15 +50,7 @@ public:
     }
 
     Result<std::uint64_t> global(std::string_view symbol) {
-        auto at = kernel_.address_of(symbol);
-        if (!at) {
-            return std::unexpected(at.error());
-        }
-        auto value = kernel_.read_u64(*at);
-        if (!value) {
-            return wrap(value.error(), fmt::format("reading {}", symbol));
-        }
-        return *value;
+        return kernel_.read_global_u64(symbol);
     }
 
 private:

@@ -19,15 +19,7 @@ Result<std::uint64_t> variable_or(Kernel& kernel, std::string_view name, std::ui
     if (!kernel.has_symbol(name)) {
         return fallback;
     }
-    auto at = kernel.address_of(name);
-    if (!at) {
-        return std::unexpected(at.error());
-    }
-    auto value = kernel.read_u64(*at);
-    if (!value) {
-        return wrap(value.error(), fmt::format("reading {}", name));
-    }
-    return *value;
+    return kernel.read_global_u64(name);
 }
 
 std::string lowercase_without_prefix(std::string_view name, std::string_view prefix) {
