@@ -175,6 +175,13 @@ std::vector<CommandInfo> repl_commands() {
          "a struct page decoded (-p); what an address is: slab object (allocated or free), "
          "page, task stack, module, vmalloc area, image symbol, per-CPU variable",
          kernel},
+        {"search",
+         {},
+         "search [-k | -u PID | -p] [-s START] [-e END] [-l | -i | -h] VALUE | -c STRING [--json]",
+         "where a value (8, 4 or 2 bytes, aligned) or a string sits: kernel memory (the direct "
+         "map, image and modules, or START..END), a task's user mappings (-u), or physical RAM "
+         "(-p); Ctrl-C stops it with the hits so far",
+         kernel},
         {"vmalloc",
          {},
          "vmalloc [--json]",

@@ -218,7 +218,7 @@ std::optional<Result<std::string>> KernelCommands::run(std::string_view line) {
         "current", "per-cpu", "ps",     "dmesg",   "lsmod", "vtop",    "cmdline", "version",
         "cpus",    "mounts",  "uptime", "kconfig", "bt",    "foreach", "list",    "sys",
         "kmem",    "files",   "vm",     "irq",     "sig",   "runq",    "log",     "struct",
-        "task",    "waitq",   "tree",   "timer",   "dev",   "net",     "vmalloc",
+        "task",    "waitq",   "tree",   "timer",   "dev",   "net",     "vmalloc", "search",
     };
     if (std::find(std::begin(commands), std::end(commands), word) == std::end(commands)) {
         return std::nullopt;
@@ -301,6 +301,9 @@ Result<std::string> KernelCommands::dispatch(std::string_view word,
     }
     if (word == "vmalloc") {
         return vmalloc(args, json);
+    }
+    if (word == "search") {
+        return search(args, json);
     }
     if (word == "files") {
         return files(args, json);

@@ -84,6 +84,7 @@ private:
     Result<std::string> kmem_address(std::vector<std::string>& args, bool json);
     Result<std::string> kmem_page(std::vector<std::string>& args, bool json);
     Result<std::string> vmalloc(std::vector<std::string>& args, bool json);
+    Result<std::string> search(std::vector<std::string>& args, bool json);
     // "symbol+0x1a", "symbol+0x1a [module]" for code in the image or a module; hex otherwise.
     std::string code_location(std::uint64_t address);
     Result<std::string> files(std::vector<std::string>& args, bool json);

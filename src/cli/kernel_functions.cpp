@@ -4,6 +4,8 @@
 
 #include "eval/expression_evaluator.hpp"
 #include "eval/expression_parser.hpp"
+#include "kernel/list_walker.hpp"
+#include "kernel/rb_tree.hpp"
 #include "kernel/struct_layout.hpp"
 
 namespace kdive::cli {
@@ -46,6 +48,25 @@ std::optional<std::string> string_argument(const eval::Value& value, eval::Memor
     return text;
 }
 
+// A structure names its own address (a list_head, an rb_root); a pointer or number its value.
+Result<std::uint64_t> address_argument(const eval::Value& value, eval::MemoryReader* memory) {
+    const auto* type = value.resolved_type();
+    if (value.address() && type != nullptr &&
+        (type->kind == TypeKind::structure || type->kind == TypeKind::union_type)) {
+        return *value.address();
+    }
+    return value.as_bits(memory);
+}
+
+// The struct a pointer (or a structure value) is of: "rb_root", "rb_node"; "" for others.
+std::string struct_name_of(const eval::Value& value) {
+    const auto* type = value.resolved_type();
+    if (type != nullptr && type->kind == TypeKind::pointer) {
+        type = strip_typedefs(type->target.get());
+    }
+    return type != nullptr && type->kind == TypeKind::structure ? type->name : "";
+}
+
 Result<std::optional<int>> cpu_argument(std::span<const eval::Value> arguments, std::size_t index,
                                         eval::MemoryReader* memory) {
     if (arguments.size() <= index) {
@@ -77,6 +98,12 @@ std::optional<Result<eval::Value>> KernelFunctions::call(std::string_view name,
     }
     if (name == "task_by_pid") {
         return task_by_pid(arguments, context);
+    }
+    if (name == "list_count") {
+        return list_count(arguments, context);
+    }
+    if (name == "rb_first" || name == "rb_last" || name == "rb_next" || name == "rb_prev") {
+        return rb_step(name, arguments, context);
     }
     return std::nullopt;
 }
@@ -181,6 +208,73 @@ Result<eval::Value> KernelFunctions::task_by_pid(std::span<const eval::Value> ar
         return std::unexpected(task.error());
     }
     return task_value(*task, context);
+}
+
+Result<eval::Value> KernelFunctions::list_count(std::span<const eval::Value> arguments,
+                                                eval::EvalContext& context) {
+    if (arguments.size() != 1) {
+        return fail("$list_count(HEAD) takes a list_head (or its address)");
+    }
+    auto head = address_argument(arguments[0], context.memory);
+    if (!head) {
+        return std::unexpected(head.error());
+    }
+    auto view = commands_.kernel();
+    if (!view) {
+        return std::unexpected(view.error());
+    }
+    kernel::ListWalk walk;
+    walk.start = *head;
+    walk.head = true;
+    auto entries = kernel::walk_list(**view, walk);
+    if (!entries) {
+        return std::unexpected(entries.error());
+    }
+    return eval::Value::from_integer(context.arena.unsigned_long_type(), entries->size());
+}
+
+// $lx_rb_first(ROOT) and $lx_rb_last(ROOT) take an rb_root (or rb_root_cached, or a pointer to
+// either, or the root rb_node); $lx_rb_next(NODE) and $lx_rb_prev(NODE) an rb_node pointer.
+Result<eval::Value> KernelFunctions::rb_step(std::string_view name,
+                                             std::span<const eval::Value> arguments,
+                                             eval::EvalContext& context) {
+    if (arguments.size() != 1) {
+        return fail("$lx_{}() takes one argument", name);
+    }
+    const auto* rb_node = context.scope.find_type("rb_node", debuginfo::TypeTag::struct_tag);
+    if (rb_node == nullptr) {
+        return fail("the debug info does not describe struct rb_node");
+    }
+    auto address = address_argument(arguments[0], context.memory);
+    if (!address) {
+        return std::unexpected(address.error());
+    }
+    auto view = commands_.kernel();
+    if (!view) {
+        return std::unexpected(view.error());
+    }
+    kernel::Kernel& kernel = **view;
+    std::uint64_t node = *address;
+    const std::string of = struct_name_of(arguments[0]);
+    const bool from_root = name == "rb_first" || name == "rb_last";
+    if (from_root && (of == "rb_root" || of == "rb_root_cached")) {
+        auto root = kernel.read_u64(*address); // rb_node is rb_root's (and rb_root_cached's) first
+        if (!root) {
+            return wrap(root.error(), fmt::format("reading the rb_root at {:#x}", *address));
+        }
+        node = *root;
+    } else if (of != "rb_node" && !of.empty()) {
+        return fail("$lx_{}() takes {}, not struct {}", name,
+                    from_root ? "an rb_root or an rb_node pointer" : "an rb_node pointer", of);
+    }
+    Result<std::uint64_t> step = name == "rb_first"  ? kernel::rb_first(kernel, node)
+                                 : name == "rb_last" ? kernel::rb_last(kernel, node)
+                                 : name == "rb_next" ? kernel::rb_next(kernel, node)
+                                                     : kernel::rb_prev(kernel, node);
+    if (!step) {
+        return std::unexpected(step.error());
+    }
+    return eval::Value::from_integer(context.arena.pointer_to(rb_node), *step);
 }
 
 } // namespace kdive::cli

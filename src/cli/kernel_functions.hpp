@@ -1,5 +1,6 @@
 // The kernel's convenience functions for expressions: $lx_current(), $lx_per_cpu(),
-// $container_of(), $lx_task_by_pid() (and their names without the lx_ prefix).
+// $container_of(), $lx_task_by_pid(), $list_count(), $lx_rb_first(), $lx_rb_last(),
+// $lx_rb_next(), $lx_rb_prev() (and their names without the lx_ prefix).
 #pragma once
 
 #include "cli/kernel_commands.hpp"
@@ -22,6 +23,10 @@ private:
                                      eval::EvalContext& context);
     Result<eval::Value> task_by_pid(std::span<const eval::Value> arguments,
                                     eval::EvalContext& context);
+    Result<eval::Value> list_count(std::span<const eval::Value> arguments,
+                                   eval::EvalContext& context);
+    Result<eval::Value> rb_step(std::string_view name, std::span<const eval::Value> arguments,
+                                eval::EvalContext& context);
 
     KernelCommands& commands_;
 };

@@ -9,6 +9,8 @@
 #include "kernel/module_symbols.hpp"
 #include "kernel/per_cpu.hpp"
 
+#include <algorithm>
+
 namespace kdive::kernel {
 
 namespace {
@@ -81,6 +83,28 @@ Result<bool> in_percpu(Kernel& kernel, AddressOwner& out) {
     if (!unit_size) {
         return wrap(unit_size.error(), "reading pcpu_unit_size");
     }
+    // The first chunk keeps only its populated pages of each unit: the rest of an embedded
+    // unit went back to the page allocator, and slabs may live there now.
+    // The first chunk's map starts after the static variables (and the reserved part), at
+    // its base_addr within CPU 0's unit (pcpu_base_addr), and spans nr_pages.
+    std::uint64_t used = *unit_size;
+    if (kernel.has_symbol("pcpu_first_chunk") && kernel.has_symbol("pcpu_base_addr")) {
+        auto chunk = kernel.read_global_u64("pcpu_first_chunk");
+        auto unit0 = kernel.read_global_u64("pcpu_base_addr");
+        auto chunk_base = chunk ? kernel.read_member(*chunk, "pcpu_chunk", "base_addr")
+                                : Result<std::uint64_t>(std::unexpected(chunk.error()));
+        auto pages = chunk ? kernel.read_member(*chunk, "pcpu_chunk", "nr_pages")
+                           : Result<std::uint64_t>(std::unexpected(chunk.error()));
+        if (!unit0 || !chunk_base || !pages) {
+            return wrap(!unit0        ? unit0.error()
+                        : !chunk_base ? chunk_base.error()
+                                      : pages.error(),
+                        "reading the first per-CPU chunk");
+        }
+        if (*chunk_base >= *unit0) {
+            used = std::min<std::uint64_t>(used, *chunk_base - *unit0 + *pages * 4096);
+        }
+    }
     auto percpu = PerCpu::load(kernel);
     if (!percpu) {
         return std::unexpected(percpu.error());
@@ -90,7 +114,7 @@ Result<bool> in_percpu(Kernel& kernel, AddressOwner& out) {
         if (!base) {
             return std::unexpected(base.error());
         }
-        if (out.address < *base || out.address - *base >= *unit_size) {
+        if (out.address < *base || out.address - *base >= used) {
             continue;
         }
         out.kind = "percpu";

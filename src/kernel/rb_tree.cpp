@@ -10,7 +10,86 @@ namespace {
 constexpr std::size_t max_depth = 4096;
 constexpr std::size_t max_nodes = 16'000'000;
 
+// rb_node's members, by name (rb_left, rb_right, __rb_parent_color).
+Result<std::uint64_t> link(Kernel& kernel, std::uint64_t node, std::string_view member) {
+    auto value = kernel.read_member(node, "rb_node", member);
+    if (!value) {
+        return wrap(value.error(), fmt::format("reading {} of rb_node {:#x}", member, node));
+    }
+    return member == "__rb_parent_color" ? *value & ~std::uint64_t{3} : *value;
+}
+
+// Down one side as far as it goes.
+Result<std::uint64_t> extreme(Kernel& kernel, std::uint64_t node, std::string_view side) {
+    for (std::size_t depth = 0; node != 0; ++depth) {
+        if (depth >= max_depth) {
+            return fail_as(ErrorKind::corrupt, "the rb-tree below {:#x} is deeper than {} nodes",
+                           node, max_depth);
+        }
+        auto child = link(kernel, node, side);
+        if (!child) {
+            return std::unexpected(child.error());
+        }
+        if (*child == 0) {
+            return node;
+        }
+        node = *child;
+    }
+    return 0;
+}
+
+// The in-order neighbour on `side` ("rb_right" for next): the extreme of that subtree, or the
+// first ancestor reached from its other side.
+Result<std::uint64_t> neighbour(Kernel& kernel, std::uint64_t node, std::string_view side,
+                                std::string_view other) {
+    if (node == 0) {
+        return 0;
+    }
+    auto child = link(kernel, node, side);
+    if (!child) {
+        return std::unexpected(child.error());
+    }
+    if (*child != 0) {
+        return extreme(kernel, *child, other);
+    }
+    for (std::size_t depth = 0; depth < max_depth; ++depth) {
+        auto parent = link(kernel, node, "__rb_parent_color");
+        if (!parent) {
+            return std::unexpected(parent.error());
+        }
+        if (*parent == 0) {
+            return 0;
+        }
+        auto parents_child = link(kernel, *parent, side);
+        if (!parents_child) {
+            return std::unexpected(parents_child.error());
+        }
+        if (*parents_child != node) {
+            return *parent;
+        }
+        node = *parent;
+    }
+    return fail_as(ErrorKind::corrupt, "the rb-tree above {:#x} is deeper than {} nodes", node,
+                   max_depth);
+}
+
 } // namespace
+
+Result<std::uint64_t> rb_first(Kernel& kernel, std::uint64_t root) {
+    return extreme(kernel, root, "rb_left");
+}
+
+Result<std::uint64_t> rb_last(Kernel& kernel, std::uint64_t root) {
+    return extreme(kernel, root, "rb_right");
+}
+
+Result<std::uint64_t> rb_next(Kernel& kernel, std::uint64_t node) {
+    return neighbour(kernel, node, "rb_right", "rb_left");
+}
+
+Result<std::uint64_t> rb_prev(Kernel& kernel, std::uint64_t node) {
+    return neighbour(kernel, node, "rb_left", "rb_right");
+}
 
 Result<std::vector<std::uint64_t>> rb_tree_nodes(Kernel& kernel, std::uint64_t root,
                                                  const std::string& what) {

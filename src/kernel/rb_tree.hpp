@@ -17,4 +17,12 @@ namespace kdive::kernel {
 Result<std::vector<std::uint64_t>> rb_tree_nodes(Kernel& kernel, std::uint64_t root,
                                                  const std::string& what);
 
+// The kernel's rb_first()/rb_last() below `root` (an rb_node; 0 for an empty tree) and
+// rb_next()/rb_prev() of a node (through its parent pointer, __rb_parent_color less the color
+// bits); 0 when there is none. A path longer than any tree could have is an error.
+Result<std::uint64_t> rb_first(Kernel& kernel, std::uint64_t root);
+Result<std::uint64_t> rb_last(Kernel& kernel, std::uint64_t root);
+Result<std::uint64_t> rb_next(Kernel& kernel, std::uint64_t node);
+Result<std::uint64_t> rb_prev(Kernel& kernel, std::uint64_t node);
+
 } // namespace kdive::kernel

@@ -96,7 +96,7 @@ Result<TaskTimes> read_task_times(Kernel& kernel, std::uint64_t task) {
     return times;
 }
 
-Result<TaskArguments> read_task_arguments(Kernel& kernel, std::uint64_t task) {
+Result<arch::x86_64::PageTableWalker> user_page_tables(Kernel& kernel, std::uint64_t task) {
     if (kernel.physical() == nullptr) {
         return fail_as(ErrorKind::unsupported, "this target has no physical memory reads");
     }
@@ -108,33 +108,48 @@ Result<TaskArguments> read_task_arguments(Kernel& kernel, std::uint64_t task) {
         return fail_as(ErrorKind::invalid_input, "task {:#x} is a kernel thread: it has no mm",
                        task);
     }
-    std::uint64_t area[5] = {};
-    const char* names[5] = {"pgd", "arg_start", "arg_end", "env_start", "env_end"};
-    for (std::size_t i = 0; i < 5; ++i) {
-        auto value = kernel.read_member(*mm, "mm_struct", names[i]);
-        if (!value) {
-            return std::unexpected(value.error());
-        }
-        area[i] = *value;
+    auto pgd = kernel.read_member(*mm, "mm_struct", "pgd");
+    if (!pgd) {
+        return std::unexpected(pgd.error());
     }
     auto page_offset = global_or(kernel, "page_offset_base", default_page_offset, 8);
     auto five_level = global_or(kernel, "__pgtable_l5_enabled", 0, 4);
     if (!page_offset || !five_level) {
         return std::unexpected(!page_offset ? page_offset.error() : five_level.error());
     }
-    if (area[0] < *page_offset) {
+    if (*pgd < *page_offset) {
         return fail_as(ErrorKind::corrupt, "mm {:#x} has pgd {:#x} outside the direct map", *mm,
-                       area[0]);
+                       *pgd);
     }
-    arch::x86_64::PageTableWalker walker(*kernel.physical(), area[0] - *page_offset,
-                                         *five_level != 0);
+    return arch::x86_64::PageTableWalker(*kernel.physical(), *pgd - *page_offset, *five_level != 0);
+}
+
+Result<TaskArguments> read_task_arguments(Kernel& kernel, std::uint64_t task) {
+    auto tables = user_page_tables(kernel, task);
+    if (!tables) {
+        return std::unexpected(tables.error());
+    }
+    arch::x86_64::PageTableWalker& walker = *tables;
+    auto mm = kernel.read_member(task, "task_struct", "mm");
+    if (!mm) {
+        return std::unexpected(mm.error());
+    }
+    std::uint64_t area[4] = {};
+    const char* names[4] = {"arg_start", "arg_end", "env_start", "env_end"};
+    for (std::size_t i = 0; i < 4; ++i) {
+        auto value = kernel.read_member(*mm, "mm_struct", names[i]);
+        if (!value) {
+            return std::unexpected(value.error());
+        }
+        area[i] = *value;
+    }
     TaskArguments out;
-    auto arguments = read_user(kernel, walker, area[1], area[2]);
+    auto arguments = read_user(kernel, walker, area[0], area[1]);
     if (!arguments) {
         return wrap(arguments.error(), fmt::format("reading the arguments of task {:#x}", task));
     }
     out.arguments = split_strings(*arguments);
-    auto environment = read_user(kernel, walker, area[3], area[4]);
+    auto environment = read_user(kernel, walker, area[2], area[3]);
     if (!environment) {
         return wrap(environment.error(),
                     fmt::format("reading the environment of task {:#x}", task));

@@ -2,6 +2,7 @@
 // environment read from its own memory (-a).
 #pragma once
 
+#include "arch/x86_64/page_table_walker.hpp"
 #include "kernel/kernel.hpp"
 #include "support/error.hpp"
 
@@ -23,6 +24,10 @@ struct TaskArguments {
     std::vector<std::string> arguments;   // argv, from mm->arg_start..arg_end
     std::vector<std::string> environment; // from mm->env_start..env_end
 };
+
+// The task's own page tables (mm->pgd), for reading its user memory; an error for a kernel
+// thread (no mm) or a target without physical reads.
+Result<arch::x86_64::PageTableWalker> user_page_tables(Kernel& kernel, std::uint64_t task);
 
 // Read through the task's own page tables (mm->pgd); a kernel thread has neither. A page that
 // is not present (swapped out, never touched) is an error naming the user address.

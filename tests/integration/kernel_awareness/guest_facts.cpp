@@ -33,6 +33,7 @@ while read -r line; do case "$line" in *:*) echo "KDIVE-NETDEV: $line";; esac; d
 for d in /sys/bus/pci/devices/*; do echo "KDIVE-PCI: ${d##*/} $(cat $d/vendor) $(cat $d/device) $(cat $d/class)"; done
 while read -r line; do case "$line" in [0-9]*) echo "KDIVE-IRQ: $line";; esac; done < /proc/interrupts
 mkdir -p /tmp
+m=KDIVE-SEARCH; echo "$m-MARKER-5f1e9" > /tmp/kdive-marker
 sleep 1002 3</proc/version 4>/dev/null 5>/tmp/kdive-out | cat >/dev/null &
 nc -l -p 4242 </dev/null >/dev/null 2>&1 &
 nc_pid=$!

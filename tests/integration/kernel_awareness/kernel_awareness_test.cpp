@@ -916,6 +916,29 @@ TEST_F(KernelAwareness, TreeWalksXarraysMapleAndRbTrees) {
             << ordered[i - 1] << ordered[i];
     }
     EXPECT_FALSE(guest_->attempt("tree -t splay init_task"));
+
+    // The expression functions walk the same tree: first, last, and a step each way.
+    const std::string root = vmap ? "&vmap_area_root" : "&init_task.nsproxy->mnt_ns->mounts";
+    const std::string type = vmap ? "struct vmap_area" : "struct mount";
+    const std::string link = vmap ? "rb_node" : "mnt_node";
+    const auto key_of = [&](const std::string& node) {
+        const std::string out = guest_->run(
+            fmt::format("p $container_of({}, \"{}\", \"{}\")->{}", node, type, link, key));
+        return std::stoull(out.substr(out.find('=') + 1));
+    };
+    const auto expected = [&](std::size_t i) {
+        return std::stoull(ordered[i][key].get<std::string>());
+    };
+    const std::size_t last = ordered.size() - 1;
+    EXPECT_EQ(key_of(fmt::format("$lx_rb_first({})", root)), expected(0));
+    EXPECT_EQ(key_of(fmt::format("$lx_rb_last({})", root)), expected(last));
+    EXPECT_EQ(key_of(fmt::format("$lx_rb_next($lx_rb_first({}))", root)), expected(1));
+    EXPECT_EQ(key_of(fmt::format("$lx_rb_prev($lx_rb_last({}))", root)), expected(last - 1));
+    const std::string past_end = guest_->run(fmt::format("p $lx_rb_next($lx_rb_last({}))", root));
+    EXPECT_NE(past_end.find("0x0"), std::string::npos) << past_end;
+    const std::string count = guest_->run("p $list_count(&modules)");
+    EXPECT_EQ(std::stoull(count.substr(count.find('=') + 1)), guest_->json("lsmod --json").size());
+    EXPECT_FALSE(guest_->attempt("p $lx_rb_first(init_task)"));
 }
 
 // timer: the guest's long sleeps (sleep 1000 x4, 1001, 1002, 1003) each wait on an hrtimer that
@@ -1119,6 +1142,93 @@ TEST_F(KernelAwareness, NetSocketsMatchProcNet) {
     ASSERT_FALSE(bad);
     EXPECT_NE(bad.error().message.find("999999"), std::string::npos) << bad.error().message;
     EXPECT_FALSE(guest_->attempt("net --tcp --unix"));
+}
+
+// search finds what the guest put in memory: a marker string it assembled at run time (so the
+// script's text does not hold it) and wrote to a tmpfs file, in kernel memory and in physical
+// RAM at the same places; the pointer to pid 1 that init_pid_ns.child_reaper holds; and the
+// "1002" of a sleep's arguments inside one of its /proc/PID/maps mappings. Whole-RAM scans run
+// in `kdive attach` on the session, which reads guest RAM directly.
+TEST_F(KernelAwareness, SearchFindsKnownValuesAndStrings) {
+    const std::string marker = "KDIVE-SEARCH-MARKER-5f1e9";
+    int sleeper = 0;
+    for (const auto& [pid, fds] : guest_->facts.files) {
+        if (fds.size() > 4) { // the sleep holds fds 3, 4 and 5 beside its standard ones
+            sleeper = pid;
+        }
+    }
+    ASSERT_NE(sleeper, 0);
+    const std::string session = guest_->vm->session().dir.string();
+    const auto batch = [&](const std::vector<std::string>& commands) {
+        std::vector<std::string> args{"attach", session, "--batch"};
+        for (const auto& command : commands) {
+            args.insert(args.end(), {"-ex", command});
+        }
+        auto run = run_kdive(args);
+        EXPECT_TRUE(run) << run.error().message;
+        std::vector<std::string> lines;
+        std::istringstream in(run ? *run : std::string());
+        for (std::string line; std::getline(in, line);) {
+            lines.push_back(line);
+        }
+        return lines;
+    };
+    guest_->release();
+    const auto answers =
+        batch({"search -c " + marker + " --json", "search -p -c " + marker + " --json",
+               "p &init_pid_ns.child_reaper", "search $lx_task_by_pid(1) --json",
+               fmt::format("search -u {} -c 1002 --json", sleeper), "search -c " + marker});
+    ASSERT_GE(answers.size(), 6u);
+    const Json kernel_hits = Json::parse(answers[0]);
+    ASSERT_FALSE(kernel_hits["hits"].empty()) << kernel_hits;
+    EXPECT_TRUE(kernel_hits["stopped"].is_null());
+    std::set<std::string> physical_of_kernel_hits;
+    std::vector<std::string> show;
+    for (const auto& hit : kernel_hits["hits"]) {
+        if (show.size() < 5) {
+            show.push_back(fmt::format("p (char *){}", hit["address"].get<std::string>()));
+        }
+        if (hit.contains("physical")) {
+            physical_of_kernel_hits.insert(hit["physical"].get<std::string>());
+        }
+    }
+    std::set<std::string> physical;
+    const Json physical_hits = Json::parse(answers[1]);
+    for (const auto& hit : physical_hits["hits"]) {
+        physical.insert(hit["physical"].get<std::string>());
+    }
+    EXPECT_EQ(physical, physical_of_kernel_hits) << answers[0] << "\n" << answers[1];
+    EXPECT_GT(physical_hits["searched"].get<std::uint64_t>(), std::uint64_t{256} << 20);
+
+    const std::string& reaper = answers[2];
+    const auto at = reaper.rfind("0x");
+    ASSERT_NE(at, std::string::npos) << reaper;
+    const std::string reaper_address = reaper.substr(at, reaper.find_first_of(" \n", at) - at);
+    const Json pointers = Json::parse(answers[3])["hits"];
+    EXPECT_TRUE(std::ranges::any_of(
+        pointers, [&](const Json& hit) { return hit["address"] == reaper_address; }))
+        << reaper_address << " not among " << pointers.size() << " hits";
+
+    const Json user = Json::parse(answers[4]);
+    ASSERT_FALSE(user["hits"].empty()) << user;
+    for (const auto& hit : user["hits"]) {
+        const std::uint64_t address = std::stoull(hit["address"].get<std::string>(), nullptr, 16);
+        EXPECT_TRUE(std::ranges::any_of(guest_->facts.maps[sleeper], [&](const auto& mapping) {
+            return address >= mapping.start && address < mapping.end;
+        })) << hit;
+    }
+    EXPECT_NE(answers[5].find(": " + marker), std::string::npos) << answers[5];
+
+    // What sits at the hits is the marker, read the ordinary way.
+    for (const auto& line : batch(show)) {
+        EXPECT_NE(line.find(marker), std::string::npos) << line;
+    }
+    auto reattached = guest_->attach();
+    ASSERT_TRUE(reattached) << reattached.error().message;
+    EXPECT_FALSE(guest_->attempt("search"));
+    auto unknown = guest_->attempt("search -u 999999 1");
+    ASSERT_FALSE(unknown);
+    EXPECT_NE(unknown.error().message.find("999999"), std::string::npos);
 }
 
 // files PID names every descriptor as readlink /proc/PID/fd/N did: a regular file, /dev/null, a
