@@ -64,13 +64,22 @@ inline Result<> cycle(target::Target& target) {
     return {};
 }
 
-// An rcS addition that starts `count` sleeping processes and then prints how many tasks exist
-// after "KDIVE-TASKS:", which the benchmark waits for on the console.
-inline std::string extra_tasks_script(int count) {
-    return fmt::format("#!/bin/sh\ni=0\nwhile [ $i -lt {} ]; do sleep 1000 & i=$((i+1)); "
-                       "done\necho \"KDIVE-TASKS: $(ls -d /proc/[0-9]* | wc -l)\"\n",
-                       count);
+// An rcS addition that starts `count` sleeping processes, creates `files` empty files in
+// /many (each an inode on the root file system's s_inodes list: a list as long as a benchmark
+// wants), and then prints how many tasks exist after "KDIVE-TASKS:", which the benchmark waits
+// for on the console.
+inline std::string extra_tasks_script(int count, int files = 0) {
+    std::string script = fmt::format(
+        "#!/bin/sh\ni=0\nwhile [ $i -lt {} ]; do sleep 1000 & i=$((i+1)); done\n", count);
+    if (files > 0) {
+        script += fmt::format("mkdir -p /many && (cd /many && seq 1 {} | xargs touch)\n", files);
+    }
+    return script + "echo \"KDIVE-TASKS: $(ls -d /proc/[0-9]* | wc -l)\"\n";
 }
+
+// The head and link of that list, for `list -H`: every inode of the root file system.
+inline constexpr const char* inode_list_walk =
+    "list -H -o inode.i_sb_list &init_task.fs->root.mnt->mnt_sb->s_inodes";
 
 // What a VM benchmark starts from: kdive, the kernel, a private work folder (removed by the
 // benchmark) and, in it, the rcS addition that starts `task_count` extra tasks.
@@ -82,7 +91,7 @@ struct Setup {
 };
 
 inline Result<Setup> prepare(const char* argv0, const std::string& kernel_name,
-                             std::string_view tag, int task_count) {
+                             std::string_view tag, int task_count, int file_count = 0) {
     auto kernel = lab::resolve_boot_kernel(kernel_name);
     if (!kernel) {
         return std::unexpected(kernel.error());
@@ -94,7 +103,8 @@ inline Result<Setup> prepare(const char* argv0, const std::string& kernel_name,
               {}};
     std::filesystem::create_directories(out.work);
     out.script = out.work / "tasks.sh";
-    if (auto ok = write_file_atomically(out.script, extra_tasks_script(task_count)); !ok) {
+    if (auto ok = write_file_atomically(out.script, extra_tasks_script(task_count, file_count));
+        !ok) {
         return std::unexpected(ok.error());
     }
     return out;
@@ -151,7 +161,7 @@ inline Result<BenchVm> boot_bench_vm(const Setup& setup, const std::string& kern
     }
     vm.session = *session;
     if (auto ok = lab::wait_for_console(session->console_log, "KDIVE-TASKS",
-                                        std::chrono::minutes(5), session->pid);
+                                        std::chrono::minutes(10), session->pid);
         !ok) {
         (void)run({setup.kdive, "stop", vm.state.string()});
         return std::unexpected(ok.error());

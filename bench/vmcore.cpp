@@ -41,6 +41,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr int task_count = 1000;
+constexpr int file_count = 100'000; // the root file system's inodes: the long list
 constexpr int vcpus = 2;
 
 enum class Tool { kdive, drgn, crash };
@@ -129,6 +130,15 @@ const std::vector<Question>& questions() {
          "o = slab_object_info(prog, find_task(prog, 1).value_())\n"
          "print(o.slab_cache.name.string_().decode(), hex(o.address), o.allocated)\n",
          "kmem -s task_struct", "objects"},
+        // A 100 000-entry list: every inode of the root file system. crash's list needs the
+        // head's address typed out: kdive reads it from the live guest ({s_inodes}).
+        {"list (inodes)", bench::inode_list_walk,
+         "from drgn.helpers.linux.list import list_for_each_entry\n"
+         "sb = prog['init_task'].fs.root.mnt.mnt_sb\n"
+         "for i in list_for_each_entry('struct inode', sb.s_inodes.address_of_(), "
+         "'i_sb_list'):\n"
+         "    print(f'{i.value_():016x}')\n",
+         "list -H {s_inodes} -o inode.i_sb_list", "entries"},
         {"vm 1", "vm 1",
          "raise SystemExit('drgn 0.0.22 has no VMA or maple tree helper (for_each_vma came "
          "later)')\n",
@@ -186,6 +196,7 @@ std::optional<std::size_t> count(const Question& question, const std::string& ou
     // fd), as kdive, crash and the drgn scripts print them.
     static const std::regex cache_row(R"(^[0-9a-f]{16}\s+\d+\s)");
     static const std::regex file_row(R"(^\s*\d+\s+[0-9a-f]{16}\s)");
+    static const std::regex entry_row(R"(^(0x)?[0-9a-f]{16}$)");
     static const std::regex mapping_row(R"(^[0-9a-f]{16}\s+[0-9a-f]+\s+[0-9a-f]+\s)");
     static const std::regex stack_base(
         R"(^\s*#\d+\s.*\b(secondary_startup_64|ret_from_fork|entry_SYSCALL_64)\b)");
@@ -207,6 +218,8 @@ std::optional<std::size_t> count(const Question& question, const std::string& ou
             n += std::regex_search(line, cache_row) ? 1 : 0;
         } else if (question.counts == "files") {
             n += std::regex_search(line, file_row) ? 1 : 0;
+        } else if (question.counts == "entries") {
+            n += std::regex_search(line, entry_row) ? 1 : 0;
         } else if (question.counts == "objects") {
             n += line.find("task_struct") != std::string::npos ? 1 : 0;
         } else if (question.counts == "mappings") {
@@ -435,14 +448,18 @@ void report(const Dump& dump, const std::vector<std::array<Cell, 3>>& cells) {
     }
 }
 
-Result<> write_scripts(const std::filesystem::path& work) {
+// `s_inodes`: the address of the root file system's inode list, for crash's list.
+Result<> write_scripts(const std::filesystem::path& work, const std::string& s_inodes) {
     for (std::size_t i = 0; i < questions().size(); ++i) {
         const auto& question = questions()[i];
         if (auto ok = write_file_atomically(work / fmt::format("q{}.py", i), question.drgn); !ok) {
             return ok;
         }
-        if (auto ok = write_file_atomically(work / fmt::format("q{}.crash", i),
-                                            question.crash + "\nquit\n");
+        std::string crash = question.crash;
+        if (const auto at = crash.find("{s_inodes}"); at != std::string::npos) {
+            crash.replace(at, std::string_view("{s_inodes}").size(), s_inodes);
+        }
+        if (auto ok = write_file_atomically(work / fmt::format("q{}.crash", i), crash + "\nquit\n");
             !ok) {
             return ok;
         }
@@ -473,7 +490,7 @@ Result<std::vector<Dump>> write_dumps(const std::string& kdive, const bench::Ben
 int main(int argc, char** argv) {
     const std::string kernel_name = argc > 1 ? argv[1] : "debian-6.1-cloud";
     const int runs = argc > 2 ? std::max(1, std::atoi(argv[2])) : 5;
-    auto setup = bench::prepare(argv[0], kernel_name, "vmcore", task_count);
+    auto setup = bench::prepare(argv[0], kernel_name, "vmcore", task_count, file_count);
     if (!setup) {
         fmt::print(stderr, "{}\n", setup.error().message);
         return 1;
@@ -486,11 +503,6 @@ int main(int argc, char** argv) {
     const Paths paths{ec ? setup->kdive : kdive.string(), setup->kernel.vmlinux, setup->work};
     int status = 0;
     [&] {
-        if (auto ok = write_scripts(paths.work); !ok) {
-            fmt::print(stderr, "{}\n", ok.error().message);
-            status = 1;
-            return;
-        }
         auto vm = bench::boot_bench_vm(*setup, kernel_name, vcpus);
         if (!vm) {
             fmt::print(stderr, "{}\n", vm.error().message);
@@ -499,6 +511,19 @@ int main(int argc, char** argv) {
         }
         // kdive's own count on the live guest, for the dumps' counts to be read against.
         auto live = run({paths.kdive, "attach", vm->state.string(), "--batch", "-ex", "ps"});
+        auto head = run({paths.kdive, "attach", vm->state.string(), "--batch", "-ex",
+                         "p/x (unsigned long)&init_task.fs->root.mnt->mnt_sb->s_inodes"});
+        const std::string s_inodes =
+            head && head->find("0x") != std::string::npos
+                ? head->substr(head->find("0x"),
+                               head->find_first_of(" \n", head->find("0x")) - head->find("0x"))
+                : "0";
+        if (auto ok = write_scripts(paths.work, s_inodes); !ok) {
+            fmt::print(stderr, "{}\n", ok.error().message);
+            (void)run({paths.kdive, "stop", vm->state.string()});
+            status = 1;
+            return;
+        }
         auto dumps = write_dumps(paths.kdive, *vm, paths.work);
         // The VM goes before anything is timed: TCG would take CPU from the tools.
         (void)run({paths.kdive, "stop", vm->state.string()});
@@ -517,7 +542,7 @@ int main(int argc, char** argv) {
                    live ? got(ps, count(ps, *live)) : "nothing (" + live.error().message + ")");
         fmt::print("got: tasks listed by ps, printk records, CPUs whose bt -a stack reached a "
                    "stack's base (secondary_startup_64, ret_from_fork, entry_SYSCALL_64), slab "
-                   "caches, init's open files and mappings\n");
+                   "caches, pid 1's task_struct, list entries, init's open files and mappings\n");
         // Whether the DWARF index is in the cache before kdive's first run.
         std::filesystem::path index;
         if (auto elf = debuginfo::ElfFile::open(paths.vmlinux); elf && (*elf)->build_id()) {
