@@ -1931,6 +1931,8 @@ TEST_F(KernelAwareness, LxScriptsAgree) {
         auto found = answers.find(lx);
         ASSERT_NE(found, answers.end()) << lx << " did not run:\n" << gdb->out << gdb->err;
         const LxAnswer& answer = found->second;
+        std::cout << fmt::format("{}: {} {:.3f} s in GDB, {} {:.3f} s in kdive\n", test_kernel(),
+                                 lx, answer.seconds, command, our_seconds[lx]);
         if (!answer.ok) {
             std::cout << test_kernel() << ": "
                       << (answer.text.starts_with("Undefined command") ? "no " + lx + " here"
@@ -1938,8 +1940,6 @@ TEST_F(KernelAwareness, LxScriptsAgree) {
                       << ": " << answer.text;
             continue;
         }
-        std::cout << fmt::format("{}: {} {:.3f} s in GDB, {} {:.3f} s in kdive\n", test_kernel(),
-                                 lx, answer.seconds, command, our_seconds[lx]);
         SCOPED_TRACE(lx);
         if (lx == "lx-slabinfo") {
             expect_lx_slabinfo_agrees(ours[lx], answer.text);
