@@ -138,8 +138,9 @@ void expect_same_slab_objects(const fs::path& dump, const nlohmann::json& object
               << " free objects)\n";
 }
 
-// drgn (Debian's 0.0.22) on the same dumps: where it reads them, its tasks, printk records and
-// modules equal kdive's. Where it cannot, its error is printed and kdive still answers.
+// drgn (Debian's 0.0.22) on the same dumps: where it reads them, its tasks, printk records,
+// modules and init's open files equal kdive's. Where it cannot, its error is printed and kdive
+// still answers.
 void expect_drgn_agrees(const std::vector<fs::path>& dumps, const fs::path& vmlinux,
                         const fs::path& folder) {
     auto probe = run_process({"/usr/bin/python3", "-c", "import drgn"});
@@ -172,12 +173,16 @@ void expect_drgn_agrees(const std::vector<fs::path>& dumps, const fs::path& vmli
                 "        return out\n"
                 "    except Exception as e:\n"
                 "        return repr(e)\n"
+                "from drgn.helpers.linux.fs import for_each_file, d_path\n"
+                "files = [[fd, d_path(f.f_path).decode('utf-8', 'replace')]"
+                " for fd, f in for_each_file(find_task(prog, 1))]\n"
                 "print(json.dumps({'tasks': tasks, 'records': len(get_printk_records(prog)),"
-                " 'modules': mods, 'objects': objects()}))\n"));
+                " 'modules': mods, 'objects': objects(), 'files': files}))\n"));
     int drgn_read = 0;
     for (const auto& file : dumps) {
-        auto kdive_answers = kdive({"attach", file.string(), "--batch", "-ex", "ps --json", "-ex",
-                                    "dmesg --json", "-ex", "lsmod --json"});
+        auto kdive_answers =
+            kdive({"attach", file.string(), "--batch", "-ex", "ps --json", "-ex", "dmesg --json",
+                   "-ex", "lsmod --json", "-ex", "files 1 --json"});
         ASSERT_TRUE(kdive_answers && kdive_answers->exit_code == 0);
         RunOptions options;
         options.timeout = std::chrono::minutes(3);
@@ -195,10 +200,11 @@ void expect_drgn_agrees(const std::vector<fs::path>& dumps, const fs::path& vmli
         auto facts = nlohmann::json::parse(drgn->out, nullptr, false);
         ASSERT_TRUE(facts.is_object()) << drgn->out;
         std::istringstream lines(kdive_answers->out);
-        std::string ps_line, dmesg_line, lsmod_line;
+        std::string ps_line, dmesg_line, lsmod_line, files_line;
         std::getline(lines, ps_line);
         std::getline(lines, dmesg_line);
         std::getline(lines, lsmod_line);
+        std::getline(lines, files_line);
         std::vector<std::pair<int, std::string>> kdive_tasks;
         for (const auto& task : nlohmann::json::parse(ps_line)) {
             if (task["pid"].get<int>() != 0) { // drgn's for_each_task skips the idle tasks
@@ -221,6 +227,16 @@ void expect_drgn_agrees(const std::vector<fs::path>& dumps, const fs::path& vmli
         std::ranges::sort(kdive_modules);
         EXPECT_EQ(kdive_modules, facts["modules"].get<std::vector<std::string>>());
         expect_same_slab_objects(file, facts["objects"]);
+        // init's open files: drgn's for_each_file and d_path against kdive's files 1.
+        std::vector<std::pair<int, std::string>> kdive_files;
+        for (const auto& open : nlohmann::json::parse(files_line)) {
+            kdive_files.emplace_back(open["fd"].get<int>(), open["path"].get<std::string>());
+        }
+        std::vector<std::pair<int, std::string>> drgn_files;
+        for (const auto& open : facts["files"]) {
+            drgn_files.emplace_back(open[0].get<int>(), open[1].get<std::string>());
+        }
+        EXPECT_EQ(kdive_files, drgn_files) << file.filename().string();
     }
     std::cout << "drgn read " << drgn_read << " of " << dumps.size() << " dumps\n";
 }
