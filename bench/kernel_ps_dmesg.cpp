@@ -1,7 +1,9 @@
-// `ps`, `dmesg`, `lsmod` and `current` over QEMU's gdbstub on a guest with ~1000 tasks: kdive
-// cold (caches dropped by a resume/interrupt before every run) and warm, against GDB with the
-// kernel's own lx-scripts (lx-ps, lx-dmesg, lx-lsmod, $lx_current()) on the same VM, and
-// against the same GDB commands from kdive's lx file (answered through kdive's relay).
+// `ps`, `dmesg`, `lsmod`, `current`, `mounts`, `kmem -s`, `irq` and `timer` over QEMU's gdbstub
+// on a guest with ~1000 tasks: kdive cold (caches dropped by a resume/interrupt before every run)
+// and warm, against GDB with the kernel's own lx-scripts (lx-ps, lx-dmesg, lx-lsmod,
+// $lx_current(), lx-mounts, lx-slabinfo, lx-interruptlist, lx-timerlist, where the kernel's
+// scripts have them and they work) on the same VM, and against the same GDB commands from
+// kdive's lx file (answered through kdive's relay).
 //
 // Usage: kernel_ps_dmesg [KERNEL] [RUNS]   (default debian-6.1-cloud, 7 runs)
 #include "bench_support.hpp"
@@ -96,34 +98,44 @@ struct GdbTiming {
     double again = 0;
 };
 
-Result<GdbTiming> time_gdb(const std::filesystem::path& vmlinux,
+// GDB runs the commands through a Python driver: each one's output captured (not printed), the
+// whole list timed twice (the first run includes GDB expanding the symbols the scripts touch),
+// and a command that fails (absent from this kernel's scripts, or a script error) reported
+// rather than timed.
+Result<GdbTiming> time_gdb(const std::filesystem::path& work, const std::filesystem::path& vmlinux,
                            const std::filesystem::path& script, const std::string& connect,
                            const std::vector<std::string>& commands) {
-    std::vector<std::string> argv{"gdb",
-                                  "-batch",
-                                  "-nx",
-                                  "-iex",
-                                  "set auto-load safe-path /",
-                                  vmlinux.string(),
-                                  "-ex",
-                                  connect,
-                                  "-ex",
-                                  "source " + script.string(),
-                                  "-ex",
-                                  "python import time; t0=time.time()"};
-    // Twice: the first run includes GDB expanding the symbols the scripts touch.
-    for (const char* label : {"KDIVE-GDB-FIRST", "KDIVE-GDB-AGAIN"}) {
-        for (const auto& command : commands) {
-            argv.insert(argv.end(), {"-ex", command + " > /dev/null"});
-        }
-        argv.insert(argv.end(), {"-ex", fmt::format("python print('{}', time.time()-t0); "
-                                                    "t0=time.time()",
-                                                    label)});
+    std::string list;
+    for (const auto& command : commands) {
+        list += fmt::format("{}'{}'", list.empty() ? "" : ", ", command);
     }
-    argv.insert(argv.end(), {"-ex", "detach"});
-    auto out = run(argv);
+    const auto driver = work / "time_gdb.py";
+    if (auto ok = write_file_atomically(
+            driver,
+            fmt::format(
+                "import time\nimport gdb\n"
+                "def run(commands):\n"
+                "    start = time.time()\n"
+                "    for command in commands:\n"
+                "        gdb.execute(command, to_string=True)\n"
+                "    return time.time() - start\n"
+                "try:\n"
+                "    print('KDIVE-GDB-FIRST', run([{0}]))\n"
+                "    print('KDIVE-GDB-AGAIN', run([{0}]))\n"
+                "except Exception as e:\n"
+                "    print('KDIVE-GDB-ERROR', (str(e) or type(e).__name__).splitlines()[0])\n",
+                list));
+        !ok) {
+        return std::unexpected(ok.error());
+    }
+    auto out =
+        run({"gdb", "-batch", "-nx", "-iex", "set auto-load safe-path /", vmlinux.string(), "-ex",
+             connect, "-ex", "source " + script.string(), "-x", driver.string(), "-ex", "detach"});
     if (!out) {
         return std::unexpected(out.error());
+    }
+    if (const auto at = out->find("KDIVE-GDB-ERROR "); at != std::string::npos) {
+        return fail("{}", out->substr(at + 16, out->find('\n', at) - at - 16));
     }
     GdbTiming timing;
     for (auto [label, into] : {std::pair{"KDIVE-GDB-FIRST ", &timing.first},
@@ -137,14 +149,22 @@ Result<GdbTiming> time_gdb(const std::filesystem::path& vmlinux,
     return timing;
 }
 
-// What GDB runs for each kdive command: the kernel's own lx-scripts.
-std::vector<std::string> gdb_equivalent(const std::string& command, int cpus) {
+// What GDB runs for each kdive command: the kernel's own lx-scripts (`kernel`), or in GDB with
+// kdive's lx file, its lx-* where it has one and `kdive COMMAND` where it has not.
+std::vector<std::string> gdb_equivalent(const std::string& command, int cpus, bool kernel) {
     if (command == "current") {
         std::vector<std::string> out;
         for (int cpu = 0; cpu < cpus; ++cpu) {
             out.push_back(fmt::format("p $lx_current({}).pid", cpu));
         }
         return out;
+    }
+    for (auto [ours, theirs] : {std::pair{"kmem -s", "lx-slabinfo"},
+                                {"irq", "lx-interruptlist"},
+                                {"timer", "lx-timerlist"}}) {
+        if (command == ours) {
+            return {kernel ? theirs : "kdive " + command};
+        }
     }
     return {"lx-" + command};
 }
@@ -180,7 +200,8 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "{}\n", ok.error().message);
         return 1;
     }
-    const std::vector<std::string> commands_to_time{"ps", "dmesg", "lsmod", "current"};
+    const std::vector<std::string> commands_to_time{"ps",     "dmesg",   "lsmod", "current",
+                                                    "mounts", "kmem -s", "irq",   "timer"};
     // Boots the guest with the gdbstub on `endpoint` (empty: kdive's default Unix socket) and
     // times kdive's commands; `after` runs while the VM is still up (GDB's turn).
     using Results = std::vector<Timing>;
@@ -258,16 +279,17 @@ int main(int argc, char** argv) {
                                   " --vmlinux " + kernel->vmlinux.string();
         if (auto written = cli::write_lx_script(session); written) {
             for (std::size_t i = 0; i < commands_to_time.size(); ++i) {
-                gdb_kdive[i] = time_gdb(kernel->vmlinux, cli::lx_script_path(session), relay,
-                                        gdb_equivalent(commands_to_time[i], 2));
+                gdb_kdive[i] = time_gdb(work, kernel->vmlinux, cli::lx_script_path(session), relay,
+                                        gdb_equivalent(commands_to_time[i], 2, false));
             }
         }
         if (scripts.empty()) {
             return;
         }
         for (std::size_t i = 0; i < commands_to_time.size(); ++i) {
-            gdb[i] = time_gdb(kernel->vmlinux, scripts, "target remote " + session.gdb.substr(4),
-                              gdb_equivalent(commands_to_time[i], 2));
+            gdb[i] =
+                time_gdb(work, kernel->vmlinux, scripts, "target remote " + session.gdb.substr(4),
+                         gdb_equivalent(commands_to_time[i], 2, true));
         }
     });
     if (!over_unix || !over_tcp) {

@@ -21,10 +21,28 @@ inline const std::vector<std::string> core_questions = {
     "ps --json", "current --json", "dmesg --json", "lsmod --json", "foreach bt --json"};
 inline const std::vector<std::string> questions = [] {
     std::vector<std::string> all = core_questions;
-    for (const char* more : {"kmem -s --json", "kmem -i --json", "irq --json", "files 1 --json",
-                             "vm 1 --json", "vm --rss 1 --json", "sys --json", "vmalloc --json",
-                             "kmem init_task --json", "kmem $lx_task_by_pid(1) --json",
-                             "kmem -p 256 --json"}) {
+    for (const char* more : {"kmem -s --json",
+                             "kmem -i --json",
+                             "irq --json",
+                             "files 1 --json",
+                             "vm 1 --json",
+                             "vm --rss 1 --json",
+                             "sys --json",
+                             "vmalloc --json",
+                             "kmem init_task --json",
+                             "kmem $lx_task_by_pid(1) --json",
+                             "kmem -p 256 --json",
+                             "net --json",
+                             "net --tcp --json",
+                             "net --unix --json",
+                             "dev -p --json",
+                             "timer --json",
+                             "runq --json",
+                             "sig 1 --json",
+                             "ps -G --json",
+                             "task 1 -R comm,pid --json",
+                             "search -c Linux version --json",
+                             "p $list_count(&modules)"}) {
         all.emplace_back(more);
     }
     return all;
