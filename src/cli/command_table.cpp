@@ -147,7 +147,7 @@ std::vector<CommandInfo> repl_commands() {
          A::expression},
         {"dmesg", {"lx-dmesg"}, "dmesg [--json]", "the kernel log", kernel},
         {"lsmod",
-         {"lx-lsmod"},
+         {"lx-lsmod", "mod"},
          "lsmod [--symbols] [--json]",
          "loaded modules; --symbols: debug files and section addresses (add-symbol-file)",
          kernel},
@@ -160,7 +160,7 @@ std::vector<CommandInfo> repl_commands() {
         {"cmdline", {"lx-cmdline"}, "cmdline [--json]", "the kernel command line", kernel},
         {"version", {"lx-version"}, "version [--json]", "the running kernel's banner", kernel},
         {"cpus", {}, "cpus [--json]", "possible, present and online CPUs", kernel},
-        {"mounts", {"lx-mounts"}, "mounts [--json]", "mounted file systems", kernel},
+        {"mounts", {"lx-mounts", "mount"}, "mounts [--json]", "mounted file systems", kernel},
         {"uptime", {}, "uptime [--json]", "time since boot", kernel},
         {"sys",
          {},
@@ -170,9 +170,10 @@ std::vector<CommandInfo> repl_commands() {
          kernel},
         {"kmem",
          {},
-         "kmem -s [NAME] | -i | -p PFN|ADDR | ADDR|EXPR [--json]",
+         "kmem -s [NAME] | -i | -p PFN|ADDR | -v | ADDR|EXPR [--json]",
          "slab caches as /proc/slabinfo counts them (-s); memory totals as /proc/meminfo (-i); "
-         "a struct page decoded (-p); what an address is: slab object (allocated or free), "
+         "a struct page decoded (-p); the vmalloc areas (-v, as vmalloc); what an address is: slab "
+         "object (allocated or free), "
          "page, task stack, module, vmalloc area, image symbol, per-CPU variable",
          kernel},
         {"search",

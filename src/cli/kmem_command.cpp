@@ -60,7 +60,11 @@ Result<std::string> KernelCommands::kmem(std::vector<std::string>& args, bool js
     if (option == "-p") {
         return kmem_page(args, json);
     }
-    return fail_as(ErrorKind::invalid_input, "kmem: unknown option {} (known: -s, -i, -p)", option);
+    if (option == "-v") { // crash's name for the vmalloc list
+        return vmalloc(args, json);
+    }
+    return fail_as(ErrorKind::invalid_input, "kmem: unknown option {} (known: -s, -i, -p, -v)",
+                   option);
 }
 
 Result<std::string> KernelCommands::kmem_address(std::vector<std::string>& args, bool json) {

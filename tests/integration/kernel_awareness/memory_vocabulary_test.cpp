@@ -233,6 +233,7 @@ TEST_F(KernelAwareness, VmallocMatchesProcVmallocinfo) {
     EXPECT_GE(found * 10, compared * 9) << found << " of " << compared << " areas found";
     const std::string text = guest_->run("vmalloc");
     EXPECT_NE(text.find(" vmalloc"), std::string::npos) << text;
+    EXPECT_EQ(guest_->json("kmem -v --json"), guest_->json("vmalloc --json")); // crash's name
 }
 
 // search finds what the guest put in memory: a marker string it assembled at run time (so the

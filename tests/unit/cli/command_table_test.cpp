@@ -26,6 +26,10 @@ TEST(CommandTable, AliasesAndUniquePrefixesAreSpeltOut) {
     EXPECT_EQ(spelt("lx-ps --json"), "ps --json");
     EXPECT_EQ(spelt("!ls /"), "shell ls /");
     EXPECT_EQ(spelt("hb start_kernel"), "hbreak start_kernel");
+    // crash's names for the same commands.
+    EXPECT_EQ(spelt("mod --json"), "lsmod --json");
+    EXPECT_EQ(spelt("mount"), "mounts");
+    EXPECT_EQ(spelt("log -T"), "log -T");
     // A word no command starts with is left for the unknown-command error.
     EXPECT_EQ(spelt("bogus 1"), "bogus 1");
 }
