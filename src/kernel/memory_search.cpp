@@ -177,27 +177,8 @@ Result<> search_user(Kernel& kernel, Scanner& scanner, const SearchRequest& requ
     if (!space) {
         return std::unexpected(space.error());
     }
-    const Reader read_user = [&](std::uint64_t at,
-                                 std::size_t length) -> Result<std::vector<std::byte>> {
-        std::vector<std::byte> out;
-        for (std::uint64_t page = at; page < at + length;) {
-            const std::uint64_t piece =
-                std::min<std::uint64_t>(at + length - page, page_size - (page % page_size));
-            auto translation = tables->translate(page);
-            if (!translation) {
-                return std::unexpected(translation.error());
-            }
-            if (!translation->physical) {
-                return fail_as(ErrorKind::unmapped, "user page {:#x} is not present", page);
-            }
-            auto bytes = kernel.physical()->read_physical(*translation->physical, piece);
-            if (!bytes) {
-                return std::unexpected(bytes.error());
-            }
-            out.insert(out.end(), bytes->begin(), bytes->end());
-            page += piece;
-        }
-        return out;
+    const Reader read_user = [&](std::uint64_t at, std::size_t length) {
+        return read_user_memory(kernel, *tables, at, at + length);
     };
     for (const auto& mapping : space->mappings) {
         const std::uint64_t start = std::max(mapping.start, request.start.value_or(0));

@@ -32,31 +32,13 @@ Result<std::uint64_t> global_or(Kernel& kernel, std::string_view symbol, std::ui
     return value ? Result<std::uint64_t>(*value) : wrap(value.error(), symbol);
 }
 
-// The user bytes [start, end) of an address space.
+// At most max_area bytes of [start, end): arguments and environment are bounded as /proc's are.
 Result<std::vector<std::byte>> read_user(Kernel& kernel, arch::x86_64::PageTableWalker& walker,
                                          std::uint64_t start, std::uint64_t end) {
-    std::vector<std::byte> out;
     if (end <= start) {
-        return out;
+        return std::vector<std::byte>{};
     }
-    end = std::min(end, start + max_area);
-    for (std::uint64_t at = start; at < end;) {
-        const std::uint64_t chunk = std::min(end, (at & ~(page - 1)) + page) - at;
-        auto translation = walker.translate(at);
-        if (!translation) {
-            return wrap(translation.error(), fmt::format("user address {:#x}", at));
-        }
-        if (!translation->physical) {
-            return fail_as(ErrorKind::unmapped, "user address {:#x} is not present", at);
-        }
-        auto bytes = kernel.physical()->read_physical(*translation->physical, chunk);
-        if (!bytes) {
-            return std::unexpected(bytes.error());
-        }
-        out.insert(out.end(), bytes->begin(), bytes->end());
-        at += chunk;
-    }
-    return out;
+    return read_user_memory(kernel, walker, start, std::min(end, start + max_area));
 }
 
 std::vector<std::string> split_strings(const std::vector<std::byte>& bytes) {
@@ -81,6 +63,29 @@ std::vector<std::string> split_strings(const std::vector<std::byte>& bytes) {
 }
 
 } // namespace
+
+Result<std::vector<std::byte>> read_user_memory(Kernel& kernel,
+                                                arch::x86_64::PageTableWalker& walker,
+                                                std::uint64_t start, std::uint64_t end) {
+    std::vector<std::byte> out;
+    for (std::uint64_t at = start; at < end;) {
+        const std::uint64_t chunk = std::min(end, (at & ~(page - 1)) + page) - at;
+        auto translation = walker.translate(at);
+        if (!translation) {
+            return wrap(translation.error(), fmt::format("user address {:#x}", at));
+        }
+        if (!translation->physical) {
+            return fail_as(ErrorKind::unmapped, "user address {:#x} is not present", at);
+        }
+        auto bytes = kernel.physical()->read_physical(*translation->physical, chunk);
+        if (!bytes) {
+            return std::unexpected(bytes.error());
+        }
+        out.insert(out.end(), bytes->begin(), bytes->end());
+        at += chunk;
+    }
+    return out;
+}
 
 Result<TaskTimes> read_task_times(Kernel& kernel, std::uint64_t task) {
     TaskTimes times;

@@ -29,6 +29,11 @@ struct TaskArguments {
 // thread (no mm) or a target without physical reads.
 Result<arch::x86_64::PageTableWalker> user_page_tables(Kernel& kernel, std::uint64_t task);
 
+// The user bytes [start, end) through those tables; a page not present is an error naming it.
+Result<std::vector<std::byte>> read_user_memory(Kernel& kernel,
+                                                arch::x86_64::PageTableWalker& walker,
+                                                std::uint64_t start, std::uint64_t end);
+
 // Read through the task's own page tables (mm->pgd); a kernel thread has neither. A page that
 // is not present (swapped out, never touched) is an error naming the user address.
 Result<TaskArguments> read_task_arguments(Kernel& kernel, std::uint64_t task);
