@@ -1,23 +1,16 @@
 // `kdive attach ENDPOINT|SESSION|VMCORE`: connect to a gdbstub, or open a dump, and run debugger
 // commands on it.
-#include "arch/x86_64/kernel_page_tables.hpp"
 #include "cli/commands.hpp"
 #include "cli/debugger_stack.hpp"
 #include "cli/gdb_style_args.hpp"
 #include "cli/interrupt_flag.hpp"
 #include "cli/repl.hpp"
 #include "cli/report.hpp"
-#include "lab/guest_ram_source.hpp"
-#include "lab/session.hpp"
-#include "lab/vmcore_kernel.hpp"
-#include "rsp/endpoint.hpp"
+#include "cli/target_opening.hpp"
 #include "support/cache_dir.hpp"
-#include "target/core_target.hpp"
-#include "target/rsp_target.hpp"
 
 #include <cstring>
 #include <filesystem>
-#include <fmt/ranges.h>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,177 +19,12 @@ namespace kdive::cli {
 
 namespace {
 
-struct AttachArgs {
-    std::string where;
-    std::string vmlinux;
-    std::string debug_dir;
-    std::string memory = "auto"; // auto, direct or stub
-    std::string qmp;             // QMP socket of a VM kdive did not launch
+struct AttachArgs : TargetSource {
     std::vector<std::string> commands;
     bool batch = false;
     bool echo = false;       // print each -ex command before its output
     double stop_timeout = 0; // seconds; 0 = interactive: until a stop or Ctrl-C
 };
-
-struct AttachPoint {
-    rsp::Endpoint endpoint;
-    std::filesystem::path vmlinux; // from the session, when it knows one
-    std::optional<lab::Session> session;
-};
-
-// A session folder written by `kdive boot`, or an endpoint string.
-Result<AttachPoint> resolve_attach_point(const std::string& where) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(where, ec)) {
-        auto session = lab::Session::load(where);
-        if (!session) {
-            return std::unexpected(session.error());
-        }
-        if (session->pid > 0 && !lab::is_qemu_alive(session->pid)) {
-            return fail("session {}: QEMU (pid {}) is no longer running", where, session->pid);
-        }
-        auto endpoint = rsp::Endpoint::parse(session->gdb);
-        if (!endpoint) {
-            return wrap(endpoint.error(), fmt::format("session {}", where));
-        }
-        return AttachPoint{*endpoint, session->vmlinux, *session};
-    }
-    auto endpoint = rsp::Endpoint::parse(where);
-    if (!endpoint) {
-        return wrap(endpoint.error(),
-                    fmt::format("'{}' is neither a session folder nor an endpoint", where));
-    }
-    return AttachPoint{*endpoint, {}, std::nullopt};
-}
-
-struct OpenedTarget {
-    std::unique_ptr<target::Target> target;
-    std::filesystem::path vmlinux;
-    std::string greeting; // what the interactive session says first
-};
-
-// A dump: its memory and CPUs, kernel-virtual addresses through the kernel's page tables, and
-// the vmlinux of the kernel it holds.
-Result<OpenedTarget> open_vmcore(const AttachArgs& args) {
-    auto file = target::open_core_file(args.where);
-    if (!file) {
-        return std::unexpected(file.error());
-    }
-    auto core = target::CoreTarget::open(std::move(*file));
-    if (!core) {
-        return std::unexpected(core.error());
-    }
-    const auto& info = (*core)->vmcore_info();
-    std::optional<bool> five_level;
-    if (auto l5 = info.decimal("NUMBER(pgtable_l5_enabled)")) {
-        five_level = *l5 != 0;
-    }
-    (*core)->set_translator(std::make_unique<arch::x86_64::KernelPageTables>(
-        **core, arch::x86_64::kernel_root_from_vmcoreinfo(info), five_level));
-    std::filesystem::path vmlinux = args.vmlinux;
-    if (vmlinux.empty()) {
-        auto kernel = lab::dump_kernel((*core)->file(), info);
-        if (!kernel) {
-            return std::unexpected(kernel.error());
-        }
-        auto found = lab::find_vmlinux(*kernel, args.debug_dir, [](std::string_view line) {
-            fmt::print(stderr, "kdive: {}\n", line);
-            (void)std::fflush(stderr);
-        });
-        if (!found) {
-            return std::unexpected(found.error());
-        }
-        vmlinux = *found;
-    }
-    OpenedTarget opened;
-    const int cpus = (*core)->vcpu_count();
-    opened.greeting = fmt::format("Opened {} ({}, {} CPU{}{}); vmlinux {}.", args.where,
-                                  (*core)->file().describe(), cpus, cpus == 1 ? "" : "s",
-                                  info.empty() ? ", no VMCOREINFO" : "", vmlinux.string());
-    opened.target = std::move(*core);
-    opened.vmlinux = vmlinux;
-    return opened;
-}
-
-// Reads guest RAM without the stub unless told not to: a session's memfd, else QEMU's process
-// memory through its QMP socket (the session's or --qmp); says which path memory takes.
-Result<std::string> use_direct_memory(target::RspTarget& target,
-                                      const std::optional<lab::Session>& session,
-                                      const AttachArgs& args) {
-    const std::string& mode = args.memory;
-    if (mode != "auto" && mode != "direct" && mode != "stub") {
-        return fail_as(ErrorKind::invalid_input, "--memory {}: expected auto, direct or stub",
-                       mode);
-    }
-    if (mode == "stub") {
-        return std::string("through the gdbstub (--memory stub)");
-    }
-    std::vector<std::string> reasons;
-    std::unique_ptr<target::GuestRam> ram;
-    if (session) {
-        if (auto mapped = lab::map_guest_ram(*session)) {
-            ram = std::move(*mapped);
-        } else {
-            reasons.push_back(mapped.error().message);
-        }
-    }
-    std::filesystem::path qmp =
-        std::string_view(args.qmp).starts_with("unix:") ? args.qmp.substr(5) : args.qmp;
-    if (qmp.empty() && session) {
-        qmp = session->qmp;
-    }
-    if (!ram && !qmp.empty()) {
-        if (auto copied = lab::guest_ram_through_qmp(qmp)) {
-            ram = std::move(*copied);
-        } else {
-            reasons.push_back(copied.error().message);
-        }
-    }
-    if (!ram) {
-        if (reasons.empty()) {
-            reasons.emplace_back("no session folder or --qmp socket");
-        }
-        const std::string why = fmt::format("{}", fmt::join(reasons, "; "));
-        if (mode == "direct") {
-            return fail("--memory direct: {}", why);
-        }
-        return fmt::format("through the gdbstub ({})", why);
-    }
-    std::string described = ram->describe();
-    target.set_direct_memory(
-        std::move(ram), std::make_unique<arch::x86_64::KernelPageTables>(target, std::nullopt));
-    return fmt::format("guest RAM read directly, {}; the gdbstub for registers, run control and "
-                       "writes",
-                       described);
-}
-
-Result<OpenedTarget> open_target(const AttachArgs& args) {
-    if (target::looks_like_core_file(args.where)) {
-        return open_vmcore(args);
-    }
-    auto point = resolve_attach_point(args.where);
-    if (!point) {
-        return std::unexpected(point.error());
-    }
-    auto target = target::RspTarget::attach(point->endpoint);
-    if (!target) {
-        return std::unexpected(target.error());
-    }
-    auto memory = use_direct_memory(**target, point->session, args);
-    if (!memory) {
-        return std::unexpected(memory.error());
-    }
-    OpenedTarget opened;
-    opened.vmlinux = args.vmlinux.empty() ? point->vmlinux : std::filesystem::path(args.vmlinux);
-    const int vcpus = (*target)->vcpu_count();
-    opened.greeting = fmt::format(
-        "Attached to {} ({} vCPU{}, stopped){}.\nMemory: {}.", point->endpoint.to_string(), vcpus,
-        vcpus == 1 ? "" : "s",
-        opened.vmlinux.empty() ? "" : fmt::format("; vmlinux {}", opened.vmlinux.string()),
-        *memory);
-    opened.target = std::move(*target);
-    return opened;
-}
 
 int run_attach(const AttachArgs& args) {
     // Before the stub is touched: from here on SIGTERM/SIGHUP end the session through detach.
@@ -224,24 +52,10 @@ int run_attach(const AttachArgs& args) {
     DebuggerSession& session = (*stack)->session();
     SigintWatcher sigint;
     // Before anything else: a vmlinux that is not the running kernel makes every answer wrong.
-    // Checked only once the kernel runs (a vCPU in the kernel half), not at the reset vector.
-    // Any vCPU in the kernel will do (one in user mode may not see kernel memory under PTI);
-    // the selection is put back.
     if (auto* kernel = (*stack)->kernel()) {
-        const int selected = (*target)->current_vcpu();
-        for (int vcpu = 0; vcpu < (*target)->vcpu_count(); ++vcpu) {
-            auto rip = (*target)->read_cpu_register(vcpu, "rip");
-            if (rip && *rip >= 0xffff800000000000ull) {
-                if (!(*target)->select_vcpu(vcpu)) {
-                    break;
-                }
-                if (auto view = kernel->kernel(); !view) {
-                    fmt::print(stderr, "warning: {}\n", printable(view.error().message));
-                }
-                break;
-            }
+        if (auto view = check_kernel_view(*kernel, **target); !view) {
+            fmt::print(stderr, "warning: {}\n", printable(view.error().message));
         }
-        (void)(*target)->select_vcpu(selected);
     }
 
     if (!args.batch) {

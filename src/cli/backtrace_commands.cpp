@@ -7,6 +7,7 @@
 #include "kernel/per_cpu.hpp"
 #include "kernel/target_memory.hpp"
 #include "kernel/task_walker.hpp"
+#include "kernel/vcpu_tasks.hpp"
 #include "support/guest_text.hpp"
 #include "support/text.hpp"
 
@@ -23,11 +24,6 @@ constexpr std::size_t max_frames = 64;
 
 std::string hex(std::uint64_t value) {
     return fmt::format("{:#x}", value);
-}
-
-// Kernel addresses are in the upper half; anything else is a user-mode pc.
-bool kernel_address(std::uint64_t pc) {
-    return pc >= 0xffff800000000000ull;
 }
 
 Result<std::uint64_t> parse_number(std::string_view text) {
@@ -78,7 +74,7 @@ public:
 private:
     bool in_kernel(int vcpu) {
         auto rip = target_.read_cpu_register(vcpu, "rip");
-        if (!rip || !kernel_address(*rip)) {
+        if (!rip || !kernel::is_kernel_address(*rip)) {
             return false;
         }
         return vcpu == target_.current_vcpu() || target_.select_vcpu(vcpu).has_value();
@@ -90,32 +86,6 @@ private:
 };
 
 // Each online CPU's idle task, from its run queue.
-Result<std::vector<std::uint64_t>> idle_tasks(kernel::Kernel& view) {
-    const kernel::StructLayout* rq = view.find_layout("rq");
-    if (rq == nullptr || !view.has_symbol("runqueues")) {
-        return fail("no run queues in the debug info");
-    }
-    auto idle = rq->require("idle");
-    if (!idle) {
-        return std::unexpected(idle.error());
-    }
-    auto percpu = kernel::PerCpu::load(view);
-    if (!percpu) {
-        return std::unexpected(percpu.error());
-    }
-    std::vector<std::uint64_t> out;
-    for (int cpu : percpu->online()) {
-        auto slot = percpu->address("runqueues", cpu);
-        if (!slot) {
-            continue;
-        }
-        if (auto task = view.read_u64(*slot + idle->offset); task && *task != 0) {
-            out.push_back(*task);
-        }
-    }
-    return out;
-}
-
 } // namespace
 
 struct BacktraceCommands::TaskTrace {
@@ -162,7 +132,7 @@ Result<kernel::Backtrace> BacktraceCommands::trace_vcpu(int vcpu) {
         return std::unexpected(registers.error());
     }
     const std::uint64_t pc = *registers->regs[kernel::reg_rip];
-    if (!kernel_address(pc)) {
+    if (!kernel::is_kernel_address(pc)) {
         kernel::Backtrace user;
         user.stop_reason =
             fmt::format("CPU {} is in user mode (rip {}): no kernel frames", vcpu, hex(pc));
@@ -171,124 +141,29 @@ Result<kernel::Backtrace> BacktraceCommands::trace_vcpu(int vcpu) {
     return unwinder_->unwind(*registers, max_frames);
 }
 
-Result<std::vector<BacktraceCommands::VcpuTask>> BacktraceCommands::running_tasks() {
-    auto view = ready();
-    if (!view) {
-        return std::unexpected(view.error());
-    }
-    auto percpu = kernel::PerCpu::load(**view);
-    if (!percpu) {
-        return std::unexpected(percpu.error());
-    }
-    thread_size_ = kernel::thread_size(**view);
-    std::vector<VcpuTask> out(static_cast<std::size_t>(target_.vcpu_count()));
-    for (int vcpu = 0; vcpu < target_.vcpu_count(); ++vcpu) {
-        VcpuTask& slot = out[static_cast<std::size_t>(vcpu)];
-        // The vCPU's own registers; memory keeps going through the selected vCPU. Its task is
-        // found through its own per-CPU base, so no CPU number is assumed to equal its index.
-        kernel::CpuRegisterReader own(target_, vcpu);
-        auto rip = own.read_register("rip");
-        auto rsp = own.read_register("rsp");
-        auto cs = own.read_register("cs");
-        auto base = kernel::vcpu_per_cpu_base(own);
-        if (!rip || !rsp || !cs) {
-            slot.unreadable = !rip ? rip.error() : !rsp ? rsp.error() : cs.error();
-            continue;
-        }
-        const bool user_mode = (*cs & 3) == 3;
-        if (!user_mode && !kernel_address(*rip)) {
-            continue; // not started yet (firmware, real mode): no task runs there
-        }
-        // Without the vCPU's own per-CPU base (a kdump vmcore's NT_PRSTATUS has no segment
-        // bases), its index is taken as its CPU number, as the dumper writes one note per CPU
-        // in CPU order.
-        auto task = base ? percpu->current_task_at(*base) : percpu->current_task(vcpu);
-        if (!task && !base) {
-            slot.unreadable = base.error();
-            continue;
-        }
-        if (!task) {
-            slot.unreadable = task.error();
-            continue;
-        }
-        slot.current = *task;
-        if (user_mode) {
-            continue; // the task's kernel stack is not in use
-        }
-        if (auto foreign = kernel::foreign_task_stack(**view, *task, *rsp); foreign && *foreign) {
-            slot.switching_to_stack = **foreign;
-        }
-    }
-    return out;
-}
-
-std::optional<int> BacktraceCommands::vcpu_of(const std::vector<VcpuTask>& running,
-                                              std::uint64_t task, std::optional<std::uint64_t> sp) {
-    for (std::size_t cpu = 0; cpu < running.size(); ++cpu) {
-        const VcpuTask& slot = running[cpu];
-        const bool owns = slot.switching_to_stack == 0
-                              ? slot.current == task
-                              : sp.has_value() && thread_size_ != 0 &&
-                                    (sp.value() & ~(thread_size_ - 1)) == slot.switching_to_stack;
-        if (owns) {
-            return static_cast<int>(cpu);
-        }
-    }
-    return std::nullopt;
-}
-
 Result<kernel::Backtrace> BacktraceCommands::trace_task(std::uint64_t task) {
     auto view = ready();
     if (!view) {
         return std::unexpected(view.error());
     }
-    auto running = running_tasks();
+    auto running = kernel::VcpuTasks::read(**view, target_);
     if (!running) {
         return std::unexpected(running.error());
     }
-    if (auto cpu = vcpu_of(*running, task, std::nullopt)) {
+    if (auto cpu = running->vcpu_of(task, std::nullopt)) {
         return trace_vcpu(*cpu);
     }
     auto registers = kernel::sleeping_task_registers(**view, task);
     if (!registers) {
         return std::unexpected(registers.error());
     }
-    if (auto cpu = vcpu_of(*running, task, registers->regs[kernel::reg_rsp])) {
+    if (auto cpu = running->vcpu_of(task, registers->regs[kernel::reg_rsp])) {
         return trace_vcpu(*cpu);
     }
-    if (auto ok = require_sleeping(*running, task); !ok) {
+    if (auto ok = running->require_sleeping(**view, task); !ok) {
         return std::unexpected(ok.error());
     }
     return unwinder_->unwind(*registers, max_frames);
-}
-
-Result<> BacktraceCommands::require_sleeping(const std::vector<VcpuTask>& running,
-                                             std::uint64_t task) {
-    const auto unknown = std::find_if(running.begin(), running.end(),
-                                      [](const VcpuTask& slot) { return slot.unreadable; });
-    if (unknown == running.end()) {
-        return {};
-    }
-    const auto vcpu = unknown - running.begin();
-    auto view = commands_.kernel();
-    if (!view) {
-        return std::unexpected(view.error());
-    }
-    // task_struct.on_cpu (CONFIG_SMP) is set from the switch to a task until it is switched
-    // away from.
-    auto layout = (*view)->layout("task_struct");
-    const auto field = layout ? (*layout)->field("on_cpu") : std::nullopt;
-    if (field) {
-        if (auto record = (*view)->read(task + field->offset, field->size)) {
-            if (record->uint(0, field->size) == 0) {
-                return {};
-            }
-        }
-    }
-    return fail_as(ErrorKind::corrupt,
-                   "task {} may be running on vCPU {}, whose current task could not be read "
-                   "({}): its saved registers would give a stale trace",
-                   hex(task), vcpu, unknown->unreadable->message);
 }
 
 const FrameName& BacktraceCommands::name(const kernel::UnwoundFrame& frame) {
@@ -383,7 +258,7 @@ Result<std::string> BacktraceCommands::bt(std::vector<std::string>& args, bool j
         return fail("usage: bt [-a | PID | 0xTASK] [--json]");
     }
     if (args[0] == "-a") {
-        auto running = running_tasks();
+        auto running = kernel::VcpuTasks::read(**view, target_);
         if (!running) {
             return std::unexpected(running.error());
         }
@@ -391,7 +266,7 @@ Result<std::string> BacktraceCommands::bt(std::vector<std::string>& args, bool j
         Json rows = Json::array();
         std::string text;
         for (int cpu = 0; cpu < target_.vcpu_count(); ++cpu) {
-            const VcpuTask& slot = (*running)[static_cast<std::size_t>(cpu)];
+            const kernel::VcpuTask& slot = running->slots()[static_cast<std::size_t>(cpu)];
             const std::uint64_t task = slot.current;
             kernel::TaskInfo info;
             if (walker && task != 0) {
@@ -425,7 +300,7 @@ Result<std::string> BacktraceCommands::bt(std::vector<std::string>& args, bool j
         return std::unexpected(number.error());
     }
     std::uint64_t task = *number;
-    if (!kernel_address(task)) {
+    if (!kernel::is_kernel_address(task)) {
         auto found = commands_.task_by_pid(static_cast<int>(*number));
         if (!found) {
             return std::unexpected(found.error());
@@ -457,13 +332,13 @@ Result<std::string> BacktraceCommands::foreach_bt(std::vector<std::string>& args
     if (!tasks) {
         return std::unexpected(tasks.error());
     }
-    auto running = running_tasks();
+    auto running = kernel::VcpuTasks::read(**view, target_);
     if (!running) {
         return std::unexpected(running.error());
     }
     // Only CPU 0's idle task (init_task) is on the task list; the others hang off their run
     // queues (rq->idle).
-    if (auto idle = idle_tasks(**view)) {
+    if (auto idle = kernel::idle_tasks(**view)) {
         for (std::uint64_t task : *idle) {
             const bool listed = std::any_of(tasks->begin(), tasks->end(),
                                             [task](const auto& t) { return t.task == task; });
@@ -478,7 +353,7 @@ Result<std::string> BacktraceCommands::foreach_bt(std::vector<std::string>& args
     std::vector<std::vector<TaskTrace>> groups;
     std::map<std::pair<std::vector<std::uint64_t>, std::string>, std::size_t> index;
     const auto running_on = [&](std::uint64_t task) {
-        return vcpu_of(*running, task, std::nullopt);
+        return running->vcpu_of(task, std::nullopt);
     };
     // Every sleeping task's saved registers and stack top in two batches of reads.
     std::vector<std::uint64_t> sleeping;
@@ -503,10 +378,10 @@ Result<std::string> BacktraceCommands::foreach_bt(std::vector<std::string>& args
                 return std::unexpected(start.error());
             }
             // The task a vCPU is switching to runs there already, on the stack it saved.
-            if (auto cpu = vcpu_of(*running, task.task, start->registers.regs[kernel::reg_rsp])) {
+            if (auto cpu = running->vcpu_of(task.task, start->registers.regs[kernel::reg_rsp])) {
                 return trace_vcpu(*cpu);
             }
-            if (auto ok = require_sleeping(*running, task.task); !ok) {
+            if (auto ok = running->require_sleeping(**view, task.task); !ok) {
                 return std::unexpected(ok.error());
             }
             if (!start->stack.empty()) {

@@ -23,5 +23,6 @@ void register_relay_command(CLI::App& app, ExitStatus& status);
 void register_kconfig_command(CLI::App& app, ExitStatus& status);
 void register_build_command(CLI::App& app, ExitStatus& status);
 void register_dump_command(CLI::App& app, ExitStatus& status);
+void register_serve_command(CLI::App& app, ExitStatus& status);
 
 } // namespace kdive::cli

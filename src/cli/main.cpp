@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
     kdive::cli::register_kconfig_command(app, status);
     kdive::cli::register_build_command(app, status);
     kdive::cli::register_dump_command(app, status);
+    kdive::cli::register_serve_command(app, status);
     // An exception from any command ends here, after unwinding: the targets' destructors have
     // detached (removing kdive's breakpoints) and the VMs' guards have run, which
     // std::terminate would skip.

@@ -1,15 +1,9 @@
 // Output is collected in an unnamed temporary file, read back and emptied after each command.
 #include "cli/relay_monitor.hpp"
 
-#include <unistd.h>
-
 namespace kdive::cli {
 
-RelayMonitor::~RelayMonitor() {
-    if (out_ != nullptr) {
-        (void)std::fclose(out_);
-    }
-}
+RelayMonitor::~RelayMonitor() = default;
 
 Result<> RelayMonitor::prepare(rsp::RspConnection& stub) {
     if (stack_) {
@@ -18,14 +12,15 @@ Result<> RelayMonitor::prepare(rsp::RspConnection& stub) {
     if (vmlinux_.empty()) {
         return fail("no vmlinux for this session: kdive's kernel commands need one");
     }
-    out_ = std::tmpfile();
-    if (out_ == nullptr) {
-        return fail("cannot create a temporary file for command output");
+    auto capture = OutputCapture::create();
+    if (!capture) {
+        return std::unexpected(capture.error());
     }
+    out_ = std::move(*capture);
     target_ = std::make_unique<target::BorrowedStubTarget>(stub);
     DebuggerOptions options;
     options.batch = true;
-    auto stack = DebuggerStack::create(*target_, vmlinux_, options, out_);
+    auto stack = DebuggerStack::create(*target_, vmlinux_, options, out_->file());
     if (!stack) {
         target_.reset();
         return std::unexpected(stack.error());
@@ -42,15 +37,7 @@ std::string RelayMonitor::answer(std::string_view command, rsp::RspConnection& s
     target_->begin_request(debugger_thread);
     auto done = stack_->session().execute(command);
     auto restored = target_->end_request();
-    std::string text;
-    (void)std::fflush(out_);
-    if (const long size = std::ftell(out_); size > 0) {
-        text.resize(static_cast<std::size_t>(size));
-        std::rewind(out_);
-        text.resize(std::fread(text.data(), 1, text.size(), out_));
-    }
-    std::rewind(out_);
-    (void)ftruncate(fileno(out_), 0);
+    std::string text = out_->take();
     if (!done) {
         text += "kdive: " + done.error().message + "\n";
     } else if (!restored) {

@@ -3,10 +3,10 @@
 #pragma once
 
 #include "cli/debugger_stack.hpp"
+#include "cli/output_capture.hpp"
 #include "rsp/rsp_connection.hpp"
 #include "target/borrowed_stub_target.hpp"
 
-#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -30,7 +30,7 @@ private:
     Result<> prepare(rsp::RspConnection& stub);
 
     std::filesystem::path vmlinux_;
-    std::FILE* out_ = nullptr;
+    std::unique_ptr<OutputCapture> out_;
     std::unique_ptr<target::BorrowedStubTarget> target_;
     std::unique_ptr<DebuggerStack> stack_;
 };

@@ -21,6 +21,10 @@ struct XmlTag {
     std::string_view attribute(std::string_view key) const;
 };
 
+// Text safe inside an element or a quoted attribute: & < > " ' as entities. The caller makes
+// control bytes printable first (XML 1.0 cannot carry most of them at all).
+std::string xml_escape(std::string_view text);
+
 // Tags in document order; comments, processing instructions and DOCTYPE are skipped.
 Result<std::vector<XmlTag>> scan_xml_tags(std::string_view xml);
 

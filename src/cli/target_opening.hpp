@@ -1,0 +1,34 @@
+// Opening what `kdive attach` and `kdive serve` are pointed at: a session folder, a gdbstub
+// endpoint or a vmcore, with the vmlinux that goes with it.
+#pragma once
+
+#include "cli/kernel_commands.hpp"
+#include "target/target.hpp"
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+namespace kdive::cli {
+
+struct TargetSource {
+    std::string where;
+    std::string vmlinux;
+    std::string debug_dir;
+    std::string memory = "auto"; // auto, direct or stub
+    std::string qmp;             // QMP socket of a VM kdive did not launch
+};
+
+struct OpenedTarget {
+    std::unique_ptr<target::Target> target;
+    std::filesystem::path vmlinux;
+    std::string greeting; // what an interactive session says first
+};
+
+Result<OpenedTarget> open_target(const TargetSource& source);
+
+// The kernel view once a vCPU runs in the kernel: a vmlinux that is not the running kernel
+// fails here (every answer would be wrong). The target's vCPU selection is left as it was.
+Result<kernel::Kernel*> check_kernel_view(KernelCommands& kernel, target::Target& target);
+
+} // namespace kdive::cli
