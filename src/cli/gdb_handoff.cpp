@@ -21,13 +21,11 @@ std::vector<std::string> gdb_arguments(const lab::Session& session, const GdbHan
     if (!session.vmlinux.empty()) {
         args.push_back(session.vmlinux.string());
     }
-    // GDB reads the stub through kdive, so the socket stays private (mode 0600, no TCP port);
-    // with the vmlinux the relay also answers `monitor kdive ...` (kdive's lx-* in GDB).
-    std::string relay = "target remote | " + kdive_binary + " relay " + session.gdb;
-    if (!session.vmlinux.empty()) {
-        relay += " --vmlinux " + session.vmlinux.string();
-    }
-    args.insert(args.end(), {"-ex", relay});
+    // GDB talks to `kdive serve` on a pipe, so the stub's socket stays private (mode 0600, no
+    // TCP port): kernel tasks are GDB's threads, modules its shared libraries, and `monitor
+    // kdive ...` runs kdive's commands (kdive's lx-* in GDB).
+    args.insert(args.end(), {"-ex", "target remote | " + kdive_binary + " serve " +
+                                        session.dir.string() + " --stdio"});
     if (!session.vmlinux.empty()) {
         // Beside the vmlinux for a kernel build folder; prepared from the Debian source for a
         // fetched kernel (`kdive kernel gdb-scripts`).

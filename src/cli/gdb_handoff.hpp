@@ -20,7 +20,7 @@ struct GdbHandoff {
 std::vector<std::string> gdb_arguments(const lab::Session& session, const GdbHandoff& handoff,
                                        const std::string& kdive_binary);
 
-// kdive's GDB Python file (the lx-* functions and commands answered through the relay), kept
+// kdive's GDB Python file (the lx-* functions and commands answered by `kdive serve`), kept
 // in the session folder; write_lx_script puts it there.
 std::filesystem::path lx_script_path(const lab::Session& session);
 Result<> write_lx_script(const lab::Session& session);

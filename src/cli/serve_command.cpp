@@ -96,7 +96,11 @@ int run_serve(const ServeArgs& args) {
         if (kernel == nullptr) {
             return fail("no vmlinux: the threads are the vCPUs");
         }
-        return check_kernel_view(*kernel, target);
+        auto view = check_kernel_view(*kernel, target);
+        if (view && *view == nullptr) {
+            return fail("no vCPU runs in the kernel yet: the threads are the vCPUs");
+        }
+        return view;
     };
     backend.modules = [kernel] {
         return kernel ? kernel->modules().symbol_files()
@@ -104,9 +108,12 @@ int run_serve(const ServeArgs& args) {
     };
     DebuggerSession& session = (*stack)->session();
     OutputCapture& output = **capture;
-    backend.monitor = [&session, &output](std::string_view line) {
+    backend.monitor = [&session, &output, &target](std::string_view line, std::optional<int> vcpu) {
         if (auto refused = refused_in_monitor(line)) {
             return *refused;
+        }
+        if (vcpu) {
+            (void)target.select_vcpu(*vcpu);
         }
         auto done = session.execute(line);
         std::string text = output.take();

@@ -178,7 +178,7 @@ Result<kernel::Kernel*> check_kernel_view(KernelCommands& kernel, target::Target
     // Any vCPU in the kernel will do (one in user mode may not see kernel memory under PTI);
     // the selection is put back.
     const int selected = target.current_vcpu();
-    Result<kernel::Kernel*> view = fail("no vCPU runs in the kernel yet");
+    Result<kernel::Kernel*> view = nullptr;
     for (int vcpu = 0; vcpu < target.vcpu_count(); ++vcpu) {
         auto rip = target.read_cpu_register(vcpu, "rip");
         if (rip && *rip >= 0xffff800000000000ull) {

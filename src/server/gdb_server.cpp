@@ -264,7 +264,15 @@ Result<std::string> GdbServer::monitor(std::string_view hex_command) {
     if (command == "kdive" || command.starts_with("kdive ")) {
         command.remove_prefix(std::min<std::size_t>(command.size(), 6)); // kdive's old relay form
     }
-    const std::string output = backend_.monitor(command);
+    std::optional<int> vcpu;
+    if (const ServedThread* thread = selected(false)) {
+        if (thread->vcpu) {
+            vcpu = thread->vcpu;
+        } else if (thread->cpu >= 0 && thread->cpu < target_.vcpu_count()) {
+            vcpu = thread->cpu;
+        }
+    }
+    const std::string output = backend_.monitor(command, vcpu);
     // The output goes back in `O` packets small enough for any debugger's buffer.
     constexpr std::size_t chunk = 512;
     for (std::size_t at = 0; at < output.size(); at += chunk) {

@@ -35,8 +35,9 @@ struct ServerBackend {
     TaskThreads::KernelSource kernel;
     // The loaded modules with debug files; empty without a kernel view.
     std::function<std::vector<kernel::ModuleDebugInfo::SymbolFile>()> modules;
-    // The text a kdive command prints (errors included), for `monitor CMD`.
-    std::function<std::string(std::string_view)> monitor;
+    // The text a kdive command prints (errors included), for `monitor CMD`, run on `vcpu`: the
+    // one the debugger's selected thread runs on, or last ran on.
+    std::function<std::string(std::string_view command, std::optional<int> vcpu)> monitor;
     // Says why the server cannot do something, for people watching the server (stderr).
     std::function<void(std::string_view)> note;
 };

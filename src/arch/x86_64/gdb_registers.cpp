@@ -92,10 +92,10 @@ std::string_view group_of(const GdbRegister& r) {
     if (r.feature == sse) {
         return "vector";
     }
-    if (r.bitsize == 80 || r.name.starts_with('f')) {
-        return r.name.ends_with("base") ? "system" : "float";
+    if (r.type == "i387_ext" || r.type == "int") {
+        return "float"; // st0-st7 and the x87 control registers
     }
-    if (r.name.starts_with("cr") || r.name == "efer" || r.name == "k_gs_base") {
+    if (r.name.ends_with("base") || r.name.starts_with("cr") || r.name == "efer") {
         return "system";
     }
     return "general";

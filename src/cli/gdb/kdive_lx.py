@@ -1,8 +1,9 @@
 # kdive's lx-* vocabulary for GDB, on every kernel kdive reads: each answer comes from kdive
-# through `monitor kdive ...`, which kdive's relay serves from the stub while GDB waits.
+# through `monitor kdive ...`, which `kdive serve` (or kdive's relay) answers while GDB waits.
 # Names the kernel's own vmlinux-gdb.py already defined stay its own; `kdive-lx-override`
 # puts kdive's in their place.
 import json
+import re
 
 import gdb
 
@@ -34,7 +35,15 @@ def kdive_address(expression):
 
 def selected_cpu():
     thread = gdb.selected_thread()
-    return thread.num - 1 if thread is not None else 0
+    if thread is None:
+        return 0
+    # Through `kdive serve` a thread is a task, its CPU in its description ("comm [pid P,
+    # CPU C, ...]", or "CPU#n" for a vCPU); through a plain stub thread N is vCPU N-1.
+    text = gdb.execute("info threads %d" % thread.num, to_string=True)
+    found = re.search(r"\[pid -?\d+, CPU (\d+)|\bCPU#(\d+)", text)
+    if found:
+        return int(found.group(1) or found.group(2))
+    return thread.num - 1
 
 
 def at(address, type_name):

@@ -16,16 +16,17 @@ bool has(const std::vector<std::string>& args, const std::string& value) {
     return std::find(args.begin(), args.end(), value) != args.end();
 }
 
-TEST(GdbHandoff, ConnectsThroughTheRelayAndRunsToTheBreak) {
+TEST(GdbHandoff, ConnectsThroughKdiveServeAndRunsToTheBreak) {
     lab::Session session;
     session.gdb = "unix:/run/s/gdb.sock";
+    session.dir = "/run/s";
     session.vmlinux = "/k/vmlinux";
     auto args = gdb_arguments(session, {"gdb-multiarch", true, "rest_init"}, "/bin/kdive");
     EXPECT_EQ(args.front(), "gdb-multiarch");
     EXPECT_TRUE(has(args, "/k/vmlinux"));
-    // The relay answers `monitor kdive ...` on this vmlinux: kdive's lx-* file asks it.
-    EXPECT_TRUE(has(args, "target remote | /bin/kdive relay unix:/run/s/gdb.sock --vmlinux "
-                          "/k/vmlinux"));
+    // kdive serve shows tasks as threads and answers `monitor kdive ...` (kdive's lx-* file
+    // asks it) on the session's VM.
+    EXPECT_TRUE(has(args, "target remote | /bin/kdive serve /run/s --stdio"));
     EXPECT_TRUE(has(args, "hbreak rest_init"));
     EXPECT_TRUE(has(args, "continue"));
     // No confirmation is left pending for the user's first command: `delete` runs with
