@@ -68,7 +68,7 @@ std::string xfer_chunk(const std::string& object, std::string_view range) {
     const std::size_t size = std::min<std::uint64_t>(length, packet_size / 2);
     const std::string_view part = std::string_view(object).substr(offset, size);
     const bool last = offset + part.size() >= object.size();
-    return (last ? "l" : "m") + rsp::escape_binary(part);
+    return (last ? "l" : "m") + std::string(part); // encode_packet escapes it
 }
 
 std::string hex_text(std::string_view text) {
