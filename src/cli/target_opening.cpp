@@ -174,21 +174,29 @@ Result<OpenedTarget> open_target(const TargetSource& args) {
 }
 
 Result<kernel::Kernel*> check_kernel_view(KernelCommands& kernel, target::Target& target) {
-    // Checked only once the kernel runs (a vCPU in the kernel half), not at the reset vector.
-    // Any vCPU in the kernel will do (one in user mode may not see kernel memory under PTI);
-    // the selection is put back.
-    const int selected = target.current_vcpu();
-    Result<kernel::Kernel*> view = nullptr;
+    // The kernel runs once a vCPU is in the kernel half or in user mode, not at the reset
+    // vector. A vCPU in the kernel is preferred: one in user mode may not see kernel memory
+    // under PTI when reads go through the stub. The selection is put back.
+    std::optional<int> chosen;
     for (int vcpu = 0; vcpu < target.vcpu_count(); ++vcpu) {
         auto rip = target.read_cpu_register(vcpu, "rip");
+        auto cs = target.read_cpu_register(vcpu, "cs");
         if (rip && *rip >= 0xffff800000000000ull) {
-            if (!target.select_vcpu(vcpu)) {
-                break;
-            }
-            view = kernel.kernel();
+            chosen = vcpu;
             break;
         }
+        if (!chosen && cs && (*cs & 3) == 3) {
+            chosen = vcpu;
+        }
     }
+    if (!chosen) {
+        return nullptr;
+    }
+    const int selected = target.current_vcpu();
+    if (auto ok = target.select_vcpu(*chosen); !ok) {
+        return std::unexpected(ok.error());
+    }
+    auto view = kernel.kernel();
     (void)target.select_vcpu(selected);
     return view;
 }

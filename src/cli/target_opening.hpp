@@ -27,7 +27,8 @@ struct OpenedTarget {
 
 Result<OpenedTarget> open_target(const TargetSource& source);
 
-// The kernel view once a vCPU runs in the kernel (nullptr before: at the reset vector); a
+// The kernel view once the kernel runs, a vCPU in the kernel or in user mode (nullptr before:
+// at the reset vector); a
 // vmlinux that is not the running kernel fails here (every answer would be wrong). The
 // target's vCPU selection is left as it was.
 Result<kernel::Kernel*> check_kernel_view(KernelCommands& kernel, target::Target& target);

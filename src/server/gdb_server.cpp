@@ -113,7 +113,11 @@ GdbServer::GdbServer(ServerBackend backend)
       registers_(target_, backend_.kernel) {}
 
 std::string GdbServer::read_only_reason() const {
-    return target_.has_execution() ? std::string() : target_.describe() + " is served read-only";
+    if (target_.has_execution()) {
+        return {};
+    }
+    const std::string what = target_.describe();
+    return what.substr(0, what.find(';')) + " is served read-only";
 }
 
 const ServedThread* GdbServer::selected(bool for_step) {
@@ -327,10 +331,12 @@ Result<std::string> GdbServer::query(std::string_view packet) {
         if (thread == nullptr) {
             return std::string("E01");
         }
+        // LLDB names its threads from this reply (GDB takes names from qXfer:threads).
+        const std::string name = "hexname:" + hex_text(terminal_text(thread->comm)) + ";";
         if (thread->vcpu && last_stop_ && *thread->vcpu == last_stop_->vcpu) {
-            return stop_reply();
+            return stop_reply() + name;
         }
-        return fmt::format("T00thread:{:x};", thread->id);
+        return fmt::format("T00thread:{:x};{}", thread->id, name);
     }
     if (packet == "qHostInfo") {
         return fmt::format("triple:{};ptrsize:8;endian:little;",
