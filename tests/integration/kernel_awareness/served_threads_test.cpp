@@ -110,21 +110,22 @@ TEST_F(KernelAwareness, ServedThreadsAreTheGuestsTasks) {
         EXPECT_EQ(threads.at(static_cast<std::uint64_t>(pid)), "sleep");
     }
     // Each process of the guest's /proc that still lives at this stop (kdive's ps, checked
-    // against /proc elsewhere, sees it under the same name) is a thread of that name.
-    std::map<int, std::string> live;
+    // against /proc elsewhere, names it as /proc did) is a thread named by its comm.
+    std::map<int, std::pair<std::string, std::string>> live; // pid -> /proc's name, comm
     for (const auto& task : ps) {
-        live[task["pid"].get<int>()] = task["comm"].get<std::string>();
+        live[task["pid"].get<int>()] = {task["name"].get<std::string>(),
+                                        task["comm"].get<std::string>()};
     }
     std::size_t checked = 0;
     for (const auto& [pid, process] : guest_->facts.processes) {
         auto now = live.find(pid);
-        if (pid == 0 || now == live.end() || now->second != process.comm) {
+        if (pid == 0 || now == live.end() || now->second.first != process.comm) {
             continue; // exited, or exec'd, since the guest printed it
         }
         ++checked;
         auto found = threads.find(static_cast<std::uint64_t>(pid));
         ASSERT_NE(found, threads.end()) << "pid " << pid << " (" << process.comm << ")";
-        EXPECT_EQ(found->second, terminal_text(process.comm)) << pid;
+        EXPECT_EQ(found->second, terminal_text(now->second.second)) << pid;
     }
     EXPECT_GE(checked * 2, guest_->facts.processes.size()) << gdb->out;
 }

@@ -1,6 +1,7 @@
 // Vmcores against the live VM they were taken from: for one stopped guest, kdive's answers over
 // the gdbstub, with its RAM mapped directly, and from an ELF dump and every kdump-compressed
 // format of it must be the same bytes. Then dumps that lie, and drgn on the same dumps.
+#include "gdb_reference.hpp"
 #include "lab/boot_kernel.hpp"
 #include "lab/qmp_client.hpp"
 #include "prerequisite.hpp"
@@ -15,6 +16,7 @@
 #include <gtest/gtest.h>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 
 namespace kdive::testing {
@@ -243,6 +245,35 @@ void expect_drgn_agrees(const std::vector<fs::path>& dumps, const fs::path& vmli
 
 // A 512 MiB guest with a few dozen marked sleeps, dummy.ko, and qemu_fw_cfg so dumps carry
 // VMCOREINFO.
+// GDB on a dump through `kdive serve`: every task a thread, a sleeping one's bt reaching
+// schedule() by GDB's own unwinder (with KASLR too: qOffsets moves the plain vmlinux), and the
+// dump served read-only.
+void expect_gdb_serves_dump(const fs::path& file, const fs::path& vmlinux) {
+    if (find_program("gdb").empty()) {
+        KDIVE_MISSING_PREREQUISITE() << "gdb is not installed";
+    }
+    RunOptions options;
+    options.timeout = std::chrono::minutes(5);
+    auto gdb = run_process(
+        gdb_batch({vmlinux.string(), "-ex",
+                   std::string("target remote | ") + KDIVE_BINARY + " serve " + file.string() +
+                       " --stdio",
+                   "-ex", "info threads", "-ex",
+                   "python [t.switch() for t in gdb.selected_inferior().threads() if t.name == "
+                   "'sleep']",
+                   "-ex", "bt", "-ex", "continue", "-ex", "detach"}),
+        options);
+    ASSERT_TRUE(gdb) << gdb.error().message;
+    const std::regex thread(R"re(\n\*?\s+\d+\s+Thread \d+ "[^"]*" \()re");
+    const auto threads = std::distance(
+        std::sregex_iterator(gdb->out.begin(), gdb->out.end(), thread), std::sregex_iterator());
+    EXPECT_GT(threads, 20) << gdb->out << gdb->err;
+    EXPECT_NE(gdb->out.find("Thread 1 \"init\""), std::string::npos) << gdb->out;
+    EXPECT_NE(gdb->out.find(" in schedule ("), std::string::npos) << gdb->out << gdb->err;
+    EXPECT_NE(gdb->err.find("is served read-only: it cannot run or step"), std::string::npos)
+        << gdb->err;
+}
+
 class Vmcore : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -402,6 +433,7 @@ TEST_F(Vmcore, EveryMemorySourceGivesTheSameAnswers) {
 
     expect_other_vmlinux_reported(dumps[1]);
     expect_drgn_agrees(dumps, vmlinux_, work_->path());
+    expect_gdb_serves_dump(dumps[1], vmlinux_);
 }
 
 // KASLR and 5-level paging: the dump's page tables and the load offset are found as live.
@@ -434,6 +466,7 @@ TEST_F(Vmcore, KaslrAndFiveLevelDumpsAnswerAsLive) {
     ASSERT_TRUE(json.is_object()) << version->out << version->err;
     EXPECT_TRUE(json["matches"].get<bool>());
     EXPECT_NE(json["kaslr_offset"], "0x0");
+    expect_gdb_serves_dump(*kdump, vmlinux_);
 }
 
 // A kernel that panicked (sysrq's crash, panic=0 so it stays down): the dump names the CPU that
