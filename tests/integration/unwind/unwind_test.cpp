@@ -3,8 +3,10 @@
 // and kernel threads (one boot of the guest per kernel).
 #include "backtrace_checks.hpp"
 #include "cli/kernel_commands.hpp"
+#include "gdb_reference.hpp"
 #include "lab/boot_kernel.hpp"
 #include "lab/console_log.hpp"
+#include "prerequisite.hpp"
 #include "rsp/endpoint.hpp"
 #include "support/atomic_file.hpp"
 #include "support/subprocess.hpp"
@@ -105,20 +107,31 @@ protected:
                 return;
             }
             (void)vm->wait_for(lab::shell_banner, std::chrono::seconds(60));
-            auto endpoint = rsp::Endpoint::parse(vm->session().gdb);
-            auto attached = target::RspTarget::attach(*endpoint);
-            if (!attached) {
-                error = attached.error().message;
-                return;
-            }
-            target = std::move(*attached);
             auto opened = debuginfo::DebugInfo::open(vm->session().vmlinux);
             if (!opened) {
                 error = opened.error().message;
                 return;
             }
             info = std::move(*opened);
+            if (auto ok = attach(); !ok) {
+                error = ok.error().message;
+            }
+        }
+        // kdive's target and commands on the stub (again, after another debugger had it).
+        Result<> attach() {
+            auto endpoint = rsp::Endpoint::parse(vm->session().gdb);
+            auto attached = target::RspTarget::attach(*endpoint);
+            if (!attached) {
+                return std::unexpected(attached.error());
+            }
+            target = std::move(*attached);
             commands = std::make_unique<cli::KernelCommands>(*info, *target);
+            return {};
+        }
+        // Lends the stub to another debugger: kdive detaches and the guest runs.
+        void release() {
+            commands.reset();
+            target.reset();
         }
         ~State() {
             commands.reset();
@@ -428,6 +441,44 @@ TEST_F(UnwindGuest, ATaskBeingSwitchedToOwnsTheVcpu) {
         }
     }
     EXPECT_TRUE(found) << "task " << std::hex << *next << " is not in foreach bt";
+}
+
+// GDB through `kdive serve`: a breakpoint on a module function (resolved from the module's
+// debug file, no lx-symbols) is hit when the guest calls it, in the task that called it; after
+// GDB detaches, nothing is left behind in QEMU's stub: the guest runs on through that function.
+TEST_F(UnwindGuest, ServedModuleBreakpointIsHitAndGoneAfterDetach) {
+    if (find_program("gdb").empty()) {
+        KDIVE_MISSING_PREREQUISITE() << "gdb is not installed";
+    }
+    state_->release();
+    RunOptions options;
+    options.timeout = std::chrono::minutes(3);
+    auto gdb = run_process(
+        gdb_batch({state_->vm->session().vmlinux.string(), "-ex",
+                   std::string("target remote | ") + KDIVE_BINARY + " serve " +
+                       state_->vm->session().dir.string() + " --stdio",
+                   "-ex", "break dummy_setup", "-ex", "continue", "-ex", "bt 3", "-ex", "detach"}),
+        options);
+    auto reattached = state_->attach();
+    ASSERT_TRUE(reattached) << reattached.error().message;
+    ASSERT_TRUE(gdb) << gdb.error().message;
+    EXPECT_TRUE(std::regex_search(
+        gdb->out,
+        std::regex(R"re(Thread \d+ "ip" hit Breakpoint 1, (0x[0-9a-f]+ in )?dummy_setup)re")))
+        << gdb->out << gdb->err;
+    EXPECT_TRUE(
+        std::regex_search(gdb->out, std::regex(R"re(#0 .*dummy_setup .*drivers/net/dummy\.c)re")))
+        << gdb->out;
+    // The guest adds a dummy link every second: a breakpoint left in the stub would stop it.
+    ASSERT_TRUE(state_->target->resume());
+    auto stop = state_->target->wait_for_stop(3s);
+    ASSERT_TRUE(stop) << stop.error().message;
+    EXPECT_FALSE(stop->has_value()) << "the guest stopped after GDB detached";
+    if (!stop->has_value()) {
+        ASSERT_TRUE(state_->target->interrupt());
+        auto stopped = state_->target->wait_for_stop(30s);
+        ASSERT_TRUE(stopped && *stopped);
+    }
 }
 
 } // namespace
