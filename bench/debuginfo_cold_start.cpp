@@ -17,8 +17,8 @@
 #include <fmt/format.h>
 #include <string>
 #include <sys/resource.h>
-#include <thread>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -122,8 +122,9 @@ int main(int argc, char** argv) {
         }
         Measurement drgn;
         if (with_drgn) {
-            drgn = median_of_three(
-                [&] { return measure({"/usr/bin/python3", "-c", drgn_script, vmlinux.string()}, ""); });
+            drgn = median_of_three([&] {
+                return measure({"/usr/bin/python3", "-c", drgn_script, vmlinux.string()}, "");
+            });
         }
         // ptype is answered from BTF; a global's value needs the DWARF name index, which the
         // cold run starts building and the warm run loads from the cache.

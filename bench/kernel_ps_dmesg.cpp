@@ -31,6 +31,7 @@
 
 using namespace kdive;
 using bench::cycle;
+using bench::lx_scripts;
 using bench::median;
 using bench::run;
 using Clock = std::chrono::steady_clock;
@@ -65,31 +66,6 @@ Result<Timing> time_command(cli::KernelCommands& commands, target::Target& targe
         }
     }
     return Timing{median(cold), median(warm), lines};
-}
-
-// vmlinux-gdb.py from a kernel build tree named by $KDIVE_LX_SCRIPTS, beside the vmlinux, or
-// made from the kernel's Debian source by `kdive kernel gdb-scripts` (fetched once, cached).
-std::filesystem::path lx_scripts(const std::string& kdive, const std::string& kernel_name,
-                                 const std::filesystem::path& vmlinux) {
-    if (const char* dir = std::getenv("KDIVE_LX_SCRIPTS")) {
-        return std::filesystem::path(dir) / "vmlinux-gdb.py";
-    }
-    auto beside = vmlinux.parent_path() / "vmlinux-gdb.py";
-    if (std::filesystem::exists(beside)) {
-        return beside;
-    }
-    RunOptions options;
-    options.timeout = std::chrono::minutes(20);
-    auto made = run_checked({kdive, "kernel", "gdb-scripts", kernel_name}, options);
-    if (!made) {
-        fmt::print(stderr, "no lx-scripts for {}: {}\n", kernel_name, made.error().message);
-        return {};
-    }
-    std::string out = made->out;
-    while (!out.empty() && out.back() == '\n') {
-        out.pop_back();
-    }
-    return out.substr(out.rfind('\n') + 1);
 }
 
 // Seconds GDB spends in its lx commands, timed inside GDB so loading the vmlinux is excluded
