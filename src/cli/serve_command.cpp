@@ -92,14 +92,21 @@ int run_serve(const ServeArgs& args) {
     target::Target& target = *opened->target;
     server::ServerBackend backend;
     backend.target = &target;
-    backend.kernel = [kernel, &target]() -> Result<kernel::Kernel*> {
+    // Looked at once per stop: checking moves the vCPU selection, which empties the caches
+    // keyed by it, and the server asks for every sleeping thread's registers.
+    std::optional<std::pair<std::uint64_t, Result<kernel::Kernel*>>> checked;
+    backend.kernel = [kernel, &target, &checked]() -> Result<kernel::Kernel*> {
         if (kernel == nullptr) {
             return fail("no vmlinux: the threads are the vCPUs");
         }
+        if (checked && checked->first == target.guest_generation()) {
+            return checked->second;
+        }
         auto view = check_kernel_view(*kernel, target);
         if (view && *view == nullptr) {
-            return fail("no vCPU runs in the kernel yet: the threads are the vCPUs");
+            view = fail("no vCPU runs in the kernel yet: the threads are the vCPUs");
         }
+        checked.emplace(target.guest_generation(), view);
         return view;
     };
     backend.modules = [kernel] {
