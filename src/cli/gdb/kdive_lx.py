@@ -1,6 +1,7 @@
 # kdive's lx-* vocabulary for GDB, on every kernel kdive reads: each answer comes from kdive
 # through `monitor kdive ...`, which `kdive serve` (or kdive's relay) answers while GDB waits.
-# Names the kernel's own vmlinux-gdb.py already defined stay its own; `kdive-lx-override`
+# Names the kernel's own vmlinux-gdb.py already defined stay its own (but $lx_current() and
+# $lx_per_cpu(), see THREAD_IS_CPU); `kdive-lx-override`
 # puts kdive's in their place.
 import json
 import re
@@ -208,9 +209,14 @@ def command_defined(name):
         return False
 
 
+# Through `kdive serve` a GDB thread is a task, not a CPU: the kernel's own $lx_current() and
+# $lx_per_cpu() take thread N for CPU N-1, so kdive's answer those two always.
+THREAD_IS_CPU = ("lx_current", "lx_per_cpu")
+
+
 def define(override):
     for name, make in FUNCTIONS.items():
-        if override or not function_defined(name):
+        if override or name in THREAD_IS_CPU or not function_defined(name):
             make()
     for name, make in COMMANDS.items():
         if override or not command_defined(name):

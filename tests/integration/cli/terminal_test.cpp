@@ -62,8 +62,12 @@ TEST(Terminal, UpGdbGivesACleanPromptAndHangUpEndsEverything) {
     ASSERT_TRUE(up.wait_for("(gdb) ", 60s)) << up.output();
     up.type("p $lx_current().pid == $lx_per_cpu(\"current_task\")->pid\n");
     ASSERT_TRUE(up.wait_for("$3 = 1", 60s)) << up.output();
+    up.type("set height 0\n"); // the lists below are longer than the terminal
     up.type("lx-ps\n");
     ASSERT_TRUE(up.wait_for(" kthreadd", 60s)) << up.output();
+    // GDB talks to kdive serve: the kernel's tasks are its threads.
+    up.type("info threads\n");
+    ASSERT_TRUE(up.wait_for("Thread 2 \"kthreadd\" (kthreadd [pid 2, CPU ", 60s)) << up.output();
 
     const auto hung_up = std::chrono::steady_clock::now();
     up.hang_up();
