@@ -51,14 +51,17 @@ Result<std::map<std::string, double>> gdb_timings(const std::filesystem::path& d
     return timings;
 }
 
-Result<std::filesystem::path> write_driver(const std::filesystem::path& work, std::string name,
-                                           const std::vector<std::string>& steps) {
+// A GDB Python driver that runs each (label, command) step with its output captured, prints
+// how long it took, then the number of threads.
+Result<std::filesystem::path>
+write_driver(const std::filesystem::path& work, const std::string& name,
+             const std::vector<std::pair<std::string, std::string>>& steps) {
     std::string body = "import time\nimport gdb\ntry:\n";
-    for (const auto& step : steps) {
+    for (const auto& [label, command] : steps) {
         body += fmt::format("    start = time.time()\n"
                             "    gdb.execute('{}', to_string=True)\n"
                             "    print('KDIVE-T {} %f' % (time.time() - start))\n",
-                            step, name + ":" + step.substr(0, step.find(' ')));
+                            command, label);
     }
     body += "    print('KDIVE-T threads %d' % len(gdb.selected_inferior().threads()))\n"
             "except Exception as e:\n"
@@ -89,9 +92,12 @@ int main(int argc, char** argv) {
     const std::string vmlinux = setup->kernel.vmlinux.string();
     int status = 0;
     [&] {
-        auto served = write_driver(
-            setup->work, "served",
-            {"info threads", "thread apply all bt", "info threads", "thread apply all bt"});
+        // Each command twice: the second finds GDB's own caches (registers, frames) warm.
+        auto served = write_driver(setup->work, "served",
+                                   {{"info", "info threads"},
+                                    {"bt", "thread apply all bt"},
+                                    {"info_again", "info threads"},
+                                    {"bt_again", "thread apply all bt"}});
         if (!served) {
             fmt::print(stderr, "{}\n", served.error().message);
             status = 1;
@@ -100,14 +106,11 @@ int main(int argc, char** argv) {
         struct Row {
             std::string label;
             std::string memory;
-            std::vector<double> info;
-            std::vector<double> bt;
-            std::vector<double> info_again;
-            std::vector<double> bt_again;
+            std::map<std::string, std::vector<double>> times;
             double threads = 0;
         };
-        std::vector<Row> rows{{"kdive serve, direct memory", "auto", {}, {}, {}, {}, 0},
-                              {"kdive serve, memory via QEMU's stub", "stub", {}, {}, {}, {}, 0}};
+        std::vector<Row> rows{{"kdive serve, direct memory", "auto", {}, 0},
+                              {"kdive serve, memory via QEMU's stub", "stub", {}, 0}};
         for (int i = 0; i < runs; ++i) {
             for (auto& row : rows) {
                 auto timings = gdb_timings(
@@ -119,45 +122,24 @@ int main(int argc, char** argv) {
                     status = 1;
                     return;
                 }
-                // The driver runs each command twice: the labels repeat, so the map keeps the
-                // second; GDB's own caches make that one mostly GDB's time.
-                row.info_again.push_back((*timings)["served:info"]);
-                row.bt_again.push_back((*timings)["served:thread"]);
-                row.threads = (*timings)["threads"];
-            }
-        }
-        // The first of each, from a separate driver that runs them once.
-        auto once = write_driver(setup->work, "once", {"info threads", "thread apply all bt"});
-        if (!once) {
-            status = 1;
-            return;
-        }
-        for (int i = 0; i < runs; ++i) {
-            for (auto& row : rows) {
-                auto timings = gdb_timings(
-                    *once, {vmlinux, "-ex",
-                            fmt::format("target remote | {} serve {} --stdio --memory {}", kdive,
-                                        vm->state.string(), row.memory)});
-                if (!timings) {
-                    fmt::print(stderr, "{}: {}\n", row.label, timings.error().message);
-                    status = 1;
-                    return;
+                for (const auto& [label, seconds] : *timings) {
+                    row.times[label].push_back(seconds);
                 }
-                row.info.push_back((*timings)["once:info"]);
-                row.bt.push_back((*timings)["once:thread"]);
+                row.threads = (*timings)["threads"];
             }
         }
         fmt::print("{} (QEMU TCG, 2 vCPUs, {} extra tasks, {} in the guest); median of {} runs\n",
                    kernel_name, task_count, vm->guest_tasks, runs);
         fmt::print("{:<38} {:>8} {:>12} {:>12} {:>14} {:>14}\n", "GDB through", "threads",
                    "info thr s", "all bt s", "info us/task", "bt us/task");
-        for (const auto& row : rows) {
+        for (auto& row : rows) {
             const double n = std::max(row.threads, 1.0);
+            const double info = median(row.times["info"]);
+            const double bt = median(row.times["bt"]);
             fmt::print("{:<38} {:>8.0f} {:>12.3f} {:>12.3f} {:>14.0f} {:>14.0f}\n", row.label,
-                       row.threads, median(row.info), median(row.bt), median(row.info) / n * 1e6,
-                       median(row.bt) / n * 1e6);
+                       row.threads, info, bt, info / n * 1e6, bt / n * 1e6);
             fmt::print("{:<38} {:>8} {:>12.3f} {:>12.3f}   (again, GDB's caches warm)\n", "", "",
-                       median(row.info_again), median(row.bt_again));
+                       median(row.times["info_again"]), median(row.times["bt_again"]));
         }
         // The peer: the kernel's lx-ps over QEMU's stub lists the tasks; it has no per-task
         // registers, so no bt.
@@ -166,7 +148,7 @@ int main(int argc, char** argv) {
             fmt::print("GDB + lx-scripts: none for this kernel\n");
             return;
         }
-        auto peer = write_driver(setup->work, "peer", {"lx-ps"});
+        auto peer = write_driver(setup->work, "peer", {{"lx-ps", "lx-ps"}});
         if (!peer) {
             status = 1;
             return;
@@ -181,9 +163,9 @@ int main(int argc, char** argv) {
                 fmt::print("GDB + lx-scripts lx-ps: {}\n", timings.error().message);
                 return;
             }
-            lx.push_back((*timings)["peer:lx-ps"]);
+            lx.push_back((*timings)["lx-ps"]);
         }
-        const double ours = median(rows[0].info);
+        const double ours = median(rows[0].times["info"]);
         fmt::print("GDB + lx-scripts over QEMU's stub, lx-ps (list only): {:.3f} s; kdive serve's "
                    "info threads (list, names and every task's frame 0) is {:.1f}x faster\n",
                    median(lx), ours > 0 ? median(lx) / ours : 0.0);

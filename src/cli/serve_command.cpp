@@ -135,7 +135,7 @@ int run_serve(const ServeArgs& args) {
     if (args.stdio) {
         // The debugger started kdive on a pipe and owns the terminal: its Ctrl-C arrives as
         // the interrupt byte, not as a signal.
-        std::signal(SIGINT, SIG_IGN);
+        (void)std::signal(SIGINT, SIG_IGN);
         rsp::DebuggerConnection connection(dup(STDIN_FILENO), dup(STDOUT_FILENO), "stdio");
         auto served = gdb_server.serve(connection, [] { return termination_signal() != 0; });
         if (!served) {

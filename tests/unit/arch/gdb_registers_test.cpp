@@ -3,6 +3,7 @@
 // QEMU's stub to `kdive serve` sees nothing change.
 #include "arch/x86_64/gdb_registers.hpp"
 #include "rsp/target_description.hpp"
+#include "unit_data.hpp"
 
 #include <fstream>
 #include <gtest/gtest.h>
@@ -12,11 +13,7 @@ namespace kdive::arch::x86_64 {
 namespace {
 
 std::string read_data(const std::string& name) {
-    std::ifstream in(std::string(KDIVE_SOURCE_DIR) + "/tests/unit/rsp/data/" + name,
-                     std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
+    return testing::read_unit_data("rsp", name);
 }
 
 TEST(GdbRegisters, DescriptionMatchesQemusLayout) {

@@ -1,5 +1,6 @@
 // Packet codec against frames captured from QEMU 7.2's gdbstub, plus corrupt and edge cases.
 #include "rsp/packet_codec.hpp"
+#include "unit_data.hpp"
 
 #include <cstdio>
 #include <fstream>
@@ -12,11 +13,7 @@ namespace kdive::rsp {
 namespace {
 
 std::string read_data(const std::string& name) {
-    std::ifstream in(std::string(KDIVE_SOURCE_DIR) + "/tests/unit/rsp/data/" + name,
-                     std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
+    return testing::read_unit_data("rsp", name);
 }
 
 std::vector<FrameEvent> decode_all(std::string_view bytes, std::size_t limit = 1u << 20) {

@@ -2,6 +2,7 @@
 #include "rsp/packet_codec.hpp"
 #include "rsp/target_description.hpp"
 #include "rsp/xml_tags.hpp"
+#include "unit_data.hpp"
 
 #include <fstream>
 #include <gtest/gtest.h>
@@ -12,11 +13,7 @@ namespace kdive::rsp {
 namespace {
 
 std::string read_data(const std::string& name) {
-    std::ifstream in(std::string(KDIVE_SOURCE_DIR) + "/tests/unit/rsp/data/" + name,
-                     std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
+    return testing::read_unit_data("rsp", name);
 }
 
 AnnexReader qemu_annexes() {
