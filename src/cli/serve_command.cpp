@@ -205,7 +205,7 @@ void register_serve_command(CLI::App& app, ExitStatus& status) {
                     "vmcore (served read-only)")
         ->required();
     cmd->add_option("--listen", args->listen,
-                    "unix:PATH (mode 0600) or 127.0.0.1:PORT (port 0: any free one); default "
+                    "unix:PATH (mode 0600) or 127.0.0.1:PORT; default "
                     "unix:SESSION/gdbserver.sock for a session");
     cmd->add_flag("--stdio", args->stdio,
                   "speak on stdin/stdout, for GDB's `target remote | kdive serve ... --stdio`");

@@ -25,7 +25,7 @@ public:
 
     // A connected socket, or nullopt when none arrives within `wait`.
     Result<std::optional<int>> accept(std::chrono::milliseconds wait);
-    // "unix:/path" or "127.0.0.1:PORT" (the port the kernel chose when 0 was asked).
+    // "unix:/path" or "127.0.0.1:PORT".
     const std::string& name() const { return name_; }
 
 private:

@@ -3,8 +3,11 @@
 #include "rsp/listener.hpp"
 #include "temp_dir.hpp"
 
+#include <arpa/inet.h>
+#include <fmt/format.h>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -45,7 +48,7 @@ TEST(Listener, UnixSocketIsTheOwnersAndGoesAwayWithTheServer) {
 }
 
 TEST(Listener, RefusesAllInterfacesAndOtherFiles) {
-    auto everywhere = Listener::open(*Endpoint::parse("0.0.0.0:0"));
+    auto everywhere = Listener::open(*Endpoint::parse("0.0.0.0:1234"));
     ASSERT_FALSE(everywhere);
     EXPECT_NE(everywhere.error().message.find("loopback"), std::string::npos);
     testing::TempDir dir("listener");
@@ -57,11 +60,26 @@ TEST(Listener, RefusesAllInterfacesAndOtherFiles) {
     EXPECT_TRUE(std::filesystem::exists(file));
 }
 
-TEST(Listener, LoopbackPortZeroNamesThePortChosen) {
-    auto listener = Listener::open(*Endpoint::parse("127.0.0.1:0"));
+TEST(Listener, LoopbackTcpAcceptsADebugger) {
+    // A port nothing uses now: the kernel's choice for a socket bound to port 0.
+    const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    ASSERT_EQ(::bind(probe, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    ASSERT_EQ(::getsockname(probe, reinterpret_cast<sockaddr*>(&address), &length), 0);
+    ::close(probe);
+    const std::string where = fmt::format("127.0.0.1:{}", ntohs(address.sin_port));
+    auto listener = Listener::open(*Endpoint::parse(where));
     ASSERT_TRUE(listener) << listener.error().message;
-    EXPECT_TRUE(listener->name().starts_with("127.0.0.1:"));
-    EXPECT_NE(listener->name(), "127.0.0.1:0");
+    EXPECT_EQ(listener->name(), where);
+    const int client = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_EQ(::connect(client, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    auto accepted = listener->accept(std::chrono::milliseconds(1000));
+    ASSERT_TRUE(accepted && *accepted);
+    ::close(**accepted);
+    ::close(client);
 }
 
 } // namespace
