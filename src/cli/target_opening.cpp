@@ -4,6 +4,7 @@
 
 #include "arch/x86_64/kernel_page_tables.hpp"
 #include "cli/debugger_stack.hpp"
+#include "kernel/vcpu_tasks.hpp"
 #include "lab/guest_ram_source.hpp"
 #include "lab/session.hpp"
 #include "lab/vmcore_kernel.hpp"
@@ -181,7 +182,7 @@ Result<kernel::Kernel*> check_kernel_view(KernelCommands& kernel, target::Target
     for (int vcpu = 0; vcpu < target.vcpu_count(); ++vcpu) {
         auto rip = target.read_cpu_register(vcpu, "rip");
         auto cs = target.read_cpu_register(vcpu, "cs");
-        if (rip && *rip >= 0xffff800000000000ull) {
+        if (rip && kernel::is_kernel_address(*rip)) {
             chosen = vcpu;
             break;
         }

@@ -164,8 +164,6 @@ std::string GdbServer::stop_reply() {
     const int vcpu = last_stop_ ? last_stop_->vcpu : target_.current_vcpu();
     if (const ServedThread* thread = threads_.on_vcpu(vcpu)) {
         extra += fmt::format("thread:{:x};", thread->id);
-        general_thread_ = thread->id;
-        continue_thread_ = thread->id;
     }
     return fmt::format("T{:02x}{}", signal & 0xff, extra);
 }
@@ -548,7 +546,11 @@ Result<std::optional<std::string>> GdbServer::run() {
             return std::unexpected(stop.error());
         }
         if (*stop) {
+            // The debugger's selection becomes the thread that stopped (selected() falls back
+            // to it), as a stop reply tells it.
             last_stop_ = **stop;
+            general_thread_.reset();
+            continue_thread_.reset();
             return std::optional<std::string>{stop_reply()};
         }
     }

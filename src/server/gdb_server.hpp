@@ -71,6 +71,8 @@ private:
     // Waits for the guest to stop, passing the debugger's interrupt on; nullopt when the
     // debugger went away meanwhile.
     Result<std::optional<std::string>> run();
+    // The last stop as a T packet naming the thread on the vCPU that stopped; describing it
+    // (LLDB asks per thread) changes no selection.
     std::string stop_reply();
     // Removes the debugger's breakpoints and lets a live guest run: detach, kill, disconnect.
     void release();

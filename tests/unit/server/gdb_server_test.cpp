@@ -239,6 +239,9 @@ TEST_F(ServerConversation, RegistersOfTheSelectedThreadWithTheRestUnavailable) {
     const std::size_t rip = arch::x86_64::gdb_register_number("rip");
     EXPECT_EQ(debugger_->ask(fmt::format("p{:x}", rip)), "0110000000000000"); // vCPU 1's
     EXPECT_EQ(debugger_->ask("p0"), "xxxxxxxxxxxxxxxx");
+    // LLDB asks each thread's stop information between its register reads: the selection stays.
+    EXPECT_TRUE(debugger_->ask("qThreadStopInfo1").starts_with("T02thread:1;"));
+    EXPECT_EQ(debugger_->ask(fmt::format("p{:x}", rip)), "0110000000000000");
     EXPECT_EQ(debugger_->ask("pfff"), "E01");
 }
 
