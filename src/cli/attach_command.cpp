@@ -100,19 +100,7 @@ void register_attach_command(CLI::App& app, ExitStatus& status) {
                     "session folder from `kdive boot`, HOST:PORT, tcp:HOST:PORT, unix:PATH, or a "
                     "vmcore (ELF or kdump-compressed)")
         ->required();
-    cmd->add_option("--vmlinux", args->vmlinux,
-                    "kernel ELF with debug info (default: the session's, or the dump's kernel "
-                    "from the cache)");
-    cmd->add_option("--debug-dir", args->debug_dir,
-                    "folder holding the dump's vmlinux (vmlinux-RELEASE, RELEASE/vmlinux, "
-                    "usr/lib/debug/boot/vmlinux-RELEASE)");
-    cmd->add_option("--memory", args->memory,
-                    "how memory is read from a session's VM: auto (its RAM mapped directly when "
-                    "kdive launched it, else the gdbstub), direct or stub")
-        ->capture_default_str();
-    cmd->add_option("--qmp", args->qmp,
-                    "QMP socket of a VM kdive did not launch: its RAM is read from the QEMU "
-                    "process (process_vm_readv) instead of the gdbstub");
+    add_target_source_options(*cmd, *args);
     cmd->add_option("--ex", args->commands, "run a command (repeatable; GDB's -ex works too)");
     // CLI11 has no single-dash long options: GDB-style "-ex CMD" pairs arrive as extras.
     cmd->allow_extras();

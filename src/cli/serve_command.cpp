@@ -210,15 +210,7 @@ void register_serve_command(CLI::App& app, ExitStatus& status) {
     cmd->add_flag("--stdio", args->stdio,
                   "speak on stdin/stdout, for GDB's `target remote | kdive serve ... --stdio`");
     cmd->add_flag("--once", args->once, "exit when the first debugger leaves");
-    cmd->add_option("--vmlinux", args->vmlinux,
-                    "kernel ELF with debug info (default: the session's, or the dump's kernel "
-                    "from the cache)");
-    cmd->add_option("--debug-dir", args->debug_dir, "folder holding the dump's vmlinux");
-    cmd->add_option("--memory", args->memory,
-                    "how guest memory is read: auto (directly when possible), direct or stub")
-        ->capture_default_str();
-    cmd->add_option("--qmp", args->qmp,
-                    "QMP socket of a VM kdive did not launch, to read its RAM directly");
+    add_target_source_options(*cmd, *args);
     cmd->callback([args, &status] { status.code = run_serve(*args); });
 }
 

@@ -174,6 +174,23 @@ Result<OpenedTarget> open_target(const TargetSource& args) {
     return opened;
 }
 
+void add_target_source_options(CLI::App& command, TargetSource& source) {
+    command.add_option("--vmlinux", source.vmlinux,
+                       "kernel ELF with debug info (default: the session's, or the dump's kernel "
+                       "from the cache)");
+    command.add_option("--debug-dir", source.debug_dir,
+                       "folder holding the dump's vmlinux (vmlinux-RELEASE, RELEASE/vmlinux, "
+                       "usr/lib/debug/boot/vmlinux-RELEASE)");
+    command
+        .add_option("--memory", source.memory,
+                    "how memory is read from a session's VM: auto (its RAM mapped directly when "
+                    "kdive launched it, else the gdbstub), direct or stub")
+        ->capture_default_str();
+    command.add_option("--qmp", source.qmp,
+                       "QMP socket of a VM kdive did not launch: its RAM is read from the QEMU "
+                       "process (process_vm_readv) instead of the gdbstub");
+}
+
 Result<kernel::Kernel*> check_kernel_view(KernelCommands& kernel, target::Target& target) {
     // The kernel runs once a vCPU is in the kernel half or in user mode, not at the reset
     // vector. A vCPU in the kernel is preferred: one in user mode may not see kernel memory

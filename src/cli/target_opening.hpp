@@ -5,6 +5,7 @@
 #include "cli/kernel_commands.hpp"
 #include "target/target.hpp"
 
+#include <CLI/CLI.hpp>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -26,6 +27,9 @@ struct OpenedTarget {
 };
 
 Result<OpenedTarget> open_target(const TargetSource& source);
+
+// --vmlinux, --debug-dir, --memory and --qmp, for the commands that open a target.
+void add_target_source_options(CLI::App& command, TargetSource& source);
 
 // The kernel view once the kernel runs, a vCPU in the kernel or in user mode (nullptr before:
 // at the reset vector); a
