@@ -25,6 +25,8 @@ packages=(
   flex bison bc libssl-dev dwarves rsync python3 make gcc
   # the peers the benchmarks compare with (drgn under Debian's /usr/bin/python3; crash on vmcores)
   python3-drgn crash
+  # `import kdive`: pybind11 bindings for Debian's /usr/bin/python3, and their tests
+  pybind11-dev python3-dev python3-pytest
 )
 
 missing=()

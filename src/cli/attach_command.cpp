@@ -24,6 +24,8 @@ struct AttachArgs : TargetSource {
     bool batch = false;
     bool echo = false;       // print each -ex command before its output
     double stop_timeout = 0; // seconds; 0 = interactive: until a stop or Ctrl-C
+    std::string script;      // -x: a Python script run after the -ex commands
+    std::vector<std::string> script_args;
 };
 
 int run_attach(const AttachArgs& args) {
@@ -77,6 +79,16 @@ int run_attach(const AttachArgs& args) {
             all_ok = false;
         }
     }
+    if (!args.script.empty() && !session.finished() && termination_signal() == 0) {
+        auto host = (*stack)->scripts();
+        auto ran = host ? (*host)->run_file(args.script, args.script_args)
+                        : Result<>(std::unexpected(host.error()));
+        (void)std::fflush(stdout);
+        if (!ran) {
+            print_command_error(ran.error().message);
+            all_ok = false;
+        }
+    }
     if (!args.batch && !session.finished() && termination_signal() == 0) {
         all_ok = run_repl(session, cache_dir() / "attach_history") && all_ok;
     }
@@ -101,6 +113,9 @@ void register_attach_command(CLI::App& app, ExitStatus& status) {
                     "vmcore (ELF or kdump-compressed)")
         ->required();
     add_target_source_options(*cmd, *args);
+    cmd->add_option("-x,--script", args->script,
+                    "run a Python script after the -ex commands, with `prog` bound (then the "
+                    "prompt, unless --batch); words after the target are its sys.argv[1:]");
     cmd->add_option("--ex", args->commands, "run a command (repeatable; GDB's -ex works too)");
     // CLI11 has no single-dash long options: GDB-style "-ex CMD" pairs arrive as extras.
     cmd->allow_extras();
@@ -111,8 +126,17 @@ void register_attach_command(CLI::App& app, ExitStatus& status) {
     cmd->add_option("--stop-timeout", args->stop_timeout,
                     "seconds `continue` waits before interrupting (batch default 300)");
     cmd->callback([args, cmd, &status] {
-        if (auto ex = take_ex_commands(*cmd, args->commands); !ex) {
+        if (auto ex = take_ex_commands(*cmd, args->commands, &args->script_args); !ex) {
             report_error(status, ex.error(), 2);
+            return;
+        }
+        if (!args->script_args.empty() && args->script.empty()) {
+            report_error(status,
+                         Error{fmt::format("attach: unexpected argument '{}' (arguments follow "
+                                           "a -x script)",
+                                           args->script_args.front()),
+                               ErrorKind::invalid_input},
+                         2);
             return;
         }
         status.code = run_attach(*args);

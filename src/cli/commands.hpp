@@ -24,5 +24,6 @@ void register_kconfig_command(CLI::App& app, ExitStatus& status);
 void register_build_command(CLI::App& app, ExitStatus& status);
 void register_dump_command(CLI::App& app, ExitStatus& status);
 void register_serve_command(CLI::App& app, ExitStatus& status);
+void register_python_command(CLI::App& app, ExitStatus& status);
 
 } // namespace kdive::cli

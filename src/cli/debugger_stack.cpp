@@ -13,6 +13,7 @@ Result<std::unique_ptr<DebuggerStack>> DebuggerStack::create(target::Target& tar
                                                              DebuggerOptions options,
                                                              std::FILE* out) {
     std::unique_ptr<DebuggerStack> stack(new DebuggerStack());
+    stack->target_ = &target;
     stack->locations_.add(std::make_unique<AddressExpressionResolver>(target));
     if (!vmlinux.empty()) {
         debuginfo::DebugInfoOptions info_options;
@@ -83,8 +84,65 @@ Result<std::unique_ptr<DebuggerStack>> DebuggerStack::create(target::Target& tar
         stack->session_->set_code_labeler(
             [eval](std::uint64_t address) { return eval->symbol_offset(address); });
         stack->session_->add_handler([kernel](std::string_view line) { return kernel->run(line); });
+        auto* self = stack.get();
+        stack->session_->add_handler(
+            [self](std::string_view line) { return self->run_script_command(line); });
     }
     return stack;
+}
+
+DebuggerStack::~DebuggerStack() {
+    scripts_.reset(); // Python's `prog` is closed before the debugger it borrows goes
+}
+
+Result<ScriptHost*> DebuggerStack::scripts() {
+    if (!scripts_) {
+        auto made = make_script_host(*target_, *this);
+        if (!made) {
+            return std::unexpected(made.error());
+        }
+        scripts_ = std::move(*made);
+    }
+    return scripts_.get();
+}
+
+std::optional<Result<std::string>> DebuggerStack::run_script_command(std::string_view line) {
+    const auto word_end = line.find_first_of(" \t");
+    const std::string_view word = line.substr(0, word_end);
+    std::string_view rest =
+        word_end == std::string_view::npos ? std::string_view{} : line.substr(word_end + 1);
+    while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) {
+        rest.remove_prefix(1);
+    }
+    const bool code = word == "python" || word == "py";
+    const bool console = word == "python-interactive" || word == "pi";
+    const bool source = word == "source";
+    if (!code && !console && !source) {
+        return std::nullopt;
+    }
+    auto host = scripts();
+    if (!host) {
+        return std::unexpected(host.error());
+    }
+    Result<> ran;
+    if (source) {
+        if (rest.empty()) {
+            return fail_as(ErrorKind::invalid_input, "source: which file? (source FILE.py)");
+        }
+        if (!rest.ends_with(".py")) {
+            return fail_as(ErrorKind::invalid_input,
+                           "source {}: kdive sources Python files (FILE.py)", rest);
+        }
+        ran = (*host)->run_file(std::string(rest), {});
+    } else if (console || rest.empty()) {
+        ran = (*host)->interactive();
+    } else {
+        ran = (*host)->run_code(rest);
+    }
+    if (!ran) {
+        return std::unexpected(ran.error());
+    }
+    return std::string();
 }
 
 } // namespace kdive::cli

@@ -7,6 +7,7 @@
 #include "cli/frame_commands.hpp"
 #include "cli/kernel_commands.hpp"
 #include "cli/location.hpp"
+#include "cli/script_host.hpp"
 #include "debuginfo/debug_info.hpp"
 #include "target/target.hpp"
 
@@ -29,9 +30,18 @@ public:
     KernelCommands* kernel() { return kernel_.get(); }
     EvalCommands* eval() { return eval_.get(); }
     FrameCommands* frames() { return frames_.get(); }
+    debuginfo::DebugInfo* info() { return info_.get(); }
+    // The Python interpreter bound to this debugger, started on first use.
+    Result<ScriptHost*> scripts();
+    ~DebuggerStack();
 
 private:
     DebuggerStack() = default;
+    // python CODE, python-interactive, source FILE.py; nullopt for other lines.
+    std::optional<Result<std::string>> run_script_command(std::string_view line);
+
+    target::Target* target_ = nullptr;
+    std::unique_ptr<ScriptHost> scripts_;
     Locations locations_;
     std::unique_ptr<debuginfo::DebugInfo> info_;
     std::unique_ptr<KernelCommands> kernel_;

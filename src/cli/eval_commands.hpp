@@ -73,6 +73,9 @@ public:
     // A value as frame lines and `info locals` show it.
     std::string format_nested(const eval::Value& value);
     std::vector<std::string> take_notes() { return info_.take_notes(); }
+    // What expressions are evaluated against (scope, types made up, memory, registers,
+    // functions), with the load offset brought up to date.
+    eval::EvalContext context();
 
     // The last word of an expression being typed: a member after . or ->, a type name after
     // struct/union/enum, else a symbol or $function.
@@ -92,7 +95,6 @@ private:
     Result<std::string> list_lines(std::string_view file, int first, int last);
     Result<std::string> set_source_option(std::string_view rest);
     std::string source_name(const debuginfo::SourceLine& line) const;
-    eval::EvalContext context();
 
     debuginfo::DebugInfo& info_;
     eval::DebugInfoScope scope_;

@@ -1,10 +1,14 @@
 // Entry point of the kdive command line.
 #include "cli/commands.hpp"
+#include "cli/script_host.hpp"
 #include "support/guest_text.hpp"
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
+#ifdef KDIVE_WITH_PYTHON
+#include "python/script_host.hpp"
+#endif
 
 int main(int argc, char** argv) {
     CLI::App app{"kdive: a kernel-aware debugger and lab for Linux kernels under QEMU"};
@@ -25,6 +29,10 @@ int main(int argc, char** argv) {
     kdive::cli::register_build_command(app, status);
     kdive::cli::register_dump_command(app, status);
     kdive::cli::register_serve_command(app, status);
+    kdive::cli::register_python_command(app, status);
+#ifdef KDIVE_WITH_PYTHON
+    kdive::cli::set_script_host_factory(kdive::python::make_embedded_script_host);
+#endif
     // An exception from any command ends here, after unwinding: the targets' destructors have
     // detached (removing kdive's breakpoints) and the VMs' guards have run, which
     // std::terminate would skip.

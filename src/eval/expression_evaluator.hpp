@@ -38,18 +38,21 @@ public:
     // For whatis/ptype/sizeof: types only, no memory reads beyond pointers, no writes.
     Result<Value> evaluate_type_only(const Expr& expr);
 
-private:
-    Result<Value> eval(const Expr& expr);
-    Result<Value> identifier(const Expr& expr);
-    Result<Value> dollar(const Expr& expr);
+    // The operators on values already evaluated, for front ends that build values themselves
+    // (the Python API): C's rules and GDB's errors, as inside an expression.
     Result<Value> member(const Value& base, const std::string& name, bool arrow);
     Result<Value> index(const Value& base, const Value& subscript);
     Result<Value> unary(const std::string& op, const Value& operand);
     Result<Value> binary(const std::string& op, const Value& left, const Value& right);
-    Result<Value> assign(const Expr& expr);
     Result<Value> cast(const Type* type, const Value& value);
     Result<Value> dereference(const Value& pointer);
     Result<Value> address_of(const Value& value);
+
+private:
+    Result<Value> eval(const Expr& expr);
+    Result<Value> identifier(const Expr& expr);
+    Result<Value> dollar(const Expr& expr);
+    Result<Value> assign(const Expr& expr);
     Result<Value> per_cpu(const Expr& expr);
     Result<Value> function_call(const Expr& expr);
     Result<std::uint64_t> member_path_offset(const Type* type, const std::string& path);

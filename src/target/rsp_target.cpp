@@ -382,9 +382,62 @@ Result<> RspTarget::write_register_bytes(std::string_view name,
         info->regnum, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
+Result<> RspTarget::step_over_breakpoint() {
+    auto pc = read_register("rip");
+    if (!pc) {
+        return {}; // no registers to tell: nothing kdive could step over
+    }
+    std::vector<Breakpoint> lifted;
+    for (const auto& breakpoint : breakpoints_) {
+        if (!is_watchpoint(breakpoint.kind) && breakpoint.address == *pc) {
+            lifted.push_back(breakpoint);
+        }
+    }
+    if (lifted.empty()) {
+        return {};
+    }
+    for (const auto& breakpoint : lifted) {
+        if (auto ok = remove_breakpoint(breakpoint); !ok) {
+            return ok;
+        }
+    }
+    const bool others_ran = options_.others_run_while_stepping;
+    options_.others_run_while_stepping = false; // honoured where the stub has vCont
+    auto stepped = step();
+    options_.others_run_while_stepping = others_ran;
+    Result<std::optional<StopEvent>> stop = std::optional<StopEvent>();
+    if (stepped) {
+        stop = wait_for_stop(std::max(options_.stop_timeout, std::chrono::milliseconds(5000)));
+    }
+    std::optional<Error> failure;
+    for (const auto& breakpoint : lifted) {
+        if (auto ok = insert_breakpoint(breakpoint); !ok && !failure) {
+            failure = ok.error();
+        }
+    }
+    if (!stepped) {
+        return stepped;
+    }
+    if (!stop) {
+        return std::unexpected(stop.error());
+    }
+    if (!*stop) {
+        return fail_as(ErrorKind::transport,
+                       "stepping over the breakpoint at 0x{:x}: vCPU {} did not stop", *pc,
+                       current_);
+    }
+    if (failure) {
+        return std::unexpected(*failure);
+    }
+    return {};
+}
+
 Result<> RspTarget::resume() {
     if (auto ok = require_stopped("continuing"); !ok) {
         return ok;
+    }
+    if (auto ok = step_over_breakpoint(); !ok) {
+        return wrap(ok.error(), "continuing");
     }
     forget_state();
     if (auto ok = client_->resume(); !ok) {

@@ -86,6 +86,11 @@ private:
     Result<> initialise();
     // Fails unless the target is attached and stopped.
     Result<> require_stopped(std::string_view what) const;
+    // QEMU reports a breakpoint again when a vCPU resumes at its address (GDB never meets
+    // this: it lifts its breakpoints whenever the guest stops). Before resuming, the selected
+    // vCPU executes the instruction at such an address alone, with the breakpoints there
+    // lifted and then put back.
+    Result<> step_over_breakpoint();
     // Everything read while stopped is stale once the guest runs or memory changes.
     void forget_state();
     Result<> use_physical(bool physical);
