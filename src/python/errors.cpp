@@ -2,6 +2,7 @@
 // memory that is not there, the address.
 #include "python/bindings.hpp"
 
+#include <algorithm>
 #include <pybind11/eval.h>
 
 namespace kdive::python {
@@ -58,7 +59,9 @@ void raise_error(const Error& error, std::optional<std::uint64_t> address) {
         exception = fault_type()(error.message,
                                  address ? py::object(py::int_(*address)) : py::object(py::none()));
     } else {
-        exception = error_type()(error.message, std::string(to_string(error.kind)));
+        std::string kind(to_string(error.kind)); // "invalid input" → "invalid_input"
+        std::ranges::replace(kind, ' ', '_');
+        exception = error_type()(error.message, kind);
     }
     PyErr_SetObject(exception.get_type().ptr(), exception.ptr());
     throw py::error_already_set();

@@ -50,11 +50,16 @@ void flush_python() {
     }
 }
 
+// The interpreter first: a dict is a Python object.
+py::dict fresh_namespace() {
+    start_interpreter();
+    return {};
+}
+
 class EmbeddedScriptHost final : public cli::ScriptHost {
 public:
     EmbeddedScriptHost(target::Target& target, cli::DebuggerStack& stack)
-        : prog_(Program::borrow(target, stack)) {
-        start_interpreter();
+        : prog_(Program::borrow(target, stack)), globals_(fresh_namespace()) {
         globals_["__builtins__"] = py::module_::import("builtins");
         globals_["__name__"] = "__main__";
         globals_["kdive"] = py::module_::import("kdive");

@@ -18,6 +18,7 @@ KERNEL = os.environ.get("KDIVE_TEST_KERNEL", "debian-6.1-cloud")
 # kdivesnooze (the conditional breakpoint's target), one plain `sh`.
 INIT_SCRIPT = r"""#!/bin/sh
 echo "kdive-python-marker-7c41 hello from the guest" > /dev/kmsg
+echo "PYFACT-SELF: $$ $PPID"
 sleep 4242 &
 echo "PYFACT-SLEEP: $!"
 (echo -n kdivesnooze > /proc/self/comm; while :; do read -r x < /proc/version; sleep 0.3; done) &
@@ -46,6 +47,7 @@ class Guest:
         self.procs: dict[int, str] = {}
         self.sleep_pid = 0
         self.snooze_pid = 0
+        self.transient: set[int] = set()  # the script and rcS, which end after the listing
 
     def console_text(self) -> str:
         try:
@@ -67,6 +69,8 @@ class Guest:
         for line in text.splitlines():
             if m := re.search(r"PYFACT-PROC: (\d+) (.*)$", line):
                 self.procs[int(m.group(1))] = m.group(2).rstrip("\r")
+            elif m := re.search(r"PYFACT-SELF: (\d+) (\d+)", line):
+                self.transient = {int(m.group(1)), int(m.group(2))}
             elif m := re.search(r"PYFACT-SLEEP: (\d+)", line):
                 self.sleep_pid = int(m.group(1))
             elif m := re.search(r"PYFACT-SNOOZE: (\d+)", line):
@@ -112,6 +116,8 @@ def guest(tmp_path_factory, kernel_dir):
 
 @pytest.fixture(scope="session")
 def vmcore(guest, tmp_path_factory) -> pathlib.Path:
-    path = tmp_path_factory.mktemp("dump") / "guest.elf"
-    kdive("dump", guest.state, "-o", path, "--format", "elf")
+    # kdump-lzo: the format of kdive's dumps that Debian's drgn 0.0.22 reads (QEMU's ELF and
+    # flattened dumps of these kernels it cannot)
+    path = tmp_path_factory.mktemp("dump") / "guest.kdump"
+    kdive("dump", guest.state, "-o", path, "--format", "kdump-lzo")
     return path

@@ -50,7 +50,7 @@ PARITY = textwrap.dedent("""
         "container": container_of(init.tasks.address_of_(), "struct task_struct",
                                   "tasks").value_() == init.value_(),
         "arith": [(init + 1).value_() - init.value_(), int(init.pid) * 3 + 1,
-                  (prog["jiffies"] & 0xff).value_() <= 0xff],
+                  (prog["jiffies_64"] & 0xff).value_() <= 0xff],
         "slab_caches": sorted(c.name.string_().decode() for c in for_each_slab_cache(prog)),
     }}
     print(json.dumps(out, sort_keys=True))
@@ -63,8 +63,12 @@ from drgn.helpers.linux.list import list_for_each_entry
 from drgn.helpers.linux.percpu import per_cpu
 from drgn.helpers.linux.pid import find_task, for_each_task
 from drgn.helpers.linux.printk import get_printk_records
-from drgn.helpers.linux.sched import cpu_curr, task_state_to_char
+from drgn.helpers.linux.sched import task_state_to_char
 from drgn.helpers.linux.slab import for_each_slab_cache
+
+
+def cpu_curr(prog, cpu):  # drgn 0.0.22 has no cpu_curr(): what its later versions read
+    return per_cpu(prog["runqueues"], cpu).curr
 """
 
 KDIVE_IMPORTS = """
