@@ -55,11 +55,6 @@ std::uint64_t member_offset(Program& prog, const debuginfo::Type* type, const st
 // An object's integer value (pointers too), raising on failure.
 std::uint64_t object_bits(const Object& object);
 
-// A check besides Python's own signals that asks a waiting cont() to stop the guest (kdive's
-// Ctrl-C flag, when Python runs inside kdive without signal handlers of its own).
-void set_interrupt_check(bool (*check)());
-bool interrupt_requested();
-
 void define_errors(py::module_& module);
 void define_object(py::module_& module);
 void define_program(py::module_& module);

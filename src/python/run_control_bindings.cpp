@@ -118,11 +118,7 @@ std::optional<target::StopEvent> wait_for_stop(target::Target& target,
         if (stop) {
             return stop;
         }
-        bool interrupted = PyErr_CheckSignals() != 0;
-        if (!interrupted && interrupt_requested()) {
-            PyErr_SetNone(PyExc_KeyboardInterrupt);
-            interrupted = true;
-        }
+        const bool interrupted = PyErr_CheckSignals() != 0;
         const bool expired = deadline && std::chrono::steady_clock::now() >= *deadline;
         if (!interrupted && !expired) {
             continue;
@@ -223,16 +219,7 @@ void delete_breakpoint(BreakpointState& b) {
                   [&](const BreakpointRef& other) { return other.get() == &b; });
 }
 
-bool (*&interrupt_check())() {
-    static bool (*check)() = nullptr;
-    return check;
-}
-
 } // namespace
-
-void set_interrupt_check(bool (*check)()) { interrupt_check() = check; }
-
-bool interrupt_requested() { return interrupt_check() != nullptr && interrupt_check()(); }
 
 void define_run_control(py::module_& module) {
     py::class_<BreakpointState, BreakpointRef>(module, "Breakpoint",

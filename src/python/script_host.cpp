@@ -2,9 +2,9 @@
 // the package's Python part built into the binary, and one namespace per session with `prog`.
 #include "python/script_host.hpp"
 
-#include "cli/interrupt_flag.hpp"
 #include "python/bindings.hpp"
 
+#include <csignal>
 #include <cstdio>
 #include <fmt/core.h>
 #include <pybind11/embed.h>
@@ -25,11 +25,9 @@ void start_interpreter() {
     if (started) {
         return;
     }
-    // Without Python's signal handlers: Ctrl-C stays kdive's (it interrupts a running guest,
-    // and cont() turns it into KeyboardInterrupt).
+    // Without Python's signal handlers: outside Python, Ctrl-C stays kdive's.
     py::initialize_interpreter(false);
     started = true;
-    set_interrupt_check(&cli::take_interrupt_request);
     auto modules = py::module_::import("sys").attr("modules");
     modules["kdive._kdive"] = py::module_::import("_kdive_embedded");
     py::module_ package = py::module_::import("types").attr("ModuleType")("kdive");
@@ -94,10 +92,8 @@ public:
 
     Result<> interactive() override {
         return run("python-interactive", [&] {
-            try {
-                (void)py::module_::import("readline"); // line editing, when Python has it
-            } catch (const py::error_already_set&) {
-            }
+            // Not Python's readline module: it is GNU readline, whose symbols libedit (kdive's
+            // line editor, loaded first) would answer for.
             py::module_::import("code").attr("interact")(
                 py::arg("banner") = "Python with `prog` bound to this session (import kdive); "
                                     "Ctrl-D returns to kdive.",
@@ -108,11 +104,20 @@ public:
 private:
     template <typename Body> Result<> run(const std::string& what, Body body) {
         (void)std::fflush(stdout);
+        // While Python runs, Ctrl-C is Python's KeyboardInterrupt (a loop in a script ends, a
+        // waiting cont() stops the guest); kdive's own handler comes back afterwards.
+        struct sigaction kdive_handler {};
+        (void)sigaction(SIGINT, nullptr, &kdive_handler);
+        const auto restore = [&] { (void)sigaction(SIGINT, &kdive_handler, nullptr); };
         try {
+            auto signal = py::module_::import("signal");
+            signal.attr("signal")(signal.attr("SIGINT"), signal.attr("default_int_handler"));
             body();
             flush_python();
+            restore();
             return {};
         } catch (py::error_already_set& error) {
+            restore();
             if (error.matches(PyExc_SystemExit)) {
                 py::object code = error.value().attr("code");
                 flush_python();

@@ -147,5 +147,44 @@ TEST(Repl, HelpAbbreviationsAndCompletionOnATerminal) {
     EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << kdive.output();
 }
 
+// Python in the REPL on a terminal: the console with `prog` bound, Ctrl-C ending a Python loop
+// and a waiting cont() (the guest stops, the prompt comes back), Ctrl-D back to kdive, and the
+// `python` command sharing the console's names. Built without Python, there is nothing to test.
+TEST(Repl, PythonConsoleAndCtrlCOnATerminal) {
+    auto vm = TestVm::boot(test_kernel(), {});
+    ASSERT_TRUE(vm) << vm.error().message;
+    ASSERT_TRUE(vm->wait_for(lab::shell_banner));
+    PtyProcess kdive({KDIVE_BINARY, "attach", vm->session().dir.string()});
+    ASSERT_TRUE(kdive.started());
+    ASSERT_TRUE(kdive.wait_for("(kdive) ", 2min)) << kdive.output();
+    kdive.type("python-interactive\n");
+    ASSERT_TRUE(kdive.wait_for(">>> ", 60s) || kdive.wait_for("without Python", 1s))
+        << kdive.output();
+    if (kdive.output().find("without Python") != std::string::npos) {
+        GTEST_SKIP() << "kdive was built without Python";
+    }
+    kdive.type("print('tasks:', len(kdive.for_each_task(prog)) > 10)\n");
+    ASSERT_TRUE(kdive.wait_for("tasks: True", 60s)) << kdive.output();
+    kdive.type("while True: pass\n\n");
+    std::this_thread::sleep_for(2s);
+    kdive.ctrl_c();
+    ASSERT_TRUE(kdive.wait_for("KeyboardInterrupt", 30s)) << kdive.output();
+    kdive.type("stops = []\n");
+    kdive.type("stops.append(prog.cont())\n");
+    std::this_thread::sleep_for(3s);
+    kdive.ctrl_c();
+    ASSERT_TRUE(kdive.wait_for("KeyboardInterrupt", 60s)) << kdive.output();
+    kdive.type("\x04"); // Ctrl-D: back to kdive, the guest stopped by the interrupt
+    ASSERT_TRUE(kdive.wait_for("(kdive) ", 60s)) << kdive.output();
+    kdive.type("p $lx_current().pid >= 0\n");
+    ASSERT_TRUE(kdive.wait_for("$1 = 1", 60s)) << kdive.output();
+    kdive.type("python print('kept', stops, prog.live)\n");
+    ASSERT_TRUE(kdive.wait_for("kept [] True", 60s)) << kdive.output();
+    kdive.type("quit\n");
+    auto status = kdive.wait_exit(1min);
+    ASSERT_TRUE(status) << kdive.output();
+    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << kdive.output();
+}
+
 } // namespace
 } // namespace kdive::testing
