@@ -60,6 +60,9 @@ public:
     std::string description() const { return description_; }
     // What a front end keeps per program (the Python module's breakpoints).
     std::shared_ptr<void>& front_end_state() { return front_end_state_; }
+    // What stack traces learnt about code addresses of the vmlinux (scopes, lines): the same
+    // for every stop.
+    std::shared_ptr<void>& code_cache() { return code_cache_; }
 
 private:
     Program() = default;
@@ -83,6 +86,7 @@ private:
     std::optional<kernel::VcpuTasks> vcpu_tasks_;
     std::optional<std::uint64_t> vcpu_tasks_generation_;
     std::shared_ptr<void> front_end_state_;
+    std::shared_ptr<void> code_cache_;
 };
 
 } // namespace kdive::python

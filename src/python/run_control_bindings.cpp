@@ -267,12 +267,13 @@ void define_run_control(py::module_& module) {
             [](StopEvent& e) {
                 if (!e.frame) {
                     auto trace = unwrap(vcpu_stack_trace(e.prog, e.cpu));
-                    if (trace.frames.empty()) {
-                        raise_error(Error{trace.stop_reason.empty() ? "no kernel frame"
-                                                                    : trace.stop_reason,
+                    const auto& frames = trace->frames(1);
+                    if (frames.empty()) {
+                        raise_error(Error{trace->stop_reason().empty() ? "no kernel frame"
+                                                                       : trace->stop_reason(),
                                           ErrorKind::unsupported});
                     }
-                    e.frame = trace.frames.front();
+                    e.frame = frames.front();
                 }
                 return *e.frame;
             },

@@ -44,7 +44,23 @@ Object variable(StackFrame& frame, const std::string& name) {
     return Object{frame.prog, unwrap(std::move(*found))};
 }
 
-StackTrace trace_of(const ProgramRef& prog, py::handle task, std::optional<int> cpu) {
+using TraceRef = std::shared_ptr<StackTrace>;
+
+std::string trace_text(StackTrace& t) {
+    std::string text;
+    for (const auto& f : t.all_frames()) {
+        text += frame_text(f) + "\n";
+    }
+    if (!t.stop_reason().empty()) {
+        text += fmt::format("({})\n", t.stop_reason());
+    }
+    if (!text.empty()) {
+        text.pop_back();
+    }
+    return text;
+}
+
+TraceRef trace_of(const ProgramRef& prog, py::handle task, std::optional<int> cpu) {
     Program& p = usable(prog);
     if (cpu) {
         if (!task.is_none()) {
@@ -149,37 +165,31 @@ void define_stack(py::module_& module) {
         .def("__str__", &frame_text)
         .def("__repr__", &frame_text);
 
-    py::class_<StackTrace>(module, "StackTrace", "A kernel stack, innermost frame first.")
+    py::class_<StackTrace, TraceRef>(module, "StackTrace",
+                                     "A kernel stack, innermost frame first. Frames' source "
+                                     "lines and scopes are looked up when first asked for.")
         .def_property_readonly(
-            "frames", [](const StackTrace& t) { return t.frames; }, "The frames.")
-        .def_readonly("stop_reason", &StackTrace::stop_reason,
-                      "Why the unwind ended early; empty at the stack's natural end.")
-        .def("__len__", [](const StackTrace& t) { return t.frames.size(); })
+            "frames", [](StackTrace& t) { return t.all_frames(); }, "The frames.")
+        .def_property_readonly(
+            "stop_reason", [](const StackTrace& t) { return t.stop_reason(); },
+            "Why the unwind ended early; empty at the stack's natural end.")
+        .def("__len__", [](StackTrace& t) { return t.all_frames().size(); })
         .def("__getitem__",
-             [](const StackTrace& t, long index) {
-                 const long size = static_cast<long>(t.frames.size());
+             [](StackTrace& t, long index) {
+                 const auto& frames =
+                     index >= 0 ? t.frames(static_cast<std::size_t>(index) + 1) : t.all_frames();
+                 const long size = static_cast<long>(frames.size());
                  if (index < 0) {
                      index += size;
                  }
                  if (index < 0 || index >= size) {
                      throw py::index_error("frame index out of range");
                  }
-                 return t.frames[static_cast<std::size_t>(index)];
+                 return frames[static_cast<std::size_t>(index)];
              })
-        .def("__iter__", [](const StackTrace& t) { return py::iter(py::cast(t.frames)); })
-        .def("__str__", [](const StackTrace& t) {
-            std::string text;
-            for (const auto& f : t.frames) {
-                text += frame_text(f) + "\n";
-            }
-            if (!t.stop_reason.empty()) {
-                text += fmt::format("({})\n", t.stop_reason);
-            }
-            if (!text.empty()) {
-                text.pop_back();
-            }
-            return text;
-        });
+        .def("__iter__", [](StackTrace& t) { return py::iter(py::cast(t.all_frames())); })
+        .def("__str__", &trace_text)
+        .def("__repr__", &trace_text);
 
     auto program = module.attr("Program");
     program.attr("stack_trace") = py::cpp_function(

@@ -4,8 +4,10 @@
 
 #include "debuginfo/function_scope.hpp"
 #include "eval/frame_variables.hpp"
+#include "kernel/stack_unwinder.hpp"
 #include "python/program.hpp"
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,15 +31,37 @@ struct StackFrame {
     std::uint64_t generation = 0;          // the stop the frame belongs to
 };
 
-struct StackTrace {
-    std::vector<StackFrame> frames;
-    std::string stop_reason; // why the unwind ended early; empty at the stack's natural end
-    std::string whose;       // "pid 1 (init)", "CPU 0"
+// Unwound and looked up (DWARF scopes, lines) as far as frames are asked for: a script reading
+// frame 0 of every task pays for frame 0.
+class StackTrace {
+public:
+    // `machine` is the innermost frame, `start` what unwinds the rest (none: nothing more).
+    StackTrace(std::shared_ptr<Program> prog, kernel::Backtrace machine,
+               std::optional<kernel::RegisterSet> start, std::string whose);
+
+    // The first `count` frames (fewer when the stack has fewer).
+    const std::vector<StackFrame>& frames(std::size_t count);
+    const std::vector<StackFrame>& all_frames() { return frames(SIZE_MAX); }
+    const std::string& stop_reason() const { return machine_.stop_reason; }
+    const std::string& whose() const { return whose_; }
+
+private:
+    void expand(const kernel::UnwoundFrame& machine);
+
+    std::shared_ptr<Program> prog_;
+    kernel::Backtrace machine_;
+    std::optional<kernel::RegisterSet> start_; // set until the whole stack is unwound
+    std::string whose_;
+    std::size_t expanded_ = 0; // machine frames turned into source frames
+    std::vector<StackFrame> frames_;
+    std::uint64_t generation_ = 0;
 };
 
 // The stack of a task (running ones from their vCPU's registers) or of a vCPU.
-Result<StackTrace> task_stack_trace(const std::shared_ptr<Program>& prog, std::uint64_t task);
-Result<StackTrace> vcpu_stack_trace(const std::shared_ptr<Program>& prog, int vcpu);
+Result<std::shared_ptr<StackTrace>> task_stack_trace(const std::shared_ptr<Program>& prog,
+                                                     std::uint64_t task);
+Result<std::shared_ptr<StackTrace>> vcpu_stack_trace(const std::shared_ptr<Program>& prog,
+                                                     int vcpu);
 
 // A frame's parameter or local; nullopt when it has none by that name.
 std::optional<Result<eval::Value>> frame_variable(StackFrame& frame, std::string_view name);
