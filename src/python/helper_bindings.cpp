@@ -5,9 +5,11 @@
 #include "kernel/maple_tree.hpp"
 #include "kernel/module_list.hpp"
 #include "kernel/open_files.hpp"
+#include "kernel/page_info.hpp"
 #include "kernel/printk_reader.hpp"
 #include "kernel/rb_tree.hpp"
 #include "kernel/slab_caches.hpp"
+#include "kernel/slab_object.hpp"
 #include "kernel/task_state.hpp"
 #include "kernel/task_walker.hpp"
 #include "kernel/xarray.hpp"
@@ -52,6 +54,45 @@ std::vector<Object> entries(const ProgramRef& prog, const Type* type,
 Object task_object(const ProgramRef& prog, std::uint64_t task) {
     return pointer_object(prog, struct_type(*prog, "task_struct"), task);
 }
+
+kernel::PageMap page_map(const ProgramRef& prog) {
+    return unwrap(kernel::PageMap::load(kernel_of(prog)));
+}
+
+std::uint64_t address_argument(py::handle address) {
+    if (py::isinstance<Object>(address)) {
+        return object_bits(address.cast<const Object&>());
+    }
+    return address.cast<std::uint64_t>();
+}
+
+// The PFN of a direct-map address; ValueError outside the direct map's RAM.
+std::uint64_t direct_pfn(const kernel::PageMap& pages, std::uint64_t address) {
+    auto pfn = pages.direct_pfn(address);
+    if (!pfn) {
+        throw py::value_error(
+            fmt::format("0x{:x} is not an address of the direct map's RAM", address));
+    }
+    return *pfn;
+}
+
+// drgn's two forms of the address helpers: (prog, address) or (an Object holding the address).
+std::pair<ProgramRef, py::object> program_and_value(py::handle first, py::object second) {
+    if (second.is_none()) {
+        if (!py::isinstance<Object>(first)) {
+            throw py::type_error("expected (prog, address) or an Object");
+        }
+        return {first.cast<const Object&>().prog, py::reinterpret_borrow<py::object>(first)};
+    }
+    return {first.cast<ProgramRef>(), second};
+}
+
+struct SlabObjectInfo {
+    Object slab_cache;
+    Object slab;
+    std::uint64_t address = 0;
+    bool allocated = false;
+};
 
 struct PrintkRecord {
     py::bytes text;
@@ -386,6 +427,103 @@ void define_helpers(py::module_& module) {
             return out;
         },
         py::arg("task"), "(fd, struct file *) of each open file of a task, in fd order.");
+    py::class_<SlabObjectInfo>(module, "SlabObjectInfo", "Where an address sits in the slab "
+                                                         "allocator (drgn's slab_object_info).")
+        .def_readonly("slab_cache", &SlabObjectInfo::slab_cache, "struct kmem_cache *")
+        .def_readonly("slab", &SlabObjectInfo::slab, "struct slab * (struct page * before 5.17)")
+        .def_readonly("address", &SlabObjectInfo::address, "The object's start.")
+        .def_readonly("allocated", &SlabObjectInfo::allocated, "Whether it is allocated.")
+        .def("__repr__", [](const SlabObjectInfo& i) {
+            return fmt::format("SlabObjectInfo(address=0x{:x}, allocated={})", i.address,
+                               i.allocated ? "True" : "False");
+        });
+    module.def(
+        "slab_object_info",
+        [](py::handle first, py::object second) -> py::object {
+            auto [prog, address] = program_and_value(first, std::move(second));
+            const std::uint64_t at = address_argument(address);
+            auto& view = kernel_of(prog);
+            auto pages = page_map(prog);
+            auto pfn = pages.direct_pfn(at);
+            if (!pfn) {
+                return py::none();
+            }
+            auto page = unwrap(pages.read(*pfn), at);
+            if (!page.slab) {
+                return py::none();
+            }
+            auto found = unwrap(kernel::find_slab_object(view, pages, page, at), at);
+            if (found.object == 0) {
+                return py::none(); // the slab's padding
+            }
+            const char* slab_type = prog->info().find_type("slab", debuginfo::TypeTag::struct_tag)
+                                        ? "slab"
+                                        : "page";
+            return py::cast(SlabObjectInfo{
+                pointer_object(prog, struct_type(*prog, "kmem_cache"), found.cache),
+                pointer_object(prog, struct_type(*prog, slab_type), found.slab), found.object,
+                found.allocated});
+        },
+        py::arg("prog"), py::arg("address") = py::none(),
+        "slab_object_info(prog, address) or (obj): the slab object holding an address (its cache, slab, start and whether it is "
+        "allocated), or None when the address is not in a slab object.");
+    module.def(
+        "pfn_to_page",
+        [](const ProgramRef& prog, std::uint64_t pfn) {
+            return pointer_object(prog, struct_type(*prog, "page"), page_map(prog).page_of(pfn));
+        },
+        py::arg("prog"), py::arg("pfn"), "The struct page * of a page frame number.");
+    module.def(
+        "page_to_pfn",
+        [](const Object& page) {
+            auto pfn = page_map(page.prog).pfn_of_page_struct(object_bits(page));
+            if (!pfn) {
+                throw py::value_error("not a struct page of the page map");
+            }
+            return *pfn;
+        },
+        py::arg("page"), "The page frame number of a struct page *.");
+    module.def(
+        "pfn_to_virt",
+        [](const ProgramRef& prog, std::uint64_t pfn) {
+            const Type* void_pointer =
+                prog->context().arena.pointer_to(prog->context().arena.void_type());
+            return Object{prog, eval::Value::from_integer(void_pointer,
+                                                          page_map(prog).pfn_to_virtual(pfn))};
+        },
+        py::arg("prog"), py::arg("pfn"), "The direct-map address (void *) of a page frame.");
+    module.def(
+        "virt_to_pfn",
+        [](py::handle first, py::object second) {
+            auto [prog, address] = program_and_value(first, std::move(second));
+            return direct_pfn(page_map(prog), address_argument(address));
+        },
+        py::arg("prog"), py::arg("address") = py::none(),
+        "The page frame number of a direct-map address: (prog, address) or (obj).");
+    module.def(
+        "virt_to_page",
+        [](py::handle first, py::object second) {
+            auto [prog, address] = program_and_value(first, std::move(second));
+            auto pages = page_map(prog);
+            return pointer_object(prog, struct_type(*prog, "page"),
+                                  pages.page_of(direct_pfn(pages, address_argument(address))));
+        },
+        py::arg("prog"), py::arg("address") = py::none(),
+        "The struct page * of a direct-map address: (prog, address) or (obj).");
+    module.def(
+        "page_to_virt",
+        [](const Object& page) {
+            auto pages = page_map(page.prog);
+            auto pfn = pages.pfn_of_page_struct(object_bits(page));
+            if (!pfn) {
+                throw py::value_error("not a struct page of the page map");
+            }
+            const Type* void_pointer = page.prog->context().arena.pointer_to(
+                page.prog->context().arena.void_type());
+            return Object{page.prog,
+                          eval::Value::from_integer(void_pointer, pages.pfn_to_virtual(*pfn))};
+        },
+        py::arg("page"), "The direct-map address (void *) of a struct page *.");
     module.def(
         "for_each_slab_cache",
         [](const ProgramRef& prog) {

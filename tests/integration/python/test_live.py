@@ -123,6 +123,68 @@ def test_conditional_breakpoint_fires_only_for_the_marked_task(guest):
         assert quiet.reason == "timeout"
 
 
+def test_trees_and_memory_helpers(guest):
+    with kdive.attach(str(guest.state)) as prog:
+        init = kdive.find_task(prog, 1)
+        # hlist: the tasks of init's struct pid, through pid_links[PIDTYPE_PID]
+        linked = kdive.hlist_for_each_entry("struct task_struct",
+                                            init.thread_pid.tasks[0].address_of_(),
+                                            "pid_links[0]")
+        assert [t.value_() for t in linked] == [init.value_()]
+        # xarray: the pid IDR, by pid number less idr_base
+        idr = prog["init_pid_ns"].idr
+        base = idr.idr_base.value_()
+        entries = dict(kdive.xa_for_each(idr.idr_rt.address_of_()))
+        assert {guest.sleep_pid, guest.snooze_pid, 1} <= {i + base for i in entries}
+        pid = kdive.cast("struct pid *", entries[guest.sleep_pid - base])
+        assert pid.numbers[0].nr.value_() == guest.sleep_pid
+        # init's VMAs: a maple tree from 6.1, a red-black tree before
+        mm = init.mm
+        if mm.type_.type.has_member("mm_mt"):
+            ranges = kdive.mt_for_each(mm.mm_mt.address_of_())
+            vmas = [kdive.cast("struct vm_area_struct *", entry) for _, _, entry in ranges]
+            assert [(v.vm_start.value_(), v.vm_end.value_() - 1) for v in vmas] == \
+                [(first, last) for first, last, _ in ranges]
+        else:
+            vmas = kdive.rbtree_inorder_for_each_entry("struct vm_area_struct",
+                                                       mm.mm_rb.address_of_(), "vm_rb")
+            starts = [v.vm_start.value_() for v in vmas]
+            assert starts == sorted(starts)
+        assert len(vmas) == mm.map_count.value_() > 0
+        # the slab allocator and the page map
+        info = kdive.slab_object_info(prog, init)
+        assert info.slab_cache.name.string_() == b"task_struct"
+        assert info.allocated and info.address == init.value_()
+        assert kdive.slab_object_info(prog, prog["init_task"].address_of_()) is None
+        page = kdive.virt_to_page(init)
+        assert kdive.page_to_pfn(page) == kdive.virt_to_pfn(prog, init)
+        assert kdive.page_to_virt(page).value_() == init.value_() & ~0xfff
+        assert kdive.pfn_to_page(prog, kdive.page_to_pfn(page)) == page
+
+
+def test_watchpoint_step_next_finish(guest):
+    with kdive.attach(str(guest.state)) as prog:
+        watch = prog.watchpoint("jiffies_64", "write")
+        stop = prog.cont(timeout=60)
+        assert stop.reason == "watchpoint", stop
+        assert stop.breakpoint.number == watch.number and watch.hits == 1
+        assert watch.address <= stop.watch_address < watch.address + 8
+        watch.delete()
+        bp = prog.breakpoint("do_sys_openat2",
+                             lambda event: event.task.comm.string_() == b"kdivesnooze")
+        stop = prog.cont(timeout=120)
+        assert stop.reason == "breakpoint", stop
+        bp.delete()
+        entry_line = stop.frame.line
+        stepped = prog.next()
+        assert stepped.reason == "step" and stepped.cpu == stop.cpu
+        assert stepped.frame.function == "do_sys_openat2" and stepped.frame.line > entry_line
+        assert stepped.task.pid.value_() == guest.snooze_pid
+        done = prog.finish()
+        assert done.frame.function != "do_sys_openat2" and "open" in done.frame.function
+        assert done.task.pid.value_() == guest.snooze_pid
+
+
 def test_faults_and_closed_programs_raise(guest):
     with kdive.attach(str(guest.state)) as prog:
         check_faults_and_close(prog)
