@@ -12,7 +12,9 @@ ScriptHostFactory& factory() {
 
 } // namespace
 
-void set_script_host_factory(ScriptHostFactory made) { factory() = std::move(made); }
+void set_script_host_factory(ScriptHostFactory made) {
+    factory() = std::move(made);
+}
 
 Result<std::unique_ptr<ScriptHost>> make_script_host(target::Target& target, DebuggerStack& stack) {
     if (!factory()) {

@@ -24,7 +24,9 @@ namespace {
 
 using debuginfo::Type;
 
-kernel::Kernel& kernel_of(const ProgramRef& prog) { return *unwrap(usable(prog).kernel()); }
+kernel::Kernel& kernel_of(const ProgramRef& prog) {
+    return *unwrap(usable(prog).kernel());
+}
 
 const Type* struct_type(Program& prog, std::string_view name) {
     return type_argument(prog, py::str(fmt::format("struct {}", name)));
@@ -153,7 +155,8 @@ void define_helpers(py::module_& module) {
             }
             auto exit_state = evaluator.member(task.value, "exit_state", false);
             const std::uint64_t at = structure_address(task);
-            const std::uint64_t state_bits = unwrap(unwrap(std::move(state), at).as_bits(prog.memory()), at);
+            const std::uint64_t state_bits =
+                unwrap(unwrap(std::move(state), at).as_bits(prog.memory()), at);
             const std::uint64_t exit_bits =
                 unwrap(unwrap(std::move(exit_state), at).as_bits(prog.memory()), at);
             return std::string(1, kernel::task_state_letter(state_bits, exit_bits));
@@ -178,8 +181,8 @@ void define_helpers(py::module_& module) {
                 unwrap(commands->per_cpu_address(*runqueues.value.address(), cpu));
             (void)view;
             Object queue{prog, eval::Value::at(rq, address)};
-            return Object{prog, unwrap(prog->evaluator().member(queue.value, "idle", false),
-                                       address)};
+            return Object{prog,
+                          unwrap(prog->evaluator().member(queue.value, "idle", false), address)};
         },
         py::arg("prog"), py::arg("cpu"), "A CPU's idle task (swapper/N).");
     module.def(
@@ -189,8 +192,7 @@ void define_helpers(py::module_& module) {
             (void)kernel_of(pointer.prog);
             const std::uint64_t address =
                 unwrap(prog.kernel_commands()->per_cpu_address(object_bits(pointer), cpu));
-            return Object{pointer.prog,
-                          eval::Value::from_integer(pointer.value.type(), address)};
+            return Object{pointer.prog, eval::Value::from_integer(pointer.value.type(), address)};
         },
         py::arg("ptr"), py::arg("cpu"), "A per-CPU pointer's copy for a CPU.");
     module.def(
@@ -202,18 +204,17 @@ void define_helpers(py::module_& module) {
             if (!at) {
                 throw py::value_error("per_cpu() needs a per-CPU variable (an object in memory)");
             }
-            const std::uint64_t address =
-                unwrap(prog.kernel_commands()->per_cpu_address(*at, cpu));
+            const std::uint64_t address = unwrap(prog.kernel_commands()->per_cpu_address(*at, cpu));
             return Object{variable.prog, eval::Value::at(variable.value.type(), address)};
         },
-        py::arg("var"), py::arg("cpu"), "A per-CPU variable's copy for a CPU: per_cpu(prog['runqueues'], 0).");
+        py::arg("var"), py::arg("cpu"),
+        "A per-CPU variable's copy for a CPU: per_cpu(prog['runqueues'], 0).");
     module.def(
         "list_for_each_entry",
         [](py::handle type, const Object& head, const std::string& member) {
             Program& prog = usable(head.prog);
             const Type* outer = type_argument(prog, type);
-            const std::uint64_t offset =
-                member_offset(prog, outer, member);
+            const std::uint64_t offset = member_offset(prog, outer, member);
             kernel::ListWalk walk;
             walk.start = structure_address(head);
             walk.head = true;
@@ -252,8 +253,7 @@ void define_helpers(py::module_& module) {
         [](py::handle type, const Object& head, const std::string& member) {
             Program& prog = usable(head.prog);
             const Type* outer = type_argument(prog, type);
-            const std::uint64_t offset =
-                member_offset(prog, outer, member);
+            const std::uint64_t offset = member_offset(prog, outer, member);
             const std::uint64_t at = structure_address(head);
             auto& view = kernel_of(head.prog);
             const std::uint64_t first = unwrap(view.read_u64(at), at); // hlist_head.first
@@ -289,8 +289,7 @@ void define_helpers(py::module_& module) {
         [rb_nodes](py::handle type, const Object& root, const std::string& member) {
             Program& prog = usable(root.prog);
             const Type* outer = type_argument(prog, type);
-            const std::uint64_t offset =
-                member_offset(prog, outer, member);
+            const std::uint64_t offset = member_offset(prog, outer, member);
             return entries(root.prog, outer, rb_nodes(root), offset);
         },
         py::arg("type"), py::arg("root"), py::arg("member"),
@@ -299,7 +298,8 @@ void define_helpers(py::module_& module) {
         Program& prog = usable(xa.prog);
         const std::uint64_t at = structure_address(xa);
         auto found = unwrap(kernel::xarray_entries(*unwrap(prog.kernel()), at), at);
-        const Type* void_pointer = prog.context().arena.pointer_to(prog.context().arena.void_type());
+        const Type* void_pointer =
+            prog.context().arena.pointer_to(prog.context().arena.void_type());
         std::vector<std::pair<std::uint64_t, Object>> out;
         for (const auto& entry : found) {
             out.emplace_back(entry.index,
@@ -362,8 +362,7 @@ void define_helpers(py::module_& module) {
         .def_readonly("continuation", &PrintkRecord::continuation)
         .def("__repr__", [](const PrintkRecord& r) {
             return fmt::format("PrintkRecord(seq={}, timestamp={}, level={}, text={})", r.seq,
-                               r.timestamp, r.level,
-                               py::repr(r.text).cast<std::string>());
+                               r.timestamp, r.level, py::repr(r.text).cast<std::string>());
         });
     module.def(
         "get_printk_records",
@@ -403,7 +402,8 @@ void define_helpers(py::module_& module) {
                 dent = object_bits(*dentry);
             } else { // a struct path (or a pointer to one)
                 auto evaluator = prog.evaluator();
-                mnt = object_bits(Object{first.prog, unwrap(evaluator.member(first.value, "mnt", false))});
+                mnt = object_bits(
+                    Object{first.prog, unwrap(evaluator.member(first.value, "mnt", false))});
                 dent = object_bits(
                     Object{first.prog, unwrap(evaluator.member(first.value, "dentry", false))});
             }
@@ -419,16 +419,19 @@ void define_helpers(py::module_& module) {
         "for_each_file",
         [](const Object& task) {
             Program& prog = usable(task.prog);
-            auto files = unwrap(kernel::read_open_files(*unwrap(prog.kernel()), structure_address(task)));
+            auto files =
+                unwrap(kernel::read_open_files(*unwrap(prog.kernel()), structure_address(task)));
             std::vector<std::pair<unsigned, Object>> out;
             for (const auto& f : files) {
-                out.emplace_back(f.fd, pointer_object(task.prog, struct_type(prog, "file"), f.file));
+                out.emplace_back(f.fd,
+                                 pointer_object(task.prog, struct_type(prog, "file"), f.file));
             }
             return out;
         },
         py::arg("task"), "(fd, struct file *) of each open file of a task, in fd order.");
-    py::class_<SlabObjectInfo>(module, "SlabObjectInfo", "Where an address sits in the slab "
-                                                         "allocator (drgn's slab_object_info).")
+    py::class_<SlabObjectInfo>(module, "SlabObjectInfo",
+                               "Where an address sits in the slab "
+                               "allocator (drgn's slab_object_info).")
         .def_readonly("slab_cache", &SlabObjectInfo::slab_cache, "struct kmem_cache *")
         .def_readonly("slab", &SlabObjectInfo::slab, "struct slab * (struct page * before 5.17)")
         .def_readonly("address", &SlabObjectInfo::address, "The object's start.")
@@ -456,16 +459,16 @@ void define_helpers(py::module_& module) {
             if (found.object == 0) {
                 return py::none(); // the slab's padding
             }
-            const char* slab_type = prog->info().find_type("slab", debuginfo::TypeTag::struct_tag)
-                                        ? "slab"
-                                        : "page";
-            return py::cast(SlabObjectInfo{
-                pointer_object(prog, struct_type(*prog, "kmem_cache"), found.cache),
-                pointer_object(prog, struct_type(*prog, slab_type), found.slab), found.object,
-                found.allocated});
+            const char* slab_type =
+                prog->info().find_type("slab", debuginfo::TypeTag::struct_tag) ? "slab" : "page";
+            return py::cast(
+                SlabObjectInfo{pointer_object(prog, struct_type(*prog, "kmem_cache"), found.cache),
+                               pointer_object(prog, struct_type(*prog, slab_type), found.slab),
+                               found.object, found.allocated});
         },
         py::arg("prog"), py::arg("address") = py::none(),
-        "slab_object_info(prog, address) or (obj): the slab object holding an address (its cache, slab, start and whether it is "
+        "slab_object_info(prog, address) or (obj): the slab object holding an address (its cache, "
+        "slab, start and whether it is "
         "allocated), or None when the address is not in a slab object.");
     module.def(
         "pfn_to_page",
@@ -488,8 +491,8 @@ void define_helpers(py::module_& module) {
         [](const ProgramRef& prog, std::uint64_t pfn) {
             const Type* void_pointer =
                 prog->context().arena.pointer_to(prog->context().arena.void_type());
-            return Object{prog, eval::Value::from_integer(void_pointer,
-                                                          page_map(prog).pfn_to_virtual(pfn))};
+            return Object{
+                prog, eval::Value::from_integer(void_pointer, page_map(prog).pfn_to_virtual(pfn))};
         },
         py::arg("prog"), py::arg("pfn"), "The direct-map address (void *) of a page frame.");
     module.def(
@@ -518,8 +521,8 @@ void define_helpers(py::module_& module) {
             if (!pfn) {
                 throw py::value_error("not a struct page of the page map");
             }
-            const Type* void_pointer = page.prog->context().arena.pointer_to(
-                page.prog->context().arena.void_type());
+            const Type* void_pointer =
+                page.prog->context().arena.pointer_to(page.prog->context().arena.void_type());
             return Object{page.prog,
                           eval::Value::from_integer(void_pointer, pages.pfn_to_virtual(*pfn))};
         },
@@ -540,7 +543,8 @@ void define_helpers(py::module_& module) {
         [](const ProgramRef& prog, const std::string& name) -> py::object {
             for (const auto& c : unwrap(kernel::read_slab_caches(kernel_of(prog)))) {
                 if (c.name == name) {
-                    return py::cast(pointer_object(prog, struct_type(*prog, "kmem_cache"), c.address));
+                    return py::cast(
+                        pointer_object(prog, struct_type(*prog, "kmem_cache"), c.address));
                 }
             }
             return py::none();

@@ -28,7 +28,9 @@ const Type* checked(const TypeRef& type) {
     return type.type;
 }
 
-std::optional<std::uint64_t> address_of(const Object& object) { return object.value.address(); }
+std::optional<std::uint64_t> address_of(const Object& object) {
+    return object.value.address();
+}
 
 Object derived(const Object& object, Result<eval::Value> value) {
     return Object{object.prog, unwrap(std::move(value), address_of(object))};
@@ -104,15 +106,15 @@ py::object aggregate_to_python(const Object& object, const Type* type, int depth
     py::dict out;
     for (const auto& member : type->members) {
         const Type* member_type = member.type.get();
-        eval::Value part = member.bit_size > 0
-                               ? object.value.retyped(type).bitfield(member_type, member.bit_offset,
-                                                                     member.bit_size)
-                               : object.value.retyped(type).sub_value(member_type,
-                                                                      member.bit_offset / 8);
+        eval::Value part =
+            member.bit_size > 0
+                ? object.value.retyped(type).bitfield(member_type, member.bit_offset,
+                                                      member.bit_size)
+                : object.value.retyped(type).sub_value(member_type, member.bit_offset / 8);
         Object sub{object.prog, part};
         if (member.name.empty() && debuginfo::strip_typedefs(member_type)->is_composite()) {
-            py::dict inner = aggregate_to_python(sub, debuginfo::strip_typedefs(member_type),
-                                                 depth);
+            py::dict inner =
+                aggregate_to_python(sub, debuginfo::strip_typedefs(member_type), depth);
             for (auto item : inner) {
                 out[item.first] = item.second;
             }
@@ -155,8 +157,9 @@ py::object to_python(const Object& object, int depth) {
         (void)unwrap(object.value.bytes(memory), address_of(object)); // one read for all
         py::list out;
         for (std::uint64_t i = 0; i < count; ++i) {
-            out.append(to_python(Object{object.prog, object.value.sub_value(element, i * element->size)},
-                                 depth + 1));
+            out.append(
+                to_python(Object{object.prog, object.value.sub_value(element, i * element->size)},
+                          depth + 1));
         }
         return out;
     }
@@ -226,8 +229,8 @@ py::int_ integer(const Object& object) {
 std::vector<Object> elements(const Object& object) {
     const Type* type = resolved(object);
     if (type->kind != TypeKind::array || !type->count) {
-        throw py::type_error(
-            fmt::format("{} is not an array of known length", eval::type_name(object.value.type())));
+        throw py::type_error(fmt::format("{} is not an array of known length",
+                                         eval::type_name(object.value.type())));
     }
     const Type* element = type->target.get();
     std::vector<Object> out;
@@ -310,9 +313,8 @@ eval::Value value_argument(Program& prog, py::handle value) {
                                              static_cast<std::uint64_t>(number.cast<long long>()));
         }
         const auto bits = number.cast<unsigned long long>();
-        return eval::Value::from_integer(bits >> 63 != 0 ? arena.unsigned_long_type()
-                                                         : arena.long_type(),
-                                         bits);
+        return eval::Value::from_integer(
+            bits >> 63 != 0 ? arena.unsigned_long_type() : arena.long_type(), bits);
     }
     if (py::isinstance<py::float_>(value)) {
         const double number = value.cast<double>();
@@ -376,10 +378,9 @@ void define_object(py::module_& module) {
             [](const TypeRef& t) {
                 py::list out;
                 for (const auto& m : debuginfo::strip_typedefs(checked(t))->members) {
-                    out.append(py::make_tuple(m.name.empty() ? py::object(py::none())
-                                                             : py::object(py::str(m.name)),
-                                              TypeRef{t.prog, m.type.get()}, m.bit_offset,
-                                              m.bit_size));
+                    out.append(py::make_tuple(
+                        m.name.empty() ? py::object(py::none()) : py::object(py::str(m.name)),
+                        TypeRef{t.prog, m.type.get()}, m.bit_offset, m.bit_size));
                 }
                 return out;
             },
@@ -399,7 +400,8 @@ void define_object(py::module_& module) {
             [](const TypeRef& t, const std::string& name) {
                 return eval::find_member(debuginfo::strip_typedefs(checked(t)), name).has_value();
             },
-            py::arg("name"), "Whether a struct or union has the member (anonymous ones looked into).")
+            py::arg("name"),
+            "Whether a struct or union has the member (anonymous ones looked into).")
         .def(
             "offsetof",
             [](const TypeRef& t, const std::string& path) {
@@ -408,7 +410,9 @@ void define_object(py::module_& module) {
             py::arg("member"), "The byte offset of a member path (\"se.run_node\", \"a[2].b\").")
         .def(
             "unaliased",
-            [](const TypeRef& t) { return TypeRef{t.prog, debuginfo::strip_typedefs(checked(t))}; },
+            [](const TypeRef& t) {
+                return TypeRef{t.prog, debuginfo::strip_typedefs(checked(t))};
+            },
             "The type without typedefs and qualifiers.")
         .def(
             "type_name", [](const TypeRef& t) { return eval::type_name(checked(t)); },
@@ -440,7 +444,10 @@ void define_object(py::module_& module) {
         .def_property_readonly(
             "prog_", [](const Object& o) { return o.prog; }, "The program it belongs to.")
         .def_property_readonly(
-            "type_", [](const Object& o) { return TypeRef{o.prog, o.value.type()}; },
+            "type_",
+            [](const Object& o) {
+                return TypeRef{o.prog, o.value.type()};
+            },
             "Its type.")
         .def_property_readonly(
             "address_",
@@ -477,15 +484,20 @@ void define_object(py::module_& module) {
             },
             py::arg("limit") = 4096,
             "The NUL-terminated string it points to or holds, as bytes (at most `limit`).")
-        .def("member_", &member, py::arg("name"), "A member of a struct, or of what a pointer "
-                                                  "points to.")
+        .def("member_", &member, py::arg("name"),
+             "A member of a struct, or of what a pointer "
+             "points to.")
         .def(
             "address_of_",
-            [](const Object& o) { return derived(o, usable(o.prog).evaluator().address_of(o.value)); },
+            [](const Object& o) {
+                return derived(o, usable(o.prog).evaluator().address_of(o.value));
+            },
             "A pointer to it (C's &).")
         .def(
             "deref_",
-            [](const Object& o) { return derived(o, usable(o.prog).evaluator().dereference(o.value)); },
+            [](const Object& o) {
+                return derived(o, usable(o.prog).evaluator().dereference(o.value));
+            },
             "What a pointer points to (C's *).")
         .def(
             "read_",
@@ -534,13 +546,12 @@ void define_object(py::module_& module) {
              [](const Object& o) {
                  const Type* type = resolved(o);
                  if (type->kind != TypeKind::array || !type->count) {
-                     throw py::type_error(fmt::format("{} has no length",
-                                                      eval::type_name(o.value.type())));
+                     throw py::type_error(
+                         fmt::format("{} has no length", eval::type_name(o.value.type())));
                  }
                  return *type->count;
              })
-        .def("__iter__",
-             [](const Object& o) { return py::iter(py::cast(elements(o))); })
+        .def("__iter__", [](const Object& o) { return py::iter(py::cast(elements(o))); })
         .def("__bool__", &truth)
         .def("__int__", &integer)
         .def("__index__", &integer)
@@ -552,19 +563,22 @@ void define_object(py::module_& module) {
                  }
                  return static_cast<double>(integer(o).cast<long long>());
              })
-        .def("__neg__", [](const Object& o) {
-            return derived(o, usable(o.prog).evaluator().unary("-", o.value));
-        })
-        .def("__invert__", [](const Object& o) {
-            return derived(o, usable(o.prog).evaluator().unary("~", o.value));
-        })
+        .def("__neg__",
+             [](const Object& o) {
+                 return derived(o, usable(o.prog).evaluator().unary("-", o.value));
+             })
+        .def("__invert__",
+             [](const Object& o) {
+                 return derived(o, usable(o.prog).evaluator().unary("~", o.value));
+             })
         .def("__pos__", [](const Object& o) { return o; });
 
     // C's binary operators, both ways round (1 + obj as well as obj + 1).
     auto cls = module.attr("Object");
     const std::pair<const char*, const char*> operators[] = {
-        {"add", "+"}, {"sub", "-"},  {"mul", "*"},  {"truediv", "/"}, {"floordiv", "/"},
-        {"mod", "%"}, {"lshift", "<<"}, {"rshift", ">>"}, {"and", "&"}, {"or", "|"}, {"xor", "^"}};
+        {"add", "+"},      {"sub", "-"}, {"mul", "*"},     {"truediv", "/"},
+        {"floordiv", "/"}, {"mod", "%"}, {"lshift", "<<"}, {"rshift", ">>"},
+        {"and", "&"},      {"or", "|"},  {"xor", "^"}};
     for (const auto& [name, op] : operators) {
         const std::string symbol = op;
         cls.attr(fmt::format("__{}__", name).c_str()) = py::cpp_function(

@@ -23,8 +23,8 @@ Result<std::shared_ptr<Program>> Program::attach(const cli::TargetSource& source
     cli::DebuggerOptions options;
     options.batch = true;
     options.stop_timeout = std::chrono::minutes(5); // step, next and finish end
-    auto stack = cli::DebuggerStack::create(*opened->target, opened->vmlinux, options,
-                                            (*capture)->file());
+    auto stack =
+        cli::DebuggerStack::create(*opened->target, opened->vmlinux, options, (*capture)->file());
     if (!stack) {
         return std::unexpected(stack.error());
     }
@@ -69,7 +69,9 @@ std::shared_ptr<Program> Program::borrow(target::Target& target, cli::DebuggerSt
     return program;
 }
 
-Program::~Program() { close(); }
+Program::~Program() {
+    close();
+}
 
 void Program::close() {
     if (closed_) {

@@ -46,7 +46,9 @@ public:
     eval::MemoryReader* memory() { return context().memory; }
     // The kernel view of a running kernel; an error for a vmlinux alone or before it runs.
     Result<kernel::Kernel*> kernel();
-    cli::KernelCommands* kernel_commands() { return stack_ != nullptr ? stack_->kernel() : nullptr; }
+    cli::KernelCommands* kernel_commands() {
+        return stack_ != nullptr ? stack_->kernel() : nullptr;
+    }
     // An error for a vmlinux alone.
     Result<target::Target*> target();
     Result<target::Target*> live_target(); // a target that can run: not a vmcore

@@ -35,9 +35,8 @@ bool is_identifier(std::string_view name) {
     if (name.empty() || (std::isdigit(static_cast<unsigned char>(name.front())) != 0)) {
         return false;
     }
-    return std::ranges::all_of(name, [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
-    });
+    return std::ranges::all_of(
+        name, [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; });
 }
 
 // A global variable or function by name; nullopt when no image has the name.
@@ -87,8 +86,8 @@ Symbol symbol_named(Program& prog, const std::string& name) {
             if (auto where = images->describe(variable->address)) {
                 module = where->image;
             }
-            return Symbol{name, variable->address, 0,
-                          variable->is_function ? "function" : "object", module};
+            return Symbol{name, variable->address, 0, variable->is_function ? "function" : "object",
+                          module};
         }
     }
     throw py::key_error(fmt::format("no symbol named {}", name));
@@ -117,18 +116,17 @@ void define_program(py::module_& module) {
 
     py::class_<Program, ProgramRef>(module, "Program",
                                     "A kernel: live in a VM, in a vmcore, or a vmlinux alone.")
-        .def("__getitem__",
-             [](const ProgramRef& prog, const std::string& name) {
-                 if (auto found = lookup(prog, name)) {
-                     return *found;
-                 }
-                 throw py::key_error(name);
-             },
-             py::arg("name"), "A global or per-CPU variable, or a function, by name.")
-        .def("__contains__",
-             [](const ProgramRef& prog, const std::string& name) {
-                 return lookup(prog, name).has_value();
-             })
+        .def(
+            "__getitem__",
+            [](const ProgramRef& prog, const std::string& name) {
+                if (auto found = lookup(prog, name)) {
+                    return *found;
+                }
+                throw py::key_error(name);
+            },
+            py::arg("name"), "A global or per-CPU variable, or a function, by name.")
+        .def("__contains__", [](const ProgramRef& prog,
+                                const std::string& name) { return lookup(prog, name).has_value(); })
         .def(
             "variable",
             [](const ProgramRef& prog, const std::string& name) {
@@ -138,8 +136,9 @@ void define_program(py::module_& module) {
                 }
                 return *found;
             },
-            py::arg("name"), "A global or per-CPU variable (per-CPU: the offset object; see "
-                             "per_cpu()).")
+            py::arg("name"),
+            "A global or per-CPU variable (per-CPU: the offset object; see "
+            "per_cpu()).")
         .def(
             "function",
             [](const ProgramRef& prog, const std::string& name) {
@@ -244,8 +243,9 @@ void define_program(py::module_& module) {
             [](const ProgramRef& prog, const std::string& line) {
                 return unwrap(usable(prog).command(line));
             },
-            py::arg("line"), "Runs a kdive command (`ps`, `bt 1`, `p jiffies`) and gives its "
-                             "output as text.")
+            py::arg("line"),
+            "Runs a kdive command (`ps`, `bt 1`, `p jiffies`) and gives its "
+            "output as text.")
         .def("close", &Program::close,
              "Removes this program's breakpoints and detaches; the guest runs on.")
         .def_property_readonly("closed", &Program::closed)
@@ -262,8 +262,8 @@ void define_program(py::module_& module) {
 
     module.def(
         "attach",
-        [](const std::string& target, std::optional<std::string> vmlinux,
-           const std::string& memory, std::optional<std::string> debug_dir) {
+        [](const std::string& target, std::optional<std::string> vmlinux, const std::string& memory,
+           std::optional<std::string> debug_dir) {
             cli::TargetSource source;
             source.where = target;
             source.vmlinux = vmlinux.value_or("");

@@ -50,7 +50,9 @@ RunState& run_state(Program& prog) {
     return *std::static_pointer_cast<RunState>(slot);
 }
 
-target::Target& live(const ProgramRef& prog) { return *unwrap(usable(prog).live_target()); }
+target::Target& live(const ProgramRef& prog) {
+    return *unwrap(usable(prog).live_target());
+}
 
 std::string reason_text(target::StopEvent::Reason reason) {
     using R = target::StopEvent::Reason;
@@ -111,8 +113,9 @@ StopEvent describe(const ProgramRef& prog, const target::StopEvent& stop, std::s
 
 // Waits for the running guest in short slices, so Ctrl-C (Python's KeyboardInterrupt) and the
 // timeout are noticed; either stops the guest before returning or raising.
-std::optional<target::StopEvent> wait_for_stop(target::Target& target,
-                                               std::optional<std::chrono::steady_clock::time_point> deadline) {
+std::optional<target::StopEvent>
+wait_for_stop(target::Target& target,
+              std::optional<std::chrono::steady_clock::time_point> deadline) {
     for (;;) {
         auto stop = unwrap(target.wait_for_stop(100ms));
         if (stop) {
@@ -225,8 +228,8 @@ void define_run_control(py::module_& module) {
     py::class_<BreakpointState, BreakpointRef>(module, "Breakpoint",
                                                "A breakpoint or watchpoint set from Python.")
         .def_readonly("number", &BreakpointState::number)
-        .def_property_readonly(
-            "address", [](const BreakpointState& b) { return b.breakpoint.address; })
+        .def_property_readonly("address",
+                               [](const BreakpointState& b) { return b.breakpoint.address; })
         .def_property_readonly("kind",
                                [](const BreakpointState& b) {
                                    return std::string(target::to_string(b.breakpoint.kind));
@@ -238,8 +241,8 @@ void define_run_control(py::module_& module) {
         .def("delete", &delete_breakpoint, "Removes it from the guest.")
         .def("__repr__", [](const BreakpointState& b) {
             return fmt::format("Breakpoint({}, {}, 0x{:x}, kind='{}', hits={})", b.number,
-                               b.location, b.breakpoint.address, target::to_string(b.breakpoint.kind),
-                               b.hits);
+                               b.location, b.breakpoint.address,
+                               target::to_string(b.breakpoint.kind), b.hits);
         });
 
     py::class_<StopEvent>(module, "StopEvent", "Why and where the guest stopped.")
@@ -288,8 +291,7 @@ void define_run_control(py::module_& module) {
     auto program = module.attr("Program");
     const auto method = [&](const char* name, auto&& function, const char* doc, auto... args) {
         program.attr(name) = py::cpp_function(std::forward<decltype(function)>(function),
-                                              py::is_method(program), py::name(name), args...,
-                                              doc);
+                                              py::is_method(program), py::name(name), args..., doc);
     };
     method(
         "breakpoint",
@@ -361,8 +363,7 @@ void define_run_control(py::module_& module) {
         "Stops the guest when the expression's memory is written (or read, or accessed).",
         py::arg("expression"), py::arg("kind") = "write", py::arg("callback") = py::none());
     method(
-        "breakpoints",
-        [](const ProgramRef& prog) { return run_state(usable(prog)).breakpoints; },
+        "breakpoints", [](const ProgramRef& prog) { return run_state(usable(prog)).breakpoints; },
         "The breakpoints and watchpoints set from Python.");
     method("cont", &cont,
            "Resumes the guest until a stop (a breakpoint whose callback does not return False, "

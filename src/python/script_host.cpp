@@ -10,7 +10,9 @@
 #include <pybind11/embed.h>
 #include <pybind11/stl.h>
 
-PYBIND11_EMBEDDED_MODULE(_kdive_embedded, module) { kdive::python::define_module(module); }
+PYBIND11_EMBEDDED_MODULE(_kdive_embedded, module) {
+    kdive::python::define_module(module);
+}
 
 namespace kdive::python {
 

@@ -87,8 +87,9 @@ TraceRef trace_of(const ProgramRef& prog, py::handle task, std::optional<int> cp
 } // namespace
 
 void define_stack(py::module_& module) {
-    py::class_<StackFrame>(module, "StackFrame", "One frame of a kernel stack (inlined calls "
-                                                 "are frames of their own, as in drgn).")
+    py::class_<StackFrame>(module, "StackFrame",
+                           "One frame of a kernel stack (inlined calls "
+                           "are frames of their own, as in drgn).")
         .def_readonly("pc", &StackFrame::pc, "Its program counter (callers: the return address).")
         .def_readonly("sp", &StackFrame::sp, "Its stack pointer.")
         .def_readonly("is_inline", &StackFrame::is_inline,
@@ -98,13 +99,15 @@ void define_stack(py::module_& module) {
         .def_property_readonly(
             "function",
             [](const StackFrame& f) -> py::object {
-                return f.function.empty() ? py::object(py::none()) : py::object(py::str(f.function));
+                return f.function.empty() ? py::object(py::none())
+                                          : py::object(py::str(f.function));
             },
             "The function's name; None when no symbol covers the pc.")
         .def_property_readonly(
             "name",
             [](const StackFrame& f) -> py::object {
-                return f.function.empty() ? py::object(py::none()) : py::object(py::str(f.function));
+                return f.function.empty() ? py::object(py::none())
+                                          : py::object(py::str(f.function));
             },
             "The same as function (drgn's name).")
         .def_property_readonly(

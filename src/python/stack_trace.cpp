@@ -153,7 +153,8 @@ void StackTrace::expand(const kernel::UnwoundFrame& machine) {
     }
 }
 
-Result<std::shared_ptr<StackTrace>> vcpu_stack_trace(const std::shared_ptr<Program>& prog, int vcpu) {
+Result<std::shared_ptr<StackTrace>> vcpu_stack_trace(const std::shared_ptr<Program>& prog,
+                                                     int vcpu) {
     auto target = prog->target();
     if (!target) {
         return std::unexpected(target.error());
@@ -182,7 +183,8 @@ Result<std::shared_ptr<StackTrace>> vcpu_stack_trace(const std::shared_ptr<Progr
     return first_frame(prog, **unwinder, *registers, whose);
 }
 
-Result<std::shared_ptr<StackTrace>> task_stack_trace(const std::shared_ptr<Program>& prog, std::uint64_t task) {
+Result<std::shared_ptr<StackTrace>> task_stack_trace(const std::shared_ptr<Program>& prog,
+                                                     std::uint64_t task) {
     auto view = prog->kernel();
     if (!view) {
         return std::unexpected(view.error());
