@@ -53,12 +53,7 @@ int run_attach(const AttachArgs& args) {
     }
     DebuggerSession& session = (*stack)->session();
     SigintWatcher sigint;
-    // Before anything else: a vmlinux that is not the running kernel makes every answer wrong.
-    if (auto* kernel = (*stack)->kernel()) {
-        if (auto view = check_kernel_view(*kernel, **target); !view) {
-            fmt::print(stderr, "warning: {}\n", printable(view.error().message));
-        }
-    }
+    warn_unless_running_kernel(**stack, **target);
 
     if (!args.batch) {
         fmt::print("{}\n", opened->greeting);
@@ -92,15 +87,7 @@ int run_attach(const AttachArgs& args) {
     if (!args.batch && !session.finished() && termination_signal() == 0) {
         all_ok = run_repl(session, cache_dir() / "attach_history") && all_ok;
     }
-    if (auto done = session.finish(); !done) {
-        fmt::print(stderr, "kdive: {}\n", printable(done.error().message));
-        all_ok = false;
-    }
-    if (int sig = termination_signal(); sig != 0) {
-        fmt::print(stderr, "kdive: {}: detached and stopped\n", strsignal(sig));
-        return 128 + sig;
-    }
-    return all_ok ? 0 : 1;
+    return end_session(session, all_ok);
 }
 
 } // namespace

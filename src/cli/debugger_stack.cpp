@@ -2,9 +2,14 @@
 #include "cli/debugger_stack.hpp"
 
 #include "cli/expression_location.hpp"
+#include "cli/interrupt_flag.hpp"
+#include "cli/report.hpp"
+#include "cli/target_opening.hpp"
 #include "kernel/stack_unwinder.hpp"
 #include "lab/kernel_source.hpp"
 #include "support/cache_dir.hpp"
+
+#include <cstring>
 
 namespace kdive::cli {
 
@@ -143,6 +148,26 @@ std::optional<Result<std::string>> DebuggerStack::run_script_command(std::string
         return std::unexpected(ran.error());
     }
     return std::string();
+}
+
+void warn_unless_running_kernel(DebuggerStack& stack, target::Target& target) {
+    if (auto* kernel = stack.kernel()) {
+        if (auto view = check_kernel_view(*kernel, target); !view) {
+            fmt::print(stderr, "warning: {}\n", printable(view.error().message));
+        }
+    }
+}
+
+int end_session(DebuggerSession& session, bool ok) {
+    if (auto done = session.finish(); !done) {
+        fmt::print(stderr, "kdive: {}\n", printable(done.error().message));
+        ok = false;
+    }
+    if (int sig = termination_signal(); sig != 0) {
+        fmt::print(stderr, "kdive: {}: detached and stopped\n", strsignal(sig));
+        return 128 + sig;
+    }
+    return ok ? 0 : 1;
 }
 
 } // namespace kdive::cli

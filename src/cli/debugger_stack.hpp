@@ -50,4 +50,12 @@ private:
     std::unique_ptr<FrameCommands> frames_;
 };
 
+// Before anything else in a session: a vmlinux that is not the running kernel makes every
+// answer wrong, so a mismatch is said on stderr.
+void warn_unless_running_kernel(DebuggerStack& stack, target::Target& target);
+
+// The end of a session: kdive's breakpoints out and the guest running (a failure said on
+// stderr); the exit status, 128+N after signal N asked kdive to stop.
+int end_session(DebuggerSession& session, bool ok);
+
 } // namespace kdive::cli

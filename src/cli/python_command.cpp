@@ -38,11 +38,7 @@ int run_python(const PythonArgs& args) {
         return 1;
     }
     SigintWatcher sigint;
-    if (auto* kernel = (*stack)->kernel()) {
-        if (auto view = check_kernel_view(*kernel, *opened->target); !view) {
-            fmt::print(stderr, "warning: {}\n", printable(view.error().message));
-        }
-    }
+    warn_unless_running_kernel(**stack, *opened->target);
     bool ok = true;
     auto host = (*stack)->scripts();
     if (!host) {
@@ -57,15 +53,7 @@ int run_python(const PythonArgs& args) {
             ok = false;
         }
     }
-    if (auto done = (*stack)->session().finish(); !done) {
-        fmt::print(stderr, "kdive: {}\n", printable(done.error().message));
-        ok = false;
-    }
-    if (int sig = termination_signal(); sig != 0) {
-        fmt::print(stderr, "kdive: {}: detached and stopped\n", strsignal(sig));
-        return 128 + sig;
-    }
-    return ok ? 0 : 1;
+    return end_session((*stack)->session(), ok);
 }
 
 } // namespace

@@ -9,9 +9,12 @@
 #include <chrono>
 #include <csignal>
 #include <gtest/gtest.h>
+#include <memory>
+#include <optional>
 #include <regex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace kdive::testing {
 namespace {
@@ -38,6 +41,41 @@ bool gone_within(int pid, std::chrono::seconds timeout) {
         std::this_thread::sleep_for(50ms);
     }
     return false;
+}
+
+// `kdive attach` on a terminal, at its first prompt; `error` says why not.
+struct AttachedTerminal {
+    std::optional<TestVm> vm;
+    std::unique_ptr<PtyProcess> kdive;
+    std::string error;
+};
+
+AttachedTerminal attach_on_a_terminal() {
+    AttachedTerminal out;
+    auto vm = TestVm::boot(test_kernel(), {});
+    if (!vm) {
+        out.error = vm.error().message;
+        return out;
+    }
+    out.vm.emplace(std::move(*vm));
+    if (!out.vm->wait_for(lab::shell_banner)) {
+        out.error = "no shell banner on the guest's console";
+        return out;
+    }
+    out.kdive = std::make_unique<PtyProcess>(
+        std::vector<std::string>{KDIVE_BINARY, "attach", out.vm->session().dir.string()});
+    if (!out.kdive->started() || !out.kdive->wait_for("(kdive) ", 2min)) {
+        out.error = "no (kdive) prompt: " + out.kdive->output();
+    }
+    return out;
+}
+
+// `quit` ends kdive with status 0.
+void expect_clean_quit(PtyProcess& kdive) {
+    kdive.type("quit\n");
+    auto status = kdive.wait_exit(1min);
+    ASSERT_TRUE(status) << kdive.output();
+    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << kdive.output();
 }
 
 // The hand-over leaves GDB at a clean prompt at start_kernel (no confirmation pending that
@@ -102,12 +140,9 @@ TEST(Terminal, CtrlCInterruptsContinueInUp) {
 // kdive attach's REPL on a terminal: help from the command table, GDB's abbreviations and
 // aliases, Tab completing commands, info subcommands, types, symbols and members, and shell.
 TEST(Repl, HelpAbbreviationsAndCompletionOnATerminal) {
-    auto vm = TestVm::boot(test_kernel(), {});
-    ASSERT_TRUE(vm) << vm.error().message;
-    ASSERT_TRUE(vm->wait_for(lab::shell_banner));
-    PtyProcess kdive({KDIVE_BINARY, "attach", vm->session().dir.string()});
-    ASSERT_TRUE(kdive.started());
-    ASSERT_TRUE(kdive.wait_for("(kdive) ", 2min)) << kdive.output();
+    auto terminal = attach_on_a_terminal();
+    ASSERT_TRUE(terminal.error.empty()) << terminal.error;
+    PtyProcess& kdive = *terminal.kdive;
 
     kdive.type("help\n");
     ASSERT_TRUE(kdive.wait_for("backtrace (bt, where)", 30s)) << kdive.output();
@@ -141,22 +176,16 @@ TEST(Repl, HelpAbbreviationsAndCompletionOnATerminal) {
 
     kdive.type("shell echo kdive-shell-$((6*7))\n");
     ASSERT_TRUE(kdive.wait_for("kdive-shell-42", 30s)) << kdive.output();
-    kdive.type("quit\n");
-    auto status = kdive.wait_exit(1min);
-    ASSERT_TRUE(status) << kdive.output();
-    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << kdive.output();
+    expect_clean_quit(kdive);
 }
 
 // Python in the REPL on a terminal: the console with `prog` bound, Ctrl-C ending a Python loop
 // and a waiting cont() (the guest stops, the prompt comes back), Ctrl-D back to kdive, and the
 // `python` command sharing the console's names. Built without Python, there is nothing to test.
 TEST(Repl, PythonConsoleAndCtrlCOnATerminal) {
-    auto vm = TestVm::boot(test_kernel(), {});
-    ASSERT_TRUE(vm) << vm.error().message;
-    ASSERT_TRUE(vm->wait_for(lab::shell_banner));
-    PtyProcess kdive({KDIVE_BINARY, "attach", vm->session().dir.string()});
-    ASSERT_TRUE(kdive.started());
-    ASSERT_TRUE(kdive.wait_for("(kdive) ", 2min)) << kdive.output();
+    auto terminal = attach_on_a_terminal();
+    ASSERT_TRUE(terminal.error.empty()) << terminal.error;
+    PtyProcess& kdive = *terminal.kdive;
     kdive.type("python-interactive\n");
     ASSERT_TRUE(kdive.wait_for(">>> ", 60s) || kdive.wait_for("without Python", 1s))
         << kdive.output();
@@ -180,10 +209,7 @@ TEST(Repl, PythonConsoleAndCtrlCOnATerminal) {
     ASSERT_TRUE(kdive.wait_for("$1 = 1", 60s)) << kdive.output();
     kdive.type("python print('kept', stops, prog.live)\n");
     ASSERT_TRUE(kdive.wait_for("kept [] True", 60s)) << kdive.output();
-    kdive.type("quit\n");
-    auto status = kdive.wait_exit(1min);
-    ASSERT_TRUE(status) << kdive.output();
-    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << kdive.output();
+    expect_clean_quit(kdive);
 }
 
 } // namespace
