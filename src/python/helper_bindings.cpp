@@ -53,6 +53,12 @@ std::vector<Object> entries(const ProgramRef& prog, const Type* type,
     return out;
 }
 
+// A `void *` holding an entry or address.
+Object void_pointer(const ProgramRef& prog, std::uint64_t value) {
+    auto& arena = prog->context().arena;
+    return Object{prog, eval::Value::from_integer(arena.pointer_to(arena.void_type()), value)};
+}
+
 Object task_object(const ProgramRef& prog, std::uint64_t task) {
     return pointer_object(prog, struct_type(*prog, "task_struct"), task);
 }
@@ -79,7 +85,7 @@ std::uint64_t direct_pfn(const kernel::PageMap& pages, std::uint64_t address) {
 }
 
 // drgn's two forms of the address helpers: (prog, address) or (an Object holding the address).
-std::pair<ProgramRef, py::object> program_and_value(py::handle first, py::object second) {
+std::pair<ProgramRef, py::object> program_and_value(py::handle first, const py::object& second) {
     if (second.is_none()) {
         if (!py::isinstance<Object>(first)) {
             throw py::type_error("expected (prog, address) or an Object");
@@ -221,6 +227,7 @@ void define_helpers(py::module_& module) {
             walk.link_offset = offset;
             auto nodes = unwrap(kernel::walk_list(kernel_of(head.prog), walk), walk.start);
             std::vector<Object> out;
+            out.reserve(nodes.size());
             for (std::uint64_t entry : nodes) {
                 out.push_back(pointer_object(head.prog, outer, entry));
             }
@@ -298,12 +305,10 @@ void define_helpers(py::module_& module) {
         Program& prog = usable(xa.prog);
         const std::uint64_t at = structure_address(xa);
         auto found = unwrap(kernel::xarray_entries(*unwrap(prog.kernel()), at), at);
-        const Type* void_pointer =
-            prog.context().arena.pointer_to(prog.context().arena.void_type());
         std::vector<std::pair<std::uint64_t, Object>> out;
+        out.reserve(found.size());
         for (const auto& entry : found) {
-            out.emplace_back(entry.index,
-                             Object{xa.prog, eval::Value::from_integer(void_pointer, entry.value)});
+            out.emplace_back(entry.index, void_pointer(xa.prog, entry.value));
         }
         return out;
     };
@@ -317,13 +322,10 @@ void define_helpers(py::module_& module) {
             Program& prog = usable(tree.prog);
             const std::uint64_t at = structure_address(tree);
             auto found = unwrap(kernel::maple_tree_entries(*unwrap(prog.kernel()), at), at);
-            const Type* void_pointer =
-                prog.context().arena.pointer_to(prog.context().arena.void_type());
             py::list out;
             for (const auto& entry : found) {
-                out.append(py::make_tuple(
-                    entry.first, entry.last,
-                    Object{tree.prog, eval::Value::from_integer(void_pointer, entry.value)}));
+                out.append(
+                    py::make_tuple(entry.first, entry.last, void_pointer(tree.prog, entry.value)));
             }
             return out;
         },
@@ -333,6 +335,7 @@ void define_helpers(py::module_& module) {
         [](const ProgramRef& prog) {
             auto modules = unwrap(kernel::list_modules(kernel_of(prog)));
             std::vector<Object> out;
+            out.reserve(modules.size());
             for (const auto& m : modules) {
                 out.push_back(pointer_object(prog, struct_type(*prog, "module"), m.module));
             }
@@ -422,6 +425,7 @@ void define_helpers(py::module_& module) {
             auto files =
                 unwrap(kernel::read_open_files(*unwrap(prog.kernel()), structure_address(task)));
             std::vector<std::pair<unsigned, Object>> out;
+            out.reserve(files.size());
             for (const auto& f : files) {
                 out.emplace_back(f.fd,
                                  pointer_object(task.prog, struct_type(prog, "file"), f.file));
@@ -443,7 +447,7 @@ void define_helpers(py::module_& module) {
     module.def(
         "slab_object_info",
         [](py::handle first, py::object second) -> py::object {
-            auto [prog, address] = program_and_value(first, std::move(second));
+            auto [prog, address] = program_and_value(first, second);
             const std::uint64_t at = address_argument(address);
             auto& view = kernel_of(prog);
             auto pages = page_map(prog);
@@ -489,16 +493,13 @@ void define_helpers(py::module_& module) {
     module.def(
         "pfn_to_virt",
         [](const ProgramRef& prog, std::uint64_t pfn) {
-            const Type* void_pointer =
-                prog->context().arena.pointer_to(prog->context().arena.void_type());
-            return Object{
-                prog, eval::Value::from_integer(void_pointer, page_map(prog).pfn_to_virtual(pfn))};
+            return void_pointer(prog, page_map(prog).pfn_to_virtual(pfn));
         },
         py::arg("prog"), py::arg("pfn"), "The direct-map address (void *) of a page frame.");
     module.def(
         "virt_to_pfn",
         [](py::handle first, py::object second) {
-            auto [prog, address] = program_and_value(first, std::move(second));
+            auto [prog, address] = program_and_value(first, second);
             return direct_pfn(page_map(prog), address_argument(address));
         },
         py::arg("prog"), py::arg("address") = py::none(),
@@ -506,7 +507,7 @@ void define_helpers(py::module_& module) {
     module.def(
         "virt_to_page",
         [](py::handle first, py::object second) {
-            auto [prog, address] = program_and_value(first, std::move(second));
+            auto [prog, address] = program_and_value(first, second);
             auto pages = page_map(prog);
             return pointer_object(prog, struct_type(*prog, "page"),
                                   pages.page_of(direct_pfn(pages, address_argument(address))));
@@ -521,10 +522,7 @@ void define_helpers(py::module_& module) {
             if (!pfn) {
                 throw py::value_error("not a struct page of the page map");
             }
-            const Type* void_pointer =
-                page.prog->context().arena.pointer_to(page.prog->context().arena.void_type());
-            return Object{page.prog,
-                          eval::Value::from_integer(void_pointer, pages.pfn_to_virtual(*pfn))};
+            return void_pointer(page.prog, pages.pfn_to_virtual(*pfn));
         },
         py::arg("page"), "The direct-map address (void *) of a struct page *.");
     module.def(
@@ -532,6 +530,7 @@ void define_helpers(py::module_& module) {
         [](const ProgramRef& prog) {
             auto caches = unwrap(kernel::read_slab_caches(kernel_of(prog)));
             std::vector<Object> out;
+            out.reserve(caches.size());
             for (const auto& c : caches) {
                 out.push_back(pointer_object(prog, struct_type(*prog, "kmem_cache"), c.address));
             }

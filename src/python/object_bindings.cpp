@@ -234,6 +234,7 @@ std::vector<Object> elements(const Object& object) {
     }
     const Type* element = type->target.get();
     std::vector<Object> out;
+    out.reserve(std::min<std::uint64_t>(*type->count, 1u << 20));
     for (std::uint64_t i = 0; i < *type->count && i < (1u << 20); ++i) {
         out.push_back(Object{object.prog, object.value.sub_value(element, i * element->size)});
     }
@@ -425,7 +426,7 @@ void define_object(py::module_& module) {
 
     py::class_<Object>(module, "Object",
                        "A typed value of the program, read from memory when first needed.")
-        .def(py::init([](const ProgramRef& prog, py::handle type, py::object value,
+        .def(py::init([](const ProgramRef& prog, py::handle type, const py::object& value,
                          std::optional<std::uint64_t> address) {
                  Program& p = usable(prog);
                  const Type* t = type_argument(p, type);

@@ -262,8 +262,8 @@ void define_program(py::module_& module) {
 
     module.def(
         "attach",
-        [](const std::string& target, std::optional<std::string> vmlinux, const std::string& memory,
-           std::optional<std::string> debug_dir) {
+        [](const std::string& target, const std::optional<std::string>& vmlinux,
+           const std::string& memory, const std::optional<std::string>& debug_dir) {
             cli::TargetSource source;
             source.where = target;
             source.vmlinux = vmlinux.value_or("");

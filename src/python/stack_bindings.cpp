@@ -11,6 +11,10 @@ namespace kdive::python {
 
 namespace {
 
+py::object text_or_none(const std::string& text) {
+    return text.empty() ? py::object(py::none()) : py::object(py::str(text));
+}
+
 std::string frame_text(const StackFrame& f) {
     std::string text = fmt::format("#{:<2} ", f.index);
     if (f.function.empty()) {
@@ -97,24 +101,13 @@ void define_stack(py::module_& module) {
         .def_readonly("interrupted", &StackFrame::interrupted,
                       "True when pc is where the CPU stopped or was interrupted, not a return.")
         .def_property_readonly(
-            "function",
-            [](const StackFrame& f) -> py::object {
-                return f.function.empty() ? py::object(py::none())
-                                          : py::object(py::str(f.function));
-            },
+            "function", [](const StackFrame& f) { return text_or_none(f.function); },
             "The function's name; None when no symbol covers the pc.")
         .def_property_readonly(
-            "name",
-            [](const StackFrame& f) -> py::object {
-                return f.function.empty() ? py::object(py::none())
-                                          : py::object(py::str(f.function));
-            },
+            "name", [](const StackFrame& f) { return text_or_none(f.function); },
             "The same as function (drgn's name).")
         .def_property_readonly(
-            "file",
-            [](const StackFrame& f) -> py::object {
-                return f.file.empty() ? py::object(py::none()) : py::object(py::str(f.file));
-            },
+            "file", [](const StackFrame& f) { return text_or_none(f.file); },
             "Its source file, as the debug info names it; None when unknown.")
         .def_property_readonly(
             "line",

@@ -61,8 +61,8 @@ Result<std::shared_ptr<StackTrace>> first_frame(const std::shared_ptr<Program>& 
 } // namespace
 
 StackTrace::StackTrace(std::shared_ptr<Program> prog, kernel::Backtrace machine,
-                       std::optional<kernel::RegisterSet> start, std::string whose)
-    : prog_(std::move(prog)), machine_(std::move(machine)), start_(std::move(start)),
+                       const std::optional<kernel::RegisterSet>& start, std::string whose)
+    : prog_(std::move(prog)), machine_(std::move(machine)), start_(start),
       whose_(std::move(whose)) {
     if (auto target = prog_->target()) {
         generation_ = (*target)->guest_generation();

@@ -37,7 +37,7 @@ class StackTrace {
 public:
     // `machine` is the innermost frame, `start` what unwinds the rest (none: nothing more).
     StackTrace(std::shared_ptr<Program> prog, kernel::Backtrace machine,
-               std::optional<kernel::RegisterSet> start, std::string whose);
+               const std::optional<kernel::RegisterSet>& start, std::string whose);
 
     // The first `count` frames (fewer when the stack has fewer).
     const std::vector<StackFrame>& frames(std::size_t count);
