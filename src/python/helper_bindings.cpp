@@ -446,7 +446,7 @@ void define_helpers(py::module_& module) {
         });
     module.def(
         "slab_object_info",
-        [](py::handle first, py::object second) -> py::object {
+        [](py::handle first, const py::object& second) -> py::object {
             auto [prog, address] = program_and_value(first, second);
             const std::uint64_t at = address_argument(address);
             auto& view = kernel_of(prog);
@@ -498,7 +498,7 @@ void define_helpers(py::module_& module) {
         py::arg("prog"), py::arg("pfn"), "The direct-map address (void *) of a page frame.");
     module.def(
         "virt_to_pfn",
-        [](py::handle first, py::object second) {
+        [](py::handle first, const py::object& second) {
             auto [prog, address] = program_and_value(first, second);
             return direct_pfn(page_map(prog), address_argument(address));
         },
@@ -506,7 +506,7 @@ void define_helpers(py::module_& module) {
         "The page frame number of a direct-map address: (prog, address) or (obj).");
     module.def(
         "virt_to_page",
-        [](py::handle first, py::object second) {
+        [](py::handle first, const py::object& second) {
             auto [prog, address] = program_and_value(first, second);
             auto pages = page_map(prog);
             return pointer_object(prog, struct_type(*prog, "page"),
