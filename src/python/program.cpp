@@ -21,7 +21,8 @@ Result<std::shared_ptr<Program>> Program::attach(const cli::TargetSource& source
         return std::unexpected(capture.error());
     }
     cli::DebuggerOptions options;
-    options.batch = true;
+    // Not batch: the session's status lines (the detach notice) go to the capture, not to the
+    // script's stderr.
     options.stop_timeout = std::chrono::minutes(5); // step, next and finish end
     auto stack =
         cli::DebuggerStack::create(*opened->target, opened->vmlinux, options, (*capture)->file());

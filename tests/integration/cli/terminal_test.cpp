@@ -203,7 +203,11 @@ TEST(Repl, PythonConsoleAndCtrlCOnATerminal) {
     std::this_thread::sleep_for(3s);
     kdive.ctrl_c();
     ASSERT_TRUE(kdive.wait_for("KeyboardInterrupt", 60s)) << kdive.output();
-    kdive.type("\x04"); // Ctrl-D: back to kdive, the guest stopped by the interrupt
+    // Ctrl-D at the console's next prompt, as a person types it: back to kdive, the guest
+    // stopped by the interrupt.
+    ASSERT_TRUE(kdive.wait_for(">>> ", 30s)) << kdive.output();
+    std::this_thread::sleep_for(1s);
+    kdive.type("\x04");
     ASSERT_TRUE(kdive.wait_for("(kdive) ", 60s)) << kdive.output();
     kdive.type("p $lx_current().pid >= 0\n");
     ASSERT_TRUE(kdive.wait_for("$1 = 1", 60s)) << kdive.output();
