@@ -17,6 +17,8 @@ packages=(
   # runtime: the VM, its rootfs, kernel packages, and GDB for `kdive gdb` and benchmarks
   qemu-system-x86 busybox-static gdb cpio xz-utils zstd tar dpkg apt debian-archive-keyring
   ca-certificates
+  # arm64: the virt machine, GDB for any architecture, and a cross compiler for arm64 kernels
+  qemu-system-arm gdb-multiarch gcc-aarch64-linux-gnu
   # LLDB: a client of `kdive serve` in the tests
   lldb
   # a local debuginfod server for the vmcore tests (bsdtar lets it read .deb files)

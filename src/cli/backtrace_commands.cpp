@@ -2,6 +2,7 @@
 // names the frames, and groups identical stacks for foreach bt.
 #include "cli/backtrace_commands.hpp"
 
+#include "arch/architecture.hpp"
 #include "cli/kernel_commands.hpp"
 #include "kernel/module_symbols.hpp"
 #include "kernel/per_cpu.hpp"
@@ -73,8 +74,8 @@ public:
 
 private:
     bool in_kernel(int vcpu) {
-        auto rip = target_.read_cpu_register(vcpu, "rip");
-        if (!rip || !kernel::is_kernel_address(*rip)) {
+        auto pc = target_.read_cpu_register(vcpu, arch::architecture_of(target_).pc);
+        if (!pc || !kernel::is_kernel_address(*pc)) {
             return false;
         }
         return vcpu == target_.current_vcpu() || target_.select_vcpu(vcpu).has_value();
@@ -127,15 +128,15 @@ Result<kernel::Backtrace> BacktraceCommands::trace_vcpu(int vcpu) {
     // Registers come from the vCPU itself; memory keeps going through the selected one (a
     // vCPU in user mode under KPTI maps little kernel memory).
     kernel::CpuRegisterReader own(target_, vcpu);
-    auto registers = kernel::vcpu_registers(own);
+    auto registers = kernel::vcpu_registers(arch::architecture_of(target_), own);
     if (!registers) {
         return std::unexpected(registers.error());
     }
-    const std::uint64_t pc = *registers->regs[kernel::reg_rip];
+    const std::uint64_t pc = registers->pc().value_or(0);
     if (!kernel::is_kernel_address(pc)) {
         kernel::Backtrace user;
         user.stop_reason =
-            fmt::format("CPU {} is in user mode (rip {}): no kernel frames", vcpu, hex(pc));
+            fmt::format("CPU {} is in user mode (pc {}): no kernel frames", vcpu, hex(pc));
         return user;
     }
     return unwinder_->unwind(*registers, max_frames);
@@ -157,7 +158,7 @@ Result<kernel::Backtrace> BacktraceCommands::trace_task(std::uint64_t task) {
     if (!registers) {
         return std::unexpected(registers.error());
     }
-    if (auto cpu = running->vcpu_of(task, registers->regs[kernel::reg_rsp])) {
+    if (auto cpu = running->vcpu_of(task, registers->sp())) {
         return trace_vcpu(*cpu);
     }
     if (auto ok = running->require_sleeping(**view, task); !ok) {
@@ -378,7 +379,7 @@ Result<std::string> BacktraceCommands::foreach_bt(std::vector<std::string>& args
                 return std::unexpected(start.error());
             }
             // The task a vCPU is switching to runs there already, on the stack it saved.
-            if (auto cpu = running->vcpu_of(task.task, start->registers.regs[kernel::reg_rsp])) {
+            if (auto cpu = running->vcpu_of(task.task, start->registers.sp())) {
                 return trace_vcpu(*cpu);
             }
             if (auto ok = running->require_sleeping(**view, task.task); !ok) {

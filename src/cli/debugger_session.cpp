@@ -1,6 +1,7 @@
 // Command dispatch and GDB-like output. Everything goes through Target; nothing here sees RSP.
 #include "cli/debugger_session.hpp"
 
+#include "arch/architecture.hpp"
 #include "cli/command_table.hpp"
 #include "cli/interrupt_flag.hpp"
 #include "cli/memory_format.hpp"
@@ -234,7 +235,7 @@ Result<> DebuggerSession::info_threads() {
     for (int vcpu = 0; vcpu < target_.vcpu_count(); ++vcpu) {
         std::string frame = "<unavailable>";
         if (auto chosen = target_.select_vcpu(vcpu); chosen) {
-            if (auto rip = target_.read_register("rip"); rip) {
+            if (auto rip = target_.read_register(arch::architecture_of(target_).pc); rip) {
                 frame = fmt::format("{:#018x}", *rip);
                 if (symbolizer_) {
                     frame += " in " + terminal_text(symbolizer_(*rip), TerminalText::message);
@@ -505,7 +506,7 @@ DebuggerSession::wait_for_stop(std::optional<std::chrono::steady_clock::time_poi
 }
 
 void DebuggerSession::print_location() {
-    auto rip = target_.read_register("rip");
+    auto rip = target_.read_register(arch::architecture_of(target_).pc);
     if (!rip) {
         return;
     }
@@ -543,7 +544,7 @@ void DebuggerSession::report_stop(const StopEvent& stop) {
         break;
     }
     case StopEvent::Reason::breakpoint: {
-        auto rip = target_.read_register("rip");
+        auto rip = target_.read_register(arch::architecture_of(target_).pc);
         bool reported = false;
         for (auto& entry : breakpoints_) {
             if (!target::is_watchpoint(entry.breakpoint.kind) && rip &&

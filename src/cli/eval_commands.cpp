@@ -124,7 +124,8 @@ eval::EvalContext EvalCommands::context() {
     if (load_offset_source_) {
         scope_.set_load_offset(load_offset_source_());
     }
-    return eval::EvalContext{scope_, arena_, history_, memory_, registers_, functions_};
+    return eval::EvalContext{
+        scope_, arena_, history_, memory_, registers_, functions_, &info_.architecture()};
 }
 
 std::optional<Result<std::string>> EvalCommands::run(std::string_view line) {

@@ -1,6 +1,7 @@
 // Builds source frames from machine frames and DWARF scopes; prints them the way GDB does.
 #include "cli/frame_commands.hpp"
 
+#include "arch/architecture.hpp"
 #include "debuginfo/dwarf_types.hpp"
 #include "support/guest_text.hpp"
 #include "support/text.hpp"
@@ -74,13 +75,14 @@ Result<> FrameCommands::ensure_frames(bool top_only) {
     if (registers_ == nullptr) {
         return fail("No registers.");
     }
+    const arch::Architecture& arch = info_.architecture();
     debuginfo::FrameRegisters start;
     for (unsigned reg = 0; reg < start.size(); ++reg) {
-        if (auto value = registers_->read_register(eval::dwarf_register_gdb_name(reg))) {
+        if (auto value = registers_->read_register(eval::dwarf_register_gdb_name(arch, reg))) {
             start[reg] = *value;
         }
     }
-    if (!start[16] || !start[7]) {
+    if (!start[arch.dwarf_pc] || !start[arch.dwarf_sp]) {
         return fail("No stack.");
     }
     machine_.clear();
@@ -90,7 +92,7 @@ Result<> FrameCommands::ensure_frames(bool top_only) {
         }
     }
     if (machine_.empty()) {
-        machine_.push_back(MachineFrame{*start[16], start});
+        machine_.push_back(MachineFrame{*start[arch.dwarf_pc], start});
     }
     auto& scope = eval_.scope();
     const std::uint64_t load_offset = scope.load_offset();
@@ -448,7 +450,8 @@ Result<std::string> FrameCommands::finish() {
     TemporaryStop stop;
     if (frame.machine + 1 < machine_.size()) {
         const MachineFrame& caller = machine_[frame.machine + 1];
-        stop = TemporaryStop{caller.pc, caller.registers[7], std::nullopt};
+        stop =
+            TemporaryStop{caller.pc, caller.registers[info_.architecture().dwarf_sp], std::nullopt};
     } else if (frame.machine == 0) {
         auto found = stepper_.return_stop();
         if (!found) {
@@ -482,13 +485,14 @@ Result<std::string> FrameCommands::finish() {
     std::string out = frame_description(0) + "\n" + source_text(frames_[0]);
     if (return_type != nullptr && registers_ != nullptr) {
         const auto* type = debuginfo::strip_typedefs(return_type);
-        auto rax = registers_->read_register("rax");
+        const arch::Architecture& arch = info_.architecture();
+        auto rax = registers_->read_register(arch.return_value);
         if (rax && type->kind != debuginfo::TypeKind::floating && type->size > 0) {
             std::optional<eval::Value> value;
             if (type->size <= 8) {
                 value = eval::Value::from_integer(return_type, *rax);
             } else if (type->size <= 16) {
-                auto rdx = registers_->read_register("rdx");
+                auto rdx = registers_->read_register(arch.return_value_high);
                 if (rdx) {
                     std::vector<std::byte> bytes(16);
                     std::memcpy(bytes.data(), &*rax, 8);
@@ -496,7 +500,7 @@ Result<std::string> FrameCommands::finish() {
                     bytes.resize(type->size);
                     value = eval::Value::computed(return_type, std::move(bytes));
                 }
-            } else {
+            } else if (arch.returns_memory_address) {
                 value = eval::Value::at(return_type, *rax); // returned in memory, rax points at it
             }
             if (value) {
@@ -518,7 +522,7 @@ Result<std::string> FrameCommands::run_to_location(std::string_view location, bo
     if (!address) {
         return std::unexpected(address.error());
     }
-    auto sp = target_.read_register("rsp");
+    auto sp = target_.read_register(info_.architecture().sp);
     if (!sp) {
         return std::unexpected(sp.error());
     }

@@ -379,11 +379,17 @@ Result<std::uint64_t> KernelCommands::current_task(std::optional<int> cpu) {
     if (!percpu) {
         return std::unexpected(percpu.error());
     }
+    if (!cpu) {
+        // arm64's SP_EL0 names the running task exactly, even mid-switch and in early boot.
+        if (auto task = kernel::vcpu_current_task((*view)->architecture(), memory_)) {
+            return *task;
+        }
+    }
     auto task = percpu->current_task(cpu.value_or(selected_cpu()));
     if (!task && !cpu) {
         // Before setup_per_cpu_areas() no CPU is possible yet; the selected vCPU's own per-CPU
         // base still leads to the initial copy, whose current_task is init_task.
-        if (auto base = kernel::vcpu_per_cpu_base(memory_)) {
+        if (auto base = kernel::vcpu_per_cpu_base((*view)->architecture(), memory_)) {
             if (auto early = percpu->current_task_at(*base)) {
                 return *early;
             }
@@ -394,7 +400,8 @@ Result<std::uint64_t> KernelCommands::current_task(std::optional<int> cpu) {
 
 int KernelCommands::selected_cpu() {
     auto view = kernel();
-    auto base = kernel::vcpu_per_cpu_base(memory_);
+    auto base = view ? kernel::vcpu_per_cpu_base((*view)->architecture(), memory_)
+                     : std::unexpected(view.error());
     if (view && base) {
         if (auto percpu = kernel::PerCpu::load(**view)) {
             if (auto cpu = percpu->cpu_with_offset(*base)) {
@@ -418,7 +425,7 @@ Result<std::uint64_t> KernelCommands::per_cpu_address(std::uint64_t variable_add
     auto address = percpu->address(variable_address, cpu.value_or(selected_cpu()));
     if (!address && !cpu) {
         // Before the per-CPU areas exist: the selected vCPU's base (see current_task).
-        if (auto base = kernel::vcpu_per_cpu_base(memory_)) {
+        if (auto base = kernel::vcpu_per_cpu_base((*view)->architecture(), memory_)) {
             return variable_address + *base;
         }
     }
@@ -499,8 +506,11 @@ Result<std::string> KernelCommands::current(std::vector<std::string>& args, bool
     if (cpus.empty()) {
         // Early boot (start_kernel before the CPU masks are filled): the boot vCPU's per-CPU
         // base leads to the initial per-CPU data, whose current_task is init_task.
-        auto base = kernel::vcpu_per_cpu_base(memory_);
+        auto base = kernel::vcpu_per_cpu_base(view.architecture(), memory_);
         auto now = base ? percpu->current_task_at(*base) : std::unexpected(base.error());
+        if (auto held = kernel::vcpu_current_task(view.architecture(), memory_)) {
+            now = *held;
+        }
         if (!now) {
             return wrap(now.error(), "no CPU is online yet, and the selected vCPU's per-CPU "
                                      "base gives no current task");

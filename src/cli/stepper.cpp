@@ -1,6 +1,7 @@
 // GDB's line-stepping rules (infrun's process_event_stop_test), reduced to what a kernel needs.
 #include "cli/stepper.hpp"
 
+#include "arch/architecture.hpp"
 #include "debuginfo/function_scope.hpp"
 #include "eval/frame_variables.hpp"
 
@@ -67,7 +68,7 @@ Result<bool> Stepper::single_step(StepOutcome& outcome,
         return false;
     }
     // QEMU's single-step passes over breakpoints; GDB stops at a user's breakpoint it lands on.
-    auto rip = target_.read_register("rip");
+    auto rip = target_.read_register(info_.architecture().pc);
     if (!rip) {
         return std::unexpected(rip.error());
     }
@@ -134,8 +135,8 @@ Result<StepOutcome> Stepper::run_to(const std::vector<TemporaryStop>& stops) {
             outcome.other_stop = *stop;
             return finish(outcome);
         }
-        auto rip = target_.read_register("rip");
-        auto sp = target_.read_register("rsp");
+        auto rip = target_.read_register(info_.architecture().pc);
+        auto sp = target_.read_register(info_.architecture().sp);
         if (!rip || !sp) {
             return finish(std::unexpected(!rip ? rip.error() : sp.error()));
         }
@@ -203,14 +204,39 @@ std::optional<TemporaryStop> Stepper::tail_jump_to_undebuggable(std::uint64_t fi
     if (!symbol || symbol->offset != 0 || !scope_chain(file_pc).empty()) {
         return std::nullopt;
     }
-    auto ret = target_.read_u64(sp);
+    auto ret = return_address_after_call(sp);
     if (!ret) {
         return std::nullopt;
     }
-    return TemporaryStop{*ret, sp + 8, std::nullopt};
+    const bool pushed = info_.architecture().machine == arch::Machine::x86_64;
+    return TemporaryStop{*ret, pushed ? sp + 8 : sp, std::nullopt};
+}
+
+bool Stepper::entered_call(std::uint64_t old_pc, std::uint64_t old_sp, std::uint64_t sp) {
+    const arch::Architecture& arch = info_.architecture();
+    if (arch.machine == arch::Machine::aarch64) {
+        auto lr = target_.read_register(arch.link);
+        return sp == old_sp && lr && arch::strip_pointer_auth(*lr) == old_pc + 4;
+    }
+    return sp == old_sp - 8;
+}
+
+Result<std::uint64_t> Stepper::return_address_after_call(std::uint64_t sp) {
+    const arch::Architecture& arch = info_.architecture();
+    if (arch.machine == arch::Machine::aarch64) {
+        auto lr = target_.read_register(arch.link);
+        if (!lr) {
+            return std::unexpected(lr.error());
+        }
+        return arch::strip_pointer_auth(*lr);
+    }
+    return target_.read_u64(sp);
 }
 
 std::uint64_t Stepper::after_prologue(std::uint64_t entry) {
+    if (info_.architecture().machine == arch::Machine::aarch64) {
+        return after_frame_record(entry);
+    }
     auto code = target_.read_bytes(entry, 8);
     if (!code) {
         return entry;
@@ -227,20 +253,64 @@ std::uint64_t Stepper::after_prologue(std::uint64_t entry) {
     return entry;
 }
 
+std::uint64_t Stepper::after_frame_record(std::uint64_t entry) {
+    auto code = target_.read_bytes(entry, 16);
+    if (!code) {
+        return entry;
+    }
+    auto word = [&](std::size_t i) {
+        std::uint32_t w = 0;
+        for (std::size_t b = 0; b < 4; ++b) {
+            w |= std::uint32_t{(*code)[4 * i + b]} << (8 * b);
+        }
+        return w;
+    };
+    std::size_t at = 0;
+    // paciasp and bti c (hint instructions) come before the frame record.
+    while (at < 2 && (word(at) == 0xd503233f || word(at) == 0xd503245f)) {
+        ++at;
+    }
+    // stp x29, x30, [sp, #-N]! then mov x29, sp: the frame is set up after these two.
+    if (at + 1 < 4 && (word(at) & 0xffc07fff) == 0xa9807bfd && word(at + 1) == 0x910003fd) {
+        return entry + 4 * (at + 2);
+    }
+    return entry;
+}
+
 Result<TemporaryStop> Stepper::return_stop() {
+    const arch::Architecture& arch = info_.architecture();
     debuginfo::FrameRegisters registers;
     for (unsigned reg = 0; reg < registers.size(); ++reg) {
-        auto value = target_.read_register(eval::dwarf_register_gdb_name(reg));
+        auto value = target_.read_register(eval::dwarf_register_gdb_name(arch, reg));
         if (value) {
             registers[reg] = *value;
         }
     }
-    if (!registers[16]) {
-        return fail("cannot read rip");
+    if (!registers[arch.dwarf_pc]) {
+        return fail("cannot read {}", arch.pc);
     }
-    auto cfa = debuginfo::call_frame_cfa(info_.dwarf(), to_file(*registers[16]), registers);
+    auto cfa =
+        debuginfo::call_frame_cfa(info_.dwarf(), to_file(*registers[arch.dwarf_pc]), registers);
     if (!cfa) {
         return wrap(cfa.error(), "finding the caller");
+    }
+    if (arch.machine == arch::Machine::aarch64) {
+        // The return address is in the link register until the function saves its frame
+        // record below the CFA and points the frame pointer at it; then it is the record's
+        // second word. A leaf function never saves it.
+        const auto fp = registers[arch.dwarf_fp];
+        const auto lr = registers[30];
+        if (fp && *fp < *cfa && *fp >= registers[arch.dwarf_sp].value_or(0)) {
+            auto saved = target_.read_u64(*fp + 8);
+            if (!saved) {
+                return std::unexpected(saved.error());
+            }
+            return TemporaryStop{arch::strip_pointer_auth(*saved), *cfa, std::nullopt};
+        }
+        if (!lr) {
+            return fail("cannot read x30");
+        }
+        return TemporaryStop{arch::strip_pointer_auth(*lr), *cfa, std::nullopt};
     }
     auto ret = target_.read_u64(*cfa - 8);
     if (!ret) {
@@ -250,7 +320,7 @@ Result<TemporaryStop> Stepper::return_stop() {
 }
 
 Result<StepOutcome> Stepper::step_line(StepMode mode) {
-    auto rip = target_.read_register("rip");
+    auto rip = target_.read_register(info_.architecture().pc);
     if (!rip) {
         return std::unexpected(rip.error());
     }
@@ -277,7 +347,7 @@ Result<StepOutcome> Stepper::step_line(StepMode mode) {
 }
 
 Result<StepOutcome> Stepper::finish_inlined(std::size_t depth) {
-    auto rip = target_.read_register("rip");
+    auto rip = target_.read_register(info_.architecture().pc);
     if (!rip) {
         return std::unexpected(rip.error());
     }
@@ -293,8 +363,8 @@ Result<StepOutcome> Stepper::finish_inlined(std::size_t depth) {
 Result<StepOutcome> Stepper::step_range(StepMode mode, std::uint64_t start, std::uint64_t end,
                                         std::vector<std::uint64_t> stepping_chain, int current_line,
                                         std::string current_file) {
-    auto rip = target_.read_register("rip");
-    auto rsp = target_.read_register("rsp");
+    auto rip = target_.read_register(info_.architecture().pc);
+    auto rsp = target_.read_register(info_.architecture().sp);
     if (!rip || !rsp) {
         return std::unexpected(!rip ? rip.error() : rsp.error());
     }
@@ -312,15 +382,15 @@ Result<StepOutcome> Stepper::step_range(StepMode mode, std::uint64_t start, std:
         if (!*going) {
             return outcome;
         }
-        rip = target_.read_register("rip");
-        rsp = target_.read_register("rsp");
+        rip = target_.read_register(info_.architecture().pc);
+        rsp = target_.read_register(info_.architecture().sp);
         if (!rip || !rsp) {
             return std::unexpected(!rip ? rip.error() : rsp.error());
         }
         pc = *rip;
         sp = *rsp;
-        if (sp == old_sp - 8 && (pc < start || pc >= end)) {
-            auto ret = target_.read_u64(sp);
+        if ((pc < start || pc >= end) && entered_call(old_pc, old_sp, sp)) {
+            auto ret = return_address_after_call(sp);
             if (ret && *ret > old_pc && *ret <= old_pc + max_call_length) {
                 const std::uint64_t callee = to_file(pc);
                 // GDB steps into anything with line information, assembly included.
@@ -334,7 +404,7 @@ Result<StepOutcome> Stepper::step_range(StepMode mode, std::uint64_t start, std:
                         if (!*stepped) {
                             return outcome;
                         }
-                        rip = target_.read_register("rip");
+                        rip = target_.read_register(info_.architecture().pc);
                         if (!rip) {
                             return std::unexpected(rip.error());
                         }
@@ -342,7 +412,7 @@ Result<StepOutcome> Stepper::step_range(StepMode mode, std::uint64_t start, std:
                     }
                     return outcome;
                 }
-                // The callee returns with rsp back at its value before the call.
+                // The callee returns with the stack pointer back at its value before the call.
                 auto over = run_to({TemporaryStop{*ret, old_sp, std::nullopt}});
                 if (!over) {
                     return std::unexpected(over.error());

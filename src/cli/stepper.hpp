@@ -72,6 +72,12 @@ private:
     // After a step into a function: where `step` stops (past endbr64 / push %rbp; mov
     // %rsp,%rbp as GDB's amd64 prologue analysis skips them).
     std::uint64_t after_prologue(std::uint64_t entry);
+    std::uint64_t after_frame_record(std::uint64_t entry);
+    // Whether the instruction just stepped (from old_pc, stack pointer old_sp) called a
+    // function: x86-64 pushed a return address; arm64 set the link register to the next one.
+    bool entered_call(std::uint64_t old_pc, std::uint64_t old_sp, std::uint64_t sp);
+    // Where the function just entered returns to (the stack top, or the link register).
+    Result<std::uint64_t> return_address_after_call(std::uint64_t sp);
     // Where a jump that landed on the first instruction of a function without DWARF returns to.
     std::optional<TemporaryStop> tail_jump_to_undebuggable(std::uint64_t file_pc, std::uint64_t sp);
 

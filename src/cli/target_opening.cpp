@@ -2,6 +2,7 @@
 // directly when possible), a gdbstub endpoint, or a vmcore with the vmlinux of its kernel.
 #include "cli/target_opening.hpp"
 
+#include "arch/architecture.hpp"
 #include "arch/x86_64/kernel_page_tables.hpp"
 #include "cli/debugger_stack.hpp"
 #include "kernel/vcpu_tasks.hpp"
@@ -196,14 +197,17 @@ Result<kernel::Kernel*> check_kernel_view(KernelCommands& kernel, target::Target
     // vector. A vCPU in the kernel is preferred: one in user mode may not see kernel memory
     // under PTI when reads go through the stub. The selection is put back.
     std::optional<int> chosen;
+    const arch::Architecture& arch = arch::architecture_of(target);
     for (int vcpu = 0; vcpu < target.vcpu_count(); ++vcpu) {
-        auto rip = target.read_cpu_register(vcpu, "rip");
-        auto cs = target.read_cpu_register(vcpu, "cs");
-        if (rip && kernel::is_kernel_address(*rip)) {
+        auto pc = target.read_cpu_register(vcpu, arch.pc);
+        if (pc && kernel::is_kernel_address(*pc)) {
             chosen = vcpu;
             break;
         }
-        if (!chosen && cs && (*cs & 3) == 3) {
+        auto mode = arch::cpu_mode(
+            arch, [&](std::string_view name) { return target.read_cpu_register(vcpu, name); });
+        // arm64 at EL1 before the MMU is on runs at physical addresses: not yet the kernel.
+        if (!chosen && mode && *mode == arch::CpuMode::user) {
             chosen = vcpu;
         }
     }

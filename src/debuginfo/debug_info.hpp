@@ -1,6 +1,7 @@
 // One kernel image's debug info: ELF symbols, BTF and DWARF behind a single lookup surface.
 #pragma once
 
+#include "arch/architecture.hpp"
 #include "debuginfo/btf_types.hpp"
 #include "debuginfo/dwarf_index.hpp"
 #include "debuginfo/dwarf_types.hpp"
@@ -55,6 +56,11 @@ public:
     DebugInfo& operator=(const DebugInfo&) = delete;
 
     const ElfFile& elf() const { return *elf_; }
+    // The image's architecture (x86-64 for an ELF machine kdive does not know).
+    const arch::Architecture& architecture() const {
+        const arch::Architecture* found = arch::architecture_of_elf(elf_->machine());
+        return found != nullptr ? *found : arch::x86_64_architecture();
+    }
     const SymbolTable& symbols();
     bool has_btf() const { return btf_ != nullptr; }
     bool has_dwarf() const { return has_dwarf_; }

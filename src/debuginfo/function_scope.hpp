@@ -1,6 +1,7 @@
 // The function, inlined calls and lexical blocks around a code address, with their variables.
 #pragma once
 
+#include "arch/architecture.hpp"
 #include "support/error.hpp"
 
 #include <array>
@@ -14,7 +15,7 @@
 namespace kdive::debuginfo {
 
 // A frame's registers by DWARF x86-64 number (16 = rip); nullopt where unknown.
-using FrameRegisters = std::array<std::optional<std::uint64_t>, 17>;
+using FrameRegisters = std::array<std::optional<std::uint64_t>, arch::max_dwarf_registers>;
 
 struct ScopeVariable {
     std::string name;

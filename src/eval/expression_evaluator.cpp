@@ -14,27 +14,39 @@ using debuginfo::strip_typedefs;
 
 namespace {
 
-constexpr std::array<std::string_view, 33> register_names{
+constexpr std::array<std::string_view, 33> x86_64_registers{
     "rax", "rbx", "rcx",     "rdx",     "rsi",       "rdi", "rbp",    "rsp", "r8",  "r9",  "r10",
     "r11", "r12", "r13",     "r14",     "r15",       "rip", "eflags", "cs",  "ss",  "ds",  "es",
     "fs",  "gs",  "fs_base", "gs_base", "k_gs_base", "cr0", "cr2",    "cr3", "cr4", "cr8", "efer"};
+// arm64: x0-x30 and pc, sp by the DWARF names, plus these.
+constexpr std::array<std::string_view, 12> aarch64_registers{
+    "cpsr",      "fpsr",      "fpcr",    "SP_EL0",    "SP_EL1",  "TPIDR_EL1",
+    "TTBR0_EL1", "TTBR1_EL1", "TCR_EL1", "SCTLR_EL1", "ELR_EL1", "ESR_EL1"};
 
-std::string_view register_alias(std::string_view name) {
+std::string_view register_alias(const arch::Architecture& arch, std::string_view name) {
     if (name == "pc") {
-        return "rip";
+        return arch.pc;
     }
     if (name == "sp") {
-        return "rsp";
+        return arch.sp;
     }
     if (name == "fp") {
-        return "rbp";
+        return arch.fp;
+    }
+    if (name == "lr" && !arch.link.empty()) {
+        return arch.link;
     }
     return name;
 }
 
-bool is_register(std::string_view name) {
-    name = register_alias(name);
-    for (auto r : register_names) {
+bool is_register(const arch::Architecture& arch, std::string_view name) {
+    name = register_alias(arch, name);
+    if (arch.machine == arch::Machine::aarch64) {
+        return arch.dwarf_number(name).has_value() ||
+               std::find(aarch64_registers.begin(), aarch64_registers.end(), name) !=
+                   aarch64_registers.end();
+    }
+    for (auto r : x86_64_registers) {
         if (r == name) {
             return true;
         }
@@ -362,12 +374,12 @@ Result<Value> ExpressionEvaluator::dollar(const Expr& expr) {
             return ctx_.history.absolute(number);
         }
     }
-    if (is_register(name)) {
-        const std::string_view reg = register_alias(name);
+    if (is_register(*ctx_.arch, name)) {
+        const std::string_view reg = register_alias(*ctx_.arch, name);
         const Type* type = ctx_.arena.long_type();
-        if (reg == "rip") {
+        if (reg == ctx_.arch->pc) {
             type = ctx_.arena.pointer_to(ctx_.arena.code_type());
-        } else if (reg == "rsp" || reg == "rbp") {
+        } else if (reg == ctx_.arch->sp || reg == ctx_.arch->fp) {
             type = ctx_.arena.pointer_to(ctx_.arena.void_type());
         }
         if (ctx_.registers == nullptr) {
@@ -880,7 +892,7 @@ Result<Value> ExpressionEvaluator::assign(const Expr& expr) {
     Value value = *right;
     if (left_expr.kind == ExprKind::dollar && !left_expr.text.empty() &&
         !std::isdigit(static_cast<unsigned char>(left_expr.text[0])) && left_expr.text[0] != '$' &&
-        !is_register(left_expr.text)) {
+        !is_register(*ctx_.arch, left_expr.text)) {
         if (expr.op != "=") {
             auto current = dollar(left_expr);
             if (!current) {

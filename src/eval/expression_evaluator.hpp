@@ -1,6 +1,7 @@
 // Evaluates parsed C expressions to typed values, reading memory only when needed.
 #pragma once
 
+#include "arch/architecture.hpp"
 #include "eval/expression_ast.hpp"
 #include "eval/function_hooks.hpp"
 #include "eval/memory_reader.hpp"
@@ -15,9 +16,10 @@ struct EvalContext {
     Scope& scope;
     TypeArena& arena;
     ValueHistory& history;
-    MemoryReader* memory = nullptr;      // null: nothing readable
-    RegisterReader* registers = nullptr; // null: "No registers."
-    FunctionHooks* functions = nullptr;  // null: no $name(...) functions
+    MemoryReader* memory = nullptr;                                // null: nothing readable
+    RegisterReader* registers = nullptr;                           // null: "No registers."
+    FunctionHooks* functions = nullptr;                            // null: no $name(...) functions
+    const arch::Architecture* arch = &arch::x86_64_architecture(); // what $pc, $sp and $fp name
 };
 
 // Where a member sits inside a struct, anonymous members included.

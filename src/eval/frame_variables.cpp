@@ -73,11 +73,8 @@ void append_le(std::vector<std::byte>& out, std::uint64_t value, std::size_t siz
 
 } // namespace
 
-std::string_view dwarf_register_gdb_name(unsigned dwarf_reg) {
-    static constexpr std::array<std::string_view, 17> names{
-        "rax", "rdx", "rcx", "rbx", "rsi", "rdi", "rbp", "rsp", "r8",
-        "r9",  "r10", "r11", "r12", "r13", "r14", "r15", "rip"};
-    return dwarf_reg < names.size() ? names[dwarf_reg] : std::string_view{};
+std::string_view dwarf_register_gdb_name(const arch::Architecture& arch, unsigned dwarf_reg) {
+    return arch.dwarf_name(dwarf_reg);
 }
 
 Result<Value> FrameVariables::value_of(const FrameState& frame,
@@ -117,8 +114,9 @@ Result<Value> FrameVariables::value_of(const FrameState& frame,
             return Value::at(type, piece.address);
         case LocationPiece::Kind::reg:
             if (size <= 8)
-                return Value::in_register(type, std::string(dwarf_register_gdb_name(piece.reg)),
-                                          piece.reg_value);
+                return Value::in_register(
+                    type, std::string(dwarf_register_gdb_name(info_.architecture(), piece.reg)),
+                    piece.reg_value);
             break;
         case LocationPiece::Kind::implicit: {
             std::vector<std::byte> bytes = piece.bytes;

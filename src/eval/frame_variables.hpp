@@ -23,8 +23,8 @@ struct FrameState {
     std::uint64_t load_offset = 0; // KASLR: runtime minus link-time image addresses
 };
 
-// GDB's name of a DWARF x86-64 register ("rax", ..., "r15", "rip"); empty when unknown.
-std::string_view dwarf_register_gdb_name(unsigned dwarf_reg);
+// GDB's name of a DWARF register ("rax", ..., "rip"; "x0", ..., "pc"); empty when unknown.
+std::string_view dwarf_register_gdb_name(const arch::Architecture& arch, unsigned dwarf_reg);
 
 class FrameVariables {
 public:

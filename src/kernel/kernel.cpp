@@ -5,6 +5,10 @@
 
 namespace kdive::kernel {
 
+const arch::Architecture& Kernel::architecture() const {
+    return info_.architecture();
+}
+
 std::uint64_t Kernel::relocate(std::uint64_t file_address) const {
     if (file_address >= kernel_image_start && file_address < kernel_image_end) {
         return file_address + kaslr_offset_;

@@ -1,6 +1,7 @@
 // The running kernel as kdive sees it: debug info, memory, and where KASLR loaded the image.
 #pragma once
 
+#include "arch/architecture.hpp"
 #include "arch/physical_reader.hpp"
 #include "debuginfo/debug_info.hpp"
 #include "eval/memory_reader.hpp"
@@ -32,6 +33,8 @@ public:
     debuginfo::DebugInfo& info() { return info_; }
     eval::MemoryReader& memory() { return memory_; }
     arch::PhysicalReader* physical() { return physical_; }
+    // The vmlinux's architecture (x86-64 for an ELF machine kdive does not know).
+    const arch::Architecture& architecture() const;
 
     std::uint64_t kaslr_offset() const { return kaslr_offset_; }
     void set_kaslr_offset(std::uint64_t offset) { kaslr_offset_ = offset; }

@@ -84,8 +84,19 @@ Result<PerCpu> PerCpu::load(Kernel& kernel) {
     } else if (auto current_task = kernel.address_of("current_task")) {
         out.current_address_ = *current_task;
         out.current_source_ = "current_task";
+    } else if (auto entry_task = kernel.address_of("__entry_task")) {
+        // arm64 keeps `current` in SP_EL0 and, per CPU, the task an entry from user mode
+        // switches to (set at every context switch).
+        out.current_address_ = *entry_task;
+        out.current_source_ = "__entry_task";
+    } else if (const StructLayout* rq =
+                   kernel.has_symbol("runqueues") ? kernel.find_layout("rq") : nullptr;
+               rq != nullptr && rq->has("curr")) {
+        out.current_address_ = *kernel.address_of("runqueues") + rq->field("curr")->offset;
+        out.current_source_ = "runqueues.curr";
     } else {
-        return fail("this kernel has neither pcpu_hot.current_task nor current_task");
+        return fail("this kernel has no per-CPU current task (pcpu_hot.current_task, "
+                    "current_task, __entry_task or runqueues.curr)");
     }
     return out;
 }
@@ -154,23 +165,18 @@ std::optional<int> PerCpu::cpu_with_offset(std::uint64_t base) const {
     return found;
 }
 
-Result<std::uint64_t> vcpu_per_cpu_base(eval::RegisterReader& registers) {
-    auto cs = registers.read_register("cs");
-    if (!cs) {
-        return std::unexpected(cs.error());
-    }
-    // The privilege level is the low two bits of CS. Between an entry from user mode and its
-    // swapgs (and the exit's swapgs and sysret) the CPU runs kernel code on the user's GS: the
-    // kernel's base is then the one swapped out. A per-CPU base is always a kernel address.
-    const bool kernel_mode = (*cs & 3) == 0;
-    auto base = registers.read_register(kernel_mode ? "gs_base" : "k_gs_base");
-    if (base && (*base >> 63) == 0) {
-        if (auto other = registers.read_register(kernel_mode ? "k_gs_base" : "gs_base");
-            other && (*other >> 63) != 0) {
-            return *other;
-        }
-    }
-    return base;
+arch::RegisterLookup register_lookup(eval::RegisterReader& registers) {
+    return [&registers](std::string_view name) { return registers.read_register(name); };
+}
+
+Result<std::uint64_t> vcpu_per_cpu_base(const arch::Architecture& arch,
+                                        eval::RegisterReader& registers) {
+    return arch::per_cpu_base(arch, register_lookup(registers));
+}
+
+std::optional<std::uint64_t> vcpu_current_task(const arch::Architecture& arch,
+                                               eval::RegisterReader& registers) {
+    return arch::current_task_register(arch, register_lookup(registers));
 }
 
 Result<CpuCurrent> PerCpu::current(int cpu) {

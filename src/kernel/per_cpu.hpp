@@ -62,9 +62,17 @@ private:
     std::string current_source_;
 };
 
-// The per-CPU base of the vCPU `registers` reads (x86-64): GS base in kernel mode, the kernel
-// GS base that swapgs saved (k_gs_base) in user mode. `&var + base` is that CPU's copy of a
-// per-CPU variable, before 6.15 (zero-based symbols) and after (ordinary addresses) alike.
-Result<std::uint64_t> vcpu_per_cpu_base(eval::RegisterReader& registers);
+// The per-CPU base of the vCPU `registers` reads (x86-64: GS base in kernel mode, the kernel
+// GS base that swapgs saved in user mode; arm64: TPIDR_EL1). `&var + base` is that CPU's copy
+// of a per-CPU variable, before 6.15 (zero-based symbols) and after (ordinary addresses) alike.
+Result<std::uint64_t> vcpu_per_cpu_base(const arch::Architecture& arch,
+                                        eval::RegisterReader& registers);
+
+// The vCPU's current task where a register holds it (arm64's SP_EL0 in kernel mode).
+std::optional<std::uint64_t> vcpu_current_task(const arch::Architecture& arch,
+                                               eval::RegisterReader& registers);
+
+// `registers` as the architecture layer reads them.
+arch::RegisterLookup register_lookup(eval::RegisterReader& registers);
 
 } // namespace kdive::kernel

@@ -3,6 +3,7 @@
 #include "kernel/stack_unwinder.hpp"
 
 #include "kernel/frame_pointer_unwinder.hpp"
+#include "kernel/frame_record_unwinder.hpp"
 #include "kernel/module_list.hpp"
 #include "kernel/orc_unwinder.hpp"
 #include "kernel/unwind_environment.hpp"
@@ -13,10 +14,6 @@
 namespace kdive::kernel {
 
 namespace {
-
-constexpr std::array<std::string_view, dwarf_register_count> register_names = {
-    "rax", "rdx", "rcx", "rbx", "rsi", "rdi", "rbp", "rsp", "r8",
-    "r9",  "r10", "r11", "r12", "r13", "r14", "r15", "rip"};
 
 // A module's ORC table is bounded like the module itself; more is a corrupt struct module.
 constexpr std::uint64_t max_module_orcs = 4'000'000;
@@ -176,7 +173,37 @@ private:
     OrcRegisterMap registers_;
 };
 
+PtRegsLayout arm64_pt_regs_layout(Kernel& kernel) {
+    PtRegsLayout layout = PtRegsLayout::aarch64();
+    const StructLayout* regs = kernel.find_layout("pt_regs");
+    if (regs == nullptr) {
+        return layout;
+    }
+    if (auto first = regs->field("regs")) {
+        for (std::uint32_t reg = 0; reg < 31; ++reg) {
+            layout.offsets[reg] = static_cast<std::uint32_t>(first->offset) + 8 * reg;
+        }
+    }
+    if (auto sp = regs->field("sp")) {
+        layout.offsets[31] = static_cast<std::uint32_t>(sp->offset);
+    }
+    if (auto pc = regs->field("pc")) {
+        layout.offsets[32] = static_cast<std::uint32_t>(pc->offset);
+    }
+    if (auto pstate = regs->field("pstate")) {
+        layout.cs = static_cast<std::uint32_t>(pstate->offset);
+    }
+    if (auto frame = regs->field("stackframe")) {
+        layout.stackframe = static_cast<std::uint32_t>(frame->offset);
+    }
+    layout.size = static_cast<std::uint32_t>(regs->size());
+    return layout;
+}
+
 PtRegsLayout pt_regs_layout(Kernel& kernel) {
+    if (kernel.architecture().machine == arch::Machine::aarch64) {
+        return arm64_pt_regs_layout(kernel);
+    }
     PtRegsLayout layout = PtRegsLayout::x86_64();
     const StructLayout* regs = kernel.find_layout("pt_regs");
     if (regs == nullptr) {
@@ -212,7 +239,12 @@ OrcFormat orc_format(Kernel& kernel, std::span<const std::byte> entries) {
 } // namespace
 
 std::string_view dwarf_register_name(std::size_t reg) {
-    return reg < register_names.size() ? register_names[reg] : "?";
+    return dwarf_register_name(arch::x86_64_architecture(), reg);
+}
+
+std::string_view dwarf_register_name(const arch::Architecture& arch, std::size_t reg) {
+    std::string_view name = arch.dwarf_name(reg);
+    return name.empty() ? "?" : name;
 }
 
 Result<std::unique_ptr<StackUnwinder>> StackUnwinder::create(Kernel& kernel) {
@@ -223,6 +255,24 @@ Result<std::unique_ptr<StackUnwinder>> StackUnwinder::create(Kernel& kernel) {
     env.is_code = [code](std::uint64_t pc) { return code->is_code(pc); };
     env.function_start = [code](std::uint64_t pc) { return code->function_start(pc); };
     env.stack_size = thread_size(kernel);
+    env.arch = &kernel.architecture();
+
+    if (env.arch->machine == arch::Machine::aarch64) {
+        FrameRecordFacts facts;
+        if (auto low = kernel.address_of("__entry_text_start")) {
+            if (auto high = kernel.address_of("__entry_text_end")) {
+                facts.entry_text_start = *low;
+                facts.entry_text_end = *high;
+            }
+        }
+        if (const StructLayout* meta = kernel.find_layout("frame_record_meta")) {
+            if (auto type = meta->field("type")) {
+                facts.has_meta = true;
+                facts.meta_type_offset = static_cast<std::uint32_t>(type->offset);
+            }
+        }
+        return std::unique_ptr<StackUnwinder>(std::make_unique<FrameRecordUnwinder>(env, facts));
+    }
 
     const debuginfo::ElfFile& elf = kernel.info().elf();
     const debuginfo::ElfSection* ip_section = elf.find_section(".orc_unwind_ip");
@@ -252,10 +302,12 @@ Result<std::unique_ptr<StackUnwinder>> StackUnwinder::create(Kernel& kernel) {
         std::make_unique<OrcUnwinder>(env, std::move(source), sp_indirect));
 }
 
-Result<RegisterSet> vcpu_registers(eval::RegisterReader& registers) {
+Result<RegisterSet> vcpu_registers(const arch::Architecture& arch,
+                                   eval::RegisterReader& registers) {
     RegisterSet out;
-    for (std::size_t reg = 0; reg < dwarf_register_count; ++reg) {
-        auto value = registers.read_register(register_names[reg]);
+    out.arch = &arch;
+    for (std::size_t reg = 0; reg < arch.dwarf_names.size(); ++reg) {
+        auto value = registers.read_register(arch.dwarf_names[reg]);
         if (!value) {
             return wrap(value.error(), "reading the vCPU's registers");
         }
@@ -319,10 +371,92 @@ RegisterSet switch_frame_registers(const SwitchFrameLayout& layout, const Record
     return out;
 }
 
+// arm64: cpu_switch_to saves x19-x28, fp, sp and its return address (pc) in
+// task->thread.cpu_context.
+struct CpuContextLayout {
+    std::uint64_t offset = 0; // offsetof(task_struct, thread.cpu_context)
+    std::uint64_t size = 0;
+    std::vector<std::pair<std::size_t, Field>> registers; // by DWARF number
+};
+
+Result<CpuContextLayout> cpu_context_layout(Kernel& kernel) {
+    auto task_layout = kernel.layout("task_struct");
+    auto context_layout = kernel.layout("cpu_context");
+    if (!task_layout || !context_layout) {
+        return std::unexpected(!task_layout ? task_layout.error() : context_layout.error());
+    }
+    auto offset = (*task_layout)->offset("thread.cpu_context");
+    if (!offset) {
+        return std::unexpected(offset.error());
+    }
+    CpuContextLayout out;
+    out.offset = *offset;
+    out.size = (*context_layout)->size();
+    for (std::size_t reg = 19; reg <= 28; ++reg) {
+        if (auto field = (*context_layout)->field(fmt::format("x{}", reg))) {
+            out.registers.emplace_back(reg, *field);
+        }
+    }
+    const std::array<std::pair<std::size_t, std::string_view>, 3> named = {
+        {{29, "fp"}, {31, "sp"}, {32, "pc"}}};
+    for (const auto& [reg, name] : named) {
+        auto field = (*context_layout)->require(name);
+        if (!field) {
+            return std::unexpected(field.error());
+        }
+        out.registers.emplace_back(reg, *field);
+    }
+    return out;
+}
+
+RegisterSet cpu_context_registers(const CpuContextLayout& layout, const Record& context) {
+    RegisterSet out;
+    out.arch = &arch::aarch64_architecture();
+    for (const auto& [reg, field] : layout.registers) {
+        out.regs[reg] = context.get(field);
+    }
+    if (out.regs[32]) {
+        out.regs[32] = arch::strip_pointer_auth(*out.regs[32]);
+    }
+    return out;
+}
+
+Result<std::vector<Result<SleepingTaskStart>>>
+arm64_sleeping_task_starts(Kernel& kernel, std::span<const std::uint64_t> tasks) {
+    auto layout = cpu_context_layout(kernel);
+    if (!layout) {
+        return std::unexpected(layout.error());
+    }
+    std::vector<eval::ReadRange> reads;
+    for (std::uint64_t task : tasks) {
+        reads.push_back({task + layout->offset, static_cast<std::size_t>(layout->size)});
+    }
+    auto contexts = kernel.memory().read_many(reads);
+    std::vector<Result<SleepingTaskStart>> out;
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+        if (!contexts) {
+            // One unreadable context fails the whole batch: read each alone.
+            auto registers = sleeping_task_registers(kernel, tasks[i]);
+            if (!registers) {
+                out.push_back(std::unexpected(registers.error()));
+            } else {
+                out.push_back(SleepingTaskStart{*registers, 0, {}});
+            }
+            continue;
+        }
+        Record context(std::move((*contexts)[i]), tasks[i] + layout->offset);
+        out.push_back(SleepingTaskStart{cpu_context_registers(*layout, context), 0, {}});
+    }
+    return out;
+}
+
 } // namespace
 
 Result<std::vector<Result<SleepingTaskStart>>>
 sleeping_task_starts(Kernel& kernel, std::span<const std::uint64_t> tasks) {
+    if (kernel.architecture().machine == arch::Machine::aarch64) {
+        return arm64_sleeping_task_starts(kernel, tasks);
+    }
     auto layout = switch_frame_layout(kernel);
     if (!layout) {
         return std::unexpected(layout.error());
@@ -368,6 +502,18 @@ sleeping_task_starts(Kernel& kernel, std::span<const std::uint64_t> tasks) {
 }
 
 Result<RegisterSet> sleeping_task_registers(Kernel& kernel, std::uint64_t task) {
+    if (kernel.architecture().machine == arch::Machine::aarch64) {
+        auto layout = cpu_context_layout(kernel);
+        if (!layout) {
+            return std::unexpected(layout.error());
+        }
+        auto context = kernel.read(task + layout->offset, layout->size);
+        if (!context) {
+            return wrap(context.error(),
+                        fmt::format("reading thread.cpu_context of task {:#x}", task));
+        }
+        return cpu_context_registers(*layout, *context);
+    }
     auto layout = switch_frame_layout(kernel);
     if (!layout) {
         return std::unexpected(layout.error());

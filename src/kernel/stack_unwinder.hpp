@@ -37,17 +37,24 @@ enum DwarfRegister : std::size_t {
     reg_r15 = 15,
     reg_rip = 16,
 };
-inline constexpr std::size_t dwarf_register_count = 17;
+// Slots for every architecture's DWARF registers (arm64: x0-x30, sp = 31, pc = 32).
+inline constexpr std::size_t dwarf_register_count = arch::max_dwarf_registers;
 
 // A register's value in one frame; nullopt when the frame does not know it.
 using RegisterValues = std::array<std::optional<std::uint64_t>, dwarf_register_count>;
 
-// GDB's name of a DWARF register ("rax", ..., "rip").
+// GDB's name of an x86-64 DWARF register ("rax", ..., "rip").
 std::string_view dwarf_register_name(std::size_t reg);
+// GDB's name of a DWARF register of `arch` ("?" when it has none).
+std::string_view dwarf_register_name(const arch::Architecture& arch, std::size_t reg);
 
-// Where an unwind starts: rip and rsp are required, the others help where known.
+// Where an unwind starts: pc and sp are required, the others help where known.
 struct RegisterSet {
     RegisterValues regs;
+    const arch::Architecture* arch = &arch::x86_64_architecture();
+
+    std::optional<std::uint64_t> pc() const { return regs[arch->dwarf_pc]; }
+    std::optional<std::uint64_t> sp() const { return regs[arch->dwarf_sp]; }
 };
 
 struct UnwoundFrame {
@@ -70,14 +77,15 @@ class StackUnwinder {
 public:
     virtual ~StackUnwinder() = default;
 
-    // ORC when vmlinux has .orc_unwind/.orc_unwind_ip, frame pointers otherwise.
+    // x86-64: ORC when vmlinux has .orc_unwind/.orc_unwind_ip, frame pointers otherwise;
+    // arm64: frame records.
     static Result<std::unique_ptr<StackUnwinder>> create(Kernel& kernel);
 
     // Frames from `start` outwards, at most `max_frames`. An error only when the first frame
     // cannot be formed (no rip/rsp); anything later ends the trace with a stop_reason.
     virtual Result<Backtrace> unwind(const RegisterSet& start, std::size_t max_frames = 64) = 0;
 
-    // "orc" or "frame-pointer".
+    // "orc", "frame-pointer" or "frame-record".
     virtual std::string_view method() const = 0;
 
     // Drops cached module tables and stack bounds (call when the target resumed).
@@ -89,7 +97,7 @@ public:
 };
 
 // The selected vCPU's registers (by GDB name) as an unwind start.
-Result<RegisterSet> vcpu_registers(eval::RegisterReader& registers);
+Result<RegisterSet> vcpu_registers(const arch::Architecture& arch, eval::RegisterReader& registers);
 
 // The registers a sleeping task resumes with: rsp = task->thread.sp, then the callee-saved
 // registers and the return address from the `struct inactive_task_frame` at that rsp.

@@ -31,6 +31,23 @@ PtRegsLayout PtRegsLayout::x86_64() {
     return layout;
 }
 
+PtRegsLayout PtRegsLayout::aarch64() {
+    // struct pt_regs of 6.1: regs[31], sp, pc, pstate, orig_x0, syscallno, unused2,
+    // sdei_ttbr1, pmr_save, stackframe[2], lockdep_hardirqs, exit_rcu.
+    PtRegsLayout layout;
+    layout.offsets = {};
+    for (std::uint32_t reg = 0; reg < 31; ++reg) {
+        layout.offsets[reg] = 8 * reg;
+    }
+    layout.offsets[31] = 248;
+    layout.offsets[32] = 256;
+    layout.cs = 264;
+    layout.stackframe = 304;
+    layout.size = 336;
+    layout.arm64 = true;
+    return layout;
+}
+
 Result<std::vector<std::byte>> StackWindowMemory::read(std::uint64_t address, std::size_t length) {
     for (const Window& window : windows_) {
         if (address >= window.address && length <= window.bytes.size() &&
@@ -86,7 +103,9 @@ Result<PtRegsFrame> read_pt_regs(const UnwindEnvironment& env, std::uint64_t add
         }
         frame.regs[reg] = record.u64(base + *offset - first);
     }
-    frame.user_mode = (record.u64(base + layout.cs - first) & 3) != 0;
+    const std::uint64_t mode = record.u64(base + layout.cs - first);
+    // x86-64: CS's privilege level; arm64: PSTATE.EL, EL0 being user mode.
+    frame.user_mode = layout.arm64 ? ((mode >> 2) & 3) == 0 : (mode & 3) != 0;
     return frame;
 }
 
@@ -107,7 +126,12 @@ std::optional<std::string> FrameChain::refuse(const UnwoundFrame& previous,
         return fmt::format("return address {:#x} (at sp {:#x}) is not kernel code", next.pc,
                            next.sp);
     }
-    const bool same_stack = next.sp > previous.sp && next.sp - previous.sp <= env_.stack_size;
+    // An arm64 function that has not stored its frame record (a leaf, a prologue, a ret)
+    // shares its caller's stack pointer.
+    const bool shared_sp = next.sp == previous.sp && env_.arch->machine == arch::Machine::aarch64 &&
+                           next.pc != previous.pc;
+    const bool same_stack =
+        shared_sp || (next.sp > previous.sp && next.sp - previous.sp <= env_.stack_size);
     if (same_stack) {
         return std::nullopt;
     }
@@ -130,13 +154,14 @@ std::optional<std::string> FrameChain::refuse(const UnwoundFrame& previous,
 
 Result<Backtrace> walk_frames(const UnwindEnvironment& env, const RegisterSet& start,
                               std::size_t max_frames, const StepFunction& step) {
-    if (!start.regs[reg_rip] || !start.regs[reg_rsp]) {
-        return fail("cannot unwind: the start registers lack rip or rsp");
+    const arch::Architecture& arch = *env.arch;
+    if (!start.regs[arch.dwarf_pc] || !start.regs[arch.dwarf_sp]) {
+        return fail("cannot unwind: the start registers lack {} or {}", arch.pc, arch.sp);
     }
     Backtrace out;
     UnwoundFrame first;
-    first.pc = *start.regs[reg_rip];
-    first.sp = *start.regs[reg_rsp];
+    first.pc = *start.regs[arch.dwarf_pc];
+    first.sp = *start.regs[arch.dwarf_sp];
     first.regs = start.regs;
     out.frames.push_back(first);
     FrameChain chain(env, max_frames);
@@ -160,8 +185,8 @@ Result<Backtrace> walk_frames(const UnwindEnvironment& env, const RegisterSet& s
             break;
         }
         next->frame->level = static_cast<int>(out.frames.size());
-        next->frame->regs[reg_rip] = next->frame->pc;
-        next->frame->regs[reg_rsp] = next->frame->sp;
+        next->frame->regs[arch.dwarf_pc] = next->frame->pc;
+        next->frame->regs[arch.dwarf_sp] = next->frame->sp;
         out.frames.push_back(*next->frame);
         exact_pc = next->exact_pc;
     }

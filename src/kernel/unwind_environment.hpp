@@ -15,15 +15,21 @@ namespace kdive::kernel {
 // Where each register sits in struct pt_regs (from the debug info; x86-64 defaults for tests).
 struct PtRegsLayout {
     std::array<std::optional<std::uint32_t>, dwarf_register_count> offsets; // rip=ip, rsp=sp
-    std::uint32_t cs = 136;
+    std::uint32_t cs = 136;                                                 // arm64: pstate
     std::uint32_t size = 168;
+    // Where arm64's pt_regs holds its frame record (the entry code's link to the
+    // interrupted frame); 0 on x86-64.
+    std::uint32_t stackframe = 0;
+    bool arm64 = false;
 
     static PtRegsLayout x86_64();
+    static PtRegsLayout aarch64();
     std::uint32_t ip() const { return *offsets[reg_rip]; }
 };
 
 struct UnwindEnvironment {
     eval::MemoryReader* memory = nullptr;
+    const arch::Architecture* arch = &arch::x86_64_architecture();
     PtRegsLayout pt_regs = PtRegsLayout::x86_64();
     // True for addresses of kernel or module code; a return address elsewhere ends the trace.
     std::function<bool(std::uint64_t)> is_code;

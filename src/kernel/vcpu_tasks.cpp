@@ -21,22 +21,27 @@ Result<VcpuTasks> VcpuTasks::read(Kernel& kernel, target::Target& target) {
     for (int vcpu = 0; vcpu < target.vcpu_count(); ++vcpu) {
         VcpuTask& slot = out.slots_[static_cast<std::size_t>(vcpu)];
         CpuRegisterReader own(target, vcpu);
-        auto rip = own.read_register("rip");
-        auto rsp = own.read_register("rsp");
-        auto cs = own.read_register("cs");
-        auto base = vcpu_per_cpu_base(own);
-        if (!rip || !rsp || !cs) {
-            slot.unreadable = !rip ? rip.error() : !rsp ? rsp.error() : cs.error();
+        const arch::Architecture& arch = kernel.architecture();
+        auto pc = own.read_register(arch.pc);
+        auto sp = own.read_register(arch.sp);
+        auto mode = arch::cpu_mode(arch, register_lookup(own));
+        auto base = vcpu_per_cpu_base(arch, own);
+        if (!pc || !sp || !mode) {
+            slot.unreadable = !pc ? pc.error() : !sp ? sp.error() : mode.error();
             continue;
         }
-        const bool user_mode = (*cs & 3) == 3;
-        if (!user_mode && !is_kernel_address(*rip)) {
+        const bool user_mode = *mode == arch::CpuMode::user;
+        if (!user_mode && !is_kernel_address(*pc)) {
             continue;
         }
         // Without the vCPU's own per-CPU base (a kdump vmcore's NT_PRSTATUS has no segment
         // bases), its index is taken as its CPU number, as the dumper writes one note per CPU
         // in CPU order.
-        auto task = base ? percpu->current_task_at(*base) : percpu->current_task(vcpu);
+        Result<std::uint64_t> task =
+            base ? percpu->current_task_at(*base) : percpu->current_task(vcpu);
+        if (auto held = vcpu_current_task(arch, own)) {
+            task = *held;
+        }
         if (!task && !base) {
             slot.unreadable = base.error();
             continue;
@@ -49,7 +54,7 @@ Result<VcpuTasks> VcpuTasks::read(Kernel& kernel, target::Target& target) {
         if (user_mode) {
             continue;
         }
-        if (auto foreign = foreign_task_stack(kernel, *task, *rsp); foreign && *foreign) {
+        if (auto foreign = foreign_task_stack(kernel, *task, *sp); foreign && *foreign) {
             slot.switching_to_stack = **foreign;
         }
     }

@@ -45,7 +45,7 @@ Result<std::vector<std::uint64_t>> idle_tasks(Kernel& kernel);
 
 // Kernel addresses are in the upper half; anything else is a user-mode pc.
 inline bool is_kernel_address(std::uint64_t address) {
-    return address >= 0xffff800000000000ull;
+    return arch::is_kernel_address(address);
 }
 
 } // namespace kdive::kernel

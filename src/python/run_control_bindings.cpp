@@ -1,5 +1,6 @@
 // Run control from Python: breakpoints with callbacks that decide in kernel context whether to
 // stop, watchpoints, cont(timeout=), step, next, finish, interrupt, and the stop event.
+#include "arch/architecture.hpp"
 #include "python/bindings.hpp"
 #include "python/stack_trace.hpp"
 
@@ -82,7 +83,7 @@ StopEvent describe(const ProgramRef& prog, const target::StopEvent& stop, std::s
     }
     auto& target = live(prog);
     event.generation = target.guest_generation();
-    if (auto pc = target.read_cpu_register(stop.vcpu, "rip")) {
+    if (auto pc = target.read_cpu_register(stop.vcpu, arch::architecture_of(target).pc)) {
         event.pc = *pc;
     }
     if (auto running = prog->vcpu_tasks()) {

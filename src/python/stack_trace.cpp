@@ -1,6 +1,7 @@
 // Unwinding a task's or a vCPU's kernel stack for Python, and the frames' source view.
 #include "python/stack_trace.hpp"
 
+#include "arch/architecture.hpp"
 #include "kernel/target_memory.hpp"
 #include "kernel/task_walker.hpp"
 
@@ -168,16 +169,16 @@ Result<std::shared_ptr<StackTrace>> vcpu_stack_trace(const std::shared_ptr<Progr
         return std::unexpected(unwinder.error());
     }
     kernel::CpuRegisterReader own(**target, vcpu);
-    auto registers = kernel::vcpu_registers(own);
+    auto registers = kernel::vcpu_registers(arch::architecture_of(**target), own);
     if (!registers) {
         return std::unexpected(registers.error());
     }
     const std::string whose = fmt::format("CPU {}", vcpu);
-    const std::uint64_t pc = *registers->regs[kernel::reg_rip];
+    const std::uint64_t pc = registers->pc().value_or(0);
     if (!kernel::is_kernel_address(pc)) {
         kernel::Backtrace user;
         user.stop_reason =
-            fmt::format("CPU {} is in user mode (rip 0x{:x}): no kernel frames", vcpu, pc);
+            fmt::format("CPU {} is in user mode (pc 0x{:x}): no kernel frames", vcpu, pc);
         return std::make_shared<StackTrace>(prog, std::move(user), std::nullopt, whose);
     }
     return first_frame(prog, **unwinder, *registers, whose);
@@ -200,7 +201,7 @@ Result<std::shared_ptr<StackTrace>> task_stack_trace(const std::shared_ptr<Progr
     if (!registers) {
         return std::unexpected(registers.error());
     }
-    if (auto vcpu = (*running)->vcpu_of(task, registers->regs[kernel::reg_rsp])) {
+    if (auto vcpu = (*running)->vcpu_of(task, registers->sp())) {
         return vcpu_stack_trace(prog, *vcpu);
     }
     if (auto ok = (*running)->require_sleeping(**view, task); !ok) {

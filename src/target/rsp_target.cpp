@@ -383,7 +383,11 @@ Result<> RspTarget::write_register_bytes(std::string_view name,
 }
 
 Result<> RspTarget::step_over_breakpoint() {
+    // x86-64 names its program counter rip, arm64 pc.
     auto pc = read_register("rip");
+    if (!pc) {
+        pc = read_register("pc");
+    }
     if (!pc) {
         return {}; // no registers to tell: nothing kdive could step over
     }

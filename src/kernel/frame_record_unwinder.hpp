@@ -1,0 +1,63 @@
+// The arm64 unwinder: the kernel always keeps frame records ([x29] = the caller's x29,
+// [x29 + 8] = the return address), and entry code links an exception's pt_regs into the
+// chain (a record holding the interrupted x29 and pc; from 6.13 a zero record whose metadata
+// word says "pt_regs").
+#pragma once
+
+#include "kernel/stack_unwinder.hpp"
+#include "kernel/unwind_environment.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace kdive::kernel {
+
+// How far a function has set up its frame record at a pc: not at all (its entry, a leaf, or
+// after the epilogue's ldp), the record stored but x29 not yet pointing at it, or done.
+struct FrameRecordSetup {
+    enum class State { none, stored, established } state = State::established;
+    std::uint64_t allocated = 0; // bytes the prologue took off sp so far
+};
+
+// Decodes the instructions of `code` (a function's start) before `pc_offset`: hints
+// (paciasp, bti, ftrace's nops), then `stp x29, x30, [sp, #-N]!` or `sub sp, sp, #N` with
+// `stp x29, x30, [sp, #M]`, then `mov x29, sp` / `add x29, sp, #M`.
+FrameRecordSetup frame_record_setup(std::span<const std::byte> code, std::size_t pc_offset);
+// `ret` or `retaa` at the start of `code`: the epilogue has restored x29 and x30.
+bool is_return_instruction(std::span<const std::byte> code);
+
+// Where the 6.13+ metadata record says what kind of frame it ends (FRAME_META_TYPE_*).
+struct FrameRecordFacts {
+    std::uint64_t entry_text_start = 0; // __entry_text_start/_end: exception entry code
+    std::uint64_t entry_text_end = 0;
+    bool has_meta = false; // struct frame_record_meta: a zero record with a type after it
+    std::uint32_t meta_type_offset = 16;
+};
+
+class FrameRecordUnwinder final : public StackUnwinder {
+public:
+    FrameRecordUnwinder(UnwindEnvironment env, FrameRecordFacts facts)
+        : window_(env.memory), env_(through_window(std::move(env), window_)), facts_(facts) {}
+
+    Result<Backtrace> unwind(const RegisterSet& start, std::size_t max_frames = 64) override;
+    void preload(std::uint64_t address, std::vector<std::byte> bytes) override {
+        window_.add(address, std::move(bytes));
+    }
+    std::string_view method() const override { return "frame-record"; }
+    void invalidate() override { window_.clear(); }
+
+private:
+    // Prologues are a few instructions: the scan looks no further.
+    static constexpr std::uint64_t max_prologue = 32;
+    Result<UnwindStep> step(const UnwoundFrame& current, bool exact_pc);
+    Result<UnwindStep> from_link_register(const UnwoundFrame& current,
+                                          const FrameRecordSetup& setup);
+    Result<UnwindStep> from_pt_regs(std::uint64_t record);
+
+    StackWindowMemory window_; // before env_, which reads through it
+    UnwindEnvironment env_;
+    FrameRecordFacts facts_;
+};
+
+} // namespace kdive::kernel
