@@ -179,8 +179,7 @@ const FrameName& BacktraceCommands::name(const kernel::UnwoundFrame& frame) {
     const std::uint64_t lookup = exact ? frame.pc : frame.pc - 1;
     kernel::Kernel* view = *commands_.kernel();
     const std::uint64_t file_address = view->unrelocate(lookup);
-    const bool in_image =
-        file_address >= kernel::kernel_image_start && file_address < kernel::kernel_image_end;
+    const bool in_image = info_.image_range().contains(file_address);
     if (in_image) {
         if (const debuginfo::Symbol* symbol = info_.symbols().function_at(file_address)) {
             out.function = std::string(symbol->name);

@@ -132,7 +132,7 @@ Result<std::string> KernelCommands::vmalloc(std::vector<std::string>& args, bool
 
 std::string KernelCommands::code_location(std::uint64_t address) {
     kernel::Kernel& view = **kernel();
-    if (address >= kernel::kernel_image_start && address < kernel::kernel_image_end) {
+    if (view.info().image_range().contains(view.unrelocate(address))) {
         if (auto found = view.info().symbols().lookup(view.unrelocate(address));
             found && found->symbol != nullptr) {
             return found->offset == 0 ? std::string(found->symbol->name)

@@ -13,7 +13,6 @@ namespace {
 
 using target::StopEvent;
 
-constexpr std::uint64_t kernel_image_start = 0xffffffff80000000ULL;
 // A line that runs longer than this is not a line but a loop the guest is stuck in.
 constexpr std::size_t max_single_steps = 2'000'000;
 // x86-64 kernel stacks are 16 KiB and aligned to their size (THREAD_SIZE); two stack pointers
@@ -31,12 +30,12 @@ bool is_code_breakpoint(const target::Breakpoint& bp) {
 
 std::uint64_t Stepper::to_file(std::uint64_t address) {
     const std::uint64_t offset = load_offset_ ? load_offset_() : 0;
-    return address >= kernel_image_start + offset ? address - offset : address;
+    return address >= info_.image_range().start + offset ? address - offset : address;
 }
 
 std::uint64_t Stepper::to_runtime(std::uint64_t file_address) {
     const std::uint64_t offset = load_offset_ ? load_offset_() : 0;
-    return file_address >= kernel_image_start ? file_address + offset : file_address;
+    return file_address >= info_.image_range().start ? file_address + offset : file_address;
 }
 
 std::vector<std::uint64_t> Stepper::chain_of(const std::vector<debuginfo::FunctionScope>& scopes,

@@ -3,7 +3,7 @@
 #include "cli/target_opening.hpp"
 
 #include "arch/architecture.hpp"
-#include "arch/x86_64/kernel_page_tables.hpp"
+#include "arch/kernel_translator.hpp"
 #include "cli/debugger_stack.hpp"
 #include "kernel/vcpu_tasks.hpp"
 #include "lab/guest_ram_source.hpp"
@@ -62,12 +62,8 @@ Result<OpenedTarget> open_vmcore(const TargetSource& args) {
         return std::unexpected(core.error());
     }
     const auto& info = (*core)->vmcore_info();
-    std::optional<bool> five_level;
-    if (auto l5 = info.decimal("NUMBER(pgtable_l5_enabled)")) {
-        five_level = *l5 != 0;
-    }
-    (*core)->set_translator(std::make_unique<arch::x86_64::KernelPageTables>(
-        **core, arch::x86_64::kernel_root_from_vmcoreinfo(info), five_level));
+    (*core)->set_translator(
+        arch::dump_kernel_translator(**core, info, arch::architecture_of(**core)));
     std::filesystem::path vmlinux = args.vmlinux;
     if (vmlinux.empty()) {
         auto kernel = lab::dump_kernel((*core)->file(), info);
@@ -138,8 +134,7 @@ Result<std::string> use_direct_memory(target::RspTarget& target,
         return fmt::format("through the gdbstub ({})", why);
     }
     std::string described = ram->describe();
-    target.set_direct_memory(
-        std::move(ram), std::make_unique<arch::x86_64::KernelPageTables>(target, std::nullopt));
+    target.set_direct_memory(std::move(ram), arch::live_kernel_translator(target));
     return fmt::format("guest RAM read directly, {}; the gdbstub for registers, run control and "
                        "writes",
                        described);

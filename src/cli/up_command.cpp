@@ -1,6 +1,6 @@
 // `kdive up`: the whole recipe in one command — kernel, rootfs, QEMU paused, attach,
 // break at start_kernel, then a REPL or a short tour of what the kernel is doing.
-#include "arch/x86_64/kernel_page_tables.hpp"
+#include "arch/kernel_translator.hpp"
 #include "cli/commands.hpp"
 #include "cli/debugger_stack.hpp"
 #include "cli/gdb_handoff.hpp"
@@ -226,6 +226,7 @@ Result<> run_up(const UpArgs& args, const sigset_t& signals) {
     config.kernel_label = args.tree.empty() ? args.kernel : kernel->bzimage.string();
     config.bzimage = kernel->bzimage;
     config.vmlinux = kernel->vmlinux;
+    config.arch = kernel->arch;
     config.dir = *dir;
     config.smp = args.smp;
     config.mem_mb = args.mem;
@@ -233,8 +234,9 @@ Result<> run_up(const UpArgs& args, const sigset_t& signals) {
     config.mttcg = args.mttcg || std::getenv("KDIVE_MTTCG") != nullptr;
     config.paused = true;
     config.initrd = config.dir / "rootfs.cpio.gz";
-    if (auto r =
-            lab::write_default_rootfs(config.initrd, lab::default_rootfs_modules(config.vmlinux));
+    if (auto r = lab::write_default_rootfs(
+            config.initrd, lab::default_rootfs_modules(config.vmlinux), config.arch,
+            [](std::string_view line) { fmt::print(stderr, "{}\n", line); });
         !r) {
         return r;
     }
@@ -277,9 +279,7 @@ Result<> run_up(const UpArgs& args, const sigset_t& signals) {
     }
     // Reads from the VM's RAM mapped into kdive; the stub when that is not possible.
     if (auto ram = lab::map_guest_ram(session)) {
-        (*target)->set_direct_memory(
-            std::move(*ram),
-            std::make_unique<arch::x86_64::KernelPageTables>(**target, std::nullopt));
+        (*target)->set_direct_memory(std::move(*ram), arch::live_kernel_translator(**target));
     }
     DebuggerOptions options;
     options.stop_timeout = std::chrono::seconds(args.timeout_s);
@@ -303,8 +303,10 @@ Result<> run_up(const UpArgs& args, const sigset_t& signals) {
                                          : fail("could not stop at {}", args.break_at);
     }
     fmt::print("stopped  at {} {:.2f} s after start\n", args.break_at, seconds_since(start));
-    tour_step(debugger, "info line *$rip");
-    tour_step(debugger, "info registers rip rsp cr3");
+    const arch::Architecture& arch = arch::architecture_of(**target);
+    tour_step(debugger, "info line *$pc");
+    tour_step(debugger, arch.machine == arch::Machine::aarch64 ? "info registers pc sp TTBR1_EL1"
+                                                               : "info registers rip rsp cr3");
     tour_step(debugger, "bt");
     tour_step(debugger, "delete");
 

@@ -169,6 +169,22 @@ std::vector<std::string> DebugInfo::take_notes() {
     return std::exchange(notes_, {});
 }
 
+DebugInfo::ImageRange DebugInfo::image_range() {
+    if (image_range_) {
+        return *image_range_;
+    }
+    ImageRange range{0xffffffff80000000ULL, 0xffffffffc0000000ULL};
+    if (architecture().machine == arch::Machine::aarch64) {
+        const Symbol* text = symbols().find("_text");
+        const Symbol* end = symbols().find("_end");
+        range = text != nullptr && end != nullptr && end->address > text->address
+                    ? ImageRange{text->address, end->address}
+                    : ImageRange{0xffff800008000000ULL, 0xffff800010000000ULL};
+    }
+    image_range_ = range;
+    return range;
+}
+
 const SymbolTable& DebugInfo::symbols() {
     if (!symbols_) {
         auto table = SymbolTable::load(*elf_, section_bases_);

@@ -62,6 +62,14 @@ public:
         return found != nullptr ? *found : arch::x86_64_architecture();
     }
     const SymbolTable& symbols();
+    // Where the kernel image is linked: x86-64's 1 GiB image mapping (KASLR moves the image
+    // inside it, modules sit above it); arm64's _text to _end (modules sit below it).
+    struct ImageRange {
+        std::uint64_t start = 0;
+        std::uint64_t end = 0;
+        bool contains(std::uint64_t address) const { return address >= start && address < end; }
+    };
+    ImageRange image_range();
     bool has_btf() const { return btf_ != nullptr; }
     bool has_dwarf() const { return has_dwarf_; }
 
@@ -91,6 +99,7 @@ private:
     DebugInfo() = default;
 
     std::unique_ptr<ElfFile> elf_;
+    std::optional<ImageRange> image_range_;
     DebugInfoOptions options_;
     // Set for a relocated object: libdwfl owns its Dwarf handle, and symbols move by
     // section.

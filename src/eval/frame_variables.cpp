@@ -15,8 +15,6 @@ namespace {
 using debuginfo::Location;
 using debuginfo::LocationPiece;
 
-constexpr std::uint64_t kernel_image_start = 0xffffffff80000000ULL;
-
 class FrameContext final : public debuginfo::LocationContext {
 public:
     FrameContext(debuginfo::DebugInfo& info, MemoryReader* memory, const FrameState& frame)
@@ -56,7 +54,7 @@ public:
         return debuginfo::call_frame_cfa(info_.dwarf(), frame_.lookup_pc, frame_.registers);
     }
     std::uint64_t relocate(std::uint64_t address) override {
-        return address >= kernel_image_start ? address + frame_.load_offset : address;
+        return info_.image_range().contains(address) ? address + frame_.load_offset : address;
     }
 
 private:

@@ -3,19 +3,6 @@
 
 namespace kdive::eval {
 
-namespace {
-
-// The kernel image's mapping. Zero-based per-CPU offsets lie far below it and do not move;
-// modules are loaded right above it.
-constexpr std::uint64_t kernel_image_start = 0xffffffff80000000ULL;
-constexpr std::uint64_t kernel_image_end = 0xffffffffc0000000ULL;
-
-bool in_image(std::uint64_t address) {
-    return address >= kernel_image_start && address < kernel_image_end;
-}
-
-} // namespace
-
 const Type* DebugInfoScope::find_type(std::string_view name, TypeTag tag) {
     const Type* type = info_.find_type(name, tag);
     if (type == nullptr && images_ != nullptr) {
@@ -31,7 +18,7 @@ Result<debuginfo::Variable> DebugInfoScope::find_variable(std::string_view name)
             return *loaded;
         }
     }
-    if (variable && load_offset_ != 0 && in_image(variable->address)) {
+    if (variable && load_offset_ != 0 && info_.image_range().contains(variable->address)) {
         variable->address += load_offset_;
     }
     return variable;
@@ -45,14 +32,16 @@ bool DebugInfoScope::has_symbol(std::string_view name) {
 }
 
 std::uint64_t DebugInfoScope::to_file_address(std::uint64_t address) const {
-    if (load_offset_ != 0 && in_image(address - load_offset_)) {
+    if (load_offset_ != 0 && info_.image_range().contains(address - load_offset_)) {
         return address - load_offset_;
     }
     return address;
 }
 
 std::optional<std::string> DebugInfoScope::symbolize(std::uint64_t address) {
-    if (images_ != nullptr && address >= kernel_image_end) {
+    // Kernel addresses outside the image: modules (above it on x86-64, below on arm64).
+    if (images_ != nullptr && (address >> 63) != 0 &&
+        !info_.image_range().contains(address - load_offset_)) {
         auto where = images_->describe(address);
         if (!where || where->symbol.empty()) {
             return std::nullopt;

@@ -10,15 +10,16 @@ const arch::Architecture& Kernel::architecture() const {
 }
 
 std::uint64_t Kernel::relocate(std::uint64_t file_address) const {
-    if (file_address >= kernel_image_start && file_address < kernel_image_end) {
+    if (info_.image_range().contains(file_address)) {
         return file_address + kaslr_offset_;
     }
     return file_address;
 }
 
 std::uint64_t Kernel::unrelocate(std::uint64_t runtime_address) const {
-    if (runtime_address >= kernel_image_start + kaslr_offset_ &&
-        runtime_address < kernel_image_end) {
+    const auto image = info_.image_range();
+    if (runtime_address >= image.start + kaslr_offset_ &&
+        runtime_address < image.end + kaslr_offset_) {
         return runtime_address - kaslr_offset_;
     }
     return runtime_address;
