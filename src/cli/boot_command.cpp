@@ -61,7 +61,16 @@ Result<lab::BootConfig> make_config(const BootArgs& args) {
         return std::unexpected(dir.error());
     }
     config.dir = *dir;
-    if (*kvm != lab::KvmMode::Off) {
+    config.arch = kernel->arch;
+    if (*kvm != lab::KvmMode::Off && kernel->arch != lab::host_arch()) {
+        // KVM runs only guests of the host's own architecture.
+        if (*kvm == lab::KvmMode::On) {
+            return fail("--kvm on: KVM cannot run an {} kernel on this {} host",
+                        lab::arch_name(kernel->arch), lab::arch_name(lab::host_arch()));
+        }
+        fmt::print(stderr, "kdive: using TCG (KVM cannot run an {} kernel on this {} host)\n",
+                   lab::arch_name(kernel->arch), lab::arch_name(lab::host_arch()));
+    } else if (*kvm != lab::KvmMode::Off) {
         auto probe = lab::probe_kvm(config.dir);
         if (probe) {
             config.kvm = true;
@@ -85,8 +94,9 @@ Result<lab::BootConfig> make_config(const BootArgs& args) {
     config.console_on_terminal = args.console && !args.detach;
     if (args.initrd.empty()) {
         config.initrd = config.dir / "rootfs.cpio.gz";
-        if (auto r = lab::write_default_rootfs(config.initrd,
-                                               lab::default_rootfs_modules(config.vmlinux));
+        if (auto r = lab::write_default_rootfs(
+                config.initrd, lab::default_rootfs_modules(config.vmlinux), config.arch,
+                [](std::string_view line) { fmt::print(stderr, "kdive: {}\n", line); });
             !r) {
             return std::unexpected(r.error());
         }
@@ -118,7 +128,8 @@ int supervise(lab::RunningVm& vm, const sigset_t& signals) {
 void register_boot_command(CLI::App& app, ExitStatus& status) {
     auto args = std::make_shared<BootArgs>();
     auto* cmd = app.add_subcommand("boot", "Boot a kernel in QEMU with the gdbstub");
-    cmd->add_option("--kernel", args->kernel, "fetched kernel name or bzImage path")
+    cmd->add_option("--kernel", args->kernel,
+                    "fetched kernel name or image path (bzImage, arm64 Image)")
         ->capture_default_str();
     cmd->add_option("--initrd", args->initrd, "initramfs (default: a fresh kdive rootfs)");
     cmd->add_option("--append", args->append, "extra kernel command line");

@@ -1,5 +1,5 @@
 // `kdive build`: build a configured kernel tree with a progress line, then say where the
-// bzImage, vmlinux and lx-scripts are and how to boot them.
+// bzImage (arm64: Image), vmlinux and lx-scripts are and how to boot them.
 #include "cli/commands.hpp"
 #include "cli/interrupt_flag.hpp"
 #include "cli/report.hpp"
@@ -7,6 +7,7 @@
 
 #include <fmt/core.h>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@ namespace {
 struct BuildArgs {
     std::string tree;
     std::string out;
+    std::string arch;
     int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 };
 
@@ -41,7 +43,16 @@ std::string progress_line(const lab::BuildProgress& p) {
 }
 
 void run_build(const BuildArgs& args, ExitStatus& status) {
-    auto tree = lab::KernelTree::open(args.tree, args.out);
+    std::optional<lab::KernelArch> arch;
+    if (!args.arch.empty()) {
+        auto parsed = lab::parse_arch_option(args.arch);
+        if (!parsed) {
+            report_error(status, parsed.error());
+            return;
+        }
+        arch = *parsed;
+    }
+    auto tree = lab::KernelTree::open(args.tree, args.out, arch);
     if (!tree) {
         report_error(status, tree.error());
         return;
@@ -63,10 +74,10 @@ void run_build(const BuildArgs& args, ExitStatus& status) {
             reported = p.compiled;
             fmt::print(stderr, "kdive: {}\n", progress_line(p));
         }
-        std::fflush(stderr);
+        (void)std::fflush(stderr);
     };
-    fmt::print(stderr, "kdive: building {} (log: {})\n", tree->out.string(),
-               (tree->out / "kdive-build.log").string());
+    fmt::print(stderr, "kdive: building {} for {} (log: {})\n", tree->out.string(),
+               lab::arch_name(tree->arch), (tree->out / "kdive-build.log").string());
     auto outcome = lab::build_kernel(*tree, args.jobs, hooks);
     if (terminal) {
         fmt::print(stderr, "\n");
@@ -94,7 +105,7 @@ void run_build(const BuildArgs& args, ExitStatus& status) {
     }
     fmt::print(stderr, "kdive: built {} in {} ({} files compiled)\n",
                fmt::join(outcome->targets, " "), minutes(outcome->elapsed_s), outcome->compiled);
-    fmt::print("bzImage         {}\n", tree->bzimage().string());
+    fmt::print("{:<16}{}\n", lab::kernel_image_target(tree->arch), tree->image().string());
     fmt::print("vmlinux         {}\n", tree->vmlinux().string());
     if (std::filesystem::exists(tree->gdb_scripts())) {
         fmt::print("vmlinux-gdb.py  {}\n", tree->gdb_scripts().string());
@@ -111,6 +122,8 @@ void register_build_command(CLI::App& app, ExitStatus& status) {
     cmd->add_option("--tree", args->tree, "kernel source tree")->required();
     cmd->add_option("--out", args->out, "build folder (O=); default: the tree itself");
     cmd->add_option("-j,--jobs", args->jobs, "parallel jobs")->capture_default_str();
+    cmd->add_option("--arch", args->arch,
+                    "amd64 or arm64; default: the architecture OUT/.config was configured for");
     cmd->callback([args, &status] { run_build(*args, status); });
 }
 

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <fmt/core.h>
 #include <memory>
+#include <optional>
 
 namespace kdive::cli {
 
@@ -19,13 +20,23 @@ struct KconfigArgs {
     std::vector<std::string> fragments;
     std::vector<std::string> sets;
     std::string initramfs;
+    std::string arch;
     int dwarf = 5;
     bool no_relocatable = false;
 };
 
 void run_kconfig(const KconfigArgs& args, ExitStatus& status) {
     auto started = std::chrono::steady_clock::now();
-    auto tree = lab::KernelTree::open(args.tree, args.out);
+    std::optional<lab::KernelArch> arch;
+    if (!args.arch.empty()) {
+        auto parsed = lab::parse_arch_option(args.arch);
+        if (!parsed) {
+            report_error(status, parsed.error());
+            return;
+        }
+        arch = *parsed;
+    }
+    auto tree = lab::KernelTree::open(args.tree, args.out, arch);
     if (!tree) {
         report_error(status, tree.error());
         return;
@@ -38,6 +49,11 @@ void run_kconfig(const KconfigArgs& args, ExitStatus& status) {
     sets.insert(sets.end(), args.sets.begin(), args.sets.end());
     lab::KconfigRequest request{*tree, args.profile, {}, sets, args.initramfs, args.dwarf};
     request.fragments.assign(args.fragments.begin(), args.fragments.end());
+    if (tree->arch != lab::host_arch()) {
+        fmt::print(stderr, "kdive: configuring for {} (ARCH={} CROSS_COMPILE={})\n",
+                   lab::arch_name(tree->arch), lab::kbuild_arch(tree->arch),
+                   lab::cross_compile_prefix(tree->arch));
+    }
     auto outcome = lab::configure_kernel(request, [](std::string_view line) {
         fmt::print(stderr, "kdive: {}\n", line);
         (void)std::fflush(stderr);
@@ -79,6 +95,9 @@ void register_kconfig_command(CLI::App& app, ExitStatus& status) {
     cmd->add_option("--initramfs", args->initramfs,
                     "built into the kernel (CONFIG_INITRAMFS_SOURCE): a folder, a .cpio or a "
                     "gen_init_cpio list");
+    cmd->add_option("--arch", args->arch,
+                    "amd64 or arm64 (cross-built with aarch64-linux-gnu-); default: the "
+                    "architecture of OUT/.config, else $ARCH, else the host's");
     cmd->add_option("--dwarf", args->dwarf, "DWARF version of the debug info")
         ->check(CLI::IsMember({4, 5}))
         ->capture_default_str();

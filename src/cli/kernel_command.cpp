@@ -97,6 +97,7 @@ void run_list(const KernelArgs& args) {
         auto manifest = lab::KernelStore::fetched(entry.name);
         rows.push_back({{"name", entry.name},
                         {"suite", entry.suite},
+                        {"arch", lab::arch_name(entry.arch)},
                         {"fetched", manifest.has_value()},
                         {"release", manifest ? manifest->release : ""},
                         {"path", lab::KernelStore::dir(entry.name).string()},
@@ -105,6 +106,7 @@ void run_list(const KernelArgs& args) {
     for (const auto& manifest : fetched_releases()) {
         rows.push_back({{"name", manifest.name},
                         {"suite", manifest.suite},
+                        {"arch", lab::arch_name(manifest.arch)},
                         {"fetched", true},
                         {"release", manifest.release},
                         {"path", lab::KernelStore::dir(manifest.name).string()},
@@ -119,12 +121,13 @@ void run_list(const KernelArgs& args) {
     for (const auto& row : rows) {
         width = std::max(width, row["name"].get<std::string>().size());
     }
-    fmt::print("{:<{}} {:<9} {:<8} {:<28} {}\n", "NAME", width, "SUITE", "FETCHED", "RELEASE",
-               "PATH");
+    fmt::print("{:<{}} {:<9} {:<6} {:<8} {:<28} {}\n", "NAME", width, "SUITE", "ARCH", "FETCHED",
+               "RELEASE", "PATH");
     for (const auto& row : rows) {
-        fmt::print("{:<{}} {:<9} {:<8} {:<28} {}\n", row["name"].get<std::string>(), width,
-                   row["suite"].get<std::string>(), row["fetched"].get<bool>() ? "yes" : "no",
-                   row["release"].get<std::string>(), row["path"].get<std::string>());
+        fmt::print("{:<{}} {:<9} {:<6} {:<8} {:<28} {}\n", row["name"].get<std::string>(), width,
+                   row["suite"].get<std::string>(), row["arch"].get<std::string>(),
+                   row["fetched"].get<bool>() ? "yes" : "no", row["release"].get<std::string>(),
+                   row["path"].get<std::string>());
     }
 }
 
@@ -195,8 +198,9 @@ void register_kernel_command(CLI::App& app, ExitStatus& status) {
                       "kernel name (default: " + std::string(lab::KernelCatalog::default_name()) +
                           ")");
     fetch->add_option("--release", args->release,
-                      "exactly this kernel release (uname -r, e.g. 6.1.0-57-cloud-amd64) from "
-                      "whichever Debian suite has it, as kernel release-R");
+                      "exactly this kernel release (uname -r, e.g. 6.1.0-57-cloud-amd64 or "
+                      "6.1.0-57-cloud-arm64) from whichever Debian suite has it, as kernel "
+                      "release-R");
     fetch->add_option("--mirror", args->mirror,
                       "Debian mirror URL (default: the one the host's apt sources use)");
     fetch->callback([args, &status] { run_fetch(*args, status); });

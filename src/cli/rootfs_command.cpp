@@ -2,6 +2,7 @@
 #include "cli/commands.hpp"
 #include "cli/report.hpp"
 #include "lab/archive_output.hpp"
+#include "lab/busybox_store.hpp"
 #include "lab/rootfs_builder.hpp"
 
 #include <fmt/core.h>
@@ -14,6 +15,7 @@ namespace {
 struct RootfsArgs {
     std::string output;
     std::string busybox;
+    std::string arch;
     std::vector<std::string> additions;
     std::vector<std::string> modules;
     std::string init_script;
@@ -28,6 +30,18 @@ Result<size_t> run_rootfs(const RootfsArgs& args) {
     }
     lab::RootfsOptions options;
     options.busybox = args.busybox;
+    if (options.busybox.empty() && !args.arch.empty()) {
+        auto arch = lab::parse_arch_option(args.arch);
+        if (!arch) {
+            return std::unexpected(arch.error());
+        }
+        auto busybox = lab::busybox_for(
+            *arch, [](std::string_view line) { fmt::print(stderr, "kdive: {}\n", line); });
+        if (!busybox) {
+            return std::unexpected(busybox.error());
+        }
+        options.busybox = *busybox;
+    }
     options.init_script = args.init_script;
     for (const auto& m : args.modules) {
         options.modules.emplace_back(m);
@@ -54,6 +68,9 @@ void register_rootfs_command(CLI::App& app, ExitStatus& status) {
     auto* cmd = app.add_subcommand("rootfs", "Build a BusyBox initramfs (no root, no mknod)");
     cmd->add_option("-o,--output", args->output, "archive to write")->required();
     cmd->add_option("--busybox", args->busybox, "static busybox (default: busybox-static's)");
+    cmd->add_option("--arch", args->arch,
+                    "guest architecture, amd64 or arm64: Debian's busybox-static for it (fetched "
+                    "once into the cache when it is not the host's)");
     cmd->add_option("--add", args->additions, "SRC:DEST host file or folder to include");
     cmd->add_option("--module", args->modules,
                     "kernel module (.ko, .ko.xz, .ko.zst) loaded at boot");

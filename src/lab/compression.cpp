@@ -116,6 +116,41 @@ Result<std::string> compress(std::string_view data, Compression method) {
     }
 }
 
+bool is_gzip(std::string_view data) {
+    return data.starts_with("\x1f\x8b");
+}
+
+Result<std::string> gunzip(std::string_view data, std::string_view what, std::size_t limit) {
+    z_stream stream{};
+    // windowBits 15 + 16: the gzip wrapper only.
+    if (inflateInit2(&stream, 15 + 16) != Z_OK) {
+        return fail("{}: cannot initialise zlib", what);
+    }
+    std::string out;
+    std::string chunk(1 << 20, '\0');
+    stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+    stream.avail_in = static_cast<uInt>(data.size());
+    int rc = Z_OK;
+    while (rc == Z_OK && out.size() < limit) {
+        stream.next_out = reinterpret_cast<Bytef*>(chunk.data());
+        stream.avail_out = static_cast<uInt>(chunk.size());
+        rc = inflate(&stream, Z_NO_FLUSH);
+        out.append(chunk.data(), chunk.size() - stream.avail_out);
+        if (rc == Z_BUF_ERROR && stream.avail_in == 0) {
+            break; // the input ended before the stream did
+        }
+    }
+    inflateEnd(&stream);
+    if (limit != std::string::npos && out.size() >= limit) {
+        out.resize(limit);
+        return out;
+    }
+    if (rc != Z_STREAM_END) {
+        return fail("{}: corrupt or truncated gzip data (zlib error {})", what, rc);
+    }
+    return out;
+}
+
 Result<std::string> decompress_module(std::string_view data, std::string_view what) {
     static constexpr std::string_view xz_magic("\xFD"
                                                "7zXZ\0",

@@ -3,6 +3,7 @@
 #include "lab/default_rootfs.hpp"
 
 #include "lab/archive_output.hpp"
+#include "lab/busybox_store.hpp"
 #include "lab/rootfs_builder.hpp"
 
 namespace kdive::lab {
@@ -23,9 +24,15 @@ std::vector<std::filesystem::path> default_rootfs_modules(const std::filesystem:
 }
 
 Result<> write_default_rootfs(const std::filesystem::path& path,
-                              const std::vector<std::filesystem::path>& modules) {
+                              const std::vector<std::filesystem::path>& modules, KernelArch arch,
+                              const std::function<void(std::string_view)>& say) {
     RootfsOptions options;
     options.modules = modules;
+    auto busybox = busybox_for(arch, say);
+    if (!busybox) {
+        return std::unexpected(busybox.error());
+    }
+    options.busybox = *busybox;
     auto entries = build_rootfs(options);
     if (!entries) {
         return std::unexpected(entries.error());

@@ -1,6 +1,7 @@
 // The config fragments kdive ships: `tiny` and `debug`, the recipe's kernel options.
 #pragma once
 
+#include "lab/kernel_arch.hpp"
 #include "support/error.hpp"
 
 #include <string>
@@ -15,7 +16,10 @@ struct KconfigProfile {
 };
 
 Result<KconfigProfile> find_kconfig_profile(std::string_view name);
-// The fragment text with the DWARF version filled in.
-std::string kconfig_profile_text(const KconfigProfile& profile, int dwarf);
+// The fragment text with the DWARF version filled in, for `arch`: x86-64's has ORC, ACPI and the
+// 8250 UART; arm64's the PL011 UART of QEMU's virt machine and virtio-mmio, and no ORC (arm64
+// unwinds with frame pointers, which it always has).
+std::string kconfig_profile_text(const KconfigProfile& profile, int dwarf,
+                                 KernelArch arch = KernelArch::amd64);
 
 } // namespace kdive::lab

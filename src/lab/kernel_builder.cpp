@@ -24,13 +24,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kLogName = "kdive-build.log";
+constexpr const char* log_name = "kdive-build.log";
 // How many files the biggest complete build of this folder compiled: the next estimate (an
 // incremental build compiles fewer, so the record only grows).
-constexpr const char* kObjectCountName = ".kdive-build-objects";
+constexpr const char* object_count_name = ".kdive-build-objects";
 
 size_t previous_object_count(const fs::path& out) {
-    auto text = read_file(out / kObjectCountName);
+    auto text = read_file(out / object_count_name);
     if (!text) {
         return 0;
     }
@@ -79,7 +79,7 @@ Result<std::vector<std::string>> build_targets(const KernelTree& tree) {
                     tree.out.string(), config.error().message, tree.source.string(),
                     tree.out_of_tree() ? " --out " + tree.out.string() : "");
     }
-    std::vector<std::string> targets{"bzImage"};
+    std::vector<std::string> targets{std::string(kernel_image_target(tree.arch))};
     if (config->value("MODULES") == "y") {
         targets.push_back("modules");
     }
@@ -90,13 +90,16 @@ Result<std::vector<std::string>> build_targets(const KernelTree& tree) {
 }
 
 Result<BuildOutcome> build_kernel(const KernelTree& tree, int jobs, const BuildHooks& hooks) {
+    if (auto toolchain = tree.check_toolchain(); !toolchain) {
+        return std::unexpected(toolchain.error());
+    }
     auto targets = build_targets(tree);
     if (!targets) {
         return std::unexpected(targets.error());
     }
     BuildOutcome outcome;
     outcome.targets = *targets;
-    outcome.log = tree.out / kLogName;
+    outcome.log = tree.out / log_name;
     std::ofstream log(outcome.log, std::ios::trunc);
     if (!log) {
         return fail("cannot write {}", outcome.log.string());
@@ -132,6 +135,7 @@ Result<BuildOutcome> build_kernel(const KernelTree& tree, int jobs, const BuildH
         int devnull = open("/dev/null", O_RDONLY);
         dup2(devnull, STDIN_FILENO);
         std::vector<char*> cargv;
+        cargv.reserve(argv.size() + 1);
         for (const auto& a : argv) {
             cargv.push_back(const_cast<char*>(a.c_str()));
         }
@@ -195,7 +199,7 @@ Result<BuildOutcome> build_kernel(const KernelTree& tree, int jobs, const BuildH
     outcome.elapsed_s = progress.elapsed_s;
     if (outcome.succeeded()) {
         size_t record = std::max(progress.total, progress.compiled);
-        (void)write_file_atomically(tree.out / kObjectCountName, std::to_string(record) + "\n");
+        (void)write_file_atomically(tree.out / object_count_name, std::to_string(record) + "\n");
     } else {
         outcome.errors = build_errors(whole_log, 15);
     }

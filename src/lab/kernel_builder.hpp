@@ -1,5 +1,5 @@
-// `kdive build`: make bzImage (modules, scripts_gdb when configured) with progress, the full
-// log in the build folder, and the last errors on failure.
+// `kdive build`: make bzImage or Image (modules, scripts_gdb when configured) with progress, the
+// full log in the build folder, and the last errors on failure.
 #pragma once
 
 #include "lab/kernel_tree.hpp"
@@ -35,7 +35,8 @@ struct BuildOutcome {
     bool succeeded() const { return exit_code == 0 && !interrupted; }
 };
 
-// The targets for this tree's .config: bzImage, modules if MODULES, scripts_gdb if GDB_SCRIPTS.
+// The targets for this tree's .config: bzImage (Image on arm64), modules if MODULES,
+// scripts_gdb if GDB_SCRIPTS.
 Result<std::vector<std::string>> build_targets(const KernelTree& tree);
 
 // Runs make -jN; an Error means make could not run at all.

@@ -1,6 +1,7 @@
-// The test kernels kdive can fetch: each name's Debian suite and metapackages.
+// The test kernels kdive can fetch: each name's Debian suite, architecture and metapackages.
 #pragma once
 
+#include "lab/kernel_arch.hpp"
 #include "support/error.hpp"
 
 #include <span>
@@ -15,6 +16,7 @@ struct CatalogEntry {
     std::string_view image_package; // metapackage depending on linux-image-<release>
     std::string_view dbg_package;   // metapackage depending on linux-image-<release>-dbg
     std::string_view note;
+    KernelArch arch = KernelArch::amd64; // the packages' Debian architecture
 };
 
 class KernelCatalog {

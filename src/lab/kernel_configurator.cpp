@@ -29,7 +29,10 @@ std::string tail_lines(const std::string& text, size_t count) {
 
 Result<> run_make(const KernelTree& tree, const std::string& target,
                   const std::function<void(std::string_view)>& say) {
-    say(fmt::format("make {}{}", tree.out_of_tree() ? "O=" + tree.out.string() + " " : "", target));
+    say(fmt::format("make {}{}{}", tree.out_of_tree() ? "O=" + tree.out.string() + " " : "",
+                    tree.arch != host_arch() ? fmt::format("ARCH={} ", kbuild_arch(tree.arch))
+                                             : std::string(),
+                    target));
     auto run = run_process(tree.make({target}));
     if (!run) {
         return std::unexpected(run.error());
@@ -63,7 +66,7 @@ Result<KconfigFile> requested_fragment(const KconfigRequest& request, const Kcon
         if (!profile) {
             return std::unexpected(profile.error());
         }
-        text += kconfig_profile_text(*profile, request.dwarf);
+        text += kconfig_profile_text(*profile, request.dwarf, request.tree.arch);
     }
     auto combined = KconfigFile::parse(text, fmt::format("profile {}", request.profile));
     if (!combined) {
@@ -106,7 +109,11 @@ Result<KconfigOutcome> configure_kernel(const KconfigRequest& request,
         }
     };
     const KernelTree& tree = request.tree;
-    auto rules = KconfigRules::load(tree.source);
+    if (auto toolchain = tree.check_toolchain(); !toolchain) {
+        return std::unexpected(toolchain.error());
+    }
+    // Kconfig's rules as make sees them: $(SRCARCH) is the tree's architecture's folder.
+    auto rules = KconfigRules::load(tree.source, std::string(kbuild_arch(tree.arch)));
     if (!rules) {
         return std::unexpected(rules.error());
     }

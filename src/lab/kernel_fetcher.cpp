@@ -74,8 +74,8 @@ void KernelFetcher::say(std::string_view line) const {
 
 Result<FetchOutcome> KernelFetcher::fetch(const CatalogEntry& entry) {
     return fetch_as(std::string(entry.name), [this, &entry](const DebianMirrors& mirrors) {
-        say(fmt::format("fetching {} from Debian {} at {} (security updates: {})", entry.name,
-                        entry.suite, mirrors.archive, mirrors.security));
+        say(fmt::format("fetching {} ({}) from Debian {} at {} (security updates: {})", entry.name,
+                        arch_name(entry.arch), entry.suite, mirrors.archive, mirrors.security));
         return locate_catalog_kernel(entry, mirrors, progress_);
     });
 }
@@ -227,7 +227,8 @@ Result<FetchOutcome> KernelFetcher::build(const std::string& name, const Locate&
         }
         fs::remove(files[i], ec); // the unpacked files are what we keep; free the space now
     }
-    if (auto laid_out = assemble_kernel_layout(unpacked, resolved.release, temp); !laid_out) {
+    const KernelArch arch = located->apt.arch();
+    if (auto laid_out = assemble_kernel_layout(unpacked, resolved.release, temp, arch); !laid_out) {
         return std::unexpected(laid_out.error());
     }
     fs::remove_all(temp / ".scratch", ec);
@@ -239,6 +240,7 @@ Result<FetchOutcome> KernelFetcher::build(const std::string& name, const Locate&
     m.suite = located->suite;
     m.release = resolved.release;
     m.mirror = mirrors->archive;
+    m.arch = arch;
     m.fetched_at = utc_now();
     for (const auto& p : resolved.packages) {
         m.packages.push_back({p.name, p.version, p.size});

@@ -108,7 +108,7 @@ Result<fs::path> prepare_gdb_scripts(std::string_view kernel_name, bool fetch_so
     std::string prefix = fmt::format(".{}.tmp-", kernel_name);
     remove_leftovers(scripts_root(), prefix);
     TempFolder temp(scripts_root() / (prefix + std::to_string(getpid())));
-    auto tree = KernelTree::open(*tree_dir, temp.path());
+    auto tree = KernelTree::open(*tree_dir, temp.path(), manifest->arch);
     if (!tree) {
         return std::unexpected(tree.error());
     }

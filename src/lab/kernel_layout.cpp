@@ -1,6 +1,9 @@
 // Where each Debian release puts kernel files, and the checks that they are the real thing.
 #include "lab/kernel_layout.hpp"
 
+#include "lab/compression.hpp"
+#include "support/atomic_file.hpp"
+
 #include <array>
 #include <fstream>
 #include <optional>
@@ -13,11 +16,11 @@ namespace {
 
 // The image package's System.map is a placeholder pointing at the -dbg package; real ones are
 // megabytes.
-constexpr std::uintmax_t kPlaceholderLimit = 4096;
+constexpr std::uintmax_t placeholder_limit = 4096;
 
 // x86 boot protocol: "HdrS" at offset 0x202 of every bzImage.
-constexpr std::string_view kBootHeaderMagic = "HdrS";
-constexpr std::string_view kElfMagic = "\x7f"
+constexpr std::string_view boot_header_magic = "HdrS";
+constexpr std::string_view elf_magic = "\x7f"
                                        "ELF";
 
 // Follows symbolic links the way they would resolve once installed, but inside `root`: the
@@ -67,6 +70,45 @@ std::string read_prefix(const fs::path& file, size_t bytes) {
     return data;
 }
 
+// The image package's vmlinuz as the file QEMU boots: a bzImage is used as it is; arm64's is a
+// gzip-compressed Image (or already a raw one), checked by its "ARM\x64" header either way.
+Result<fs::path> boot_image(const fs::path& vmlinuz, KernelArch arch, const fs::path& scratch) {
+    if (arch == KernelArch::amd64) {
+        if (!read_prefix(vmlinuz, 0x206).ends_with(boot_header_magic)) {
+            return fail("{} is not an x86 bzImage (no HdrS boot header)", vmlinuz.string());
+        }
+        return vmlinuz;
+    }
+    if (!is_gzip(read_prefix(vmlinuz, 2))) {
+        if (image_arch(vmlinuz) != KernelArch::arm64) {
+            return fail("{} is neither an arm64 Image nor a gzip-compressed one (no ARM\\x64 "
+                        "header at 0x38)",
+                        vmlinuz.string());
+        }
+        return vmlinuz;
+    }
+    auto packed = read_file(vmlinuz);
+    if (!packed) {
+        return std::unexpected(packed.error());
+    }
+    auto image = gunzip(*packed, vmlinuz.string());
+    if (!image) {
+        return std::unexpected(image.error());
+    }
+    if (image->size() < 0x40 || image->substr(0x38, 4) != std::string_view("ARM\x64", 4)) {
+        return fail("{} inflates to something that is not an arm64 Image (no ARM\\x64 header at "
+                    "0x38)",
+                    vmlinuz.string());
+    }
+    if (auto written = write_file_atomically(scratch, *image); !written) {
+        return std::unexpected(written.error());
+    }
+    // Gone like a moved bzImage, so the 7.x modules folder does not keep it.
+    std::error_code ec;
+    fs::remove(vmlinuz, ec);
+    return scratch;
+}
+
 Result<> move_into(const fs::path& from, const fs::path& to) {
     std::error_code ec;
     fs::rename(from, to, ec);
@@ -111,23 +153,28 @@ std::vector<std::string> kernel_layout_members(const std::string& release) {
     };
 }
 
+std::string kernel_image_file(KernelArch arch) {
+    return std::string(kernel_image_target(arch));
+}
+
 Result<> assemble_kernel_layout(const fs::path& unpacked, const std::string& release,
-                                const fs::path& out) {
+                                const fs::path& out, KernelArch arch) {
     const fs::path modules_old = unpacked / "lib/modules" / release;
     const fs::path modules_usr = unpacked / "usr/lib/modules" / release;
     const fs::path debug_boot = unpacked / "usr/lib/debug/boot";
     const fs::path debug_old = unpacked / "usr/lib/debug/lib/modules" / release;
     const fs::path debug_usr = unpacked / "usr/lib/debug/usr/lib/modules" / release;
 
-    auto bzimage = first_existing(
+    auto vmlinuz = first_existing(
         unpacked, {unpacked / "boot" / ("vmlinuz-" + release), modules_usr / "vmlinuz"});
-    if (!bzimage) {
+    if (!vmlinuz) {
         return fail("no kernel image (boot/vmlinuz-{0} or usr/lib/modules/{0}/vmlinuz) in the "
                     "image packages",
                     release);
     }
-    if (!read_prefix(*bzimage, 0x206).ends_with(kBootHeaderMagic)) {
-        return fail("{} is not an x86 bzImage (no HdrS boot header)", bzimage->string());
+    auto image = boot_image(*vmlinuz, arch, unpacked / "kdive-Image");
+    if (!image) {
+        return std::unexpected(image.error());
     }
     auto vmlinux = first_existing(unpacked, {debug_boot / ("vmlinux-" + release),
                                              debug_old / "vmlinux", debug_usr / "vmlinux"});
@@ -136,14 +183,14 @@ Result<> assemble_kernel_layout(const fs::path& unpacked, const std::string& rel
                     "usr/lib/debug/lib/modules/{0}/vmlinux) in the -dbg package",
                     release);
     }
-    if (read_prefix(*vmlinux, 4) != kElfMagic) {
+    if (read_prefix(*vmlinux, 4) != elf_magic) {
         return fail("{} is not an ELF file", vmlinux->string());
     }
     auto system_map = first_existing(
         unpacked,
         {debug_boot / ("System.map-" + release), debug_old / "System.map", debug_usr / "System.map",
          unpacked / "boot" / ("System.map-" + release), modules_usr / "System.map"},
-        kPlaceholderLimit);
+        placeholder_limit);
     if (!system_map) {
         return fail("no System.map with symbols for {} (the image package's is a placeholder; "
                     "the -dbg package should have one)",
@@ -162,8 +209,9 @@ Result<> assemble_kernel_layout(const fs::path& unpacked, const std::string& rel
     if (ec) {
         return fail("creating {}: {}", out.string(), ec.message());
     }
+    const std::string image_name = kernel_image_file(arch);
     for (const auto& [from, name] :
-         std::array<std::pair<fs::path, const char*>, 4>{{{*bzimage, "bzImage"},
+         std::array<std::pair<fs::path, const char*>, 4>{{{*image, image_name.c_str()},
                                                           {*vmlinux, "vmlinux"},
                                                           {*system_map, "System.map"},
                                                           {*config, "config"}}}) {

@@ -8,18 +8,24 @@
 
 namespace kdive::lab {
 
-std::filesystem::path private_apt_root(std::string_view suite) {
-    return cache_dir() / "apt" / suite;
+std::filesystem::path private_apt_root(std::string_view suite, KernelArch arch) {
+    // amd64 keeps the folder it had before kdive knew other architectures.
+    if (arch == KernelArch::amd64) {
+        return cache_dir() / "apt" / suite;
+    }
+    return cache_dir() / "apt" / arch_name(arch) / suite;
 }
 
 Result<PrivateApt> updated_private_apt(std::string_view suite, const DebianMirrors& mirrors,
-                                       const LocateProgress& say) {
-    auto apt = PrivateApt::prepare(private_apt_root(suite), update_suites(suite, mirrors));
+                                       const LocateProgress& say, KernelArch arch) {
+    auto apt =
+        PrivateApt::prepare(private_apt_root(suite, arch), update_suites(suite, mirrors), arch);
     if (!apt) {
         return std::unexpected(apt.error());
     }
     if (say) {
-        say(fmt::format("updating package lists of Debian {}", suite_names(apt->sources())));
+        say(fmt::format("updating package lists of Debian {} ({})", suite_names(apt->sources()),
+                        arch_name(arch)));
     }
     if (auto updated = apt->update(say); !updated) {
         return std::unexpected(updated.error());
@@ -29,7 +35,7 @@ Result<PrivateApt> updated_private_apt(std::string_view suite, const DebianMirro
 
 Result<LocatedKernel> locate_catalog_kernel(const CatalogEntry& entry, const DebianMirrors& mirrors,
                                             const LocateProgress& say) {
-    auto apt = updated_private_apt(entry.suite, mirrors, say);
+    auto apt = updated_private_apt(entry.suite, mirrors, say, entry.arch);
     if (!apt) {
         return std::unexpected(apt.error());
     }
@@ -59,10 +65,11 @@ Result<LocatedKernel> locate_kernel_release(const std::string& release,
                        "prints it)",
                        release);
     }
+    const KernelArch arch = release_arch(release);
     std::string searched;
     std::string not_updated;
     for (const auto& suite : release_search_order(release)) {
-        auto apt = updated_private_apt(suite, mirrors, say);
+        auto apt = updated_private_apt(suite, mirrors, say, arch);
         if (!apt) {
             // One Debian release's mirror being down must not hide the others.
             if (say) {

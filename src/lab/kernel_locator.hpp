@@ -28,19 +28,22 @@ struct LocatedKernel {
 // Receives one line per step for the user.
 using LocateProgress = std::function<void(std::string_view)>;
 
-// <cache>/apt/SUITE: the private apt configuration of one Debian release.
-std::filesystem::path private_apt_root(std::string_view suite);
+// <cache>/apt/SUITE: the private apt configuration of one Debian release for amd64;
+// <cache>/apt/ARCH/SUITE for another architecture.
+std::filesystem::path private_apt_root(std::string_view suite, KernelArch arch = KernelArch::amd64);
 
-// A private apt for `suite` and the suites it updates from, updated (dropping unreachable
-// add-on suites with a note).
+// A private apt for `suite` and the suites it updates from, for `arch`'s packages, updated
+// (dropping unreachable add-on suites with a note).
 Result<PrivateApt> updated_private_apt(std::string_view suite, const DebianMirrors& mirrors,
-                                       const LocateProgress& say);
+                                       const LocateProgress& say,
+                                       KernelArch arch = KernelArch::amd64);
 
 Result<LocatedKernel> locate_catalog_kernel(const CatalogEntry& entry, const DebianMirrors& mirrors,
                                             const LocateProgress& say);
 
-// Searches release_search_order(release); fails naming the release and every suite searched
-// when none has it.
+// Searches release_search_order(release) for the packages of the release's architecture
+// (release_arch: "-arm64" releases are arm64); fails naming the release and every suite
+// searched when none has it.
 Result<LocatedKernel> locate_kernel_release(const std::string& release,
                                             const DebianMirrors& mirrors,
                                             const LocateProgress& say);

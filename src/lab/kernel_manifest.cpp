@@ -13,6 +13,7 @@ std::string KernelManifest::to_json() const {
     j["suite"] = suite;
     j["release"] = release;
     j["mirror"] = mirror;
+    j["arch"] = arch_name(arch);
     j["fetched_at"] = fetched_at;
     j["packages"] = nlohmann::json::array();
     for (const auto& p : packages) {
@@ -38,6 +39,13 @@ Result<KernelManifest> KernelManifest::from_json(std::string_view text) {
     m.fetched_at = text_field("fetched_at");
     if (m.name.empty() || m.release.empty()) {
         return fail("missing \"name\" or \"release\"");
+    }
+    if (auto it = j.find("arch"); it != j.end()) {
+        auto arch = it->is_string() ? parse_arch(it->get<std::string>()) : std::nullopt;
+        if (!arch) {
+            return fail("unknown architecture {}", it->dump());
+        }
+        m.arch = *arch;
     }
     if (auto it = j.find("packages"); it != j.end() && it->is_array()) {
         for (const auto& p : *it) {

@@ -1,6 +1,7 @@
 // kernel.json: what a fetched kernel folder holds and where it came from.
 #pragma once
 
+#include "lab/kernel_arch.hpp"
 #include "support/error.hpp"
 
 #include <cstdint>
@@ -23,6 +24,9 @@ struct KernelManifest {
     std::string mirror;
     std::string fetched_at; // UTC, ISO 8601
     std::vector<ManifestPackage> packages;
+    // The packages' architecture; kernel.json files written before arm64 existed have none and
+    // are amd64.
+    KernelArch arch = KernelArch::amd64;
 
     std::string to_json() const;
     static Result<KernelManifest> from_json(std::string_view text);

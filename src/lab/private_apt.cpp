@@ -105,7 +105,7 @@ std::vector<std::size_t> failed_sources(const std::vector<SuiteSource>& sources,
 }
 
 Result<PrivateApt> PrivateApt::prepare(const std::filesystem::path& root,
-                                       std::vector<SuiteSource> sources) {
+                                       std::vector<SuiteSource> sources, KernelArch arch) {
     if (sources.empty()) {
         return fail("no Debian suite to use in {}", root.string());
     }
@@ -124,7 +124,7 @@ Result<PrivateApt> PrivateApt::prepare(const std::filesystem::path& root,
     if (auto written = write_file_atomically(root / "status", ""); !written) {
         return std::unexpected(written.error());
     }
-    return PrivateApt(root, std::move(sources));
+    return PrivateApt(root, std::move(sources), arch);
 }
 
 Result<> PrivateApt::write_sources() const {
@@ -154,11 +154,12 @@ std::vector<std::string> PrivateApt::options() const {
         "Dir::Cache=" + (root_ / "cache").string(),
         "-o",
         "Debug::NoLocking=1",
-        // The test kernels are amd64 whatever the host runs.
+        // The configuration's own architecture (the kernel's, not the host's): apt reads only
+        // that architecture's package lists and downloads only its packages.
         "-o",
-        "APT::Architecture=amd64",
+        fmt::format("APT::Architecture={}", arch_name(arch_)),
         "-o",
-        "APT::Architectures=amd64",
+        fmt::format("APT::Architectures={}", arch_name(arch_)),
     };
     if (geteuid() == 0) {
         // As root apt drops to _apt for downloads, which cannot write into root's cache folder.

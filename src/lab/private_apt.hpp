@@ -4,6 +4,7 @@
 
 #include "lab/apt_package.hpp"
 #include "lab/debian_suites.hpp"
+#include "lab/kernel_arch.hpp"
 #include "support/error.hpp"
 
 #include <filesystem>
@@ -18,8 +19,12 @@ class PrivateApt {
 public:
     // Lays out <root>: lists/, cache/, status. `sources` are the suites to use, the release's
     // own suite first (update_suites); among them apt's candidate, the newest version, wins.
+    // `arch` is the one architecture this configuration knows (APT::Architecture and
+    // APT::Architectures of its own options; the host's dpkg architectures are not touched):
+    // keep one root per architecture, as the lists under it are that architecture's.
     static Result<PrivateApt> prepare(const std::filesystem::path& root,
-                                      std::vector<SuiteSource> sources);
+                                      std::vector<SuiteSource> sources,
+                                      KernelArch arch = KernelArch::amd64);
 
     // Writes sources.list and runs apt-get update; apt's progress goes to stderr. A suite other
     // than the first whose index cannot be fetched is dropped with a line to `note`; the first
@@ -40,16 +45,18 @@ public:
     const std::string& suite() const { return sources_.front().suite; }
     // The suites in use (fewer after update() dropped an unreachable one).
     const std::vector<SuiteSource>& sources() const { return sources_; }
+    KernelArch arch() const { return arch_; }
 
 private:
-    PrivateApt(std::filesystem::path root, std::vector<SuiteSource> sources)
-        : root_(std::move(root)), sources_(std::move(sources)) {}
+    PrivateApt(std::filesystem::path root, std::vector<SuiteSource> sources, KernelArch arch)
+        : root_(std::move(root)), sources_(std::move(sources)), arch_(arch) {}
     std::vector<std::string> command(std::string program, std::vector<std::string> args) const;
     Result<> write_sources() const;
     Result<std::vector<PackageRecord>> run_show(std::vector<std::string> args) const;
 
     std::filesystem::path root_;
     std::vector<SuiteSource> sources_;
+    KernelArch arch_;
 };
 
 // Which of `sources` apt's error output (apt-get update's stderr) reports as failing, by

@@ -126,8 +126,12 @@ void terminate(pid_t pid) {
 
 } // namespace
 
+std::string qemu_binary(const BootConfig& config) {
+    return config.qemu.empty() ? std::string(qemu_program(config.arch)) : config.qemu;
+}
+
 std::string kernel_command_line(const BootConfig& config) {
-    std::string line = "console=ttyS0 panic=-1";
+    std::string line = fmt::format("console={} panic=-1", serial_console(config.arch));
     if (!config.kaslr) {
         line += " nokaslr";
     }
@@ -176,6 +180,7 @@ Session session_for(const BootConfig& config) {
     }
     s.kernel = config.kernel_label;
     s.bzimage = config.bzimage;
+    s.arch = config.arch;
     s.vmlinux = config.vmlinux;
     s.initrd = config.initrd;
     s.append = kernel_command_line(config);
@@ -186,7 +191,7 @@ Session session_for(const BootConfig& config) {
 }
 
 std::vector<std::string> qemu_arguments(const BootConfig& config, const Session& session) {
-    std::vector<std::string> a = {config.qemu,
+    std::vector<std::string> a = {qemu_binary(config),
                                   "-name",
                                   "kdive",
                                   "-nodefaults",
@@ -197,6 +202,11 @@ std::vector<std::string> qemu_arguments(const BootConfig& config, const Session&
                                   std::to_string(config.mem_mb),
                                   "-smp",
                                   std::to_string(config.smp)};
+    if (config.arch == KernelArch::arm64) {
+        // virt: RAM from 0x40000000, a PL011 UART (ttyAMA0), fw_cfg for vmcoreinfo; GICv3
+        // because GICv2 stops at 8 vCPUs.
+        a.insert(a.end(), {"-machine", "virt,gic-version=3"});
+    }
     // Guest RAM in a memfd QEMU shares: kdive maps it and reads memory without the stub.
     const auto ram = guest_ram_arguments(config.mem_mb);
     a.insert(a.end(), ram.begin(), ram.end());
@@ -212,6 +222,9 @@ std::vector<std::string> qemu_arguments(const BootConfig& config, const Session&
         a.insert(a.end(), {"-accel", config.mttcg ? "tcg,thread=multi" : "tcg,thread=single"});
         if (!config.cpu.empty()) {
             a.insert(a.end(), {"-cpu", config.cpu});
+        } else if (config.arch == KernelArch::arm64) {
+            // virt's own default is a 32-bit cortex-a15.
+            a.insert(a.end(), {"-cpu", default_arm64_cpu});
         }
     }
     a.insert(a.end(), {"-kernel", config.bzimage.string()});
@@ -268,9 +281,14 @@ int RunningVm::wait() {
 }
 
 Result<RunningVm> launch_vm(const BootConfig& config, std::chrono::milliseconds ready_timeout) {
-    if (find_program(config.qemu).empty()) {
-        return fail("{} not found: install qemu-system-x86 (scripts/bootstrap.sh does)",
-                    config.qemu);
+    const std::string qemu = qemu_binary(config);
+    if (find_program(qemu).empty()) {
+        return fail("{} not found: install {} (scripts/bootstrap.sh does)", qemu,
+                    qemu_package(config.arch));
+    }
+    if (config.kvm && config.arch != host_arch()) {
+        return fail("KVM cannot run an {} kernel on this {} host: boot it under TCG",
+                    arch_name(config.arch), arch_name(host_arch()));
     }
     if (!std::filesystem::is_regular_file(config.bzimage)) {
         return fail("kernel image {} does not exist", config.bzimage.string());

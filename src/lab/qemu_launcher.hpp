@@ -1,4 +1,5 @@
-// Starts qemu-system-x86_64 with the gdbstub on a private endpoint and a QMP socket.
+// Starts qemu-system-x86_64 (or qemu-system-aarch64 -M virt for an arm64 kernel) with the
+// gdbstub on a private endpoint and a QMP socket.
 #pragma once
 
 #include "lab/session.hpp"
@@ -12,9 +13,11 @@
 namespace kdive::lab {
 
 struct BootConfig {
-    std::string kernel_label; // as the user named it
-    std::filesystem::path bzimage;
+    std::string kernel_label;      // as the user named it
+    std::filesystem::path bzimage; // the image: bzImage, or Image on arm64
     std::filesystem::path vmlinux;
+    // The kernel's architecture: the QEMU program and machine, CPU and console follow from it.
+    KernelArch arch = KernelArch::amd64;
     std::filesystem::path initrd;
     std::string append; // added after kdive's own console and KASLR options
     bool kaslr = false; // false adds nokaslr
@@ -23,7 +26,7 @@ struct BootConfig {
     bool paused = false;
     bool kvm = false;
     // QEMU's -cpu MODEL[,+feature...] (qemu64,+la57 for 5-level paging); empty: QEMU's
-    // default under TCG, the host's CPU under KVM.
+    // default under TCG on x86-64, default_arm64_cpu on arm64, the host's CPU under KVM.
     std::string cpu;
     // Multi-threaded TCG (one host thread per vCPU) instead of kdive's single-threaded default.
     bool mttcg = false;
@@ -31,8 +34,16 @@ struct BootConfig {
     std::filesystem::path dir;
     bool console_on_terminal = false;
     bool detach = false;
-    std::string qemu = "qemu-system-x86_64";
+    std::string qemu; // empty: qemu_program(arch)
 };
+
+// The arm64 CPU under TCG: every feature QEMU emulates, but pointer authentication with
+// QEMU's cheap implementation-defined algorithm (QARMA is slow under TCG) and no SVE (its
+// registers would double what the stub sends for each vCPU).
+inline constexpr const char* default_arm64_cpu = "max,pauth-impdef=on,sve=off";
+
+// The QEMU program a config runs.
+std::string qemu_binary(const BootConfig& config);
 
 std::string kernel_command_line(const BootConfig& config);
 

@@ -2,11 +2,14 @@
 #include "lab/rootfs_builder.hpp"
 
 #include "lab/compression.hpp"
+#include "lab/kernel_arch.hpp"
 #include "support/atomic_file.hpp"
 #include "support/subprocess.hpp"
 
 #include <algorithm>
+#include <array>
 #include <fmt/format.h>
+#include <optional>
 #include <set>
 #include <sys/stat.h>
 
@@ -83,13 +86,44 @@ CpioEntry make_char_device(std::string name, uint32_t mode, uint32_t major, uint
     return e;
 }
 
-// Asks the busybox binary itself which applets it has and where they live.
-Result<std::vector<std::string>> applet_paths(const std::filesystem::path& busybox) {
+// Turns `--list-full`-style lines into archive member names; `what` names their source.
+Result<std::vector<std::string>> member_names(const std::vector<std::string>& lines,
+                                              const std::string& what) {
+    std::vector<std::string> paths;
+    for (const auto& line : lines) {
+        if (line.empty()) {
+            continue;
+        }
+        auto name = normalize_member_name(line);
+        if (!name) {
+            return fail("{}: {}", what, name.error().message);
+        }
+        paths.push_back(*name);
+    }
+    if (paths.empty()) {
+        return fail("{} lists no applets; is it a BusyBox binary?", what);
+    }
+    return paths;
+}
+
+// Which applets the busybox binary has and where they live: a binary the host can run is asked
+// (`busybox --list-full`); one of another architecture is read (parse_busybox_applets).
+Result<std::vector<std::string>> applet_paths(const std::filesystem::path& busybox,
+                                              std::string_view binary) {
+    auto arch = elf_arch(binary.substr(0, 64));
+    if (arch && *arch != host_arch()) {
+        auto parsed = parse_busybox_applets(binary);
+        if (!parsed) {
+            return fail("reading the applets of {} ({} binary): {}", busybox.string(),
+                        arch_name(*arch), parsed.error().message);
+        }
+        return member_names(*parsed, busybox.string());
+    }
     auto listing = run_checked({busybox.string(), "--list-full"});
     if (!listing) {
         return wrap(listing.error(), "listing applets of " + busybox.string());
     }
-    std::vector<std::string> paths;
+    std::vector<std::string> lines;
     size_t pos = 0;
     const std::string& out = listing->out;
     while (pos < out.size()) {
@@ -97,21 +131,10 @@ Result<std::vector<std::string>> applet_paths(const std::filesystem::path& busyb
         if (end == std::string::npos) {
             end = out.size();
         }
-        auto line = out.substr(pos, end - pos);
+        lines.push_back(out.substr(pos, end - pos));
         pos = end + 1;
-        if (line.empty()) {
-            continue;
-        }
-        auto name = normalize_member_name(line);
-        if (!name) {
-            return fail("{} --list-full: {}", busybox.string(), name.error().message);
-        }
-        paths.push_back(*name);
     }
-    if (paths.empty()) {
-        return fail("{} lists no applets; is it a BusyBox binary?", busybox.string());
-    }
-    return paths;
+    return member_names(lines, busybox.string() + " --list-full");
 }
 
 // Adds a host file or directory tree under `destination`, keeping permission bits.
@@ -182,6 +205,121 @@ std::string module_file_name(const std::filesystem::path& path) {
 
 } // namespace
 
+namespace {
+
+bool applet_name_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == '+' || c == '[';
+}
+
+// The names of a sorted NUL-separated run starting at `at` and ending in an empty name; empty
+// when the run there is not one.
+std::vector<std::string_view> sorted_run(std::string_view data, std::size_t at) {
+    std::vector<std::string_view> names;
+    while (at < data.size()) {
+        std::size_t end = data.find('\0', at);
+        if (end == std::string_view::npos) {
+            return {};
+        }
+        std::string_view name = data.substr(at, end - at);
+        if (name.empty()) {
+            return names; // the table's closing NUL
+        }
+        if (name.size() > 32 || !std::all_of(name.begin(), name.end(), applet_name_char) ||
+            (!names.empty() && name <= names.back())) {
+            return {};
+        }
+        names.push_back(name);
+        at = end + 1;
+    }
+    return {};
+}
+
+// BusyBox's install folders by code (include/busybox.h: BB_DIR_ROOT ... BB_DIR_USR_SBIN).
+constexpr std::array<std::string_view, 5> install_folders{"", "bin/", "sbin/", "usr/bin/",
+                                                          "usr/sbin/"};
+
+// Applets whose folder BusyBox's source fixes, whatever the configuration.
+constexpr std::array<std::pair<std::string_view, unsigned>, 5> fixed_folders{{
+    {"sh", 1},
+    {"mount", 1},
+    {"mdev", 2},
+    {"[", 3},
+    {"chroot", 4},
+}};
+
+unsigned nibble(std::string_view table, std::size_t index) {
+    const auto byte = static_cast<unsigned char>(table[index / 2]);
+    return index % 2 == 0 ? byte & 0x0fU : byte >> 4U;
+}
+
+} // namespace
+
+Result<std::vector<std::string>> parse_busybox_applets(std::string_view binary) {
+    // applet_names[]: the longest sorted run that ends in an empty name.
+    std::vector<std::string_view> names;
+    std::size_t names_at = 0;
+    for (std::size_t at = 1; at < binary.size(); ++at) {
+        if (binary[at - 1] != '\0' || binary[at] == '\0') {
+            continue;
+        }
+        auto run = sorted_run(binary, at);
+        if (run.size() > names.size()) {
+            names = std::move(run);
+            names_at = at;
+        }
+    }
+    if (names.size() < 2) {
+        return fail("no applet name table (a sorted, NUL-separated list of names) found");
+    }
+    // applet_install_loc[]: ceil(n/2) bytes of folder codes.
+    std::vector<std::pair<std::size_t, unsigned>> anchors;
+    for (const auto& [name, folder] : fixed_folders) {
+        auto it = std::lower_bound(names.begin(), names.end(), name);
+        if (it != names.end() && *it == name) {
+            anchors.emplace_back(static_cast<std::size_t>(it - names.begin()), folder);
+        }
+    }
+    if (anchors.empty()) {
+        return fail("none of the applets sh, mount, mdev, [ or chroot is in its name table, so "
+                    "their folders cannot be located");
+    }
+    const std::size_t length = (names.size() + 1) / 2;
+    std::optional<std::size_t> best;
+    auto distance = [names_at](std::size_t at) {
+        return at > names_at ? at - names_at : names_at - at;
+    };
+    for (std::size_t at = 0; at + length <= binary.size(); ++at) {
+        std::string_view table = binary.substr(at, length);
+        if (!std::all_of(anchors.begin(), anchors.end(), [&table](const auto& anchor) {
+                return nibble(table, anchor.first) == anchor.second;
+            })) {
+            continue;
+        }
+        bool codes = true;
+        for (std::size_t i = 0; i < length * 2 && codes; ++i) {
+            // An odd count leaves the last high nibble zero.
+            codes = i < names.size() ? nibble(table, i) < install_folders.size()
+                                     : nibble(table, i) == 0;
+        }
+        if (codes && (!best || distance(at) < distance(*best))) {
+            best = at;
+        }
+    }
+    if (!best) {
+        return fail("no applet folder table (BusyBox built without FEATURE_INSTALLER?) beside its "
+                    "{} applet names",
+                    names.size());
+    }
+    std::string_view table = binary.substr(*best, length);
+    std::vector<std::string> applets;
+    applets.reserve(names.size());
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        applets.push_back(std::string(install_folders[nibble(table, i)]) + std::string(names[i]));
+    }
+    return applets;
+}
+
 std::filesystem::path default_busybox() {
     return "/bin/busybox";
 }
@@ -202,7 +340,7 @@ Result<std::vector<CpioEntry>> build_rootfs(const RootfsOptions& options) {
         return fail("busybox binary: {} (install busybox-static or pass --busybox)",
                     busybox_data.error().message);
     }
-    auto applets = applet_paths(busybox);
+    auto applets = applet_paths(busybox, *busybox_data);
     if (!applets) {
         return std::unexpected(applets.error());
     }

@@ -11,7 +11,7 @@
 namespace kdive::lab {
 
 struct RootfsOptions {
-    std::filesystem::path busybox; // empty: Debian's busybox-static
+    std::filesystem::path busybox; // empty: Debian's busybox-static of the host
     struct Addition {
         std::filesystem::path source; // file or directory on the host
         std::string destination;      // path inside the guest
@@ -26,6 +26,19 @@ Result<RootfsOptions::Addition> parse_addition(std::string_view spec);
 
 // Where Debian's busybox-static installs its binary.
 std::filesystem::path default_busybox();
+
+// The applets of a static busybox binary of any architecture, as `busybox --list-full` prints
+// them ("bin/sh", "sbin/mdev", ...), read from the binary's own tables rather than by running it
+// (an arm64 busybox cannot run on an x86-64 host, and qemu-user is not at hand). BusyBox keeps
+// its applet names as one sorted, NUL-separated string ending in an empty one
+// (applet_names[]), and with FEATURE_INSTALLER (which --list-full needs too) a folder per
+// applet as 4-bit codes, two a byte (applet_install_loc[]: 0 /, 1 /bin, 2 /sbin, 3 /usr/bin,
+// 4 /usr/sbin). The names are the longest such sorted string run in the file; the codes are the
+// byte run of that length whose every nibble is a folder code and which puts the applets whose
+// folder BusyBox's source fixes (sh and mount in /bin, mdev in /sbin, [ in /usr/bin, chroot in
+// /usr/sbin) where they belong, the nearest one to the names when several fit. Fails saying
+// which table was not found.
+Result<std::vector<std::string>> parse_busybox_applets(std::string_view binary);
 
 // The line every kdive rootfs prints on the console once rcS has finished.
 inline constexpr std::string_view rootfs_ready_marker = "kdive: rootfs ready";

@@ -28,6 +28,13 @@ Result<Session> Session::load(const std::filesystem::path& dir) {
         s.pid = json.at("pid").get<pid_t>();
         s.kernel = json.value("kernel", std::string());
         s.bzimage = json.value("bzimage", std::string());
+        // Sessions saved before arm64 support have no "arch": they are x86-64.
+        const auto arch = json.value("arch", std::string("amd64"));
+        auto parsed = parse_arch(arch);
+        if (!parsed) {
+            return fail("{}: unknown architecture '{}'", path.string(), arch);
+        }
+        s.arch = *parsed;
         s.vmlinux = json.value("vmlinux", std::string());
         s.initrd = json.value("initrd", std::string());
         s.append = json.value("append", std::string());
@@ -49,6 +56,7 @@ Result<> Session::save() const {
         {"pid", pid},
         {"kernel", kernel},
         {"bzimage", bzimage.string()},
+        {"arch", arch_name(arch)},
         {"vmlinux", vmlinux.string()},
         {"initrd", initrd.string()},
         {"append", append},

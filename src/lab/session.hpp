@@ -1,6 +1,7 @@
 // A VM session folder: what `kdive boot` started and where its endpoints are.
 #pragma once
 
+#include "lab/kernel_arch.hpp"
 #include "support/error.hpp"
 
 #include <filesystem>
@@ -16,9 +17,10 @@ struct Session {
     std::filesystem::path console_log;
     std::filesystem::path console_socket; // empty when the console is on kdive's terminal
     pid_t pid = 0;                        // the QEMU process
-    std::string kernel;                   // catalog name or bzImage path as given
-    std::filesystem::path bzimage;
-    std::filesystem::path vmlinux; // empty when unknown
+    std::string kernel;                   // catalog name or image path as given
+    std::filesystem::path bzimage;        // the booted image: bzImage, or Image on arm64
+    KernelArch arch = KernelArch::amd64;  // the guest's ("amd64", "arm64" in session.json)
+    std::filesystem::path vmlinux;        // empty when unknown
     std::filesystem::path initrd;
     std::string append;
     int smp = 1;

@@ -17,8 +17,10 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-const std::vector<std::string> kNames{"debian-6.1-cloud", "debian-6.12-cloud", "debian-5.10-cloud",
-                                      "debian-sid-cloud"};
+const std::vector<std::string> kNames{"debian-6.1-cloud",       "debian-6.12-cloud",
+                                      "debian-5.10-cloud",      "debian-sid-cloud",
+                                      "debian-6.1-cloud-arm64", "debian-6.12-cloud-arm64",
+                                      "debian-sid-cloud-arm64"};
 
 std::string cache_env(const TempDir& cache) {
     return "KDIVE_CACHE=" + cache.path().string();
@@ -68,7 +70,7 @@ TEST(KernelCommand, UnknownNameFailsListingTheValidNames) {
     EXPECT_NE(path.err.find("unknown kernel"), std::string::npos) << path.err;
 }
 
-TEST(KernelCommand, EmptyCacheListsAllFourUnfetched) {
+TEST(KernelCommand, EmptyCacheListsTheCatalogUnfetched) {
     TempDir cache("kernel-list");
     auto run = run_kernel_command({"list", "--json"}, {cache_env(cache)});
     ASSERT_EQ(run.exit_code, 0) << run.err;
@@ -78,6 +80,7 @@ TEST(KernelCommand, EmptyCacheListsAllFourUnfetched) {
         EXPECT_EQ(rows[i]["name"], kNames[i]);
         EXPECT_FALSE(rows[i]["fetched"].get<bool>());
         EXPECT_EQ(rows[i]["path"], (cache / "kernels" / kNames[i]).string());
+        EXPECT_EQ(rows[i]["arch"], kNames[i].ends_with("-arm64") ? "arm64" : "amd64");
     }
     expect_not_fetched(cache, "debian-6.1-cloud");
 }

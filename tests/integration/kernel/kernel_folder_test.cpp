@@ -2,6 +2,7 @@
 #include "debuginfo/debug_info.hpp"
 #include "debuginfo/index_cache.hpp"
 #include "kernel_test_support.hpp"
+#include "lab/kernel_arch.hpp"
 #include "lab/kernel_manifest.hpp"
 #include "support/atomic_file.hpp"
 #include "support/cache_dir.hpp"
@@ -64,10 +65,18 @@ bool is_module(const fs::path& p) {
            name.ends_with(".ko.gz");
 }
 
+// The kernel's architecture, as its kernel.json records it.
+lab::KernelArch fetched_arch(const fs::path& dir) {
+    auto manifest = lab::KernelManifest::read(dir / "kernel.json");
+    EXPECT_TRUE(manifest) << manifest.error().message;
+    return manifest ? manifest->arch : lab::KernelArch::amd64;
+}
+
 TEST(KernelFolder, HasEveryFileOfTheLayoutAndAManifest) {
     auto dir = fetched_dir();
     ASSERT_FALSE(dir.empty());
-    for (const char* file : {"bzImage", "vmlinux", "config", "System.map", "kernel.json"}) {
+    const std::string image(lab::kernel_image_target(fetched_arch(dir)));
+    for (const char* file : {image.c_str(), "vmlinux", "config", "System.map", "kernel.json"}) {
         EXPECT_TRUE(fs::is_regular_file(dir / file)) << file;
         EXPECT_FALSE(fs::is_symlink(dir / file)) << file;
         EXPECT_GT(fs::file_size(dir / file), 100U) << file;
@@ -78,6 +87,8 @@ TEST(KernelFolder, HasEveryFileOfTheLayoutAndAManifest) {
     auto manifest = lab::KernelManifest::read(dir / "kernel.json");
     ASSERT_TRUE(manifest) << manifest.error().message;
     EXPECT_EQ(manifest->name, kernel_under_test());
+    EXPECT_EQ(manifest->arch, kernel_under_test().ends_with("-arm64") ? lab::KernelArch::arm64
+                                                                      : lab::KernelArch::amd64);
     EXPECT_FALSE(manifest->mirror.empty());
     EXPECT_GE(manifest->packages.size(), 2U);
     // No downloads or scratch space are kept, and no temporary sibling is left over.
@@ -92,37 +103,45 @@ TEST(KernelFolder, HasEveryFileOfTheLayoutAndAManifest) {
     }
 }
 
-TEST(KernelFolder, VmlinuxIsAnX86ElfWithDwarf) {
+TEST(KernelFolder, VmlinuxIsAnElfOfItsArchitectureWithDwarf) {
     auto dir = fetched_dir();
     GElf_Half machine = 0;
     auto sections = elf_section_names(dir / "vmlinux", machine);
-    EXPECT_EQ(machine, EM_X86_64);
+    EXPECT_EQ(machine, lab::elf_machine(fetched_arch(dir)));
     for (const char* wanted : {".debug_info", ".debug_abbrev", ".debug_line", ".text"}) {
         EXPECT_NE(std::find(sections.begin(), sections.end(), wanted), sections.end()) << wanted;
     }
 }
 
-TEST(KernelFolder, BzImageAndModulesMatchTheManifestRelease) {
+TEST(KernelFolder, ImageAndModulesMatchTheManifestRelease) {
     auto dir = fetched_dir();
     auto manifest = lab::KernelManifest::read(dir / "kernel.json");
     ASSERT_TRUE(manifest) << manifest.error().message;
-    // x86 boot protocol: "HdrS" at 0x202; at 0x20e the offset (minus 0x200) of the version text.
-    std::ifstream in(dir / "bzImage", std::ios::binary);
+    const bool arm64 = manifest->arch == lab::KernelArch::arm64;
+    std::ifstream in(dir / std::string(lab::kernel_image_target(manifest->arch)), std::ios::binary);
     std::string image((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     ASSERT_GT(image.size(), 0x1000U);
-    EXPECT_EQ(image.substr(0x202, 4), "HdrS");
-    auto offset = static_cast<size_t>(static_cast<unsigned char>(image[0x20e]) |
-                                      (static_cast<unsigned char>(image[0x20f]) << 8)) +
-                  0x200;
-    ASSERT_LT(offset, image.size());
-    EXPECT_EQ(image.substr(offset, manifest->release.size() + 1), manifest->release + " ");
+    if (arm64) {
+        // arm64 boot protocol: "ARM\x64" at 0x38 of the (inflated) Image; the banner inside.
+        EXPECT_EQ(image.substr(0x38, 4), std::string("ARM\x64", 4));
+        EXPECT_NE(image.find("Linux version " + manifest->release + " "), std::string::npos);
+    } else {
+        // x86 boot protocol: "HdrS" at 0x202; at 0x20e the offset (minus 0x200) of the version
+        // text.
+        EXPECT_EQ(image.substr(0x202, 4), "HdrS");
+        auto offset = static_cast<size_t>(static_cast<unsigned char>(image[0x20e]) |
+                                          (static_cast<unsigned char>(image[0x20f]) << 8)) +
+                      0x200;
+        ASSERT_LT(offset, image.size());
+        EXPECT_EQ(image.substr(offset, manifest->release.size() + 1), manifest->release + " ");
+    }
 
     auto map = read_file(dir / "System.map");
     ASSERT_TRUE(map);
     EXPECT_NE(map->find(" T start_kernel\n"), std::string::npos);
     auto config = read_file(dir / "config");
     ASSERT_TRUE(config);
-    EXPECT_NE(config->find("CONFIG_X86_64=y\n"), std::string::npos);
+    EXPECT_NE(config->find(arm64 ? "CONFIG_ARM64=y\n" : "CONFIG_X86_64=y\n"), std::string::npos);
 }
 
 TEST(KernelFolder, EveryModuleHasItsDebugFile) {

@@ -87,6 +87,9 @@ struct AttachedGuest {
         }
         std::vector<std::string> args{"rootfs", "-o", rootfs.string(), "--init-script",
                                       script.string()};
+        if (test_kernel().ends_with("-arm64")) {
+            args.insert(args.end(), {"--arch", "arm64"}); // the guest's busybox, not the host's
+        }
         for (std::string_view module : {"dummy", "crc-itu-t"}) {
             auto path = find_module(dir, module);
             if (!path.empty()) {

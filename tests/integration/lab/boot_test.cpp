@@ -1,6 +1,7 @@
 // Every test kernel boots a kdive rootfs to the BusyBox shell; --paused holds the reset vector.
 #include "lab/compression.hpp"
 #include "lab/console_log.hpp"
+#include "lab/kernel_manifest.hpp"
 #include "lab/qmp_client.hpp"
 #include "lab/rootfs_builder.hpp"
 #include "support/atomic_file.hpp"
@@ -101,9 +102,13 @@ TEST(Boot, LoadsModulesAndRunsTheInitScript) {
     auto config = read_file(kernel_dir / "config");
     bool zstd = config && config->find("CONFIG_RD_ZSTD=y") != std::string::npos;
     auto rootfs = dir / "rootfs.cpio";
+    // The busybox of the kernel's architecture: Debian's arm64 one for an arm64 kernel.
+    auto manifest = lab::KernelManifest::read(kernel_dir / "kernel.json");
+    ASSERT_TRUE(manifest) << manifest.error().message;
     auto built =
-        run_kdive({"rootfs", "-o", rootfs.string(), "--module", module->string(), "--init-script",
-                   script.string(), "--compress", zstd ? "zstd" : "gzip"});
+        run_kdive({"rootfs", "-o", rootfs.string(), "--arch",
+                   std::string(lab::arch_name(manifest->arch)), "--module", module->string(),
+                   "--init-script", script.string(), "--compress", zstd ? "zstd" : "gzip"});
     ASSERT_TRUE(built) << built.error().message;
     auto vm = TestVm::boot(test_kernel(), {"--initrd", rootfs.string()});
     ASSERT_TRUE(vm) << vm.error().message;

@@ -34,6 +34,18 @@ TEST(BootKernel, VmlinuxBesideTheImageOrAtopTheBuildFolder) {
     ASSERT_TRUE(other) << other.error().message;
     EXPECT_TRUE(other->vmlinux.empty());
 
+    // An arm64 build folder, told apart by the Image's header.
+    std::string image(0x100, '\0');
+    image.replace(0x38, 4, std::string("ARM\x64", 4));
+    std::filesystem::create_directories(dir.path() / "arm/arch/arm64/boot");
+    std::ofstream(dir.path() / "arm/arch/arm64/boot/Image", std::ios::binary) << image;
+    touch(dir.path() / "arm/vmlinux");
+    auto arm = resolve_boot_kernel((dir.path() / "arm/arch/arm64/boot/Image").string());
+    ASSERT_TRUE(arm) << arm.error().message;
+    EXPECT_EQ(arm->vmlinux, dir.path() / "arm/vmlinux");
+    EXPECT_EQ(arm->arch, KernelArch::arm64);
+    EXPECT_EQ(built->arch, KernelArch::amd64);
+
     auto missing = resolve_boot_kernel((dir.path() / "none/bzImage").string());
     ASSERT_FALSE(missing);
     EXPECT_NE(missing.error().message.find("none/bzImage"), std::string::npos);

@@ -1,9 +1,12 @@
 // The suites a Debian release updates from, where they are served, the search order for an
 // exact kernel release, and which suites apt reports as failing.
 #include "lab/debian_suites.hpp"
+#include "lab/kernel_locator.hpp"
 #include "lab/private_apt.hpp"
+#include "temp_dir.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 namespace kdive::lab {
 namespace {
@@ -127,6 +130,41 @@ TEST(PrivateAptUpdate, FailingSuitesAreTheOnesAptNames) {
         "E: Failed to fetch http://deb.debian.org/debian/dists/bookworm/InRelease  404\n";
     EXPECT_EQ(failed_sources(sources, both), (std::vector<std::size_t>{0, 1}));
     EXPECT_TRUE(failed_sources(sources, "E: Could not open lock file\n").empty());
+}
+
+// The private configuration names its own architecture; the host's is never asked.
+TEST(PrivateAptOptions, ArchitectureIsThePrivateConfigurations) {
+    if (access(debian_archive_keyring, R_OK) != 0) {
+        GTEST_SKIP() << debian_archive_keyring << " is missing";
+    }
+    testing::TempDir dir("private-apt");
+    const std::vector<SuiteSource> sources{{"http://deb.debian.org/debian", "bookworm"}};
+    auto has = [](const std::vector<std::string>& options, const std::string& value) {
+        for (std::size_t i = 0; i + 1 < options.size(); ++i) {
+            if (options[i] == "-o" && options[i + 1] == value) {
+                return true;
+            }
+        }
+        return false;
+    };
+    auto amd64 = PrivateApt::prepare(dir / "amd64", sources);
+    ASSERT_TRUE(amd64) << amd64.error().message;
+    EXPECT_EQ(amd64->arch(), KernelArch::amd64);
+    EXPECT_TRUE(has(amd64->options(), "APT::Architecture=amd64"));
+    EXPECT_TRUE(has(amd64->options(), "APT::Architectures=amd64"));
+    auto arm64 = PrivateApt::prepare(dir / "arm64", sources, KernelArch::arm64);
+    ASSERT_TRUE(arm64) << arm64.error().message;
+    EXPECT_EQ(arm64->arch(), KernelArch::arm64);
+    const auto options = arm64->options();
+    EXPECT_TRUE(has(options, "APT::Architecture=arm64"));
+    EXPECT_TRUE(has(options, "APT::Architectures=arm64"));
+    EXPECT_FALSE(has(options, "APT::Architecture=amd64"));
+    EXPECT_TRUE(has(options, "Dir::State::Lists=" + (dir / "arm64" / "lists").string()));
+    EXPECT_TRUE(has(options, "Dir::Etc::SourceParts=/dev/null"));
+    // Each architecture keeps lists of its own; amd64 stays where it always was.
+    EXPECT_EQ(private_apt_root("bookworm").filename(), "bookworm");
+    EXPECT_EQ(private_apt_root("bookworm", KernelArch::arm64).parent_path().filename(), "arm64");
+    EXPECT_NE(private_apt_root("bookworm"), private_apt_root("bookworm", KernelArch::arm64));
 }
 
 } // namespace

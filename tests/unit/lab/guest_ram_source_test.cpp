@@ -41,6 +41,30 @@ TEST(GuestRamSource, RegionsOfTheMemoryViewWhereverItIsListed) {
     EXPECT_TRUE(parse_ram_regions("", guest_ram_backend_id).empty());
 }
 
+// qemu-system-aarch64 -M virt (QEMU 7.2, 1 GiB): RAM from 0x40000000, backend offset 0; the
+// flash is romd, not RAM.
+TEST(GuestRamSource, Arm64VirtRamStartsAt1GiB) {
+    const std::string mtree =
+        "FlatView #0\n"
+        " AS \"gpex-root\", root: bus master container\n"
+        " Root memory region: (none)\n"
+        "  No rendered FlatView\n"
+        "\n"
+        "FlatView #1\n"
+        " AS \"memory\", root: system\n"
+        " AS \"cpu-memory-0\", root: system\n"
+        " AS \"gicv3-its-sysmem\", root: system\n"
+        " Root memory region: system\n"
+        "  0000000000000000-0000000003ffffff (prio 0, romd): virt.flash0\n"
+        "  000000000a003e00-000000000a003fff (prio 0, i/o): virtio-mmio\n"
+        "  0000000010000000-000000003efeffff (prio 0, i/o): gpex_mmio_window @0000000010000000\n"
+        "  0000000040000000-000000007fffffff (prio 0, ram): kdive-ram\n"
+        "  0000004010000000-000000401fffffff (prio 0, i/o): pcie-mmcfg-mmio\n";
+    const std::vector<target::RamRegion> expected = {{0x40000000, 0x40000000, 0x0}};
+    EXPECT_EQ(parse_ram_regions(mtree, guest_ram_backend_id), expected);
+    EXPECT_EQ(parse_ram_regions(mtree, ""), expected);
+}
+
 TEST(GuestRamSource, AnyRamWithoutABackendNameAndGpa2hvaReplies) {
     const std::string mtree =
         "FlatView #0\n AS \"memory\", root: system\n"

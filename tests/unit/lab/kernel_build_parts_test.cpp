@@ -8,7 +8,9 @@
 #include "lab/kernel_tree.hpp"
 #include "temp_dir.hpp"
 
+#include <algorithm>
 #include <cstdlib>
+#include <fmt/format.h>
 #include <fstream>
 #include <gtest/gtest.h>
 
@@ -29,6 +31,88 @@ TEST(KconfigProfiles, EveryProfileIsAValidFragment) {
     }
     EXPECT_EQ(find_kconfig_profile("tiny")->base, "tinyconfig");
     EXPECT_FALSE(find_kconfig_profile("huge"));
+}
+
+TEST(KconfigProfiles, Arm64TinyBootsOnThePl011WithoutOrcOrAcpi) {
+    auto tiny = find_kconfig_profile("tiny");
+    ASSERT_TRUE(tiny);
+    auto arm64 = KconfigFile::parse(kconfig_profile_text(*tiny, 5, KernelArch::arm64), "tiny");
+    ASSERT_TRUE(arm64) << arm64.error().message;
+    EXPECT_EQ(arm64->value("SERIAL_AMBA_PL011"), "y");
+    EXPECT_EQ(arm64->value("SERIAL_AMBA_PL011_CONSOLE"), "y");
+    EXPECT_EQ(arm64->value("VIRTIO_MMIO"), "y");
+    EXPECT_EQ(arm64->value("DEBUG_INFO_DWARF5"), "y");
+    EXPECT_EQ(arm64->value("RANDOMIZE_BASE"), "n");
+    EXPECT_FALSE(arm64->value("UNWINDER_ORC"));
+    EXPECT_FALSE(arm64->value("ACPI"));
+    EXPECT_FALSE(arm64->value("SERIAL_8250"));
+    auto debug = find_kconfig_profile("debug");
+    ASSERT_TRUE(debug);
+    auto arm64_debug =
+        KconfigFile::parse(kconfig_profile_text(*debug, 4, KernelArch::arm64), "debug");
+    ASSERT_TRUE(arm64_debug);
+    EXPECT_FALSE(arm64_debug->value("UNWINDER_ORC"));
+    EXPECT_EQ(arm64_debug->value("GDB_SCRIPTS"), "y");
+    // x86-64's text is what it always was.
+    EXPECT_EQ(kconfig_profile_text(*tiny, 5), kconfig_profile_text(*tiny, 5, KernelArch::amd64));
+    auto x86 = KconfigFile::parse(kconfig_profile_text(*tiny, 5), "tiny");
+    ASSERT_TRUE(x86);
+    EXPECT_EQ(x86->value("UNWINDER_ORC"), "y");
+    EXPECT_EQ(x86->value("SERIAL_8250_CONSOLE"), "y");
+}
+
+TEST(KernelTree, ArchitectureFromTheOptionTheConfigOrTheHost) {
+    testing::TempDir dir("tree-arch");
+    for (const char* name : {"Makefile", "Kconfig"}) {
+        std::ofstream(dir / name) << "VERSION = 6\nPATCHLEVEL = 1\n";
+    }
+    const auto other = host_arch() == KernelArch::amd64 ? KernelArch::arm64 : KernelArch::amd64;
+    const char* arch_env = std::getenv("ARCH");
+    if (arch_env == nullptr) {
+        auto native = KernelTree::open(dir.path(), dir / "native");
+        ASSERT_TRUE(native) << native.error().message;
+        EXPECT_EQ(native->arch, host_arch());
+        // Nothing about the architecture on a native build's command line.
+        for (const auto& word : native->make({"olddefconfig"})) {
+            EXPECT_FALSE(word.starts_with("ARCH=")) << word;
+            EXPECT_FALSE(word.starts_with("CROSS_COMPILE=")) << word;
+        }
+        EXPECT_TRUE(native->check_toolchain());
+    }
+    // Asked for.
+    auto arm64 = KernelTree::open(dir.path(), dir / "arm", KernelArch::arm64);
+    ASSERT_TRUE(arm64) << arm64.error().message;
+    EXPECT_EQ(arm64->arch, KernelArch::arm64);
+    EXPECT_EQ(arm64->image(), dir / "arm/arch/arm64/boot/Image");
+    // From the .config the folder was configured with.
+    std::filesystem::create_directories(dir / "cfg");
+    std::ofstream(dir / "cfg/.config") << "CONFIG_ARM64=y\nCONFIG_64BIT=y\n";
+    auto configured = KernelTree::open(dir.path(), dir / "cfg");
+    ASSERT_TRUE(configured) << configured.error().message;
+    EXPECT_EQ(configured->arch, KernelArch::arm64);
+    EXPECT_EQ(config_arch(dir / "cfg/.config"), KernelArch::arm64);
+    auto targets = build_targets(*configured);
+    ASSERT_TRUE(targets) << targets.error().message;
+    EXPECT_EQ(*targets, std::vector<std::string>{"Image"});
+    std::ofstream(dir / "cfg/.config") << "CONFIG_X86_64=y\nCONFIG_64BIT=y\n";
+    EXPECT_EQ(config_arch(dir / "cfg/.config"), KernelArch::amd64);
+    EXPECT_FALSE(config_arch(dir / "missing/.config"));
+    auto x86 = KernelTree::open(dir.path(), dir / "x86", KernelArch::amd64);
+    ASSERT_TRUE(x86);
+    EXPECT_EQ(x86->image(), dir / "x86/arch/x86/boot/bzImage");
+
+    // Another architecture than the host's is cross-built.
+    auto cross = KernelTree::open(dir.path(), dir / "cross", other);
+    ASSERT_TRUE(cross);
+    const auto argv = cross->make({"-j2", "Image"});
+    auto has = [&argv](const std::string& word) {
+        return std::find(argv.begin(), argv.end(), word) != argv.end();
+    };
+    EXPECT_TRUE(has(fmt::format("ARCH={}", kbuild_arch(other))));
+    if (std::getenv("CROSS_COMPILE") == nullptr) {
+        EXPECT_TRUE(has(fmt::format("CROSS_COMPILE={}", cross_compile_prefix(other))));
+    }
+    EXPECT_EQ(argv.back(), "Image");
 }
 
 TEST(KernelTree, RefusesFoldersKbuildCannotBuildIn) {

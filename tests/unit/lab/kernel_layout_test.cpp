@@ -1,4 +1,5 @@
 // Building the fixed kernel folder from both Debian package layouts.
+#include "lab/compression.hpp"
 #include "lab/kernel_layout.hpp"
 #include "support/atomic_file.hpp"
 #include "temp_dir.hpp"
@@ -134,6 +135,47 @@ TEST(KernelLayout, NotABzImageIsAnError) {
     auto done = assemble_kernel_layout(dir / "root", r, dir / "out");
     ASSERT_FALSE(done);
     EXPECT_NE(done.error().message.find("bzImage"), std::string::npos);
+}
+
+std::string arm64_image_bytes() {
+    std::string data(0x10000, '\0');
+    data.replace(0x38, 4, std::string("ARM\x64", 4));
+    return data;
+}
+
+TEST(KernelLayout, Arm64VmlinuzIsInflatedToImage) {
+    testing::TempDir dir("layout-arm64");
+    const std::string r = "6.1.0-50-cloud-arm64";
+    fs::path root = dir / "root";
+    auto packed = compress(arm64_image_bytes(), Compression::Gzip);
+    ASSERT_TRUE(packed);
+    put(root / "boot" / ("vmlinuz-" + r), *packed);
+    put(root / "boot" / ("config-" + r), "CONFIG_X=y\n");
+    put(root / "lib/modules" / r / "modules.order", "kernel/fs/ext4.ko\n");
+    put(root / "usr/lib/debug/boot" / ("vmlinux-" + r), elf_bytes());
+    put(root / "usr/lib/debug/boot" / ("System.map-" + r), real_system_map());
+    auto done = assemble_kernel_layout(root, r, dir / "out", KernelArch::arm64);
+    ASSERT_TRUE(done) << done.error().message;
+    EXPECT_EQ(*read_file(dir / "out" / "Image"), arm64_image_bytes());
+    EXPECT_FALSE(fs::exists(dir / "out" / "bzImage"));
+    EXPECT_EQ(kernel_image_file(KernelArch::arm64), "Image");
+    EXPECT_EQ(kernel_image_file(KernelArch::amd64), "bzImage");
+}
+
+TEST(KernelLayout, Arm64NeedsAnArm64Image) {
+    testing::TempDir dir("layout-arm64-bad");
+    const std::string r = "6.1.0-50-cloud-arm64";
+    // An x86 bzImage is not one, compressed or not.
+    put(dir / "root" / "boot" / ("vmlinuz-" + r), bzimage_bytes());
+    auto plain = assemble_kernel_layout(dir / "root", r, dir / "out", KernelArch::arm64);
+    ASSERT_FALSE(plain);
+    EXPECT_NE(plain.error().message.find("arm64 Image"), std::string::npos);
+    auto packed = compress(bzimage_bytes(), Compression::Gzip);
+    ASSERT_TRUE(packed);
+    put(dir / "root" / "boot" / ("vmlinuz-" + r), *packed);
+    auto inflated = assemble_kernel_layout(dir / "root", r, dir / "out", KernelArch::arm64);
+    ASSERT_FALSE(inflated);
+    EXPECT_NE(inflated.error().message.find("arm64 Image"), std::string::npos);
 }
 
 TEST(KernelLayout, MembersCoverBothLayouts) {

@@ -22,6 +22,25 @@ TEST(KernelManifest, RoundTrip) {
     EXPECT_EQ(back->packages[0].size, 26484304U);
 }
 
+TEST(KernelManifest, ArchitectureIsRecordedAndDefaultsToAmd64) {
+    KernelManifest m;
+    m.name = "debian-6.1-cloud-arm64";
+    m.release = "6.1.0-50-cloud-arm64";
+    m.arch = KernelArch::arm64;
+    EXPECT_NE(m.to_json().find("\"arch\": \"arm64\""), std::string::npos) << m.to_json();
+    auto back = KernelManifest::from_json(m.to_json());
+    ASSERT_TRUE(back) << back.error().message;
+    EXPECT_EQ(back->arch, KernelArch::arm64);
+    // Written before kdive knew arm64.
+    auto old = KernelManifest::from_json(R"({"name": "debian-6.1-cloud", "release": "6.1.0-50"})");
+    ASSERT_TRUE(old) << old.error().message;
+    EXPECT_EQ(old->arch, KernelArch::amd64);
+    auto unknown =
+        KernelManifest::from_json(R"({"name": "k", "release": "6.1.0-50", "arch": "mips"})");
+    ASSERT_FALSE(unknown);
+    EXPECT_NE(unknown.error().message.find("mips"), std::string::npos);
+}
+
 TEST(KernelManifest, IncompleteIsRejected) {
     EXPECT_FALSE(KernelManifest::from_json("{\"name\": \"debian-6.1-cloud\"}"));
     EXPECT_FALSE(KernelManifest::from_json("{\"name\": \"debian"));

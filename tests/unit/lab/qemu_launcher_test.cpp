@@ -61,6 +61,73 @@ TEST(QemuLauncher, ArgumentsForAPausedTcgBoot) {
     EXPECT_TRUE(has_pair(qemu_arguments(config, session), "-cpu", "qemu64,+la57"));
 }
 
+TEST(QemuLauncher, Arm64RunsTheVirtMachineUnderTcg) {
+    BootConfig config;
+    config.dir = "/run/s";
+    config.bzimage = "/k/Image";
+    config.initrd = "/k/rootfs.gz";
+    config.arch = KernelArch::arm64;
+    config.smp = 2;
+    Session session = session_for(config);
+    EXPECT_EQ(session.arch, KernelArch::arm64);
+    auto args = qemu_arguments(config, session);
+    ASSERT_FALSE(args.empty());
+    EXPECT_EQ(args.front(), "qemu-system-aarch64");
+    EXPECT_EQ(qemu_binary(config), "qemu-system-aarch64");
+    EXPECT_TRUE(has_pair(args, "-machine", "virt,gic-version=3"));
+    EXPECT_TRUE(has_pair(args, "-cpu", "max,pauth-impdef=on,sve=off"));
+    EXPECT_TRUE(has_pair(args, "-accel", "tcg,thread=single"));
+    EXPECT_TRUE(has_pair(args, "-kernel", "/k/Image"));
+    EXPECT_TRUE(has_pair(args, "-append", "console=ttyAMA0 panic=-1 nokaslr"));
+    // The same plumbing as x86-64: shared RAM, vmcoreinfo, gdbstub, QMP, serial console.
+    EXPECT_TRUE(has_pair(args, "-machine", "memory-backend=kdive-ram"));
+    EXPECT_TRUE(has_pair(args, "-object", "memory-backend-memfd,id=kdive-ram,size=1024M,share=on"));
+    EXPECT_TRUE(has_pair(args, "-device", "vmcoreinfo"));
+    EXPECT_TRUE(has_pair(args, "-gdb", "chardev:gdb0"));
+    EXPECT_TRUE(has_pair(args, "-serial", "chardev:con0"));
+    EXPECT_TRUE(has_pair(args, "-qmp", "unix:/run/s/qmp.sock,server=on,wait=off"));
+    // A CPU asked for replaces kdive's.
+    config.cpu = "cortex-a57";
+    auto a57 = qemu_arguments(config, session);
+    EXPECT_TRUE(has_pair(a57, "-cpu", "cortex-a57"));
+    EXPECT_EQ(std::count(a57.begin(), a57.end(), "-cpu"), 1);
+    config.kaslr = true;
+    EXPECT_EQ(kernel_command_line(config), "console=ttyAMA0 panic=-1");
+    // x86-64 keeps QEMU's default machine.
+    config.arch = KernelArch::amd64;
+    config.cpu.clear();
+    auto x86 = qemu_arguments(config, session_for(config));
+    EXPECT_EQ(x86.front(), "qemu-system-x86_64");
+    EXPECT_FALSE(has_pair(x86, "-machine", "virt,gic-version=3"));
+    EXPECT_EQ(std::find(x86.begin(), x86.end(), "-cpu"), x86.end());
+}
+
+TEST(QemuLauncher, Arm64NeverUnderKvmOnAnotherHost) {
+    if (host_arch() == KernelArch::arm64) {
+        GTEST_SKIP() << "an arm64 host may run arm64 guests under KVM";
+    }
+    testing::TempDir dir("kvm-arm64");
+    BootConfig config;
+    config.dir = dir.path();
+    config.bzimage = "/nonexistent/Image";
+    config.arch = KernelArch::arm64;
+    config.kvm = true;
+    auto vm = launch_vm(config);
+    ASSERT_FALSE(vm);
+    EXPECT_NE(vm.error().message.find("KVM"), std::string::npos) << vm.error().message;
+}
+
+TEST(QemuLauncher, MissingQemuNamesItsPackage) {
+    BootConfig config;
+    config.bzimage = "/nonexistent/Image";
+    config.arch = KernelArch::arm64;
+    config.qemu = "kdive-no-such-qemu-system-aarch64";
+    auto vm = launch_vm(config);
+    ASSERT_FALSE(vm);
+    EXPECT_NE(vm.error().message.find("install qemu-system-arm"), std::string::npos)
+        << vm.error().message;
+}
+
 TEST(QemuLauncher, KaslrAndTcpEndpoint) {
     BootConfig config;
     config.dir = "/run/s";
@@ -89,6 +156,15 @@ TEST(QemuLauncher, SessionRoundTrips) {
     session.pid = 4242;
     ASSERT_TRUE(session.save());
     auto loaded = Session::load(dir.path());
+    ASSERT_TRUE(loaded) << loaded.error().message;
+    EXPECT_EQ(loaded->arch, KernelArch::amd64);
+    config.arch = KernelArch::arm64;
+    ASSERT_TRUE(session_for(config).save());
+    auto arm64 = Session::load(dir.path());
+    ASSERT_TRUE(arm64) << arm64.error().message;
+    EXPECT_EQ(arm64->arch, KernelArch::arm64);
+    ASSERT_TRUE(session.save());
+    loaded = Session::load(dir.path());
     ASSERT_TRUE(loaded) << loaded.error().message;
     EXPECT_EQ(loaded->gdb, session.gdb);
     EXPECT_EQ(loaded->pid, 4242);

@@ -1,5 +1,6 @@
 // The BusyBox rootfs: layout, device nodes, modules, additions.
 #include "lab/compression.hpp"
+#include "lab/kernel_arch.hpp"
 #include "lab/rootfs_builder.hpp"
 #include "support/atomic_file.hpp"
 #include "support/subprocess.hpp"
@@ -122,6 +123,99 @@ TEST(RootfsBuilder, MissingBusyboxIsNamed) {
     auto entries = build_rootfs(options);
     ASSERT_FALSE(entries);
     EXPECT_NE(entries.error().message.find("/nonexistent/busybox"), std::string::npos);
+}
+
+// A static busybox of another architecture, reduced to what kdive reads: an ELF header naming
+// the machine, the folder codes (applet_install_loc[]) and the sorted names (applet_names[]).
+std::string foreign_busybox(const std::vector<std::pair<std::string, int>>& applets,
+                            std::uint16_t machine) {
+    std::string header(64, '\0');
+    header.replace(0, 4,
+                   "\x7f"
+                   "ELF");
+    header[4] = 2;
+    header[5] = 1;
+    header[18] = static_cast<char>(machine & 0xff);
+    header[19] = static_cast<char>(machine >> 8);
+    std::string codes((applets.size() + 1) / 2, '\0');
+    std::string names;
+    for (std::size_t i = 0; i < applets.size(); ++i) {
+        codes[i / 2] = static_cast<char>(codes[i / 2] | (applets[i].second << (i % 2 ? 4 : 0)));
+        names += applets[i].first + '\0';
+    }
+    // Other sorted strings and small bytes around the tables, as in a real binary.
+    return header + std::string("\x05\x01\x02\x00\x03\x04", 6) + std::string(40, '\x01') +
+           "BusyBox v1.35.0\0a\0b\0\0" + codes + std::string("\0", 1) + names +
+           std::string("\0", 1) + std::string(16, '\x02') + "x\0y\0z\0\0";
+}
+
+const std::vector<std::pair<std::string, int>> kApplets{
+    {"[", 3},    {"[[", 3},    {"ash", 1},    {"chroot", 4}, {"linuxrc", 0},
+    {"mdev", 2}, {"mount", 1}, {"reboot", 2}, {"sh", 1},     {"umount", 1}};
+
+TEST(BusyboxApplets, ReadFromTheBinarysOwnTables) {
+    auto applets = parse_busybox_applets(foreign_busybox(kApplets, 183));
+    ASSERT_TRUE(applets) << applets.error().message;
+    EXPECT_EQ(*applets, (std::vector<std::string>{
+                            "usr/bin/[", "usr/bin/[[", "bin/ash", "usr/sbin/chroot", "linuxrc",
+                            "sbin/mdev", "bin/mount", "sbin/reboot", "bin/sh", "bin/umount"}));
+    // An even count has no padding nibble.
+    auto even = kApplets;
+    even.pop_back();
+    auto nine = parse_busybox_applets(foreign_busybox(even, 183));
+    ASSERT_TRUE(nine) << nine.error().message;
+    EXPECT_EQ(nine->size(), 9U);
+}
+
+TEST(BusyboxApplets, MissingTablesAreNamed) {
+    auto no_names = parse_busybox_applets(std::string(4096, '\x01'));
+    ASSERT_FALSE(no_names);
+    EXPECT_NE(no_names.error().message.find("name table"), std::string::npos);
+    // Names but no folder codes that put sh in /bin.
+    std::string names_only = std::string(64, 'x') + std::string("\0ash\0mdev\0sh\0\0", 14);
+    auto no_codes = parse_busybox_applets(names_only);
+    ASSERT_FALSE(no_codes);
+    EXPECT_NE(no_codes.error().message.find("folder table"), std::string::npos)
+        << no_codes.error().message;
+}
+
+TEST(BusyboxApplets, HostBusyboxParsesAsItLists) {
+    const auto busybox = default_busybox();
+    if (!std::filesystem::is_regular_file(busybox)) {
+        GTEST_SKIP() << busybox << " is not installed";
+    }
+    auto listing = run_checked({busybox.string(), "--list-full"});
+    ASSERT_TRUE(listing) << listing.error().message;
+    std::vector<std::string> listed;
+    std::size_t pos = 0;
+    while (pos < listing->out.size()) {
+        auto end = listing->out.find('\n', pos);
+        listed.push_back(listing->out.substr(pos, end - pos));
+        pos = end == std::string::npos ? listing->out.size() : end + 1;
+    }
+    auto data = read_file(busybox);
+    ASSERT_TRUE(data);
+    auto parsed = parse_busybox_applets(*data);
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    EXPECT_EQ(*parsed, listed);
+}
+
+TEST(RootfsBuilder, ForeignBusyboxIsReadNotRun) {
+    testing::TempDir dir("rootfs-foreign");
+    // The architecture the host does not run: executing it would fail.
+    const std::uint16_t foreign = host_arch() == KernelArch::arm64 ? 62 : 183;
+    ASSERT_TRUE(write_file_atomically(dir / "busybox", foreign_busybox(kApplets, foreign)));
+    RootfsOptions options;
+    options.busybox = dir / "busybox";
+    auto entries = build_rootfs(options);
+    ASSERT_TRUE(entries) << entries.error().message;
+    for (const char* name : {"bin/sh", "sbin/mdev", "sbin/reboot", "usr/sbin/chroot"}) {
+        const auto* link = find(*entries, name);
+        ASSERT_NE(link, nullptr) << name;
+        EXPECT_EQ(link->type, CpioType::Symlink);
+        EXPECT_EQ(link->data, "/bin/busybox");
+    }
+    EXPECT_EQ(find(*entries, "bin/busybox")->data, foreign_busybox(kApplets, foreign));
 }
 
 } // namespace
