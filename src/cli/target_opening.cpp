@@ -100,6 +100,8 @@ Result<std::string> use_direct_memory(target::RspTarget& target,
                        mode);
     }
     if (mode == "stub") {
+        // Kernel addresses a vCPU's own mappings lack are walked in the kernel's tables.
+        target.set_translator(arch::live_kernel_translator(target));
         return std::string("through the gdbstub (--memory stub)");
     }
     std::vector<std::string> reasons;
@@ -131,6 +133,7 @@ Result<std::string> use_direct_memory(target::RspTarget& target,
         if (mode == "direct") {
             return fail("--memory direct: {}", why);
         }
+        target.set_translator(arch::live_kernel_translator(target));
         return fmt::format("through the gdbstub ({})", why);
     }
     std::string described = ram->describe();

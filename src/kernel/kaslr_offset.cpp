@@ -108,6 +108,15 @@ Result<KaslrResult> detect_kaslr_offset(Kernel& kernel, eval::RegisterReader* re
     case Banner::none:
         break;
     }
+    if (kernel.architecture().machine != arch::Machine::x86_64) {
+        // The page-table walk and the scan below know x86-64's image window only.
+        if (other_kernel) {
+            return KaslrResult{*other_kernel, "none"};
+        }
+        return fail("linux_banner is not at its link address {:#x}: the image is relocated "
+                    "(KASLR) or not mapped, and kdive finds arm64's offset only from VMCOREINFO",
+                    banner_address);
+    }
     if (registers != nullptr && text != nullptr) {
         for (bool user_half : {false, true}) {
             auto start = mapped_text_start(kernel, *registers, user_half);

@@ -163,6 +163,27 @@ std::optional<Result<>> RspTarget::read_direct(std::uint64_t address, std::span<
     return Result<>{};
 }
 
+void RspTarget::set_translator(std::unique_ptr<AddressTranslator> translator) {
+    translator_ = std::move(translator);
+}
+
+Result<> RspTarget::read_translated(std::uint64_t address, std::span<std::uint8_t> out) {
+    std::size_t done = 0;
+    while (done < out.size()) {
+        auto run = translator_->translate(address + done, current_);
+        if (!run) {
+            return std::unexpected(run.error());
+        }
+        const std::size_t length = static_cast<std::size_t>(
+            std::min<std::uint64_t>(out.size() - done, std::max<std::uint64_t>(run->length, 1)));
+        if (auto ok = read_physical(run->physical, out.subspan(done, length)); !ok) {
+            return ok;
+        }
+        done += length;
+    }
+    return {};
+}
+
 Result<> RspTarget::use_physical(bool physical) {
     return client_->set_physical_memory_mode(physical);
 }
@@ -189,6 +210,11 @@ Result<> RspTarget::read_memory(std::uint64_t address, std::span<std::uint8_t> o
                                                 return read_uncached(page, bytes, false);
                                             })
                       : read_uncached(address, out, false);
+    if (!ok && !ram_ && translator_ && (address >> 63) != 0) {
+        if (auto translated = read_translated(address, out)) {
+            return translated;
+        }
+    }
     // The stub's error names the page that failed; say what was asked for too.
     if (!ok) {
         return wrap(ok.error(), fmt::format("reading {} bytes at {:#x}", out.size(), address));
@@ -223,7 +249,19 @@ Result<> RspTarget::read_memory_ranges(std::span<const MemoryRange> ranges) {
         return ok;
     }
     if (auto ok = client_->read_memory_ranges(missing); !ok) {
-        return ok;
+        if (ram_ || !translator_) {
+            return ok;
+        }
+        // Some range the selected vCPU cannot map: each on its own, through the translator
+        // where the stub refuses.
+        for (const auto& range : missing) {
+            auto bytes =
+                std::span(reinterpret_cast<std::uint8_t*>(range.out.data()), range.out.size());
+            if (auto one = read_memory(range.address, bytes); !one) {
+                return one;
+            }
+        }
+        return {};
     }
     if (options_.cache_memory) {
         for (const auto& range : missing) {

@@ -76,6 +76,10 @@ public:
     void set_direct_memory(std::unique_ptr<GuestRam> ram,
                            std::unique_ptr<AddressTranslator> translator);
     const GuestRam* direct_memory() const { return ram_.get(); }
+    // Without mapped RAM: virtual reads the stub refuses (the selected vCPU in user mode under
+    // KPTI, or at EL0 on arm64, maps little kernel memory) are translated by `translator` and
+    // read physically through the stub instead.
+    void set_translator(std::unique_ptr<AddressTranslator> translator);
 
     rsp::RspClient& client() { return *client_; }
     const rsp::RegisterMap& register_map() const { return map_; }
@@ -94,6 +98,7 @@ private:
     // Everything read while stopped is stale once the guest runs or memory changes.
     void forget_state();
     Result<> use_physical(bool physical);
+    Result<> read_translated(std::uint64_t address, std::span<std::uint8_t> out);
     Result<> read_uncached(std::uint64_t address, std::span<std::uint8_t> out, bool physical);
     Result<> write(std::uint64_t address, std::span<const std::uint8_t> bytes, bool physical);
     int vcpu_of(const rsp::ThreadId& thread) const;

@@ -2,6 +2,7 @@
 // facts as the guest printed them from /proc, and kdive's commands on its stub.
 #pragma once
 
+#include "arch/kernel_translator.hpp"
 #include "cli/eval_commands.hpp"
 #include "cli/gdb_handoff.hpp"
 #include "cli/kernel_commands.hpp"
@@ -127,6 +128,9 @@ struct AttachedGuest {
             return std::unexpected(attached.error());
         }
         target = std::move(*attached);
+        // As `kdive attach` does: kernel memory a vCPU in user mode cannot map is walked in
+        // the kernel's page tables.
+        target->set_translator(arch::live_kernel_translator(*target));
         if (!info) {
             auto opened = debuginfo::DebugInfo::open(info_path);
             if (!opened) {
