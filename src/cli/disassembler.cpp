@@ -12,8 +12,12 @@ Result<std::vector<Instruction>> disassemble(std::span<const std::uint8_t> code,
                  : mode == CpuMode::protected32 ? CS_MODE_32
                                                 : CS_MODE_16;
     csh handle = 0;
-    if (cs_open(CS_ARCH_X86, cs, &handle) != CS_ERR_OK)
+    if (mode == CpuMode::aarch64) {
+        if (cs_open(CS_ARCH_ARM64, CS_MODE_ARM, &handle) != CS_ERR_OK)
+            return fail("capstone: cannot open an arm64 disassembler");
+    } else if (cs_open(CS_ARCH_X86, cs, &handle) != CS_ERR_OK) {
         return fail("capstone: cannot open an x86 disassembler");
+    }
     cs_insn* insns = nullptr;
     std::size_t decoded = cs_disasm(handle, code.data(), code.size(), address, count, &insns);
     std::vector<Instruction> out;

@@ -1,4 +1,4 @@
-// x86 disassembly with capstone, for `x/i` and stop reports.
+// x86 and arm64 disassembly with capstone, for `x/i` and stop reports.
 #pragma once
 
 #include "support/error.hpp"
@@ -10,7 +10,7 @@
 
 namespace kdive::cli {
 
-enum class CpuMode { real16, protected32, long64 };
+enum class CpuMode { real16, protected32, long64, aarch64 };
 
 struct Instruction {
     std::uint64_t address = 0;

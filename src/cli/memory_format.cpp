@@ -1,6 +1,8 @@
 // Rendering of `x` output: words per line and spacing follow GDB so output looks familiar.
 #include "cli/memory_format.hpp"
 
+#include "arch/architecture.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -172,6 +174,9 @@ Result<ExamineFormat> parse_examine_format(std::string_view spec) {
 }
 
 CpuMode cpu_mode(target::Target& target) {
+    if (arch::architecture_of(target).machine == arch::Machine::aarch64) {
+        return CpuMode::aarch64;
+    }
     auto efer = target.read_register("efer");
     if (efer && (*efer & (1u << 10)) != 0)
         return CpuMode::long64;

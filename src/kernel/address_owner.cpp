@@ -15,7 +15,6 @@ namespace kdive::kernel {
 
 namespace {
 
-constexpr std::uint64_t kernel_half = 0xffff800000000000ull;
 constexpr std::uint64_t default_thread_size = 16384; // x86-64 without KASAN
 
 Result<bool> in_image(Kernel& kernel, AddressOwner& out) {
@@ -195,7 +194,7 @@ Result<bool> in_vmalloc(Kernel& kernel, PageMap& pages, AddressOwner& out) {
 Result<AddressOwner> describe_address(Kernel& kernel, TaskWalker& tasks, std::uint64_t address) {
     AddressOwner out;
     out.address = address;
-    if (address < kernel_half) {
+    if (!arch::is_kernel_address(address)) {
         out.kind = "user";
         return out;
     }

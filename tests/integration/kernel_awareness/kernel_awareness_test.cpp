@@ -196,7 +196,7 @@ TEST_F(KernelAwareness, SysAgreesWithProcVersionAndPs) {
     EXPECT_TRUE(version.starts_with("Linux version " + sys["release"].get<std::string>() + " "))
         << version;
     EXPECT_TRUE(version.ends_with(sys["version"].get<std::string>())) << version;
-    EXPECT_EQ(sys["machine"], "x86_64");
+    EXPECT_EQ(sys["machine"], test_kernel().ends_with("-arm64") ? "aarch64" : "x86_64");
     EXPECT_EQ(sys["cpus"], 2);
     EXPECT_EQ(sys["tasks"].get<std::size_t>(), guest_->json("ps --json").size());
     EXPECT_GT(sys["memory"].get<std::uint64_t>(), 64ull << 20);
@@ -295,8 +295,8 @@ TEST_F(KernelAwareness, ModuleDebugInfoAtItsLoadAddress) {
     }
     ASSERT_TRUE(target.remove_breakpoint(breakpoint));
     ASSERT_TRUE(stop && *stop) << "dummy_get_stats64 was not called within 30 s";
-    EXPECT_EQ(*target.read_register("rip"), function);
-    EXPECT_NE(guest_->run("info symbol $rip").find("dummy_get_stats64 in section .text of dummy"),
+    EXPECT_EQ(*target.read_register(arch::architecture_of(target).pc), function);
+    EXPECT_NE(guest_->run("info symbol $pc").find("dummy_get_stats64 in section .text of dummy"),
               std::string::npos);
     // The trace names the module's source line, from its debug file.
     auto trace = guest_->json("bt --json");
@@ -305,7 +305,10 @@ TEST_F(KernelAwareness, ModuleDebugInfoAtItsLoadAddress) {
     EXPECT_EQ(trace["frames"][0]["module"], "dummy");
     EXPECT_EQ(trace["frames"][0]["file"], "drivers/net/dummy.c");
     // Stopped at the entry with its arguments in place: the device is dummy0.
-    const std::string device = guest_->run("p ((struct net_device *)$rdi)->name");
+    // The first argument: rdi on x86-64, x0 on arm64.
+    const bool arm64 = arch::architecture_of(target).machine == arch::Machine::aarch64;
+    const std::string device =
+        guest_->run(fmt::format("p ((struct net_device *)${})->name", arm64 ? "x0" : "rdi"));
     EXPECT_NE(device.find("\"dummy0"), std::string::npos) << device;
 }
 
