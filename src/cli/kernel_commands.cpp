@@ -637,6 +637,48 @@ Result<std::string> KernelCommands::module_symbols(bool json) {
     return json ? module_symbols_json(files) : module_symbols_text(files);
 }
 
+Result<std::pair<std::uint64_t, std::string>> KernelCommands::task_pgd(std::uint64_t pid) {
+    kernel::Kernel& view = **kernel();
+    auto walker = tasks();
+    if (!walker) {
+        return std::unexpected(walker.error());
+    }
+    auto all = (*walker)->all_tasks();
+    if (!all) {
+        return std::unexpected(all.error());
+    }
+    auto found = std::find_if(all->begin(), all->end(), [&](const auto& t) {
+        return static_cast<std::uint64_t>(t.pid) == pid;
+    });
+    if (found == all->end()) {
+        return fail("vtop: no task with pid {}", pid);
+    }
+    auto task_layout = view.layout("task_struct");
+    auto mm_layout = view.layout("mm_struct");
+    if (!task_layout || !mm_layout) {
+        return std::unexpected(!task_layout ? task_layout.error() : mm_layout.error());
+    }
+    auto mm_offset = (*task_layout)->offset("mm");
+    auto pgd_offset = (*mm_layout)->offset("pgd");
+    if (!mm_offset || !pgd_offset) {
+        return std::unexpected(!mm_offset ? mm_offset.error() : pgd_offset.error());
+    }
+    auto mm = view.read_u64(found->task + *mm_offset);
+    if (!mm) {
+        return std::unexpected(mm.error());
+    }
+    if (*mm == 0) {
+        return fail("vtop: pid {} ({}) is a kernel thread: it has no mm", pid,
+                    terminal_text(found->comm));
+    }
+    auto pgd = view.read_u64(*mm + *pgd_offset);
+    if (!pgd) {
+        return std::unexpected(pgd.error());
+    }
+    return std::make_pair(
+        *pgd, fmt::format("mm->pgd {} of pid {} ({})", hex(*pgd), pid, terminal_text(found->comm)));
+}
+
 Result<std::string> KernelCommands::vtop(std::vector<std::string>& args, bool json) {
     std::optional<std::uint64_t> pid;
     for (std::size_t i = 0; i + 1 < args.size(); ++i) {
@@ -663,6 +705,9 @@ Result<std::string> KernelCommands::vtop(std::vector<std::string>& args, bool js
         }
         address = *symbol;
     }
+    if (view.architecture().machine == arch::Machine::aarch64) {
+        return vtop_arm64(*address, pid, json);
+    }
     auto cr3 = memory_.read_register("cr3");
     if (!cr3) {
         return std::unexpected(cr3.error());
@@ -672,42 +717,11 @@ Result<std::string> KernelCommands::vtop(std::vector<std::string>& args, bool js
     std::uint64_t root = arch::x86_64::PageTableWalker::root_from_cr3(*cr3);
     std::string source = fmt::format("CR3 {} of CPU {}", hex(*cr3), selected_cpu());
     if (pid) {
-        auto walker = tasks();
-        if (!walker) {
-            return std::unexpected(walker.error());
+        auto found = task_pgd(*pid);
+        if (!found) {
+            return std::unexpected(found.error());
         }
-        auto all = (*walker)->all_tasks();
-        if (!all) {
-            return std::unexpected(all.error());
-        }
-        auto found = std::find_if(all->begin(), all->end(), [&](const auto& t) {
-            return static_cast<std::uint64_t>(t.pid) == *pid;
-        });
-        if (found == all->end()) {
-            return fail("vtop: no task with pid {}", *pid);
-        }
-        auto task_layout = view.layout("task_struct");
-        auto mm_layout = view.layout("mm_struct");
-        if (!task_layout || !mm_layout) {
-            return std::unexpected(!task_layout ? task_layout.error() : mm_layout.error());
-        }
-        auto mm_offset = (*task_layout)->offset("mm");
-        auto pgd_offset = (*mm_layout)->offset("pgd");
-        if (!mm_offset || !pgd_offset) {
-            return std::unexpected(!mm_offset ? mm_offset.error() : pgd_offset.error());
-        }
-        auto mm = view.read_u64(found->task + *mm_offset);
-        if (!mm) {
-            return std::unexpected(mm.error());
-        }
-        if (*mm == 0) {
-            return fail("vtop: pid {} ({}) is a kernel thread: it has no mm", *pid,
-                        terminal_text(found->comm));
-        }
-        auto pgd = view.read_u64(*mm + *pgd_offset);
-        if (!pgd) {
-            return std::unexpected(pgd.error());
-        }
+        const std::uint64_t* pgd = &found->first;
         // mm->pgd is a direct-map address; the kernel half of every page table maps it.
         arch::x86_64::PageTableWalker kernel_walker(memory_, root, five_level);
         auto pgd_physical = kernel_walker.translate(*pgd);
@@ -718,8 +732,7 @@ Result<std::string> KernelCommands::vtop(std::vector<std::string>& args, bool js
             return fail("vtop: pid {}'s pgd {} is not mapped", *pid, hex(*pgd));
         }
         root = *pgd_physical->physical;
-        source =
-            fmt::format("mm->pgd {} of pid {} ({})", hex(*pgd), *pid, terminal_text(found->comm));
+        source = found->second;
     }
     arch::x86_64::PageTableWalker walker(memory_, root, five_level);
     auto translation = walker.translate(*address);

@@ -72,6 +72,10 @@ private:
     Result<std::string> lsmod(bool json);
     Result<std::string> module_symbols(bool json);
     Result<std::string> vtop(std::vector<std::string>& args, bool json);
+    Result<std::string> vtop_arm64(std::uint64_t address, std::optional<std::uint64_t> pid,
+                                   bool json);
+    // A task's mm->pgd (a kernel address) and words naming it, for vtop --pid.
+    Result<std::pair<std::uint64_t, std::string>> task_pgd(std::uint64_t pid);
     Result<std::string> cmdline(bool json);
     Result<std::string> version(bool json);
     Result<std::string> cpus(bool json);

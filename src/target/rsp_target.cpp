@@ -308,7 +308,26 @@ Result<> RspTarget::write(std::uint64_t address, std::span<const std::uint8_t> b
 }
 
 Result<> RspTarget::write_memory(std::uint64_t address, std::span<const std::uint8_t> bytes) {
-    return write(address, bytes, false);
+    auto ok = write(address, bytes, false);
+    if (ok || ram_ || !translator_ || (address >> 63) == 0) {
+        return ok;
+    }
+    // A kernel address the selected vCPU cannot map (see set_translator): written physically,
+    // page by page.
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        auto run = translator_->translate(address + done, current_);
+        if (!run) {
+            return ok;
+        }
+        const std::size_t length = static_cast<std::size_t>(
+            std::min<std::uint64_t>(bytes.size() - done, std::max<std::uint64_t>(run->length, 1)));
+        if (auto written = write(run->physical, bytes.subspan(done, length), true); !written) {
+            return written;
+        }
+        done += length;
+    }
+    return {};
 }
 
 Result<> RspTarget::write_physical(std::uint64_t address, std::span<const std::uint8_t> bytes) {
