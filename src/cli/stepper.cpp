@@ -20,6 +20,8 @@ constexpr std::size_t max_single_steps = 2'000'000;
 constexpr std::uint64_t stack_span_mask = 0x3fff;
 // A call instruction is at most this long: the return address lies this close after it.
 constexpr std::uint64_t max_call_length = 16;
+// arm64 kernels with ftrace's call ops put up to four NOPs at a function's entry.
+constexpr int max_entry_nops = 4;
 
 bool is_code_breakpoint(const target::Breakpoint& bp) {
     return bp.kind == target::BreakpointKind::software ||
@@ -252,8 +254,31 @@ std::uint64_t Stepper::after_prologue(std::uint64_t entry) {
     return entry;
 }
 
+bool Stepper::has_lines_at_entry(std::uint64_t file_address) {
+    if (info_.source_line(file_address)) {
+        return true;
+    }
+    // arm64's ftrace NOPs come before the function's first line.
+    if (info_.architecture().machine != arch::Machine::aarch64) {
+        return false;
+    }
+    for (int nop = 1; nop <= max_entry_nops; ++nop) {
+        if (info_.source_line(file_address + 4 * static_cast<std::uint64_t>(nop))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool Stepper::is_nop(std::uint64_t pc) {
+    auto code = target_.read_bytes(pc, 4);
+    return code && (*code)[0] == 0x1f && (*code)[1] == 0x20 && (*code)[2] == 0x03 &&
+           (*code)[3] == 0xd5; // d503201f
+}
+
 std::uint64_t Stepper::after_frame_record(std::uint64_t entry) {
-    auto code = target_.read_bytes(entry, 16);
+    constexpr std::size_t words = 16;
+    auto code = target_.read_bytes(entry, 4 * words);
     if (!code) {
         return entry;
     }
@@ -264,14 +289,23 @@ std::uint64_t Stepper::after_frame_record(std::uint64_t entry) {
         }
         return w;
     };
-    std::size_t at = 0;
-    // paciasp and bti c (hint instructions) come before the frame record.
-    while (at < 2 && (word(at) == 0xd503233f || word(at) == 0xd503245f)) {
-        ++at;
+    // stp x29, x30, [sp, ...] then mov x29, sp (add x29, sp, #M), with other instructions
+    // scheduled among them: the frame is set up after the second.
+    bool stored = false;
+    for (std::size_t i = 0; i < words; ++i) {
+        const std::uint32_t w = word(i);
+        if ((w & 0xffc07fff) == 0xa9807bfd || (w & 0xffc07fff) == 0xa9007bfd) {
+            stored = true;
+        } else if (stored && (w & 0xffc003ff) == 0x910003fd) {
+            return entry + 4 * (i + 1);
+        }
     }
-    // stp x29, x30, [sp, #-N]! then mov x29, sp: the frame is set up after these two.
-    if (at + 1 < 4 && (word(at) & 0xffc07fff) == 0xa9807bfd && word(at + 1) == 0x910003fd) {
-        return entry + 4 * (at + 2);
+    // A frameless function: its first line, past ftrace's NOPs.
+    for (int nop = 0; nop <= max_entry_nops; ++nop) {
+        const std::uint64_t at = entry + 4 * static_cast<std::uint64_t>(nop);
+        if (info_.source_line(to_file(at))) {
+            return at;
+        }
     }
     return entry;
 }
@@ -323,9 +357,30 @@ Result<StepOutcome> Stepper::step_line(StepMode mode) {
     if (!rip) {
         return std::unexpected(rip.error());
     }
-    const std::uint64_t pc = *rip;
+    std::uint64_t pc = *rip;
     auto line = info_.source_line(to_file(pc));
     auto scopes = debuginfo::function_scopes_at(info_.dwarf(), to_file(pc));
+    // arm64's ftrace entry: a function's symbol starts with NOPs that precede its DWARF range
+    // (-fpatchable-function-entry). Stepped through, they lead to its first line.
+    StepOutcome entry;
+    for (int nop = 0; (!line || !scopes) && nop < max_entry_nops &&
+                      info_.architecture().machine == arch::Machine::aarch64 && is_nop(pc);
+         ++nop) {
+        auto stepped = single_step(entry);
+        if (!stepped) {
+            return std::unexpected(stepped.error());
+        }
+        if (!*stepped) {
+            return entry;
+        }
+        auto now = target_.read_register(info_.architecture().pc);
+        if (!now) {
+            return std::unexpected(now.error());
+        }
+        pc = *now;
+        line = info_.source_line(to_file(pc));
+        scopes = debuginfo::function_scopes_at(info_.dwarf(), to_file(pc));
+    }
     // Assembly has lines but no DWARF function: it is stepped line by line all the same.
     if (!line || !scopes) {
         return fail("Cannot find bounds of current function");
@@ -341,8 +396,12 @@ Result<StepOutcome> Stepper::step_line(StepMode mode) {
     }
     int current_line = skipped > 0 ? (*scopes)[skipped - 1].call_line : line->line;
     std::string current_file = skipped > 0 ? (*scopes)[skipped - 1].call_file : line->file;
-    return step_range(mode, start, end, std::move(stepping_chain), current_line,
-                      std::move(current_file));
+    auto outcome = step_range(mode, start, end, std::move(stepping_chain), current_line,
+                              std::move(current_file));
+    if (outcome) {
+        outcome->single_steps += entry.single_steps;
+    }
+    return outcome;
 }
 
 Result<StepOutcome> Stepper::finish_inlined(std::size_t depth) {
@@ -393,7 +452,7 @@ Result<StepOutcome> Stepper::step_range(StepMode mode, std::uint64_t start, std:
             if (ret && *ret > old_pc && *ret <= old_pc + max_call_length) {
                 const std::uint64_t callee = to_file(pc);
                 // GDB steps into anything with line information, assembly included.
-                if (mode == StepMode::step && info_.source_line(callee)) {
+                if (mode == StepMode::step && has_lines_at_entry(callee)) {
                     const std::uint64_t body = after_prologue(pc);
                     while (pc != body && outcome.single_steps < max_single_steps) {
                         auto stepped = single_step(outcome);

@@ -73,6 +73,10 @@ private:
     // %rsp,%rbp as GDB's amd64 prologue analysis skips them).
     std::uint64_t after_prologue(std::uint64_t entry);
     std::uint64_t after_frame_record(std::uint64_t entry);
+    bool is_nop(std::uint64_t pc); // arm64's NOP
+    // Whether a function entered at `file_address` has lines (past arm64's ftrace NOPs).
+    bool has_lines_at_entry(std::uint64_t file_address);
+
     // Whether the instruction just stepped (from old_pc, stack pointer old_sp) called a
     // function: x86-64 pushed a return address; arm64 set the link register to the next one.
     bool entered_call(std::uint64_t old_pc, std::uint64_t old_sp, std::uint64_t sp);

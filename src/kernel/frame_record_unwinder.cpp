@@ -23,11 +23,6 @@ std::uint32_t word_at(std::span<const std::byte> code, std::size_t offset) {
     return word;
 }
 
-bool is_hint(std::uint32_t word) {
-    // HINT #imm (nop, paciasp, bti c/j, ...), and ftrace's `mov x9, x30`.
-    return (word & 0xfffff01f) == 0xd503201f || word == 0xaa1e03e9;
-}
-
 bool is_ret(std::uint32_t word) {
     return word == 0xd65f03c0 || word == 0xd65f0bff /* retaa */;
 }
@@ -66,9 +61,6 @@ FrameRecordSetup frame_record_setup(std::span<const std::byte> code, std::size_t
     for (std::size_t at = 0; at < pc_offset && at + 4 <= code.size(); at += 4) {
         const std::uint32_t word = word_at(code, at);
         const bool recorded = setup.state != State::none;
-        if (is_hint(word)) {
-            continue;
-        }
         if (std::uint64_t taken = stp_record_pre_index(word); taken != 0 && !recorded) {
             setup = {State::stored, setup.allocated + taken};
         } else if (std::uint64_t more = sub_sp(word); more != 0 && !recorded) {
@@ -77,12 +69,9 @@ FrameRecordSetup frame_record_setup(std::span<const std::byte> code, std::size_t
             setup.state = State::stored;
         } else if (is_set_fp(word) && recorded) {
             return {State::established, setup.allocated};
-        } else {
-            // Past the prologue: a function that stored no record is a leaf (x29 stays the
-            // caller's, x30 holds the return address); one that did has x29 on it, whatever
-            // shape its prologue took.
-            return {recorded ? State::established : State::none, setup.allocated};
         }
+        // Anything else is scheduled among the prologue's stores (an adrp, a move): the
+        // record's state is what the stores so far made it.
     }
     return setup;
 }

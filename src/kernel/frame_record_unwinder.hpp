@@ -20,9 +20,10 @@ struct FrameRecordSetup {
     std::uint64_t allocated = 0; // bytes the prologue took off sp so far
 };
 
-// Decodes the instructions of `code` (a function's start) before `pc_offset`: hints
-// (paciasp, bti, ftrace's nops), then `stp x29, x30, [sp, #-N]!` or `sub sp, sp, #N` with
-// `stp x29, x30, [sp, #M]`, then `mov x29, sp` / `add x29, sp, #M`.
+// Decodes the instructions of `code` (a function's start) before `pc_offset`, looking for
+// `stp x29, x30, [sp, #-N]!` or `sub sp, sp, #N` with `stp x29, x30, [sp, #M]`, then
+// `mov x29, sp` / `add x29, sp, #M`; other instructions (hints, ftrace's nops, whatever the
+// compiler schedules among them) are passed over. No record store means a leaf.
 FrameRecordSetup frame_record_setup(std::span<const std::byte> code, std::size_t pc_offset);
 // `ret` or `retaa` at the start of `code`: the epilogue has restored x29 and x30.
 bool is_return_instruction(std::span<const std::byte> code);
@@ -49,7 +50,7 @@ public:
 
 private:
     // Prologues are a few instructions: the scan looks no further.
-    static constexpr std::uint64_t max_prologue = 32;
+    static constexpr std::uint64_t max_prologue = 64;
     Result<UnwindStep> step(const UnwoundFrame& current, bool exact_pc);
     Result<UnwindStep> from_link_register(const UnwoundFrame& current,
                                           const FrameRecordSetup& setup);

@@ -81,6 +81,14 @@ TEST(FrameRecordSetup, DecodesBothPrologueShapes) {
     EXPECT_EQ(frame_record_setup(split, 4).state, State::none);
     EXPECT_EQ(frame_record_setup(split, 8).state, State::stored);
     EXPECT_EQ(frame_record_setup(split, 12).state, State::established);
+    // The compiler schedules other instructions among the stores (start_kernel: an adrp
+    // between paciasp and the stp).
+    constexpr std::uint32_t adrp_x0 = 0x900024c0;
+    const auto mixed = code(
+        {0xd503201f, 0xd503201f, paciasp, adrp_x0, stp_fp_lr_pre_32, add_x0, mov_fp_sp, add_x0});
+    EXPECT_EQ(frame_record_setup(mixed, 16).state, State::none);
+    EXPECT_EQ(frame_record_setup(mixed, 20).state, State::stored);
+    EXPECT_EQ(frame_record_setup(mixed, 28).state, State::established);
     // A leaf never stores a record: x30 is the return address throughout.
     const auto leaf = code({add_x0, add_x0, ret});
     EXPECT_EQ(frame_record_setup(leaf, 8).state, State::none);
