@@ -2,6 +2,7 @@
 #pragma once
 
 #include "support/error.hpp"
+#include "target/target.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -16,5 +17,9 @@ public:
     virtual Result<std::vector<std::byte>> read_physical(std::uint64_t address,
                                                          std::size_t length) = 0;
 };
+
+// `length` bytes of a target's physical memory, for the page-table walkers over it.
+Result<std::vector<std::byte>> read_target_physical(target::Target& target, std::uint64_t address,
+                                                    std::size_t length);
 
 } // namespace kdive::arch

@@ -78,13 +78,7 @@ KernelPageTables::KernelPageTables(target::Target& target, std::optional<std::ui
 
 Result<std::vector<std::byte>> KernelPageTables::read_physical(std::uint64_t address,
                                                                std::size_t length) {
-    std::vector<std::byte> bytes(length);
-    if (auto ok = target_.read_physical(
-            address, {reinterpret_cast<std::uint8_t*>(bytes.data()), bytes.size()});
-        !ok) {
-        return std::unexpected(ok.error());
-    }
-    return bytes;
+    return read_target_physical(target_, address, length);
 }
 
 void KernelPageTables::invalidate() {
