@@ -143,6 +143,9 @@ inline Result<BenchVm> boot_bench_vm(const Setup& setup, const std::string& kern
             rootfs_args.insert(rootfs_args.end(), {"--module", path.string()});
         }
     }
+    if (kernel_name.ends_with("-arm64")) {
+        rootfs_args.insert(rootfs_args.end(), {"--arch", "arm64"}); // the guest's busybox
+    }
     if (auto ok = run(rootfs_args); !ok) {
         return std::unexpected(ok.error());
     }

@@ -9,7 +9,8 @@ smp=${2:-2}
 state=$(mktemp -d)
 trap 'rm -rf "$state"' EXIT
 printf '%-20s %8s %8s %8s\n' kernel min median max
-for kernel in debian-6.1-cloud debian-6.12-cloud debian-5.10-cloud debian-sid-cloud; do
+for kernel in debian-6.1-cloud debian-6.12-cloud debian-5.10-cloud debian-sid-cloud \
+  debian-6.1-cloud-arm64 debian-6.12-cloud-arm64 debian-sid-cloud-arm64; do
   "$kdive" kernel path "$kernel" >/dev/null 2>&1 || { printf '%-20s not fetched\n' "$kernel"; continue; }
   times=()
   for _ in $(seq "$runs"); do

@@ -9,6 +9,7 @@
 #include "bench_support.hpp"
 #include "cli/gdb_handoff.hpp"
 #include "cli/kernel_commands.hpp"
+#include "debuginfo/elf_file.hpp"
 #include "lab/boot_kernel.hpp"
 #include "lab/console_log.hpp"
 #include "lab/session.hpp"
@@ -78,6 +79,13 @@ struct GdbTiming {
 // whole list timed twice (the first run includes GDB expanding the symbols the scripts touch),
 // and a command that fails (absent from this kernel's scripts, or a script error) reported
 // rather than timed.
+// Debian's gdb debugs the host's architecture only; gdb-multiarch the others (arm64).
+std::string gdb_program(const std::filesystem::path& vmlinux) {
+    auto info = debuginfo::ElfFile::open(vmlinux);
+    const bool arm64 = info && (*info)->machine() == 183; // EM_AARCH64
+    return arm64 ? "gdb-multiarch" : "gdb";
+}
+
 Result<GdbTiming> time_gdb(const std::filesystem::path& work, const std::filesystem::path& vmlinux,
                            const std::filesystem::path& script, const std::string& connect,
                            const std::vector<std::string>& commands) {
@@ -104,9 +112,9 @@ Result<GdbTiming> time_gdb(const std::filesystem::path& work, const std::filesys
         !ok) {
         return std::unexpected(ok.error());
     }
-    auto out =
-        run({"gdb", "-batch", "-nx", "-iex", "set auto-load safe-path /", vmlinux.string(), "-ex",
-             connect, "-ex", "source " + script.string(), "-x", driver.string(), "-ex", "detach"});
+    auto out = run({gdb_program(vmlinux), "-batch", "-nx", "-iex", "set auto-load safe-path /",
+                    vmlinux.string(), "-ex", connect, "-ex", "source " + script.string(), "-x",
+                    driver.string(), "-ex", "detach"});
     if (!out) {
         return std::unexpected(out.error());
     }
@@ -248,7 +256,7 @@ int main(int argc, char** argv) {
     // The same GDB commands answered by kdive's lx file through kdive's relay: any kernel.
     std::vector<Result<GdbTiming>> gdb_kdive(commands_to_time.size(), fail("no gdb"));
     auto over_tcp = measure(tcp, "tcp", [&](const lab::Session& session) {
-        if (find_program("gdb").empty()) {
+        if (find_program(gdb_program(kernel->vmlinux)).empty()) {
             return;
         }
         const std::string relay = "target remote | " + kdive + " relay " + session.gdb +
