@@ -8,10 +8,10 @@ runs=${1:-3}
 smp=${2:-2}
 state=$(mktemp -d)
 trap 'rm -rf "$state"' EXIT
-printf '%-20s %8s %8s %8s\n' kernel min median max
+printf '%-24s %8s %8s %8s\n' kernel min median max
 for kernel in debian-6.1-cloud debian-6.12-cloud debian-5.10-cloud debian-sid-cloud \
   debian-6.1-cloud-arm64 debian-6.12-cloud-arm64 debian-sid-cloud-arm64; do
-  "$kdive" kernel path "$kernel" >/dev/null 2>&1 || { printf '%-20s not fetched\n' "$kernel"; continue; }
+  "$kdive" kernel path "$kernel" >/dev/null 2>&1 || { printf '%-24s not fetched\n' "$kernel"; continue; }
   times=()
   for _ in $(seq "$runs"); do
     rm -rf "$state/s"
@@ -26,6 +26,6 @@ for kernel in debian-6.1-cloud debian-6.12-cloud debian-5.10-cloud debian-sid-cl
     times+=("$(echo "$end - $start" | bc)")
   done
   sorted=($(printf '%s\n' "${times[@]}" | sort -n))
-  printf '%-20s %7.2fs %7.2fs %7.2fs\n' "$kernel" "${sorted[0]}" "${sorted[$((runs / 2))]}" \
+  printf '%-24s %7.2fs %7.2fs %7.2fs\n' "$kernel" "${sorted[0]}" "${sorted[$((runs / 2))]}" \
     "${sorted[$((runs - 1))]}"
 done
