@@ -180,6 +180,9 @@ int main(int argc, char** argv) {
             break;
         }
     }
+    if (kernel_name.ends_with("-arm64")) {
+        rootfs_args.insert(rootfs_args.end(), {"--arch", "arm64"}); // the guest's busybox
+    }
     if (auto ok = run(rootfs_args); !ok) {
         fmt::print(stderr, "{}\n", ok.error().message);
         return 1;
