@@ -43,16 +43,12 @@ std::string progress_line(const lab::BuildProgress& p) {
 }
 
 void run_build(const BuildArgs& args, ExitStatus& status) {
-    std::optional<lab::KernelArch> arch;
-    if (!args.arch.empty()) {
-        auto parsed = lab::parse_arch_option(args.arch);
-        if (!parsed) {
-            report_error(status, parsed.error());
-            return;
-        }
-        arch = *parsed;
+    auto arch = lab::parse_arch_option(args.arch);
+    if (!arch) {
+        report_error(status, arch.error());
+        return;
     }
-    auto tree = lab::KernelTree::open(args.tree, args.out, arch);
+    auto tree = lab::KernelTree::open(args.tree, args.out, *arch);
     if (!tree) {
         report_error(status, tree.error());
         return;

@@ -27,16 +27,12 @@ struct KconfigArgs {
 
 void run_kconfig(const KconfigArgs& args, ExitStatus& status) {
     auto started = std::chrono::steady_clock::now();
-    std::optional<lab::KernelArch> arch;
-    if (!args.arch.empty()) {
-        auto parsed = lab::parse_arch_option(args.arch);
-        if (!parsed) {
-            report_error(status, parsed.error());
-            return;
-        }
-        arch = *parsed;
+    auto arch = lab::parse_arch_option(args.arch);
+    if (!arch) {
+        report_error(status, arch.error());
+        return;
     }
-    auto tree = lab::KernelTree::open(args.tree, args.out, arch);
+    auto tree = lab::KernelTree::open(args.tree, args.out, *arch);
     if (!tree) {
         report_error(status, tree.error());
         return;

@@ -30,13 +30,13 @@ Result<size_t> run_rootfs(const RootfsArgs& args) {
     }
     lab::RootfsOptions options;
     options.busybox = args.busybox;
-    if (options.busybox.empty() && !args.arch.empty()) {
-        auto arch = lab::parse_arch_option(args.arch);
-        if (!arch) {
-            return std::unexpected(arch.error());
-        }
+    auto arch = lab::parse_arch_option(args.arch);
+    if (!arch) {
+        return std::unexpected(arch.error());
+    }
+    if (options.busybox.empty() && *arch) {
         auto busybox = lab::busybox_for(
-            *arch, [](std::string_view line) { fmt::print(stderr, "kdive: {}\n", line); });
+            **arch, [](std::string_view line) { fmt::print(stderr, "kdive: {}\n", line); });
         if (!busybox) {
             return std::unexpected(busybox.error());
         }

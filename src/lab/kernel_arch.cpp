@@ -46,9 +46,12 @@ std::optional<KernelArch> parse_arch(std::string_view name) {
     return std::nullopt;
 }
 
-Result<KernelArch> parse_arch_option(std::string_view name) {
+Result<std::optional<KernelArch>> parse_arch_option(std::string_view name) {
+    if (name.empty()) {
+        return std::optional<KernelArch>{};
+    }
     if (auto arch = parse_arch(name)) {
-        return *arch;
+        return arch;
     }
     return fail_as(ErrorKind::invalid_input,
                    "--arch {}: expected amd64 (x86_64) or arm64 (aarch64)", name);

@@ -17,7 +17,8 @@ enum class KernelArch { amd64, arm64 };
 std::string_view arch_name(KernelArch arch);
 // "amd64", "x86_64", "x86" or "arm64", "aarch64"; nullopt for anything else.
 std::optional<KernelArch> parse_arch(std::string_view name);
-Result<KernelArch> parse_arch_option(std::string_view name);
+// The --arch option: nullopt when not given (empty), an error naming a value it does not know.
+Result<std::optional<KernelArch>> parse_arch_option(std::string_view name);
 // The machine kdive runs on (uname's machine); amd64 when it is neither.
 KernelArch host_arch();
 

@@ -29,6 +29,11 @@ TEST(KernelArch, NamesBothWays) {
     auto bad = parse_arch_option("riscv64");
     ASSERT_FALSE(bad);
     EXPECT_NE(bad.error().message.find("riscv64"), std::string::npos);
+    // Not given: nothing chosen, not an error.
+    auto absent = parse_arch_option("");
+    ASSERT_TRUE(absent);
+    EXPECT_FALSE(*absent);
+    EXPECT_EQ(parse_arch_option("aarch64").value(), KernelArch::arm64);
 }
 
 TEST(KernelArch, PerArchitectureFacts) {
