@@ -27,6 +27,9 @@ struct DebuggerOptions {
     // Output for machines: stdout holds answers only; status lines (the detach notice) go to
     // stderr.
     bool batch = false;
+    // The note that a fetched kernel's source is another version than the kernel goes to
+    // stderr; a server's stderr reaches its debugger's console, inside the answers it captures.
+    bool source_note = true;
 };
 
 // Another command set (expressions, kernel commands): nullopt when the line is not its own,

@@ -36,7 +36,7 @@ Result<std::unique_ptr<DebuggerStack>> DebuggerStack::create(target::Target& tar
         // list show lines. A kdive build's vmlinux names its real files already.
         if (auto tree = lab::source_tree_for_vmlinux(vmlinux)) {
             stack->eval_->set_source_dir(tree->tree);
-            if (!tree->note.empty()) {
+            if (!tree->note.empty() && options.source_note) {
                 fmt::print(stderr, "note: {}\n", tree->note);
             }
         }

@@ -9,13 +9,14 @@ namespace kdive::cli {
 void register_gdb_command(CLI::App& app, ExitStatus& status) {
     struct Args {
         std::string session;
-        std::string gdb = "gdb";
+        std::string gdb{default_gdb};
     };
     auto args = std::make_shared<Args>();
     auto* cmd = app.add_subcommand("gdb", "Open GDB on a session: vmlinux loaded, connected; "
                                           "a VM paused at reset runs to start_kernel first");
     cmd->add_option("session", args->session, "session folder from `kdive boot`")->required();
-    cmd->add_option("--gdb", args->gdb, "debugger to run (gdb-multiarch, pwndbg, ...)")
+    cmd->add_option("--gdb", args->gdb, "debugger to run (pwndbg, ...); gdb is gdb-multiarch for a guest of "
+                                     "another architecture")
         ->capture_default_str();
     cmd->callback([args, &status] {
         auto session = lab::Session::load(args->session);

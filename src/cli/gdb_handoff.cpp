@@ -15,9 +15,16 @@
 
 namespace kdive::cli {
 
+std::string gdb_program(const lab::Session& session, const GdbHandoff& handoff) {
+    if (handoff.gdb == default_gdb && session.arch != lab::host_arch()) {
+        return "gdb-multiarch";
+    }
+    return handoff.gdb;
+}
+
 std::vector<std::string> gdb_arguments(const lab::Session& session, const GdbHandoff& handoff,
                                        const std::string& kdive_binary) {
-    std::vector<std::string> args{handoff.gdb, "-q"};
+    std::vector<std::string> args{gdb_program(session, handoff), "-q"};
     if (!session.vmlinux.empty()) {
         args.push_back(session.vmlinux.string());
     }
@@ -66,8 +73,10 @@ Result<> write_lx_script(const lab::Session& session) {
 }
 
 Result<int> run_gdb(const lab::Session& session, const GdbHandoff& handoff) {
-    if (find_program(handoff.gdb).empty()) {
-        return fail("{} not found (install gdb, or pass --gdb=PATH)", handoff.gdb);
+    const std::string program = gdb_program(session, handoff);
+    if (find_program(program).empty()) {
+        return fail("{} not found (install the Debian package {}, or pass --gdb=PATH)", program,
+                    program == "gdb-multiarch" ? program : std::string("gdb"));
     }
     if (!session.vmlinux.empty()) {
         if (auto written = write_lx_script(session); !written) {

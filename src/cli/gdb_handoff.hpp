@@ -10,11 +10,17 @@
 
 namespace kdive::cli {
 
+inline constexpr std::string_view default_gdb = "gdb";
+
 struct GdbHandoff {
-    std::string gdb = "gdb"; // or gdb-multiarch, pwndbg, ...
+    std::string gdb{default_gdb}; // or gdb-multiarch, pwndbg, ...
     bool run_to_start_kernel = false;
     std::string break_at = "start_kernel"; // where run_to_start_kernel stops
 };
+
+// The debugger to run: Debian's `gdb` debugs the host's architecture only, so the default
+// becomes `gdb-multiarch` for a guest of another; a debugger the user named is kept.
+std::string gdb_program(const lab::Session& session, const GdbHandoff& handoff);
 
 // The arguments GDB is started with (exposed for tests).
 std::vector<std::string> gdb_arguments(const lab::Session& session, const GdbHandoff& handoff,

@@ -20,6 +20,7 @@ Result<> RelayMonitor::prepare(rsp::RspConnection& stub) {
     target_ = std::make_unique<target::BorrowedStubTarget>(stub);
     DebuggerOptions options;
     options.batch = true;
+    options.source_note = false;
     auto stack = DebuggerStack::create(*target_, vmlinux_, options, out_->file());
     if (!stack) {
         target_.reset();

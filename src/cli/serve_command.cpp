@@ -77,6 +77,7 @@ int run_serve(const ServeArgs& args) {
     }
     DebuggerOptions options;
     options.batch = true;
+    options.source_note = false;
     auto stack =
         DebuggerStack::create(*opened->target, opened->vmlinux, options, (*capture)->file());
     if (!stack) {

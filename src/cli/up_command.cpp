@@ -371,7 +371,8 @@ void register_up_command(CLI::App& app, ExitStatus& status) {
     cmd->add_option("--ex", args->commands, "run a command after the first stop (repeatable)");
     cmd->add_flag("--batch", args->batch, "no REPL: run the commands (or the tour) and exit");
     cmd->add_flag("--gdb{gdb}", args->gdb,
-                  "hand over to GDB (--gdb=PATH for gdb-multiarch, pwndbg, ...)");
+                  "hand over to GDB (gdb-multiarch for an arm64 guest on x86-64; --gdb=PATH "
+                  "for pwndbg, ...)");
     cmd->allow_extras();
     cmd->add_option("--timeout", args->timeout_s, "seconds to wait for a stop or the shell")
         ->capture_default_str();

@@ -7,7 +7,9 @@
 #include "support/subprocess.hpp"
 
 #include <chrono>
+#include <cstdlib>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace kdive::testing {
@@ -25,9 +27,17 @@ inline std::string shell_words(const std::vector<std::string>& words) {
     return out;
 }
 
+// The GDB for the test kernel: Debian's gdb debugs x86-64 only, gdb-multiarch the arm64 guests
+// (the same GDB 13; `kdive up --gdb` and `kdive gdb` choose it the same way).
+inline std::string test_gdb() {
+    const char* kernel = std::getenv("KDIVE_TEST_KERNEL");
+    return kernel != nullptr && std::string_view(kernel).ends_with("-arm64") ? "gdb-multiarch"
+                                                                             : "gdb";
+}
+
 // `gdb -batch -nx` with the screen unlimited before anything is loaded, then ARGS.
 inline std::vector<std::string> gdb_batch(const std::vector<std::string>& args) {
-    std::vector<std::string> argv{"gdb",         "-batch", "-nx",         "-iex",
+    std::vector<std::string> argv{test_gdb(),    "-batch", "-nx",         "-iex",
                                   "set width 0", "-iex",   "set height 0"};
     argv.insert(argv.end(), args.begin(), args.end());
     return argv;

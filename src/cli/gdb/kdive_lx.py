@@ -20,8 +20,11 @@ def kdive(command):
 
 def kdive_json(command):
     text = kdive(command + " --json")
+    # What the server or relay printed on stderr while GDB waited (GDB folds it into the
+    # captured text) comes before the answer: the answer starts at its first line of JSON.
+    start = re.search(r"^[\[{]", text, re.MULTILINE)
     try:
-        return json.loads(text)
+        return json.loads(text[start.start():] if start else text)
     except ValueError:
         raise gdb.GdbError("kdive answered something that is not JSON: " + text[:200])
 

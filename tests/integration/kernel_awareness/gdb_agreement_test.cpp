@@ -77,7 +77,7 @@ LxScripts kernel_lx_scripts() {
 // GDB with the kernel's own lx-scripts (from its Debian source) on the same stopped guest: the
 // same tasks with the same pids and names.
 TEST_F(KernelAwareness, LxPsInGdbAgrees) {
-    if (find_program("gdb").empty()) {
+    if (find_program(test_gdb()).empty()) {
         KDIVE_MISSING_PREREQUISITE() << "gdb is not installed";
     }
     const auto scripts = kernel_lx_scripts();
@@ -108,7 +108,7 @@ TEST_F(KernelAwareness, LxPsInGdbAgrees) {
 // kdive's own lx-* in GDB, on every kernel (no kernel scripts needed): answered by the relay
 // through `monitor kdive`, agreeing with kdive and with each other at one stop.
 TEST_F(KernelAwareness, KdivesLxInGdbAgree) {
-    if (find_program("gdb").empty()) {
+    if (find_program(test_gdb()).empty()) {
         KDIVE_MISSING_PREREQUISITE() << "gdb is not installed";
     }
     auto ours = guest_->json("ps --json");
@@ -389,7 +389,7 @@ void expect_lx_mounts_agrees(const Json& mounts, const std::string& text) {
 // compared. A command this kernel's scripts lack, or one they have but that fails on this
 // kernel's structures, is printed and left out; one that answers must agree.
 TEST_F(KernelAwareness, LxScriptsAgree) {
-    if (find_program("gdb").empty()) {
+    if (find_program(test_gdb()).empty()) {
         KDIVE_MISSING_PREREQUISITE() << "gdb is not installed";
     }
     const auto scripts = kernel_lx_scripts();

@@ -62,7 +62,7 @@ std::vector<std::string> gdb_functions(const std::string& out) {
 }
 
 void require_gdb() {
-    if (find_program("gdb").empty()) {
+    if (find_program(test_gdb()).empty()) {
         KDIVE_MISSING_PREREQUISITE() << "gdb is not installed";
     }
 }
@@ -229,7 +229,7 @@ TEST_F(KernelAwareness, ServedToGdbMi) {
         guest_->release();
         auto run = run_process({"sh", "-c",
                                 "printf '%s\\n'" + shell_words(lines) + " | " +
-                                    shell_words({"gdb", "--interpreter=mi3", "-nx", "-q",
+                                    shell_words({test_gdb(), "--interpreter=mi3", "-nx", "-q",
                                                  guest_->info_path.string()})},
                                options);
         auto reattached = guest_->attach();

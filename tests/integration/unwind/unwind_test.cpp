@@ -450,7 +450,7 @@ TEST_F(UnwindGuest, ATaskBeingSwitchedToOwnsTheVcpu) {
 // debug file, no lx-symbols) is hit when the guest calls it, in the task that called it; after
 // GDB detaches, nothing is left behind in QEMU's stub: the guest runs on through that function.
 TEST_F(UnwindGuest, ServedModuleBreakpointIsHitAndGoneAfterDetach) {
-    if (find_program("gdb").empty()) {
+    if (find_program(test_gdb()).empty()) {
         KDIVE_MISSING_PREREQUISITE() << "gdb is not installed";
     }
     state_->release();

@@ -249,7 +249,7 @@ void expect_drgn_agrees(const std::vector<fs::path>& dumps, const fs::path& vmli
 // schedule() by GDB's own unwinder (with KASLR too: qOffsets moves the plain vmlinux), and the
 // dump served read-only.
 void expect_gdb_serves_dump(const fs::path& file, const fs::path& vmlinux) {
-    if (find_program("gdb").empty()) {
+    if (find_program(test_gdb()).empty()) {
         KDIVE_MISSING_PREREQUISITE() << "gdb is not installed";
     }
     RunOptions options;

@@ -39,6 +39,18 @@ TEST(GdbHandoff, ConnectsThroughKdiveServeAndRunsToTheBreak) {
     EXPECT_LT(at("set confirm on"), static_cast<std::ptrdiff_t>(args.size()));
 }
 
+TEST(GdbHandoff, AGuestOfAnotherArchitectureGetsGdbMultiarchUnlessOneWasNamed) {
+    lab::Session session;
+    session.dir = "/run/s";
+    session.arch = lab::host_arch();
+    EXPECT_EQ(gdb_program(session, {}), "gdb");
+    session.arch =
+        lab::host_arch() == lab::KernelArch::arm64 ? lab::KernelArch::amd64 : lab::KernelArch::arm64;
+    EXPECT_EQ(gdb_program(session, {}), "gdb-multiarch");
+    EXPECT_EQ(gdb_arguments(session, {}, "/bin/kdive").front(), "gdb-multiarch");
+    EXPECT_EQ(gdb_program(session, {"/opt/pwndbg/gdb", false}), "/opt/pwndbg/gdb");
+}
+
 TEST(GdbHandoff, LoadsTheKernelsLxScriptsWhenPresent) {
     testing::TempDir dir("gdb-scripts");
     ASSERT_TRUE(write_file_atomically(dir / "vmlinux-gdb.py", "# scripts\n"));
