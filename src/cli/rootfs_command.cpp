@@ -34,6 +34,13 @@ Result<size_t> run_rootfs(const RootfsArgs& args) {
     if (!arch) {
         return std::unexpected(arch.error());
     }
+    // Modules say which kernel the rootfs is for: its busybox is of their architecture.
+    if (!*arch && args.busybox.empty() && !args.modules.empty()) {
+        arch = lab::module_arch(args.modules.front());
+        if (!arch) {
+            return std::unexpected(arch.error());
+        }
+    }
     if (options.busybox.empty() && *arch) {
         auto busybox = lab::busybox_for(
             **arch, [](std::string_view line) { fmt::print(stderr, "kdive: {}\n", line); });
@@ -70,7 +77,8 @@ void register_rootfs_command(CLI::App& app, ExitStatus& status) {
     cmd->add_option("--busybox", args->busybox, "static busybox (default: busybox-static's)");
     cmd->add_option("--arch", args->arch,
                     "guest architecture, amd64 or arm64: Debian's busybox-static for it (fetched "
-                    "once into the cache when it is not the host's)");
+                    "once into the cache when it is not the host's); default: the first "
+                    "--module's, else the host's");
     cmd->add_option("--add", args->additions, "SRC:DEST host file or folder to include");
     cmd->add_option("--module", args->modules,
                     "kernel module (.ko, .ko.xz, .ko.zst) loaded at boot");

@@ -87,6 +87,11 @@ Result<Backtrace> FrameRecordUnwinder::unwind(const RegisterSet& start, std::siz
 }
 
 Result<UnwindStep> FrameRecordUnwinder::step(const UnwoundFrame& current, bool exact_pc) {
+    // The record chain could go on past such a frame, but a kernel stack holding a return
+    // address outside the kernel is corrupt from there on: nothing above it can be trusted.
+    if (!arch::is_kernel_address(current.pc)) {
+        return fail("pc {:#x} of frame #{} is not a kernel address", current.pc, current.level);
+    }
     // Stopped in a prologue, an epilogue or a leaf, the function's record is not (yet, any
     // more) what x29 points at: the link register holds the return address.
     if (exact_pc && current.regs[reg_lr]) {

@@ -333,6 +333,34 @@ Result<RootfsOptions::Addition> parse_addition(std::string_view spec) {
                                    std::string(spec.substr(colon + 1))};
 }
 
+namespace {
+
+Result<std::string> read_module(const std::filesystem::path& module) {
+    auto raw = read_file(module);
+    if (!raw) {
+        return fail("--module: {}", raw.error().message);
+    }
+    auto plain = decompress_module(*raw, module.string());
+    if (!plain) {
+        return std::unexpected(plain.error());
+    }
+    if (!plain->starts_with("\x7f"
+                            "ELF")) {
+        return fail("--module {}: not an ELF kernel module", module.string());
+    }
+    return plain;
+}
+
+} // namespace
+
+Result<std::optional<KernelArch>> module_arch(const std::filesystem::path& module) {
+    auto plain = read_module(module);
+    if (!plain) {
+        return std::unexpected(plain.error());
+    }
+    return elf_arch(std::string_view(*plain).substr(0, 64));
+}
+
 Result<std::vector<CpioEntry>> build_rootfs(const RootfsOptions& options) {
     std::filesystem::path busybox = options.busybox.empty() ? default_busybox() : options.busybox;
     auto busybox_data = read_file(busybox);
@@ -344,6 +372,7 @@ Result<std::vector<CpioEntry>> build_rootfs(const RootfsOptions& options) {
     if (!applets) {
         return std::unexpected(applets.error());
     }
+    const std::string busybox_header = busybox_data->substr(0, 64);
 
     std::vector<CpioEntry> entries;
     for (const char* dir :
@@ -369,18 +398,17 @@ Result<std::vector<CpioEntry>> build_rootfs(const RootfsOptions& options) {
 
     if (!options.modules.empty()) {
         std::string load_list;
+        const auto busybox_arch = elf_arch(std::string_view(busybox_header));
         for (const auto& module : options.modules) {
-            auto raw = read_file(module);
-            if (!raw) {
-                return fail("--module: {}", raw.error().message);
-            }
-            auto plain = decompress_module(*raw, module.string());
+            auto plain = read_module(module);
             if (!plain) {
                 return std::unexpected(plain.error());
             }
-            if (!plain->starts_with("\x7f"
-                                    "ELF")) {
-                return fail("--module {}: not an ELF kernel module", module.string());
+            const auto arch = elf_arch(std::string_view(*plain).substr(0, 64));
+            if (arch && busybox_arch && *arch != *busybox_arch) {
+                return fail("--module {} is built for {}, the busybox for {} (give --arch {})",
+                            module.string(), arch_name(*arch), arch_name(*busybox_arch),
+                            arch_name(*arch));
             }
             std::string name = module_file_name(module);
             entries.push_back(make_file("lib/modules/" + name, std::move(*plain), 0644));

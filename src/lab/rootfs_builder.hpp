@@ -2,9 +2,11 @@
 #pragma once
 
 #include "lab/cpio_archive.hpp"
+#include "lab/kernel_arch.hpp"
 #include "support/error.hpp"
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,9 +42,15 @@ std::filesystem::path default_busybox();
 // which table was not found.
 Result<std::vector<std::string>> parse_busybox_applets(std::string_view binary);
 
+// The architecture a kernel module is built for (read through its compression); nullopt when
+// it is an ELF of neither architecture kdive knows.
+Result<std::optional<KernelArch>> module_arch(const std::filesystem::path& module);
+
 // The line every kdive rootfs prints on the console once rcS has finished.
 inline constexpr std::string_view rootfs_ready_marker = "kdive: rootfs ready";
 
+// Fails naming the module when a module's architecture is not the busybox binary's: the guest
+// could run neither both.
 Result<std::vector<CpioEntry>> build_rootfs(const RootfsOptions& options);
 
 } // namespace kdive::lab

@@ -1,6 +1,6 @@
 // bt on real kernels: at start_kernel frame by frame against GDB's bt; at a syscall breakpoint
-// hit from the guest down to entry_SYSCALL_64; foreach bt over sleeping processes, idle tasks
-// and kernel threads (one boot of the guest per kernel).
+// hit from the guest down to the syscall entry (entry_SYSCALL_64, arm64's el0t_64_sync);
+// foreach bt over sleeping processes, idle tasks and kernel threads (one guest boot per kernel).
 #include "backtrace_checks.hpp"
 #include "cli/kernel_commands.hpp"
 #include "gdb_reference.hpp"
@@ -25,6 +25,27 @@ namespace kdive::testing {
 namespace {
 
 using namespace std::chrono_literals;
+
+// Where the same kernel paths are named differently on the two architectures.
+struct EntryNames {
+    std::string_view syscall_dispatch; // the C function every syscall passes through
+    std::string_view syscall_entry;    // the stack's last frame for a syscall from user mode
+    std::string_view timer_entry;      // the timer interrupt's entry, on the interrupted stack
+    std::string_view sleep_syscall;    // prefix of the nanosleep syscalls' wrappers
+};
+
+bool arm64_kernel() {
+    return test_kernel().ends_with("-arm64");
+}
+
+const EntryNames& entry_names() {
+    static const EntryNames x86{"do_syscall_64", "entry_SYSCALL_64",
+                                "asm_sysvec_apic_timer_interrupt", "__x64_sys_"};
+    // el0t_64_sync's handler calls el0_svc, which reaches invoke_syscall; a timer interrupt
+    // taken in the kernel enters at el1h_64_irq (from user mode at el0t_64_irq).
+    static const EntryNames arm64{"invoke_syscall", "el0t_64_sync", "el1h_64_irq", "__arm64_sys_"};
+    return arm64_kernel() ? arm64 : x86;
+}
 
 TEST(UnwindStartKernel, AgreesWithGdbFrameByFrame) {
     expect_start_kernel_bt_matches_gdb({"--kernel", test_kernel()});
@@ -186,15 +207,15 @@ protected:
 
 UnwindGuest::State* UnwindGuest::state_ = nullptr;
 
-TEST_F(UnwindGuest, SyscallBreakpointUnwindsToEntrySyscall64) {
+TEST_F(UnwindGuest, SyscallBreakpointUnwindsToTheSyscallEntry) {
     auto traced = state_->trace_at("do_sys_openat2", "the guest opening a file");
     ASSERT_TRUE(traced) << traced.error().message;
     const Json& trace = *traced;
     const auto names = functions(trace["frames"]);
     ASSERT_GE(names.size(), 3u) << trace.dump();
     EXPECT_EQ(names.front(), "do_sys_openat2");
-    EXPECT_TRUE(has(names, {"do_syscall_64"})) << describe(trace["frames"]);
-    EXPECT_TRUE(names.back().starts_with("entry_SYSCALL_64")) << describe(trace["frames"]);
+    EXPECT_TRUE(has(names, {entry_names().syscall_dispatch})) << describe(trace["frames"]);
+    EXPECT_TRUE(names.back().starts_with(entry_names().syscall_entry)) << describe(trace["frames"]);
     EXPECT_TRUE(trace["stop_reason"].is_null()) << trace.dump();
     for (const auto& frame : trace["frames"]) {
         EXPECT_TRUE(frame["pc"].get<std::string>().starts_with("0xffff"));
@@ -202,7 +223,9 @@ TEST_F(UnwindGuest, SyscallBreakpointUnwindsToEntrySyscall64) {
     EXPECT_TRUE(trace["frames"][0]["file"].get<std::string>().ends_with("fs/open.c"));
 }
 
-TEST_F(UnwindGuest, ModuleFramesAreNamedAndUnwoundWithTheModulesOrcTable) {
+// On x86-64 past the module frame only the module's own ORC table leads; arm64's frame records
+// lead through it alike.
+TEST_F(UnwindGuest, ModuleFramesAreNamedAndUnwoundThrough) {
     auto traced = state_->trace_at("ether_setup", "the guest adding a dummy link");
     ASSERT_TRUE(traced) << traced.error().message;
     const Json& trace = *traced;
@@ -218,9 +241,8 @@ TEST_F(UnwindGuest, ModuleFramesAreNamedAndUnwoundWithTheModulesOrcTable) {
     EXPECT_EQ(frames[in_module]["function"], "dummy_setup") << trace.dump();
     // file:line from the module's debug file (modules-dbg/).
     EXPECT_EQ(frames[in_module]["file"], "drivers/net/dummy.c") << trace.dump();
-    // Past the module frame only the module's own ORC table could lead.
     const auto names = functions(frames);
-    EXPECT_TRUE(names.back().starts_with("entry_SYSCALL_64")) << describe(frames);
+    EXPECT_TRUE(names.back().starts_with(entry_names().syscall_entry)) << describe(frames);
     EXPECT_TRUE(trace["stop_reason"].is_null()) << trace.dump();
     auto text = state_->commands->run("bt");
     ASSERT_TRUE(text && *text);
@@ -240,7 +262,8 @@ TEST_F(UnwindGuest, TimerInterruptUnwindsFromTheIrqStackToTheInterruptedCode) {
     // user mode was interrupted) on into the interrupted code.
     std::size_t entry = names.size();
     for (std::size_t i = 0; i < names.size(); ++i) {
-        if (names[i] == "asm_sysvec_apic_timer_interrupt") {
+        if (names[i] == entry_names().timer_entry ||
+            (arm64_kernel() && names[i] == "el0t_64_irq")) {
             entry = i;
             break;
         }
@@ -249,11 +272,14 @@ TEST_F(UnwindGuest, TimerInterruptUnwindsFromTheIrqStackToTheInterruptedCode) {
     // Idle or a task: either way the trace ends where every kernel stack ends, or at the
     // entry stub of an interrupt that came from user mode (the timer, or e.g. a reschedule
     // IPI on its way back to user mode when the timer fired).
-    EXPECT_TRUE(names.back().starts_with("entry_SYSCALL_64") ||
-                names.back().starts_with("ret_from_fork") ||
-                names.back().starts_with("secondary_startup_64") ||
-                names.back().starts_with("common_startup_64") ||
-                names.back().starts_with("start_secondary") || names.back().starts_with("asm_"))
+    // arm64's idle stacks end at the boot CPU's __primary_switched or a secondary's
+    // __secondary_switched; an interrupt from user mode at el0t_64_irq.
+    const std::string& last = names.back();
+    EXPECT_TRUE(last.starts_with(entry_names().syscall_entry) ||
+                last.starts_with("ret_from_fork") || last.starts_with("secondary_startup_64") ||
+                last.starts_with("common_startup_64") || last.starts_with("start_secondary") ||
+                last.starts_with("asm_") || last == "__primary_switched" ||
+                last == "__secondary_switched" || last.starts_with("el0t_64_"))
         << describe(frames);
 }
 
@@ -298,10 +324,11 @@ TEST_F(UnwindGuest, ForeachBtGroupsSleepingIdleAndKernelThreads) {
             if (comm == "sleep" && asleep) {
                 ++sleeps;
                 EXPECT_TRUE(has(names, {"schedule", "__schedule"})) << shape;
+                const std::string prefix(entry_names().sleep_syscall);
                 EXPECT_TRUE(has(names, {"do_nanosleep", "hrtimer_nanosleep", "common_nsleep",
-                                        "__x64_sys_clock_nanosleep", "__x64_sys_nanosleep"}))
+                                        prefix + "clock_nanosleep", prefix + "nanosleep"}))
                     << shape;
-                EXPECT_TRUE(names.back().starts_with("entry_SYSCALL_64")) << shape;
+                EXPECT_TRUE(names.back().starts_with(entry_names().syscall_entry)) << shape;
                 largest_sleep_group = std::max(largest_sleep_group, group["tasks"].size());
             }
         }
@@ -351,11 +378,11 @@ TEST_F(UnwindGuest, CorruptSavedStateStopsWithAReason) {
     ASSERT_TRUE(kernel) << kernel.error().message;
     auto task_layout = (*kernel)->layout("task_struct");
     ASSERT_TRUE(task_layout) << task_layout.error().message;
-    auto sp_offset = (*task_layout)->offset("thread.sp");
-    auto frame_layout = (*kernel)->layout("inactive_task_frame");
-    ASSERT_TRUE(sp_offset && frame_layout);
-    auto ret_offset = (*frame_layout)->offset("ret_addr");
-    ASSERT_TRUE(ret_offset);
+    // The saved word the unwinder continues from (x86-64: thread.sp, the stack the
+    // inactive_task_frame is on; arm64: cpu_context.fp, the frame record chain) and the
+    // saved return address (the frame's ret_addr; cpu_context.pc).
+    std::uint64_t chain_field = 0;
+    std::uint64_t ret_slot = 0;
     auto& target = *state_->target;
     const auto read_word = [&](std::uint64_t address) {
         std::array<std::uint8_t, 8> bytes{};
@@ -369,25 +396,41 @@ TEST_F(UnwindGuest, CorruptSavedStateStopsWithAReason) {
         std::memcpy(bytes.data(), &value, 8);
         return target.write_memory(address, bytes).has_value();
     };
+    if (arm64_kernel()) {
+        auto fp = (*task_layout)->offset("thread.cpu_context.fp");
+        auto pc = (*task_layout)->offset("thread.cpu_context.pc");
+        ASSERT_TRUE(fp && pc);
+        chain_field = task + *fp;
+        ret_slot = task + *pc;
+    } else {
+        auto sp_offset = (*task_layout)->offset("thread.sp");
+        auto frame_layout = (*kernel)->layout("inactive_task_frame");
+        ASSERT_TRUE(sp_offset && frame_layout);
+        auto ret_offset = (*frame_layout)->offset("ret_addr");
+        ASSERT_TRUE(ret_offset);
+        chain_field = task + *sp_offset;
+        ret_slot = read_word(chain_field) + *ret_offset;
+    }
     const std::string bt = fmt::format("bt {:#x} --json", task);
-    const std::uint64_t sp_field = task + *sp_offset;
-    const std::uint64_t saved_sp = read_word(sp_field);
-    const std::uint64_t ret_slot = saved_sp + *ret_offset;
+    const std::uint64_t saved_chain = read_word(chain_field);
     const std::uint64_t saved_ret = read_word(ret_slot);
+    // Nothing maps it: x86-64's unused hole below the vmemmap; on arm64 an address outside
+    // both halves of the 48- and 52-bit address spaces.
+    const std::uint64_t unmapped = arm64_kernel() ? 0x8000000000000000ull : 0xffffc8ffffff0000ull;
 
     // The return address into __schedule replaced by one that is no code at all.
     ASSERT_TRUE(write_word(ret_slot, 0x4141414141414141ull));
     auto bogus_pc = state_->commands->run(bt);
-    // Its saved stack pointer aimed at the bottom of its stack: zeroes, no frame.
+    // Its saved stack or frame pointer aimed at the bottom of its stack: no frame there.
     ASSERT_TRUE(write_word(ret_slot, saved_ret));
-    ASSERT_TRUE(write_word(sp_field, saved_sp & ~std::uint64_t{0x3fff}));
+    ASSERT_TRUE(write_word(chain_field, saved_chain & ~std::uint64_t{0x3fff}));
     auto bottom = state_->commands->run(bt);
     // And at an address nothing maps.
-    ASSERT_TRUE(write_word(sp_field, 0xffffc8ffffff0000ull));
-    auto unmapped = state_->commands->run(bt);
-    ASSERT_TRUE(write_word(sp_field, saved_sp));
+    ASSERT_TRUE(write_word(chain_field, unmapped));
+    auto nowhere = state_->commands->run(bt);
+    ASSERT_TRUE(write_word(chain_field, saved_chain));
 
-    for (auto* out : {&bogus_pc, &bottom, &unmapped}) {
+    for (auto* out : {&bogus_pc, &bottom, &nowhere}) {
         ASSERT_TRUE(*out);
         if (!**out) {
             // Refused outright: the message names what could not be read.
@@ -402,48 +445,69 @@ TEST_F(UnwindGuest, CorruptSavedStateStopsWithAReason) {
     }
     const Json restored = state_->json(bt);
     EXPECT_TRUE(restored["stop_reason"].is_null()) << restored.dump();
-    EXPECT_TRUE(functions(restored["frames"]).back().starts_with("entry_SYSCALL_64"))
+    EXPECT_TRUE(functions(restored["frames"]).back().starts_with(entry_names().syscall_entry))
         << describe(restored["frames"]);
 }
 
-// At __switch_to's entry the vCPU already runs on the next task's stack while current_task
-// still names the previous task: the registers belong to next, prev unwinds from its saved frame.
+// At __switch_to's entry on x86-64 the vCPU already runs on the next task's stack while
+// current_task still names the previous task: the registers belong to next, prev unwinds from
+// its saved frame. arm64 switches stacks later, in cpu_switch_to: at __switch_to's entry the
+// vCPU is still prev's (SP_EL0 names it), and next resumes from its cpu_context.
 TEST_F(UnwindGuest, ATaskBeingSwitchedToOwnsTheVcpu) {
     auto traced = state_->trace_at("__switch_to", "a context switch");
     ASSERT_TRUE(traced) << traced.error().message;
-    auto prev = state_->target->read_register("rdi");
-    auto next = state_->target->read_register("rsi");
+    const bool arm64 = arm64_kernel();
+    auto prev = state_->target->read_register(arm64 ? "x0" : "rdi");
+    auto next = state_->target->read_register(arm64 ? "x1" : "rsi");
     ASSERT_TRUE(prev && next);
     ASSERT_NE(*prev, *next);
+    // The task whose stack the vCPU runs on, and the one switched away from it.
+    const std::uint64_t running = arm64 ? *prev : *next;
+    const std::uint64_t saved = arm64 ? *next : *prev;
 
-    const Json incoming = state_->json(fmt::format("bt {:#x} --json", *next));
-    ASSERT_TRUE(incoming.is_object());
-    const auto incoming_names = functions(incoming["frames"]);
-    ASSERT_FALSE(incoming_names.empty()) << incoming.dump();
-    EXPECT_EQ(incoming_names.front(), "__switch_to") << describe(incoming["frames"]);
+    const Json on_cpu = state_->json(fmt::format("bt {:#x} --json", running));
+    ASSERT_TRUE(on_cpu.is_object());
+    const auto on_cpu_names = functions(on_cpu["frames"]);
+    ASSERT_FALSE(on_cpu_names.empty()) << on_cpu.dump();
+    EXPECT_EQ(on_cpu_names.front(), "__switch_to") << describe(on_cpu["frames"]);
+    EXPECT_EQ(on_cpu["frames"][0]["pc"],
+              fmt::format("{:#x}", *state_->target->read_register(arm64 ? "pc" : "rip")))
+        << on_cpu.dump();
 
-    const Json outgoing = state_->json(fmt::format("bt {:#x} --json", *prev));
-    ASSERT_TRUE(outgoing.is_object());
-    const auto outgoing_names = functions(outgoing["frames"]);
-    ASSERT_FALSE(outgoing_names.empty()) << outgoing.dump();
-    EXPECT_NE(outgoing_names.front(), "__switch_to") << describe(outgoing["frames"]);
-    EXPECT_TRUE(has(outgoing_names, {"__schedule"})) << describe(outgoing["frames"]);
-    EXPECT_TRUE(outgoing["stop_reason"].is_null()) << outgoing.dump();
+    const Json asleep = state_->json(fmt::format("bt {:#x} --json", saved));
+    ASSERT_TRUE(asleep.is_object());
+    const auto asleep_names = functions(asleep["frames"]);
+    ASSERT_FALSE(asleep_names.empty()) << asleep.dump();
+    EXPECT_TRUE(asleep["stop_reason"].is_null()) << asleep.dump();
+    if (arm64) {
+        // Saved inside __switch_to, after cpu_switch_to returned to it; or a new task's first
+        // switch, which resumes in ret_from_fork.
+        EXPECT_TRUE(asleep_names.front() == "__switch_to" ||
+                    asleep_names.front().starts_with("ret_from_fork"))
+            << describe(asleep["frames"]);
+        EXPECT_NE(asleep["frames"][0]["pc"], on_cpu["frames"][0]["pc"]) << asleep.dump();
+        if (asleep_names.front() == "__switch_to") {
+            EXPECT_TRUE(has(asleep_names, {"__schedule"})) << describe(asleep["frames"]);
+        }
+    } else {
+        EXPECT_NE(asleep_names.front(), "__switch_to") << describe(asleep["frames"]);
+        EXPECT_TRUE(has(asleep_names, {"__schedule"})) << describe(asleep["frames"]);
+    }
 
-    // foreach bt agrees: next's group starts at __switch_to.
+    // foreach bt agrees: the running task's group starts at __switch_to's entry.
     const Json groups = state_->json("foreach bt --json");
     ASSERT_TRUE(groups.is_array());
     bool found = false;
     for (const auto& group : groups) {
         for (const auto& member : group["tasks"]) {
-            if (member["task"] == fmt::format("{:#x}", *next)) {
+            if (member["task"] == fmt::format("{:#x}", running)) {
                 found = true;
                 EXPECT_EQ(functions(group["frames"]).front(), "__switch_to")
                     << describe(group["frames"]);
             }
         }
     }
-    EXPECT_TRUE(found) << "task " << std::hex << *next << " is not in foreach bt";
+    EXPECT_TRUE(found) << "task " << std::hex << running << " is not in foreach bt";
 }
 
 // GDB through `kdive serve`: a breakpoint on a module function (resolved from the module's

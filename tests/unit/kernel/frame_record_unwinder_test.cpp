@@ -217,5 +217,19 @@ TEST(FrameRecordUnwinder, ALoopingChainEndsWithAReason) {
     EXPECT_NE(trace->stop_reason, "");
 }
 
+// A saved pc outside the kernel (corrupt or overwritten state) ends the trace there with a
+// reason, although the record chain above it would still read.
+TEST(FrameRecordUnwinder, APcOutsideTheKernelEndsWithAReason) {
+    Fixture f;
+    const std::uint64_t sp = stack_base + 0x1000;
+    f.memory.put_value<std::uint64_t>(sp, sp + 0x40);
+    f.memory.put_value<std::uint64_t>(sp + 8, fn_b + 4);
+    FrameRecordUnwinder unwinder(f.env, {});
+    auto trace = unwinder.unwind(start(0x414141414141ull, sp, sp));
+    ASSERT_TRUE(trace);
+    EXPECT_EQ(trace->frames.size(), 1u);
+    EXPECT_NE(trace->stop_reason.find("0x414141414141"), std::string::npos) << trace->stop_reason;
+}
+
 } // namespace
 } // namespace kdive::kernel

@@ -218,5 +218,35 @@ TEST(RootfsBuilder, ForeignBusyboxIsReadNotRun) {
     EXPECT_EQ(find(*entries, "bin/busybox")->data, foreign_busybox(kApplets, foreign));
 }
 
+// A module says its architecture through its compression; one the busybox cannot go with is
+// refused, naming the module.
+TEST(RootfsBuilder, AModuleOfAnotherArchitectureThanTheBusyboxIsNamed) {
+    testing::TempDir dir("rootfs-arch");
+    const std::uint16_t foreign = host_arch() == KernelArch::arm64 ? 62 : 183;
+    const KernelArch foreign_arch =
+        host_arch() == KernelArch::arm64 ? KernelArch::amd64 : KernelArch::arm64;
+    const std::uint16_t native = elf_machine(host_arch());
+    ASSERT_TRUE(write_file_atomically(dir / "busybox", foreign_busybox(kApplets, foreign)));
+    ASSERT_TRUE(write_file_atomically(dir / "native.ko", foreign_busybox({}, native)));
+    ASSERT_TRUE(write_file_atomically(dir / "foreign.ko", foreign_busybox({}, foreign)));
+    ASSERT_TRUE(run_checked({"xz", "-k", "-f", (dir / "foreign.ko").string()}));
+
+    auto arch = module_arch(dir / "foreign.ko.xz");
+    ASSERT_TRUE(arch) << arch.error().message;
+    EXPECT_EQ(*arch, foreign_arch);
+
+    RootfsOptions options;
+    options.busybox = dir / "busybox";
+    options.modules = {dir / "foreign.ko.xz"};
+    EXPECT_TRUE(build_rootfs(options));
+    options.modules.push_back(dir / "native.ko");
+    auto refused = build_rootfs(options);
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().message.find("native.ko is built for"), std::string::npos)
+        << refused.error().message;
+    EXPECT_NE(refused.error().message.find(std::string(arch_name(host_arch()))), std::string::npos)
+        << refused.error().message;
+}
+
 } // namespace
 } // namespace kdive::lab
