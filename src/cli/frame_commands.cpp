@@ -293,28 +293,32 @@ Result<std::string> FrameCommands::info_frame() {
     }
     std::string out = fmt::format("Stack level {}, frame at {}:\n", selected_,
                                   cfa ? fmt::format("{:#x}", *cfa) : "<unknown>");
-    out += fmt::format(" rip = {:#x} in {}", frame.pc, frame.function);
+    // GDB names the pc as the architecture does (rip, pc); only x86-64's calls leave the return
+    // address right below the CFA.
+    const arch::Architecture& arch = info_.architecture();
+    const bool return_address_below_cfa = arch.machine == arch::Machine::x86_64;
+    out += fmt::format(" {} = {:#x} in {}", arch.pc, frame.pc, frame.function);
     if (!frame.file.empty()) {
         out += fmt::format(" ({}:{})", frame.file, frame.line);
     }
-    std::optional<std::uint64_t> saved_rip;
+    std::optional<std::uint64_t> saved_pc;
     if (frame.innermost && selected_ + 1 < frames_.size()) {
         for (std::size_t up = selected_ + 1; up < frames_.size(); ++up) {
             if (frames_[up].machine != frame.machine) {
-                saved_rip = frames_[up].pc;
+                saved_pc = frames_[up].pc;
                 break;
             }
         }
     }
-    if (!saved_rip && frame.innermost && cfa && memory_ != nullptr) {
+    if (!saved_pc && frame.innermost && cfa && memory_ != nullptr && return_address_below_cfa) {
         if (auto bytes = memory_->read(*cfa - 8, 8); bytes && bytes->size() == 8) {
             std::uint64_t value = 0;
             std::memcpy(&value, bytes->data(), 8);
-            saved_rip = value;
+            saved_pc = value;
         }
     }
-    if (saved_rip) {
-        out += fmt::format("; saved rip = {:#x}", *saved_rip);
+    if (saved_pc) {
+        out += fmt::format("; saved {} = {:#x}", arch.pc, *saved_pc);
     }
     out += "\n";
     if (frame.has_scope && frame.state.scope.inlined) {
@@ -334,17 +338,24 @@ Result<std::string> FrameCommands::info_frame() {
         out += fmt::format(" Locals at {}, Previous frame's sp is {}\n", at,
                            cfa ? fmt::format("{:#x}", *cfa) : "<unknown>");
     }
-    if (cfa && frame.innermost) {
-        out += fmt::format(" Saved registers:\n  rip at {:#x}\n", *cfa - 8);
+    if (cfa && frame.innermost && return_address_below_cfa) {
+        out += fmt::format(" Saved registers:\n  {} at {:#x}\n", arch.pc, *cfa - 8);
     }
     return out;
 }
 
 std::vector<std::uint64_t> FrameCommands::current_chain() {
     std::vector<std::uint64_t> chain;
-    if (!ensure_frames()) {
+    if (!ensure_frames() || frames_.empty()) {
         return chain;
     }
+    // The function by its symbol too: code the debug info has no scope for (arm64's ftrace
+    // NOPs before a function's first line, assembly) leaves every scope offset 0, and `advance`
+    // from one such place to another must still say it reached a new function.
+    const auto& scope = eval_.scope();
+    const debuginfo::Symbol* symbol =
+        info_.symbols().function_at(scope.to_file_address(frames_.front().pc));
+    chain.push_back(symbol != nullptr ? symbol->address : 0);
     for (const auto& frame : frames_) {
         if (frame.machine != 0) {
             break;
