@@ -1,6 +1,7 @@
 // `foreach bt` over QEMU's gdbstub on a guest with ~1000 sleeping tasks: every task's kernel
-// stack unwound with ORC, cold (page cache dropped by a resume/interrupt before every run) and
-// warm, as total seconds and time per task. GDB has no equivalent (it unwinds vCPUs only).
+// stack unwound (ORC on x86-64, frame records on arm64), cold (page cache dropped by a
+// resume/interrupt before every run) and warm, as total seconds and time per task. GDB has no
+// equivalent (it unwinds vCPUs only).
 //
 // Usage: foreach_bt [KERNEL] [RUNS]   (default debian-6.1-cloud, 5 runs)
 #include "bench_support.hpp"
@@ -86,7 +87,9 @@ int main(int argc, char** argv) {
     const auto& work = setup->work;
     const auto& script = setup->script;
     const auto rootfs = work / "rootfs.cpio.gz";
-    if (auto ok = run({kdive, "rootfs", "-o", rootfs.string(), "--init-script", script.string()});
+    // The guest's busybox: an arm64 guest cannot run the host's.
+    if (auto ok = run({kdive, "rootfs", "-o", rootfs.string(), "--init-script", script.string(),
+                       "--arch", std::string(lab::arch_name(kernel->arch))});
         !ok) {
         fmt::print(stderr, "{}\n", ok.error().message);
         return 1;
@@ -138,7 +141,9 @@ int main(int argc, char** argv) {
         }
         fmt::print("{} (QEMU TCG, 2 vCPUs, {} extra tasks); median of {} runs\n", kernel_name,
                    task_count, runs);
-        fmt::print("first bt (kernel view, ORC tables, one task): {:.3f} s\n", first_bt);
+        fmt::print("first bt (kernel view, {}, one task): {:.3f} s\n",
+                   kernel->arch == lab::KernelArch::arm64 ? "frame records" : "ORC tables",
+                   first_bt);
         fmt::print("foreach bt: {} tasks in {} distinct stacks ({} ended early)\n", timing->tasks,
                    timing->groups, timing->stopped_early);
         fmt::print("{:<6} {:>10} {:>14}\n", "", "total s", "per task us");
