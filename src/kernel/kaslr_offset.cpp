@@ -3,10 +3,16 @@
 // boot cleanup_highmap() clears every 2 MiB entry of level2_kernel_pgt below _text, so the first
 // present PD entry under __START_KERNEL_map is _text — about four physical reads. Last, a scan
 // for linux_banner in 2 MiB steps (up to 512 reads; needs no registers or physical memory).
+// arm64 places its image anywhere in the vmalloc area: there the exception vectors register
+// says where.
 #include "kernel/kaslr_offset.hpp"
 
+#include "arch/architecture.hpp"
 #include "arch/x86_64/page_table_walker.hpp"
 #include "kernel/kernel_version.hpp"
+
+#include <optional>
+#include <vector>
 
 namespace kdive::kernel {
 
@@ -85,6 +91,46 @@ Result<std::uint64_t> mapped_text_start(Kernel& kernel, eval::RegisterReader& re
     return fail("the kernel image mapping at {:#x} is empty", kernel_image_start);
 }
 
+// arm64: VBAR_EL1 holds the runtime address of the exception vectors the CPU uses, image
+// symbols unless KPTI's trampoline (in the fixmap) is in front. Which table depends on the
+// Spectre-BHB mitigation: `vectors`, or one of the 2 KiB slots of __bp_harden_el1_vectors.
+// Each candidate offset is only taken once linux_banner reads back under it.
+std::optional<KaslrResult> vbar_offset(Kernel& kernel, eval::RegisterReader& registers,
+                                       std::uint64_t banner_address, const std::string& banner,
+                                       std::optional<std::uint64_t>& other_kernel) {
+    Result<std::uint64_t> vbar = registers.read_register("VBAR_EL1");
+    if (!vbar) {
+        vbar = registers.read_register("VBAR"); // QEMU 7.2's stub drops the _EL1
+    }
+    if (!vbar || !arch::is_kernel_address(*vbar)) {
+        return std::nullopt;
+    }
+    std::vector<std::uint64_t> tables;
+    const auto& symbols = kernel.info().symbols();
+    if (const auto* vectors = symbols.find("vectors")) {
+        tables.push_back(vectors->address);
+    }
+    if (const auto* hardened = symbols.find("__bp_harden_el1_vectors")) {
+        for (std::uint64_t slot = 0; slot < 4; ++slot) {
+            tables.push_back(hardened->address + slot * 0x800);
+        }
+    }
+    for (std::uint64_t table : tables) {
+        if (*vbar < table) {
+            continue;
+        }
+        const std::uint64_t offset = *vbar - table;
+        const Banner found = banner_at(kernel, banner_address, offset, banner);
+        if (found == Banner::same_kernel) {
+            return KaslrResult{offset, "VBAR_EL1"};
+        }
+        if (found == Banner::other_kernel && !other_kernel) {
+            other_kernel = offset;
+        }
+    }
+    return std::nullopt;
+}
+
 } // namespace
 
 Result<KaslrResult> detect_kaslr_offset(Kernel& kernel, eval::RegisterReader* registers) {
@@ -110,11 +156,17 @@ Result<KaslrResult> detect_kaslr_offset(Kernel& kernel, eval::RegisterReader* re
     }
     if (kernel.architecture().machine != arch::Machine::x86_64) {
         // The page-table walk and the scan below know x86-64's image window only.
+        if (registers != nullptr) {
+            if (auto found =
+                    vbar_offset(kernel, *registers, banner_address, *banner, other_kernel)) {
+                return *found;
+            }
+        }
         if (other_kernel) {
             return KaslrResult{*other_kernel, "none"};
         }
         return fail("linux_banner is not at its link address {:#x}: the image is relocated "
-                    "(KASLR) or not mapped, and kdive finds arm64's offset only from VMCOREINFO",
+                    "(KASLR) or not mapped, and neither VBAR_EL1 nor VMCOREINFO placed it",
                     banner_address);
     }
     if (registers != nullptr && text != nullptr) {

@@ -11,7 +11,7 @@ namespace kdive::kernel {
 
 struct KaslrResult {
     std::uint64_t offset = 0;
-    std::string method; // how it was found: "none", "page tables", "banner scan"
+    std::string method; // how it was found: "none", "page tables", "banner scan", "VBAR_EL1"
 };
 
 // Finds the offset and checks it: linux_banner must read back at its relocated address.
