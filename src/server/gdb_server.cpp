@@ -2,7 +2,8 @@
 // interrupt byte can arrive (all-stop mode), so waiting polls both the debugger and the target.
 #include "server/gdb_server.hpp"
 
-#include "arch/x86_64/gdb_registers.hpp"
+#include "arch/aarch64/gdb_registers.hpp"
+#include "arch/gdb_registers.hpp"
 #include "rsp/packet_codec.hpp"
 #include "rsp/xml_tags.hpp"
 #include "support/guest_text.hpp"
@@ -109,8 +110,9 @@ Result<ResumeRequest> parse_vcont(std::string_view packet) {
 }
 
 GdbServer::GdbServer(ServerBackend backend)
-    : backend_(std::move(backend)), target_(*backend_.target), threads_(target_, backend_.kernel),
-      registers_(target_, backend_.kernel) {}
+    : backend_(std::move(backend)), target_(*backend_.target),
+      arch_(arch::architecture_of(target_)), threads_(target_, backend_.kernel),
+      registers_(target_, backend_.kernel, arch_) {}
 
 std::string GdbServer::read_only_reason() const {
     if (target_.has_execution()) {
@@ -212,7 +214,7 @@ Result<std::string> GdbServer::transfer(std::string_view packet) {
         if (annex != "target.xml") {
             return std::string("E00");
         }
-        document = arch::x86_64::gdb_target_xml();
+        document = arch::gdb_target_xml(arch_);
     } else if (object == "threads") {
         if (from_start || document.empty()) {
             document = "<?xml version=\"1.0\"?>\n<threads>\n";
@@ -337,8 +339,16 @@ Result<std::string> GdbServer::query(std::string_view packet) {
         return fmt::format("T00thread:{:x};{}", thread->id, name);
     }
     if (packet == "qHostInfo") {
-        return fmt::format("triple:{};ptrsize:8;endian:little;",
-                           hex_text("x86_64-unknown-linux-gnu"));
+        std::string reply = fmt::format("triple:{};ptrsize:8;endian:little;",
+                                        hex_text(arch::gdb_host_triple(arch_)));
+        // LLDB strips arm64's pointer-authentication codes from return addresses above this
+        // many bits (and sign-extends kernel ones); without it only the top byte.
+        if (auto tcr = registers_.translation_control()) {
+            if (const unsigned bits = arch::aarch64::kernel_address_bits(*tcr); bits != 0) {
+                reply += fmt::format("addressing_bits:{};", bits);
+            }
+        }
+        return reply;
     }
     return std::string();
 }
@@ -352,18 +362,18 @@ Result<std::string> GdbServer::read_registers(std::optional<std::size_t> regnum)
     if (!file) {
         return error_reply(file.error());
     }
+    const auto layout = arch::gdb_registers(arch_);
     if (!regnum) {
-        return encode_register_file(**file);
+        return encode_register_file(**file, layout);
     }
     if (*regnum >= (*file)->size()) {
         return std::string("E01");
     }
-    RegisterFile one(arch::x86_64::gdb_registers().size());
+    RegisterFile one(layout.size());
     one[*regnum] = (**file)[*regnum];
-    const std::string all = encode_register_file(one);
+    const std::string all = encode_register_file(one, layout);
     // The one register's hex: its place in the full encoding.
     std::size_t at = 0;
-    const auto layout = arch::x86_64::gdb_registers();
     for (std::size_t i = 0; i < *regnum; ++i) {
         at += static_cast<std::size_t>(layout[i].bitsize) / 4;
     }

@@ -3,6 +3,7 @@
 // through to the target (a vmcore is served read-only).
 #pragma once
 
+#include "arch/architecture.hpp"
 #include "kernel/module_debug_info.hpp"
 #include "rsp/debugger_connection.hpp"
 #include "server/library_list.hpp"
@@ -81,6 +82,8 @@ private:
 
     ServerBackend backend_;
     target::Target& target_;
+    // Decided by the registers the target describes (its stub's, or its dump's notes).
+    const arch::Architecture& arch_;
     TaskThreads threads_;
     ThreadRegisters registers_;
     LibraryList libraries_;

@@ -11,9 +11,10 @@ namespace kdive::server {
 
 namespace {
 
-// Where the sections the kernel did not load go: a non-canonical x86-64 address, which no pc
-// or pointer can hold, so GDB never takes an address there for part of a module (at 0 it
-// would name small numbers on a stack after the module).
+// Where the sections the kernel did not load go: an address outside both halves of the address
+// space (x86-64 and arm64 alike), which no pc or pointer can hold, so GDB never takes an
+// address there for part of a module (at 0 it would name small numbers on a stack after the
+// module).
 constexpr std::uint64_t unplaced_section_address = 0x8000000000000000ull;
 
 } // namespace

@@ -2,19 +2,14 @@
 // (the layout QEMU's stub uses, so GDB and LLDB find what they know by name).
 #pragma once
 
+#include "arch/gdb_registers.hpp"
+
 #include <cstddef>
 #include <span>
 #include <string>
 #include <string_view>
 
 namespace kdive::arch::x86_64 {
-
-struct GdbRegister {
-    std::string_view name;
-    int bitsize = 64;
-    std::string_view type;    // a GDB target-description type ("int64", "code_ptr", ...)
-    std::string_view feature; // "org.gnu.gdb.i386.core", ".sse", or kdive's system registers
-};
 
 // Every register, regnum = index.
 std::span<const GdbRegister> gdb_registers();

@@ -1,6 +1,8 @@
 // The server's side of the protocol with a debugger on a socketpair, in front of a small
 // in-memory target: what it offers, threads before the kernel can be read (the vCPUs), the
-// register file, partial memory reads, a read-only target's refusals, and vCont parsing.
+// register file (x86-64's and arm64's), partial memory reads, a read-only target's refusals, and
+// vCont parsing.
+#include "arch/aarch64/gdb_registers.hpp"
 #include "arch/x86_64/gdb_registers.hpp"
 #include "rsp/debugger_connection.hpp"
 #include "rsp/packet_codec.hpp"
@@ -18,9 +20,18 @@
 namespace kdive::server {
 namespace {
 
-// Two vCPUs with a few registers each, one readable page, no execution (as a vmcore).
+// Two vCPUs with a few registers each, one readable page, no execution (as a vmcore). The
+// arm64 one answers TCR_EL1 for the selected vCPU only, as QEMU's stub (outside its `g` reply).
 class DumpLikeTarget final : public target::Target {
 public:
+    explicit DumpLikeTarget(bool arm64) {
+        if (arm64) {
+            descriptions_ = {{"x0", 64, "int"},
+                             {"pc", 64, "code_ptr"},
+                             {"sp", 64, "data_ptr"},
+                             {"TCR_EL1", 64, "int"}};
+        }
+    }
     std::vector<std::uint8_t> page = std::vector<std::uint8_t>(4096, 0xab);
     static constexpr std::uint64_t page_address = 0xffff888000001000ull;
 
@@ -45,12 +56,20 @@ public:
         return descriptions_;
     }
     Result<std::vector<std::uint8_t>> read_register_bytes(std::string_view name) override {
-        return read_cpu_register_bytes(0, name);
+        return read_cpu_register_bytes(current_, name);
     }
     Result<std::vector<std::uint8_t>> read_cpu_register_bytes(int vcpu,
                                                               std::string_view name) override {
-        if (name == "rip" || name == "rsp") {
-            const std::uint64_t value = (name == "rip" ? 0x1000u : 0x2000u) + vcpu;
+        if (name == "TCR_EL1" && vcpu == current_) {
+            const std::uint64_t value = (std::uint64_t{16} << 16) | static_cast<unsigned>(vcpu);
+            std::vector<std::uint8_t> bytes(8);
+            for (int i = 0; i < 8; ++i) {
+                bytes[i] = static_cast<std::uint8_t>(value >> (8 * i));
+            }
+            return bytes;
+        }
+        if (name == "rip" || name == "rsp" || name == "pc" || name == "sp") {
+            const std::uint64_t value = (name == "rip" || name == "pc" ? 0x1000u : 0x2000u) + vcpu;
             std::vector<std::uint8_t> bytes(8);
             for (int i = 0; i < 8; ++i) {
                 bytes[i] = static_cast<std::uint8_t>(value >> (8 * i));
@@ -143,7 +162,7 @@ private:
     rsp::FrameDecoder decoder_;
 };
 
-class ServerConversation : public ::testing::Test {
+template <bool Arm64> class Conversation : public ::testing::Test {
 protected:
     void SetUp() override {
         int fds[2];
@@ -169,7 +188,7 @@ protected:
         EXPECT_TRUE(served_) << served_.error().message;
     }
 
-    DumpLikeTarget target_;
+    DumpLikeTarget target_{Arm64};
     std::unique_ptr<Debugger> debugger_;
     std::unique_ptr<GdbServer> server_;
     std::unique_ptr<rsp::DebuggerConnection> connection_;
@@ -177,6 +196,8 @@ protected:
     Result<> served_;
     std::optional<int> monitor_vcpu_;
 };
+using ServerConversation = Conversation<false>;
+using Arm64ServerConversation = Conversation<true>;
 
 TEST_F(ServerConversation, OffersWhatItServes) {
     const std::string features = debugger_->ask("qSupported:multiprocess+;xmlRegisters=i386");
@@ -283,6 +304,40 @@ TEST_F(ServerConversation, NoAcksOnceAgreed) {
 TEST_F(ServerConversation, ADamagedPacketIsRefusedAndTheNextAnswered) {
     debugger_->send_raw("$qfThreadInfo#00");
     EXPECT_EQ(debugger_->ask("qC"), "QC1");
+}
+
+// The architecture comes from the registers the target describes: arm64's description, LLDB's
+// triple, and the register file in its layout, with another vCPU's registers beyond the
+// stub's `g` reply read with that vCPU selected (and the selection given back).
+TEST_F(Arm64ServerConversation, RegistersInTheArm64Layout) {
+    const std::string xml = debugger_->ask("qXfer:features:read:target.xml:0,ffff");
+    ASSERT_TRUE(xml.starts_with('l')) << xml;
+    auto data = rsp::unescape_binary(std::string_view(xml).substr(1));
+    ASSERT_TRUE(data.ok());
+    EXPECT_EQ(data.data, arch::aarch64::gdb_target_xml());
+    const std::string host = debugger_->ask("qHostInfo");
+    EXPECT_NE(host.find(rsp::hex_encode("aarch64-unknown-linux-gnu")), std::string::npos);
+    EXPECT_NE(host.find("addressing_bits:48;"), std::string::npos) << host; // for LLDB's PAC
+
+    ASSERT_EQ(debugger_->ask("Hg2"), "OK");
+    const std::string g = debugger_->ask("g");
+    std::size_t hex_size = 0;
+    for (const auto& r : arch::aarch64::gdb_registers()) {
+        hex_size += static_cast<std::size_t>(r.bitsize) / 4;
+    }
+    ASSERT_EQ(g.size(), hex_size);
+    EXPECT_EQ(g.substr(0, 16), "xxxxxxxxxxxxxxxx");         // x0: not in this target
+    EXPECT_EQ(g.substr(32 * 16, 16), "0110000000000000");   // pc, regnum 32: vCPU 1's
+    EXPECT_EQ(debugger_->ask("p1f"), "0120000000000000");   // sp
+    EXPECT_EQ(debugger_->ask("p22"), std::string(32, 'x')); // v0: 128 bits, unavailable
+    const auto regnum = [](std::string_view name) {
+        return fmt::format("p{:x}", arch::aarch64::gdb_register_number(name));
+    };
+    EXPECT_EQ(debugger_->ask(regnum("TCR_EL1")), "0100100000000000");
+    EXPECT_EQ(target_.current_vcpu(), 0);
+    // 48-bit kernel addresses (T1SZ 16): the authentication code sits in bits 63:48.
+    EXPECT_EQ(debugger_->ask(regnum("pauth_cmask")), "000000000000ffff");
+    EXPECT_EQ(debugger_->ask(regnum("pauth_dmask")), "000000000000ffff");
 }
 
 TEST(ResumeRequests, VcontNamesTheSteppedThread) {
