@@ -13,6 +13,38 @@
 
 namespace kdive::cli {
 
+namespace {
+
+// arm64 kernels reserve ftrace's patchable entry (two instructions, the first turned into
+// `mov x9, x30` once ftrace initialised it) before the compiler's first line row, so the
+// function's entry lies in the line row of the code before it. `break FUNCTION` stops at the
+// function's first line instead, as it does on x86-64, whose __fentry__ call is inside that
+// line. Entries with no line row within a few instructions (assembly) stay where they are.
+std::uint64_t first_line_of_function(debuginfo::DebugInfo& info, EvalCommands& eval,
+                                     std::uint64_t entry) {
+    constexpr std::uint64_t max_entry_instructions = 4;
+    auto& scope = eval.scope();
+    const auto line_starts_at = [&](std::uint64_t address) {
+        const std::uint64_t file_address = scope.to_file_address(address);
+        if (auto line = info.source_line(file_address)) {
+            return line->start == file_address;
+        }
+        if (auto* images = scope.loaded_images()) {
+            auto where = images->describe(address);
+            return where && where->line && where->line->start == address;
+        }
+        return false;
+    };
+    for (std::uint64_t i = 0; i <= max_entry_instructions; ++i) {
+        if (line_starts_at(entry + 4 * i)) {
+            return entry + 4 * i;
+        }
+    }
+    return entry;
+}
+
+} // namespace
+
 Result<std::unique_ptr<DebuggerStack>> DebuggerStack::create(target::Target& target,
                                                              const std::filesystem::path& vmlinux,
                                                              DebuggerOptions options,
@@ -42,6 +74,12 @@ Result<std::unique_ptr<DebuggerStack>> DebuggerStack::create(target::Target& tar
         }
         stack->kernel_->serve(*stack->eval_);
         stack->locations_.add(std::make_unique<ExpressionLocationResolver>(*stack->eval_));
+        if (stack->info_->architecture().machine == arch::Machine::aarch64) {
+            stack->locations_.set_function_entry(
+                [info = stack->info_.get(), eval = stack->eval_.get()](std::uint64_t entry) {
+                    return first_line_of_function(*info, *eval, entry);
+                });
+        }
     }
     stack->session_ = std::make_unique<DebuggerSession>(target, stack->locations_, out, options);
     if (stack->eval_) {

@@ -3,6 +3,7 @@
 
 #include "support/text.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 namespace kdive::cli {
@@ -63,7 +64,17 @@ Result<std::uint64_t> Locations::breakpoint_location(std::string_view text) {
     if (text.starts_with('*')) {
         return address(text.substr(1));
     }
-    return address(text);
+    auto found = address(text);
+    // A name, not a number: "dummy_get_stats64", not "0xffff800000be00b0".
+    const bool name =
+        !text.empty() && std::isdigit(static_cast<unsigned char>(text[0])) == 0 &&
+        std::ranges::all_of(text, [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '.';
+        });
+    if (!found || !name || !function_entry_) {
+        return found;
+    }
+    return function_entry_(*found);
 }
 
 } // namespace kdive::cli

@@ -5,6 +5,7 @@
 #include "target/target.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -38,11 +39,17 @@ public:
     }
     // An expression: "0x1000", "$rip", "$rsp + 0x10".
     Result<std::uint64_t> address(std::string_view text);
-    // A breakpoint location: "*EXPRESSION" now; a bare name once symbols can be resolved.
+    // A breakpoint location: "*EXPRESSION" is that address; a function's name is where the
+    // function's entry adjuster puts its breakpoint.
     Result<std::uint64_t> breakpoint_location(std::string_view text);
+    // Where `break FUNCTION` stops, from the function's address (unset: that address).
+    void set_function_entry(std::function<std::uint64_t(std::uint64_t)> entry) {
+        function_entry_ = std::move(entry);
+    }
 
 private:
     std::vector<std::unique_ptr<LocationResolver>> resolvers_;
+    std::function<std::uint64_t(std::uint64_t)> function_entry_;
 };
 
 } // namespace kdive::cli

@@ -37,6 +37,7 @@ std::string irqs_json(const std::vector<kernel::IrqInfo>& irqs,
                        {"chip", json_text(irq.chip)},
                        {"hwirq", irq.hwirq},
                        {"flow", json_text(irq.flow)},
+                       {"trigger", irq.level ? "level" : "edge"},
                        {"actions", actions},
                        {"handlers", i < handlers.size() ? Json(handlers[i]) : Json::array()},
                        {"cpus", irq.cpus},
@@ -61,8 +62,15 @@ std::string irqs_text(const std::vector<kernel::IrqInfo>& irqs) {
         }
         out += fmt::format("{:>8}", terminal_text(irq.chip, TerminalText::field));
         const std::string flow = terminal_text(irq.flow, TerminalText::field);
-        out += irq.has_domain ? fmt::format(" {:>3}-{:<8}", irq.hwirq, flow)
-                              : fmt::format(" {:<12}", flow);
+        if (irq.shows_trigger) {
+            // arm64's /proc: "GICv3  27 Level     arch_timer", the flow name after a '-'.
+            out += irq.has_domain ? fmt::format(" {:>3}", irq.hwirq) : "    ";
+            out += fmt::format(" {:<8}", irq.level ? "Level" : "Edge");
+            out += flow.empty() ? "" : fmt::format("-{:<8}", flow);
+        } else {
+            out += irq.has_domain ? fmt::format(" {:>3}-{:<8}", irq.hwirq, flow)
+                                  : fmt::format(" {:<12}", flow);
+        }
         out += fmt::format("  {}\n", terminal_text(joined_actions(irq), TerminalText::field));
     }
     return out;

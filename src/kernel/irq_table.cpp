@@ -1,6 +1,8 @@
-// As show_interrupts(): a descriptor is listed when it has an action or any count. Per-CPU
-// counts are kstat_irqs (unsigned int, or struct irqstat whose first member is the count, 6.10+)
-// in each CPU's per-CPU area.
+// As show_interrupts(): a descriptor is listed when it has an action that is not a chained
+// handler's placeholder (chained_action), or any count, and is not hidden (IRQ_HIDDEN in
+// status_use_accessors). Per-CPU counts are kstat_irqs (unsigned int, or struct irqstat whose
+// first member is the count, 6.10+) in each CPU's per-CPU area. The trigger is IRQD_LEVEL in
+// the descriptor's irq_common_data.state_use_accessors. Flag values are the debug info's enums.
 #include "kernel/irq_table.hpp"
 
 #include "kernel/maple_tree.hpp"
@@ -50,6 +52,15 @@ Result<std::vector<std::pair<std::uint64_t, std::uint64_t>>> descriptors(Kernel&
                    "is off); its irq_desc array is not read");
 }
 
+// An enumerator's value as a bit mask; 0 when the debug info lacks it.
+std::uint64_t enum_mask(Kernel& kernel, std::string_view name) {
+    auto found = kernel.info().find_enumerator(name);
+    if (!found || found->value <= 0) {
+        return 0;
+    }
+    return static_cast<std::uint64_t>(found->value);
+}
+
 } // namespace
 
 Result<std::vector<IrqInfo>> read_irqs(Kernel& kernel) {
@@ -75,12 +86,25 @@ Result<std::vector<IrqInfo>> read_irqs(Kernel& kernel) {
     auto name = field(**action_layout, "name");
     auto handler = field(**action_layout, "handler");
     auto chip_name = field(**chip_layout, "name");
-    for (const auto* f :
-         {&hwirq, &chip, &domain, &flow, &kstat, &action, &next, &name, &handler, &chip_name}) {
+    auto status = field(desc, "status_use_accessors");
+    auto state = field(desc, "irq_common_data.state_use_accessors");
+    for (const auto* f : {&hwirq, &chip, &domain, &flow, &kstat, &action, &next, &name, &handler,
+                          &chip_name, &status, &state}) {
         if (!*f) {
             return std::unexpected(f->error());
         }
     }
+    const std::uint64_t hidden = enum_mask(kernel, "IRQ_HIDDEN");
+    const std::uint64_t level = enum_mask(kernel, "IRQD_LEVEL");
+    std::uint64_t chained = 0;
+    if (kernel.has_symbol("chained_action")) {
+        auto at = kernel.address_of("chained_action");
+        if (!at) {
+            return std::unexpected(at.error());
+        }
+        chained = *at;
+    }
+    const bool shows_trigger = kernel.architecture().machine == arch::Machine::aarch64;
     auto percpu = PerCpu::load(kernel);
     if (!percpu) {
         return std::unexpected(percpu.error());
@@ -96,8 +120,13 @@ Result<std::vector<IrqInfo>> read_irqs(Kernel& kernel) {
             return wrap(record.error(),
                         fmt::format("reading irq_desc {:#x} (IRQ {})", address, irq));
         }
+        if (hidden != 0 && (record->get(*status) & hidden) != 0) {
+            continue;
+        }
         IrqInfo info;
         info.irq = static_cast<unsigned>(irq);
+        info.level = level != 0 && (record->get(*state) & level) != 0;
+        info.shows_trigger = shows_trigger;
         info.desc = address;
         info.hwirq = record->get(*hwirq);
         info.has_domain = record->get(*domain) != 0;
@@ -120,7 +149,7 @@ Result<std::vector<IrqInfo>> read_irqs(Kernel& kernel) {
             total += count;
         }
         std::uint64_t next_action = record->get(*action);
-        if (next_action == 0 && total == 0) {
+        if ((next_action == 0 || (chained != 0 && next_action == chained)) && total == 0) {
             continue;
         }
         for (std::size_t n = 0; next_action != 0; ++n) {

@@ -115,11 +115,13 @@ Result<> search_physical(Kernel& kernel, Scanner& scanner, const SearchRequest& 
     if (!pages) {
         return std::unexpected(pages.error());
     }
-    const std::uint64_t end = request.end.value_or(pages->max_pfn() * page_size);
+    // RAM's PFNs: arm64 boards put RAM above 0 (at 1 GiB on QEMU's virt), below it is I/O.
+    const std::uint64_t end = request.end.value_or(pages->max_pfn() * pages->page_size());
     const Reader read = [&](std::uint64_t at, std::size_t length) {
         return kernel.physical()->read_physical(at, length);
     };
-    scan_range(scanner, read, request.start.value_or(0), end, 0);
+    scan_range(scanner, read, request.start.value_or(pages->min_pfn() * pages->page_size()), end,
+               0);
     return {};
 }
 
@@ -144,11 +146,13 @@ Result<> search_kernel(Kernel& kernel, Scanner& scanner, const SearchRequest& re
         if (!pages) {
             return std::unexpected(pages.error());
         }
-        const std::uint64_t base = pages->pfn_to_virtual(0);
+        // The direct map's address less `delta` is the physical one.
+        const std::uint64_t start = pages->pfn_to_virtual(pages->min_pfn());
+        const std::uint64_t delta = start - pages->min_pfn() * pages->page_size();
         const Reader read_direct = [&](std::uint64_t at, std::size_t length) {
-            return kernel.physical()->read_physical(at - base, length);
+            return kernel.physical()->read_physical(at - delta, length);
         };
-        scan_range(scanner, read_direct, base, base + pages->max_pfn() * page_size, base);
+        scan_range(scanner, read_direct, start, pages->pfn_to_virtual(pages->max_pfn()), delta);
     }
     auto text = kernel.address_of("_text");
     auto end = kernel.address_of("_end");
@@ -169,7 +173,7 @@ Result<> search_kernel(Kernel& kernel, Scanner& scanner, const SearchRequest& re
 }
 
 Result<> search_user(Kernel& kernel, Scanner& scanner, const SearchRequest& request) {
-    auto tables = user_page_tables(kernel, request.task);
+    auto tables = UserPageTables::of_task(kernel, request.task);
     if (!tables) {
         return std::unexpected(tables.error());
     }

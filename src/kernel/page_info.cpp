@@ -9,18 +9,8 @@ namespace kdive::kernel {
 
 namespace {
 
-// x86-64's layout without CONFIG_DYNAMIC_MEMORY_LAYOUT (4-level paging).
-constexpr std::uint64_t default_direct_base = 0xffff888000000000ull;
-constexpr std::uint64_t default_vmemmap = 0xffffea0000000000ull;
 constexpr unsigned type_shift = 24; // 6.12+: the page type is page_type's top byte
 constexpr std::uint32_t no_type = 0xff;
-
-Result<std::uint64_t> variable_or(Kernel& kernel, std::string_view name, std::uint64_t fallback) {
-    if (!kernel.has_symbol(name)) {
-        return fallback;
-    }
-    return kernel.read_global_u64(name);
-}
 
 std::string lowercase_without_prefix(std::string_view name, std::string_view prefix) {
     if (name.starts_with(prefix)) {
@@ -35,17 +25,6 @@ std::string lowercase_without_prefix(std::string_view name, std::string_view pre
 
 Result<PageMap> PageMap::load(Kernel& kernel) {
     PageMap map(kernel);
-    auto direct = variable_or(kernel, "page_offset_base", default_direct_base);
-    auto vmemmap = variable_or(kernel, "vmemmap_base", default_vmemmap);
-    auto max_pfn = variable_or(kernel, "max_pfn", 0);
-    for (const auto* value : {&direct, &vmemmap, &max_pfn}) {
-        if (!*value) {
-            return std::unexpected(value->error());
-        }
-    }
-    map.direct_base_ = *direct;
-    map.vmemmap_ = *vmemmap;
-    map.max_pfn_ = *max_pfn;
     auto layout = kernel.layout("page");
     if (!layout) {
         return std::unexpected(layout.error());
@@ -55,6 +34,11 @@ Result<PageMap> PageMap::load(Kernel& kernel) {
     if (map.page_struct_size_ == 0) {
         return fail_as(ErrorKind::corrupt, "struct page has no size in the debug info");
     }
+    auto linear = read_linear_map(kernel, map.page_struct_size_);
+    if (!linear) {
+        return std::unexpected(linear.error());
+    }
+    map.map_ = *linear;
     for (auto [path, into] :
          {std::pair{"flags", &map.flags_offset_},
           {"mapping", &map.mapping_offset_},
@@ -114,25 +98,11 @@ Result<> PageMap::load_flag_names() {
 }
 
 std::optional<std::uint64_t> PageMap::direct_pfn(std::uint64_t address) const {
-    if (address < direct_base_) {
+    auto physical = map_.physical_of(address);
+    if (!physical) {
         return std::nullopt;
     }
-    const std::uint64_t pfn = (address - direct_base_) >> 12;
-    if (pfn >= max_pfn_) {
-        return std::nullopt;
-    }
-    return pfn;
-}
-
-std::optional<std::uint64_t> PageMap::pfn_of_page_struct(std::uint64_t address) const {
-    if (address < vmemmap_) {
-        return std::nullopt;
-    }
-    const std::uint64_t pfn = (address - vmemmap_) / page_struct_size_;
-    if (pfn >= max_pfn_) {
-        return std::nullopt;
-    }
-    return pfn;
+    return *physical >> map_.page_shift;
 }
 
 // A tail page's word is its head's address | 1, or (7.x, for vmemmap-optimised folios) an
@@ -143,7 +113,7 @@ std::uint64_t PageMap::head_of(std::uint64_t page, std::uint64_t word) const {
     }
     const auto valid = [&](std::uint64_t head) {
         return head < page && pfn_of_page_struct(head).has_value() &&
-               (head - vmemmap_) % page_struct_size_ == 0;
+               (head - map_.vmemmap) % page_struct_size_ == 0;
     };
     if (valid(word - 1)) {
         return word - 1;
@@ -155,9 +125,13 @@ std::uint64_t PageMap::head_of(std::uint64_t page, std::uint64_t word) const {
 }
 
 Result<PageInfo> PageMap::read(std::uint64_t pfn) {
-    if (pfn >= max_pfn_) {
+    if (pfn >= map_.end_pfn) {
         return fail_as(ErrorKind::invalid_input, "PFN {:#x} is beyond max_pfn ({:#x})", pfn,
-                       max_pfn_);
+                       map_.end_pfn);
+    }
+    if (pfn < map_.first_pfn) {
+        return fail_as(ErrorKind::invalid_input, "PFN {:#x} is below RAM's first ({:#x})", pfn,
+                       map_.first_pfn);
     }
     PageInfo info;
     info.pfn = pfn;

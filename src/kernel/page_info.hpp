@@ -1,9 +1,10 @@
-// The page frames of the direct map (x86-64): which struct page an address or PFN has, and that
+// The page frames of RAM's direct (linear) map: which struct page an address or PFN has, and that
 // page decoded — flags by the kernel's own enum pageflags names, the page type (slab, buddy...)
 // of kernels that keep one, mapping, index, reference and map counts, compound head.
 #pragma once
 
 #include "kernel/kernel.hpp"
+#include "kernel/linear_map.hpp"
 #include "support/error.hpp"
 
 #include <cstdint>
@@ -29,18 +30,25 @@ struct PageInfo {
 
 class PageMap {
 public:
-    // Reads page_offset_base, vmemmap_base and max_pfn (the x86-64 defaults where the kernel
-    // has no dynamic memory layout) and struct page's layout.
+    // Reads the linear map's layout (read_linear_map) and struct page's layout.
     static Result<PageMap> load(Kernel& kernel);
 
-    std::uint64_t max_pfn() const { return max_pfn_; }
-    std::uint64_t page_size() const { return 4096; }
+    const LinearMap& linear_map() const { return map_; }
+    std::uint64_t min_pfn() const { return map_.first_pfn; }
+    std::uint64_t max_pfn() const { return map_.end_pfn; }
+    std::uint64_t page_size() const { return map_.page_size(); }
     // The direct map's address of a PFN, and back; nullopt outside the direct map's RAM.
-    std::uint64_t pfn_to_virtual(std::uint64_t pfn) const { return direct_base_ + (pfn << 12); }
+    std::uint64_t pfn_to_virtual(std::uint64_t pfn) const {
+        return map_.virtual_of(pfn << map_.page_shift);
+    }
     std::optional<std::uint64_t> direct_pfn(std::uint64_t address) const;
-    std::uint64_t page_of(std::uint64_t pfn) const { return vmemmap_ + pfn * page_struct_size_; }
+    std::uint64_t page_of(std::uint64_t pfn) const {
+        return map_.vmemmap + pfn * page_struct_size_;
+    }
     // The PFN whose struct page holds `address` (an address inside the vmemmap array).
-    std::optional<std::uint64_t> pfn_of_page_struct(std::uint64_t address) const;
+    std::optional<std::uint64_t> pfn_of_page_struct(std::uint64_t address) const {
+        return map_.pfn_of_page_struct(address, page_struct_size_);
+    }
     std::uint64_t page_struct_size() const { return page_struct_size_; }
 
     Result<PageInfo> read(std::uint64_t pfn);
@@ -51,9 +59,7 @@ private:
     std::uint64_t head_of(std::uint64_t page, std::uint64_t word) const;
 
     Kernel* kernel_;
-    std::uint64_t direct_base_ = 0;
-    std::uint64_t vmemmap_ = 0;
-    std::uint64_t max_pfn_ = 0;
+    LinearMap map_;
     std::uint64_t page_struct_size_ = 64;
     std::uint64_t flags_offset_ = 0, mapping_offset_ = 0, index_offset_ = 0, head_offset_ = 0;
     std::uint64_t refcount_offset_ = 0, mapcount_offset_ = 0;

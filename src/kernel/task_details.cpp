@@ -1,9 +1,6 @@
-// User memory is reached from the task's mm->pgd (a direct-map address, so physical is the
-// address less page_offset_base) with the x86-64 walker; 5-level paging is the kernel's own
-// __pgtable_l5_enabled. Strings are NUL-separated as /proc/PID/cmdline has them, at most 64 KiB.
+// User memory is reached through the task's own page tables (UserPageTables). Strings are
+// NUL-separated as /proc/PID/cmdline has them, at most 64 KiB.
 #include "kernel/task_details.hpp"
-
-#include "arch/x86_64/page_table_walker.hpp"
 
 #include <algorithm>
 
@@ -12,33 +9,15 @@ namespace kdive::kernel {
 namespace {
 
 constexpr std::uint64_t max_area = std::uint64_t{64} << 10;
-constexpr std::uint64_t default_page_offset = 0xffff888000000000ull;
 constexpr std::uint64_t page = 4096;
 
-Result<std::uint64_t> global_or(Kernel& kernel, std::string_view symbol, std::uint64_t fallback,
-                                std::size_t size) {
-    if (!kernel.has_symbol(symbol)) {
-        return fallback;
-    }
-    auto at = kernel.address_of(symbol);
-    if (!at) {
-        return std::unexpected(at.error());
-    }
-    if (size == 4) {
-        auto value = kernel.read_u32(*at);
-        return value ? Result<std::uint64_t>(*value) : wrap(value.error(), symbol);
-    }
-    auto value = kernel.read_u64(*at);
-    return value ? Result<std::uint64_t>(*value) : wrap(value.error(), symbol);
-}
-
 // At most max_area bytes of [start, end): arguments and environment are bounded as /proc's are.
-Result<std::vector<std::byte>> read_user(Kernel& kernel, arch::x86_64::PageTableWalker& walker,
+Result<std::vector<std::byte>> read_user(Kernel& kernel, UserPageTables& tables,
                                          std::uint64_t start, std::uint64_t end) {
     if (end <= start) {
         return std::vector<std::byte>{};
     }
-    return read_user_memory(kernel, walker, start, std::min(end, start + max_area));
+    return read_user_memory(kernel, tables, start, std::min(end, start + max_area));
 }
 
 std::vector<std::string> split_strings(const std::vector<std::byte>& bytes) {
@@ -64,20 +43,19 @@ std::vector<std::string> split_strings(const std::vector<std::byte>& bytes) {
 
 } // namespace
 
-Result<std::vector<std::byte>> read_user_memory(Kernel& kernel,
-                                                arch::x86_64::PageTableWalker& walker,
+Result<std::vector<std::byte>> read_user_memory(Kernel& kernel, UserPageTables& tables,
                                                 std::uint64_t start, std::uint64_t end) {
     std::vector<std::byte> out;
     for (std::uint64_t at = start; at < end;) {
         const std::uint64_t chunk = std::min(end, (at & ~(page - 1)) + page) - at;
-        auto translation = walker.translate(at);
-        if (!translation) {
-            return wrap(translation.error(), fmt::format("user address {:#x}", at));
+        auto physical = tables.physical_of(at);
+        if (!physical) {
+            return wrap(physical.error(), fmt::format("user address {:#x}", at));
         }
-        if (!translation->physical) {
+        if (!*physical) {
             return fail_as(ErrorKind::unmapped, "user address {:#x} is not present", at);
         }
-        auto bytes = kernel.physical()->read_physical(*translation->physical, chunk);
+        auto bytes = kernel.physical()->read_physical(**physical, chunk);
         if (!bytes) {
             return std::unexpected(bytes.error());
         }
@@ -101,40 +79,11 @@ Result<TaskTimes> read_task_times(Kernel& kernel, std::uint64_t task) {
     return times;
 }
 
-Result<arch::x86_64::PageTableWalker> user_page_tables(Kernel& kernel, std::uint64_t task) {
-    if (kernel.physical() == nullptr) {
-        return fail_as(ErrorKind::unsupported, "this target has no physical memory reads");
-    }
-    auto mm = kernel.read_member(task, "task_struct", "mm");
-    if (!mm) {
-        return std::unexpected(mm.error());
-    }
-    if (*mm == 0) {
-        return fail_as(ErrorKind::invalid_input, "task {:#x} is a kernel thread: it has no mm",
-                       task);
-    }
-    auto pgd = kernel.read_member(*mm, "mm_struct", "pgd");
-    if (!pgd) {
-        return std::unexpected(pgd.error());
-    }
-    auto page_offset = global_or(kernel, "page_offset_base", default_page_offset, 8);
-    auto five_level = global_or(kernel, "__pgtable_l5_enabled", 0, 4);
-    if (!page_offset || !five_level) {
-        return std::unexpected(!page_offset ? page_offset.error() : five_level.error());
-    }
-    if (*pgd < *page_offset) {
-        return fail_as(ErrorKind::corrupt, "mm {:#x} has pgd {:#x} outside the direct map", *mm,
-                       *pgd);
-    }
-    return arch::x86_64::PageTableWalker(*kernel.physical(), *pgd - *page_offset, *five_level != 0);
-}
-
 Result<TaskArguments> read_task_arguments(Kernel& kernel, std::uint64_t task) {
-    auto tables = user_page_tables(kernel, task);
+    auto tables = UserPageTables::of_task(kernel, task);
     if (!tables) {
         return std::unexpected(tables.error());
     }
-    arch::x86_64::PageTableWalker& walker = *tables;
     auto mm = kernel.read_member(task, "task_struct", "mm");
     if (!mm) {
         return std::unexpected(mm.error());
@@ -149,12 +98,12 @@ Result<TaskArguments> read_task_arguments(Kernel& kernel, std::uint64_t task) {
         area[i] = *value;
     }
     TaskArguments out;
-    auto arguments = read_user(kernel, walker, area[0], area[1]);
+    auto arguments = read_user(kernel, *tables, area[0], area[1]);
     if (!arguments) {
         return wrap(arguments.error(), fmt::format("reading the arguments of task {:#x}", task));
     }
     out.arguments = split_strings(*arguments);
-    auto environment = read_user(kernel, walker, area[2], area[3]);
+    auto environment = read_user(kernel, *tables, area[2], area[3]);
     if (!environment) {
         return wrap(environment.error(),
                     fmt::format("reading the environment of task {:#x}", task));

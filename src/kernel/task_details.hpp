@@ -2,8 +2,8 @@
 // environment read from its own memory (-a).
 #pragma once
 
-#include "arch/x86_64/page_table_walker.hpp"
 #include "kernel/kernel.hpp"
+#include "kernel/user_page_tables.hpp"
 #include "support/error.hpp"
 
 #include <cstdint>
@@ -25,13 +25,9 @@ struct TaskArguments {
     std::vector<std::string> environment; // from mm->env_start..env_end
 };
 
-// The task's own page tables (mm->pgd), for reading its user memory; an error for a kernel
-// thread (no mm) or a target without physical reads.
-Result<arch::x86_64::PageTableWalker> user_page_tables(Kernel& kernel, std::uint64_t task);
-
-// The user bytes [start, end) through those tables; a page not present is an error naming it.
-Result<std::vector<std::byte>> read_user_memory(Kernel& kernel,
-                                                arch::x86_64::PageTableWalker& walker,
+// The user bytes [start, end) through a task's tables (UserPageTables::of_task); a page not
+// present is an error naming it.
+Result<std::vector<std::byte>> read_user_memory(Kernel& kernel, UserPageTables& tables,
                                                 std::uint64_t start, std::uint64_t end);
 
 // Read through the task's own page tables (mm->pgd); a kernel thread has neither. A page that

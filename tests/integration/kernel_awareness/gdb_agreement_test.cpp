@@ -74,6 +74,27 @@ LxScripts kernel_lx_scripts() {
     return {script.substr(script.rfind('\n') + 1), "", false};
 }
 
+// GDB's commands that leave an arm64 guest stopped in the kernel. QEMU's stub reads memory
+// through the translation regime of the vCPU it stopped, and at EL0 the kernel half is hidden
+// (E0PD, or KPTI's trampoline tables): a stop in a busy user process would let GDB read no
+// kernel memory. A breakpoint on the tick ends that. An x86-64 guest's page tables map the
+// kernel in user mode too, so it needs none.
+std::vector<std::string> stop_in_kernel() {
+    if (!test_kernel().ends_with("-arm64")) {
+        return {};
+    }
+    return {"-ex", "hbreak update_process_times", "-ex", "continue", "-ex", "delete"};
+}
+
+// GDB's arguments: `before`, the kernel-mode stop, then `after`.
+std::vector<std::string> gdb_arguments(std::vector<std::string> before,
+                                       const std::vector<std::string>& after) {
+    const auto stop = stop_in_kernel();
+    before.insert(before.end(), stop.begin(), stop.end());
+    before.insert(before.end(), after.begin(), after.end());
+    return before;
+}
+
 // GDB with the kernel's own lx-scripts (from its Debian source) on the same stopped guest: the
 // same tasks with the same pids and names.
 TEST_F(KernelAwareness, LxPsInGdbAgrees) {
@@ -94,11 +115,12 @@ TEST_F(KernelAwareness, LxPsInGdbAgrees) {
     // The guest runs between the two debuggers: compare the tasks that live on.
     auto ours = guest_->json("ps --json");
     guest_->release();
-    auto gdb = run_process(gdb_batch({guest_->info_path.string(), "-ex", "source " + script, "-ex",
-                                      std::string("target remote | ") + KDIVE_BINARY + " relay " +
-                                          guest_->vm->session().gdb,
-                                      "-ex", "lx-ps", "-ex", "detach"}),
-                           options);
+    auto gdb = run_process(
+        gdb_batch(gdb_arguments({guest_->info_path.string(), "-ex", "source " + script, "-ex",
+                                 std::string("target remote | ") + KDIVE_BINARY + " relay " +
+                                     guest_->vm->session().gdb},
+                                {"-ex", "lx-ps", "-ex", "detach"})),
+        options);
     auto reattached = guest_->attach();
     ASSERT_TRUE(reattached) << reattached.error().message;
     ASSERT_TRUE(gdb) << gdb.error().message;
@@ -112,51 +134,53 @@ TEST_F(KernelAwareness, KdivesLxInGdbAgree) {
         KDIVE_MISSING_PREREQUISITE() << "gdb is not installed";
     }
     auto ours = guest_->json("ps --json");
-    // The running task's per-CPU home: pcpu_hot.current_task from 6.2 to 6.14, current_task
-    // before and after.
-    const bool hot = guest_->attempt("p sizeof(pcpu_hot)").has_value();
-    const std::string home = hot ? "pcpu_hot" : "current_task";
+    // The running task's per-CPU home: x86-64's pcpu_hot.current_task from 6.2 to 6.14,
+    // current_task before and after; arm64 keeps it in sp_el0, and its per-CPU copy for the
+    // return to user mode in __entry_task.
+    const bool arm64 = test_kernel().ends_with("-arm64");
+    const bool hot = !arm64 && guest_->attempt("p sizeof(pcpu_hot)").has_value();
+    const std::string home = arm64 ? "__entry_task" : hot ? "pcpu_hot" : "current_task";
     const std::string member = hot ? ".current_task" : "";
     ASSERT_TRUE(cli::write_lx_script(guest_->vm->session()));
     guest_->release();
     RunOptions options;
     options.timeout = std::chrono::minutes(5);
     auto gdb = run_process(
-        gdb_batch({guest_->info_path.string(),
-                   "-ex",
-                   std::string("target remote | ") + KDIVE_BINARY + " relay " +
-                       guest_->vm->session().gdb + " --vmlinux " + guest_->info_path.string(),
-                   "-ex",
-                   "source " + cli::lx_script_path(guest_->vm->session()).string(),
-                   "-ex",
-                   "p $lx_current(1).pid == $lx_per_cpu(\"" + home + "\", 1)" + member + "->pid",
-                   "-ex",
-                   "p $lx_current(0).pid == $lx_per_cpu(" + home + ", 0)" + member + "->pid",
-                   "-ex",
-                   "p $lx_task_by_pid(1).pid",
-                   "-ex",
-                   "p $lx_module(\"dummy\").name",
-                   "-ex",
-                   "p $container_of(&init_task.tasks, \"struct task_struct\", \"tasks\") == "
-                   "&init_task",
-                   "-ex",
-                   "lx-ps",
-                   "-ex",
-                   "thread 2",
-                   "-ex",
-                   "kdive bt -a",
-                   "-ex",
-                   "kdive vtop init_task",
-                   "-ex",
-                   "p $lx_current().pid == $lx_current(1).pid",
-                   "-ex",
-                   "info registers rip",
-                   "-ex",
-                   "lx-symbols",
-                   "-ex",
-                   "p dummy_get_stats64",
-                   "-ex",
-                   "detach"}),
+        gdb_batch(gdb_arguments(
+            {guest_->info_path.string(), "-ex",
+             std::string("target remote | ") + KDIVE_BINARY + " relay " +
+                 guest_->vm->session().gdb + " --vmlinux " + guest_->info_path.string()},
+            {"-ex",
+             "source " + cli::lx_script_path(guest_->vm->session()).string(),
+             "-ex",
+             "p $lx_current(1).pid == $lx_per_cpu(\"" + home + "\", 1)" + member + "->pid",
+             "-ex",
+             "p $lx_current(0).pid == $lx_per_cpu(" + home + ", 0)" + member + "->pid",
+             "-ex",
+             "p $lx_task_by_pid(1).pid",
+             "-ex",
+             "p $lx_module(\"dummy\").name",
+             "-ex",
+             "p $container_of(&init_task.tasks, \"struct task_struct\", \"tasks\") == "
+             "&init_task",
+             "-ex",
+             "lx-ps",
+             "-ex",
+             "thread 2",
+             "-ex",
+             "kdive bt -a",
+             "-ex",
+             "kdive vtop init_task",
+             "-ex",
+             "p $lx_current().pid == $lx_current(1).pid",
+             "-ex",
+             "info registers " + std::string(arm64 ? "pc" : "rip"),
+             "-ex",
+             "lx-symbols",
+             "-ex",
+             "p dummy_get_stats64",
+             "-ex",
+             "detach"})),
         options);
     auto reattached = guest_->attach();
     ASSERT_TRUE(reattached) << reattached.error().message;
@@ -427,11 +451,12 @@ TEST_F(KernelAwareness, LxScriptsAgree) {
     }
     ASSERT_TRUE(write_file_atomically(driver, lx_driver(commands)));
     guest_->release();
-    auto gdb = run_process(gdb_batch({guest_->info_path.string(), "-ex", "source " + script, "-ex",
-                                      std::string("target remote | ") + KDIVE_BINARY + " relay " +
-                                          guest_->vm->session().gdb,
-                                      "-ex", "source " + driver.string(), "-ex", "detach"}),
-                           options);
+    auto gdb = run_process(
+        gdb_batch(gdb_arguments({guest_->info_path.string(), "-ex", "source " + script, "-ex",
+                                 std::string("target remote | ") + KDIVE_BINARY + " relay " +
+                                     guest_->vm->session().gdb},
+                                {"-ex", "source " + driver.string(), "-ex", "detach"})),
+        options);
     auto reattached = guest_->attach();
     ASSERT_TRUE(reattached) << reattached.error().message;
     ASSERT_TRUE(gdb) << gdb.error().message;

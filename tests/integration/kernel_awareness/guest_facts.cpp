@@ -221,9 +221,30 @@ GuestFacts parse_facts(const std::string& console) {
                 fields >> count;
                 irq.counts.push_back(count);
             }
-            std::string hwirq_flow;
-            fields >> irq.chip >> hwirq_flow;
-            irq.flow = hwirq_flow.substr(hwirq_flow.find('-') + 1);
+            // x86-64: "IO-APIC 2-edge timer"; arm64 (GENERIC_IRQ_SHOW_LEVEL): "GICv3 27 Level
+            // arch_timer", without the hwirq when there is no domain and with "-FLOW" after the
+            // trigger when the descriptor names its flow.
+            const auto is_trigger = [](const std::string& word) {
+                return word == "Level" || word == "Edge";
+            };
+            std::string word;
+            fields >> irq.chip >> word;
+            if (!is_trigger(word) && !word.empty() &&
+                word.find_first_not_of("0123456789") == std::string::npos) {
+                fields >> word; // the hwirq; the trigger follows
+            }
+            if (is_trigger(word)) {
+                irq.trigger = word;
+                const auto before = fields.tellg();
+                if (std::string flow; fields >> flow && flow.starts_with('-')) {
+                    irq.flow = flow.substr(1);
+                } else {
+                    fields.clear();
+                    fields.seekg(before);
+                }
+            } else {
+                irq.flow = word.substr(word.find('-') + 1);
+            }
             std::getline(fields >> std::ws, irq.actions);
             facts.irqs.push_back(irq);
         } else if (auto sig = value("KDIVE-SIG: ")) {

@@ -45,6 +45,7 @@ struct GuestIrq {
     unsigned irq = 0;
     std::vector<unsigned long long> counts;
     std::string chip, flow, actions;
+    std::string trigger; // "Level" or "Edge" where /proc prints it (arm64); else ""
 };
 
 // One device line of /proc/net/dev.

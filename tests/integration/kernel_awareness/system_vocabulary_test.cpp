@@ -22,6 +22,9 @@ TEST_F(KernelAwareness, IrqMatchesProcInterrupts) {
         const Json& mine = by_irq[line.irq];
         EXPECT_EQ(mine["chip"], line.chip) << line.irq;
         EXPECT_EQ(mine["flow"], line.flow) << line.irq;
+        if (!line.trigger.empty()) { // arm64 prints it, x86-64 does not
+            EXPECT_EQ(mine["trigger"], line.trigger == "Level" ? "level" : "edge") << line.irq;
+        }
         EXPECT_EQ(mine["name"], line.actions) << line.irq;
         ASSERT_EQ(mine["counts"].size(), 2u);
         for (std::size_t cpu = 0; cpu < 2; ++cpu) {
@@ -375,7 +378,9 @@ TEST_F(KernelAwareness, DevMatchesProcDevicesAndSysfsPci) {
                                 device["class"].get<unsigned>()));
     }
     EXPECT_EQ(mine, std::set<std::string>(facts.pci.begin(), facts.pci.end()));
-    EXPECT_GE(mine.size(), 3u);
+    // QEMU's pc machine always has its host bridge, ISA bridge and IDE controller; virt's PCIe
+    // has only its host bridge, as kdive's VM (-nodefaults) plugs no device in.
+    EXPECT_GE(mine.size(), test_kernel().ends_with("-arm64") ? 1u : 3u);
     EXPECT_NE(guest_->run("dev").find("Block devices:"), std::string::npos);
 }
 
