@@ -1,7 +1,8 @@
 // libFuzzer target: a hostile vmcore (ELF, or kdump-compressed plain or flattened). The input is
 // the whole file; it is opened like one on disk, a few physical ranges are read from it, and
 // kernel-virtual ones through the page tables it holds, as `kdive attach VMCORE` does.
-#include "arch/x86_64/kernel_page_tables.hpp"
+#include "arch/architecture.hpp"
+#include "arch/kernel_translator.hpp"
 #include "target/core_file.hpp"
 #include "target/core_target.hpp"
 
@@ -61,13 +62,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return 0;
     }
     auto& core = **target;
-    const auto root = kdive::arch::x86_64::kernel_root_from_vmcoreinfo(core.vmcore_info());
-    core.set_translator(std::make_unique<kdive::arch::x86_64::KernelPageTables>(core, root));
+    const auto& arch = kdive::arch::architecture_of(core);
+    core.set_translator(kdive::arch::dump_kernel_translator(core, core.vmcore_info(), arch));
     for (int vcpu = 0; vcpu < std::min(core.vcpu_count(), 4); ++vcpu) {
         (void)core.select_vcpu(vcpu);
-        (void)core.read_register("rip");
-        for (std::uint64_t address : {0xffffffff81000000ull, 0xffff888000001000ull, 0x400000ull,
-                                      0xfffffffffffff000ull}) {
+        (void)core.read_register(arch.pc);
+        // x86-64's image and direct map, arm64's image and linear map, user, the very top.
+        for (std::uint64_t address :
+             {0xffffffff81000000ull, 0xffff888000001000ull, 0xffff800008000000ull,
+              0xffff000000001000ull, 0x400000ull, 0xfffffffffffff000ull}) {
             (void)core.read_memory(address, std::span(buffer).first(64));
         }
     }

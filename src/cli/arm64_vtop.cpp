@@ -1,8 +1,9 @@
 // `vtop` on arm64: the walk through the kernel's tables (TTBR1) or a task's (its mm->pgd),
-// with the granule and levels TCR_EL1 sets.
+// with the granule and levels TCR_EL1 sets (a vmcore's VMCOREINFO where there is no TCR_EL1).
 #include "arch/aarch64/kernel_page_tables.hpp"
 #include "arch/aarch64/page_table_walker.hpp"
 #include "cli/kernel_commands.hpp"
+#include "kernel/kernel_vmcoreinfo.hpp"
 #include "support/guest_text.hpp"
 
 #include <fmt/format.h>
@@ -23,9 +24,27 @@ std::string hex(std::uint64_t value) {
 Result<std::string> KernelCommands::vtop_arm64(std::uint64_t address,
                                                std::optional<std::uint64_t> pid, bool json) {
     namespace a64 = arch::aarch64;
-    a64::KernelPageTables tables(target_, std::nullopt);
     const int vcpu = target_.current_vcpu();
     std::string source = fmt::format("the page tables of CPU {}", selected_cpu());
+    // A dump holds no TCR_EL1 or TTBR1_EL1: swapper_pg_dir and the VA size come from the
+    // VMCOREINFO the kernel keeps, as for the dump's own reads.
+    auto tcr = memory_.read_register("TCR_EL1");
+    std::optional<target::VmcoreInfo> info;
+    if (!tcr) {
+        auto view = kernel();
+        if (!view) {
+            return std::unexpected(view.error());
+        }
+        auto found = kernel::read_kernel_vmcoreinfo(**view);
+        if (!found) {
+            return wrap(found.error(), fmt::format("vtop: {}", tcr.error().message));
+        }
+        info = std::move(*found);
+        source = "swapper_pg_dir (VMCOREINFO)";
+    }
+    a64::KernelPageTables tables(target_,
+                                 info ? a64::kernel_root_from_vmcoreinfo(*info) : std::nullopt,
+                                 info ? a64::regime_from_vmcoreinfo(*info) : std::nullopt);
     Result<a64::Translation> translation = fail("no walk");
     std::uint64_t root = 0;
     if (pid) {
@@ -41,11 +60,14 @@ Result<std::string> KernelCommands::vtop_arm64(std::uint64_t address,
         if (!pgd->physical) {
             return fail("vtop: pid {}'s pgd {} is not mapped", *pid, hex(found->first));
         }
-        auto tcr = memory_.read_register("TCR_EL1");
-        if (!tcr) {
-            return std::unexpected(tcr.error());
+        // Without TCR_EL1: Linux gives TTBR0 the kernel half's granule and VA size once booted.
+        Result<a64::TranslationRegime> regime =
+            fail("vtop: VMCOREINFO gives no usable PAGESIZE and VA size");
+        if (tcr) {
+            regime = a64::regime_from_tcr(*tcr, a64::half_of(address));
+        } else if (auto described = a64::regime_from_vmcoreinfo(*info)) {
+            regime = *described;
         }
-        auto regime = a64::regime_from_tcr(*tcr, a64::half_of(address));
         if (!regime) {
             return std::unexpected(regime.error());
         }

@@ -35,6 +35,9 @@ public:
     virtual std::string describe() const = 0;
     virtual const std::filesystem::path& path() const = 0;
     virtual const std::vector<CoreNote>& notes() const = 0;
+    // The machine the dump declares, as an ELF e_machine (the ELF header's; the kdump header's
+    // uname machine), or 0 when it does not say.
+    virtual std::uint16_t machine() const { return 0; }
     // All bytes of [address, address + out.size()) or an error of kind `unmapped` naming the
     // first physical address the file lacks ("not in the dump" / "excluded from the dump").
     virtual Result<> read_physical(std::uint64_t address, std::span<std::uint8_t> out) = 0;

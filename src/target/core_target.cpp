@@ -1,5 +1,5 @@
-// Registers come from QEMU's CPU-state notes when the dump has them (they hold the segment
-// bases and control registers kernel awareness needs) and from NT_PRSTATUS otherwise.
+// Registers are parsed once from the notes (core_registers); memory reads go through the
+// translator, physical ones straight to the file.
 #include "target/core_target.hpp"
 
 #include <algorithm>
@@ -7,144 +7,46 @@
 
 namespace kdive::target {
 
-namespace {
-
-constexpr std::uint32_t nt_prstatus = 1;
-// struct elf_prstatus on x86-64: pr_reg (27 registers of user_regs_struct) starts at 112.
-constexpr std::size_t prstatus_regs_offset = 112;
-constexpr std::array<std::string_view, 27> prstatus_regs = {
-    "r15",    "r14", "r13", "r12",     "rbp",     "rbx", "r11", "r10", "r9",
-    "r8",     "rax", "rcx", "rdx",     "rsi",     "rdi", "",    "rip", "cs",
-    "eflags", "rsp", "ss",  "fs_base", "gs_base", "ds",  "es",  "fs",  "gs"};
-
-// QEMU's QEMUCPUState (target/i386/arch_dump.c): version, size, 18 general registers, ten
-// segments {selector, limit, flags, pad: u32; base: u64}, cr0-cr4, kernel_gs_base.
-constexpr std::array<std::string_view, 18> qemu_general = {
-    "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rsp", "rbp", "r8",
-    "r9",  "r10", "r11", "r12", "r13", "r14", "r15", "rip", "eflags"};
-constexpr std::array<std::string_view, 6> qemu_segments = {"cs", "ds", "es", "fs", "gs", "ss"};
-constexpr std::size_t qemu_segment_size = 24;
-constexpr std::size_t qemu_segments_offset = 8 + 18 * 8;
-constexpr std::size_t qemu_cr_offset = qemu_segments_offset + 10 * qemu_segment_size;
-constexpr std::size_t qemu_cr_count = 5;
-constexpr std::size_t qemu_state_size = qemu_cr_offset + qemu_cr_count * 8 + 8;
-
-std::uint64_t load_u64(const std::vector<std::uint8_t>& bytes, std::size_t at) {
-    std::uint64_t value = 0;
-    std::memcpy(&value, bytes.data() + at, sizeof value);
-    return value;
-}
-
-std::uint32_t load_u32(const std::vector<std::uint8_t>& bytes, std::size_t at) {
-    std::uint32_t value = 0;
-    std::memcpy(&value, bytes.data() + at, sizeof value);
-    return value;
-}
-
-std::map<std::string, std::uint64_t, std::less<>> prstatus_values(const CoreNote& note) {
-    std::map<std::string, std::uint64_t, std::less<>> values;
-    if (note.desc.size() < prstatus_regs_offset + prstatus_regs.size() * 8) {
-        return values;
-    }
-    for (std::size_t i = 0; i < prstatus_regs.size(); ++i) {
-        if (!prstatus_regs[i].empty()) {
-            values.emplace(prstatus_regs[i], load_u64(note.desc, prstatus_regs_offset + 8 * i));
-        }
-    }
-    // The kernel fills pr_reg from pt_regs, which have no segment bases: zero means unknown.
-    for (std::string_view base : {"fs_base", "gs_base"}) {
-        if (auto found = values.find(base); found != values.end() && found->second == 0) {
-            values.erase(found);
-        }
-    }
-    return values;
-}
-
-std::map<std::string, std::uint64_t, std::less<>> qemu_values(const CoreNote& note) {
-    std::map<std::string, std::uint64_t, std::less<>> values;
-    if (note.desc.size() < qemu_state_size) {
-        return values;
-    }
-    for (std::size_t i = 0; i < qemu_general.size(); ++i) {
-        values.emplace(qemu_general[i], load_u64(note.desc, 8 + 8 * i));
-    }
-    for (std::size_t i = 0; i < qemu_segments.size(); ++i) {
-        const std::size_t at = qemu_segments_offset + i * qemu_segment_size;
-        values.emplace(qemu_segments[i], load_u32(note.desc, at));
-        if (qemu_segments[i] == "fs" || qemu_segments[i] == "gs") {
-            values.emplace(std::string(qemu_segments[i]) + "_base", load_u64(note.desc, at + 16));
-        }
-    }
-    for (int cr : {0, 2, 3, 4}) {
-        values.emplace(fmt::format("cr{}", cr),
-                       load_u64(note.desc, qemu_cr_offset + 8 * static_cast<std::size_t>(cr)));
-    }
-    values.emplace("k_gs_base", load_u64(note.desc, qemu_cr_offset + qemu_cr_count * 8));
-    return values;
-}
-
-const std::vector<RegisterDescription>& register_descriptions() {
-    static const std::vector<RegisterDescription> all = [] {
-        std::vector<RegisterDescription> out;
-        for (std::string_view name : {"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8",
-                                      "r9", "r10", "r11", "r12", "r13", "r14", "r15"}) {
-            out.push_back(
-                {std::string(name), 64, name == "rbp" || name == "rsp" ? "data_ptr" : "int64"});
-        }
-        out.push_back({"rip", 64, "code_ptr"});
-        out.push_back({"eflags", 32, "i386_eflags"});
-        for (std::string_view name : {"cs", "ss", "ds", "es", "fs", "gs"}) {
-            out.push_back({std::string(name), 32, "int32"});
-        }
-        for (std::string_view name :
-             {"fs_base", "gs_base", "k_gs_base", "cr0", "cr2", "cr3", "cr4"}) {
-            out.push_back({std::string(name), 64, "int64"});
-        }
-        return out;
-    }();
-    return all;
-}
-
-} // namespace
-
 Result<std::unique_ptr<CoreTarget>> CoreTarget::open(std::unique_ptr<CoreFile> file) {
     std::unique_ptr<CoreTarget> target(new CoreTarget(std::move(file)));
-    std::vector<RegisterValues> prstatus;
-    std::vector<RegisterValues> qemu;
-    for (const auto& note : target->file_->notes()) {
-        if (note.type == nt_prstatus && note.name == "CORE") {
-            prstatus.push_back(prstatus_values(note));
-        } else if (note.type == 0 && note.name == "QEMU") {
-            qemu.push_back(qemu_values(note));
-        } else if (note.name == "VMCOREINFO") {
+    const auto& notes = target->file_->notes();
+    for (const auto& note : notes) {
+        if (note.name == "VMCOREINFO") {
             target->vmcore_info_ = VmcoreInfo::parse(std::string_view(
                 reinterpret_cast<const char*>(note.desc.data()), note.desc.size()));
         }
     }
-    const std::size_t cpus = std::max(prstatus.size(), qemu.size());
-    if (cpus == 0) {
-        return fail_as(ErrorKind::corrupt,
-                       "{}: no CPU registers (no NT_PRSTATUS or QEMU CPU-state note)",
+    auto machine = core_machine(target->file_->machine(), notes);
+    if (!machine) {
+        return wrap(machine.error(), target->file_->path().string());
+    }
+    auto registers = core_registers(*machine, notes);
+    if (!registers) {
+        return wrap(registers.error(), target->file_->path().string());
+    }
+    // QEMU's arm64 dumps hold general registers only: without VMCOREINFO nothing says where
+    // the kernel's page tables are (no TTBR1_EL1), and no kernel address could be read.
+    const auto& info = target->vmcore_info_;
+    if (*machine == em_aarch64 &&
+        (!info.hex("SYMBOL(swapper_pg_dir)") || !info.hex("NUMBER(kimage_voffset)"))) {
+        return fail_as(ErrorKind::unsupported,
+                       "{}: an arm64 dump without VMCOREINFO's SYMBOL(swapper_pg_dir) and "
+                       "NUMBER(kimage_voffset): its notes hold general registers only, so the "
+                       "kernel's page tables cannot be found (dump a guest with QEMU's vmcoreinfo "
+                       "device and the qemu_fw_cfg module loaded, as kdive boot and its default "
+                       "rootfs do)",
                        target->file_->path().string());
     }
-    target->cpus_.resize(cpus);
-    for (std::size_t i = 0; i < cpus; ++i) {
-        auto& values = target->cpus_[i];
-        if (i < qemu.size()) {
-            values = qemu[i];
-        }
-        if (i < prstatus.size()) {
-            values.insert(prstatus[i].begin(), prstatus[i].end()); // only what QEMU's lacks
-        }
-    }
+    target->machine_ = registers->machine;
+    target->cpus_ = std::move(registers->cpus);
     return target;
 }
 
 std::string CoreTarget::describe() const {
-    return fmt::format("core file {} ({}), {} CPU{}, {}; memory: the dump's, kernel addresses "
+    return fmt::format("core file {} ({}), {} {} CPU{}, {}; memory: the dump's, kernel addresses "
                        "through the kernel's page tables",
                        file_->path().string(), file_->describe(), cpus_.size(),
-                       cpus_.size() == 1 ? "" : "s",
+                       core_machine_name(machine_), cpus_.size() == 1 ? "" : "s",
                        vmcore_info_.empty() ? "no VMCOREINFO" : "VMCOREINFO");
 }
 
@@ -191,7 +93,7 @@ Result<> CoreTarget::write_physical(std::uint64_t address, std::span<const std::
 }
 
 const std::vector<RegisterDescription>& CoreTarget::registers() const {
-    return register_descriptions();
+    return core_register_descriptions(machine_);
 }
 
 Result<std::vector<std::uint8_t>> CoreTarget::read_register_bytes(std::string_view name) {
@@ -204,7 +106,7 @@ Result<std::vector<std::uint8_t>> CoreTarget::read_cpu_register_bytes(int vcpu,
         return fail_as(ErrorKind::invalid_input, "CPU {} is not in the dump ({} CPUs)", vcpu,
                        vcpu_count());
     }
-    const auto& all = register_descriptions();
+    const auto& all = core_register_descriptions(machine_);
     auto described = std::ranges::find(all, name, &RegisterDescription::name);
     const auto& values = cpus_[static_cast<std::size_t>(vcpu)];
     auto found = values.find(name);

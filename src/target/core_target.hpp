@@ -5,6 +5,7 @@
 
 #include "target/address_translator.hpp"
 #include "target/core_file.hpp"
+#include "target/core_registers.hpp"
 #include "target/target.hpp"
 #include "target/vmcore_info.hpp"
 
@@ -15,10 +16,13 @@ namespace kdive::target {
 
 class CoreTarget final : public Target {
 public:
-    // Fails when the dump has no CPU registers at all (neither NT_PRSTATUS nor QEMU notes).
+    // Fails when the dump has no CPU registers at all (neither NT_PRSTATUS nor QEMU notes) or
+    // is of a machine other than x86-64 and arm64.
     static Result<std::unique_ptr<CoreTarget>> open(std::unique_ptr<CoreFile> file);
 
     CoreFile& file() { return *file_; }
+    // EM_X86_64 or EM_AARCH64: the registers() it describes are that machine's gdbstub's.
+    std::uint16_t machine() const { return machine_; }
     const VmcoreInfo& vmcore_info() const { return vmcore_info_; }
     // Virtual reads fail until a translator is set.
     void set_translator(std::unique_ptr<AddressTranslator> translator) {
@@ -50,14 +54,14 @@ public:
     Result<> detach() override { return {}; }
 
 private:
-    using RegisterValues = std::map<std::string, std::uint64_t, std::less<>>;
     explicit CoreTarget(std::unique_ptr<CoreFile> file) : file_(std::move(file)) {}
     std::unexpected<Error> core_file_refuses(std::string_view what) const;
 
     std::unique_ptr<CoreFile> file_;
     std::unique_ptr<AddressTranslator> translator_;
     VmcoreInfo vmcore_info_;
-    std::vector<RegisterValues> cpus_;
+    std::uint16_t machine_ = em_x86_64;
+    std::vector<CoreRegisterValues> cpus_;
     std::vector<Breakpoint> none_;
     int current_ = 0;
 };

@@ -40,6 +40,7 @@ public:
     std::string describe() const override { return "elf"; }
     const std::filesystem::path& path() const override { return path_; }
     const std::vector<CoreNote>& notes() const override { return notes_; }
+    std::uint16_t machine() const override { return machine_; }
     Result<> read_physical(std::uint64_t address, std::span<std::uint8_t> out) override;
     std::uint64_t physical_end() const override { return end_; }
 
@@ -53,6 +54,7 @@ private:
     std::vector<Segment> segments_; // by physical address, disjoint
     std::vector<CoreNote> notes_;
     std::uint64_t end_ = 0;
+    std::uint16_t machine_ = 0;
 };
 
 Result<> ElfCoreFile::read_at(std::uint64_t offset, std::span<std::uint8_t> out) const {
@@ -85,6 +87,7 @@ Result<> ElfCoreFile::load() {
         return fail_as(ErrorKind::invalid_input, "{}: an ELF file but not a core file (e_type {})",
                        path_.string(), header.e_type);
     }
+    machine_ = header.e_machine;
     if (header.e_phentsize != sizeof(Elf64_Phdr)) {
         return fail_as(ErrorKind::corrupt, "{}: e_phentsize {} (expected {})", path_.string(),
                        header.e_phentsize, sizeof(Elf64_Phdr));

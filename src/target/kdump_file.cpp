@@ -3,6 +3,7 @@
 // so that a pfn's page descriptor is found without a scan; decompressed pages are cached.
 #include "target/kdump_file.hpp"
 
+#include "target/core_registers.hpp"
 #include "target/kdump_bytes.hpp"
 #include "target/kdump_format.hpp"
 #include "target/kdump_page_codec.hpp"
@@ -31,6 +32,20 @@ struct Blob {
     std::uint64_t size = 0;
 };
 
+// The uname machine makedumpfile and QEMU write as an ELF e_machine; 0 for one kdive does not
+// know (the dump's notes then tell).
+std::uint16_t machine_of_uname(std::span<const std::uint8_t> field) {
+    const std::string_view text(reinterpret_cast<const char*>(field.data()), field.size());
+    const std::string_view name = text.substr(0, text.find('\0'));
+    if (name == "x86_64") {
+        return em_x86_64;
+    }
+    if (name == "aarch64" || name == "arm64") {
+        return em_aarch64;
+    }
+    return 0;
+}
+
 class KdumpFile final : public CoreFile {
 public:
     explicit KdumpFile(std::unique_ptr<KdumpBytes> bytes) : bytes_(std::move(bytes)) {}
@@ -40,6 +55,7 @@ public:
     std::string describe() const override;
     const std::filesystem::path& path() const override { return bytes_->path(); }
     const std::vector<CoreNote>& notes() const override { return notes_; }
+    std::uint16_t machine() const override { return machine_; }
     Result<> read_physical(std::uint64_t address, std::span<std::uint8_t> out) override;
     std::uint64_t physical_end() const override { return max_mapnr_ << block_shift_; }
 
@@ -77,6 +93,7 @@ private:
     std::uint64_t bitmap_blocks_ = 0;
     std::uint64_t max_mapnr_ = 0;
     std::uint32_t dump_level_ = 0;
+    std::uint16_t machine_ = 0;
     Blob vmcoreinfo_;
     Blob note_;
     std::uint64_t present_offset_ = 0;  // the first bitmap: memory the dumper saw
@@ -120,6 +137,8 @@ Result<> KdumpFile::load_header() {
                        path().string(), bytes_->flattened() ? " after the flattened header" : "");
     }
     version_ = kdump::load_le32(header, kdump::header::version);
+    machine_ = machine_of_uname(
+        std::span(header).subspan(kdump::header::utsname_machine, kdump::header::utsname_field));
     status_ = kdump::load_le32(header, kdump::header::status);
     block_size_ = kdump::load_le32(header, kdump::header::block_size);
     sub_hdr_blocks_ = kdump::load_le32(header, kdump::header::sub_hdr_size);

@@ -150,23 +150,37 @@ std::string_view machine_of(std::span<const CoreNote> notes) {
 
 using Utsname = std::array<std::string, 6>; // sysname, nodename, release, version, machine, domain
 
+// Where the kernel image symbol VMCOREINFO names sits in physical memory: x86-64's image
+// mapping starts at __START_KERNEL_map plus phys_base, arm64's is kimage_voffset below its
+// virtual address.
+std::optional<std::uint64_t> image_symbol_physical(const VmcoreInfo& info, std::string_view name) {
+    constexpr std::uint64_t start_kernel_map = 0xffffffff80000000ull;
+    auto symbol = info.hex(fmt::format("SYMBOL({})", name));
+    if (!symbol) {
+        return std::nullopt;
+    }
+    if (auto voffset = info.hex("NUMBER(kimage_voffset)")) {
+        return *symbol >= *voffset ? std::optional(*symbol - *voffset) : std::nullopt;
+    }
+    auto phys_base = info.decimal("NUMBER(phys_base)");
+    if (!phys_base || *symbol < start_kernel_map) {
+        return std::nullopt;
+    }
+    return *symbol - start_kernel_map + static_cast<std::uint64_t>(*phys_base);
+}
+
 // The kernel's own utsname (init_uts_ns), as makedumpfile copies it: libkdumpfile (drgn's
 // reader) only takes the machine, and with it the architecture, when no field is empty. Read
-// from the x86-64 kernel image mapping that VMCOREINFO's symbol and phys_base place; nullopt
-// when the dump cannot say.
+// from the kernel image that VMCOREINFO places; nullopt when the dump cannot say.
 std::optional<Utsname> kernel_utsname(CoreFile& source, const std::optional<VmcoreInfo>& info) {
-    constexpr std::uint64_t start_kernel_map = 0xffffffff80000000ull;
-    auto symbol = info ? info->hex("SYMBOL(init_uts_ns)") : std::nullopt;
-    auto phys_base = info ? info->decimal("NUMBER(phys_base)") : std::nullopt;
-    if (!symbol || !phys_base || *symbol < start_kernel_map) {
+    auto physical = info ? image_symbol_physical(*info, "init_uts_ns") : std::nullopt;
+    if (!physical) {
         return std::nullopt;
     }
     constexpr std::size_t field = kdump::header::utsname_field;
     constexpr std::size_t search = 16; // a struct kref preceded the name before 5.x
     std::vector<std::uint8_t> bytes(search + 6 * field);
-    const std::uint64_t physical =
-        *symbol - start_kernel_map + static_cast<std::uint64_t>(*phys_base);
-    if (!source.read_physical(physical, bytes)) {
+    if (!source.read_physical(*physical, bytes)) {
         return std::nullopt;
     }
     const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
@@ -240,6 +254,9 @@ std::vector<std::uint8_t> headers(std::span<const CoreNote> notes, const NoteBuf
     const std::uint64_t notes_at = block_size + field::size;
     if (auto phys_base = info ? info->decimal("NUMBER(phys_base)") : std::nullopt) {
         kdump::store_le64(sub, field::phys_base, static_cast<std::uint64_t>(*phys_base));
+    } else if (auto phys_offset = info ? info->hex("NUMBER(PHYS_OFFSET)") : std::nullopt) {
+        // arm64 has no phys_base: makedumpfile stores where RAM starts (PHYS_OFFSET) there.
+        kdump::store_le64(sub, field::phys_base, *phys_offset);
     }
     // Level 1: only memory the source lacks is left out.
     kdump::store_le32(sub, field::dump_level, 1);

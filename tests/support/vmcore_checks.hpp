@@ -48,6 +48,15 @@ inline const std::vector<std::string> questions = [] {
     return all;
 }();
 
+// The same questions for an arm64 guest: `-M virt` has no RAM below 0x40000000, so the page
+// asked about is the 256th of RAM (pfn 0x40100) rather than pfn 256.
+inline const std::vector<std::string> arm64_questions = [] {
+    std::vector<std::string> all = questions;
+    std::ranges::replace(all, std::string("kmem -p 256 --json"),
+                         std::string("kmem -p 262400 --json"));
+    return all;
+}();
+
 inline Result<ProcessOutput> kdive(const std::vector<std::string>& args,
                                    std::chrono::milliseconds timeout = std::chrono::minutes(3)) {
     std::vector<std::string> argv{KDIVE_BINARY};
