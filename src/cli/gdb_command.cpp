@@ -15,8 +15,9 @@ void register_gdb_command(CLI::App& app, ExitStatus& status) {
     auto* cmd = app.add_subcommand("gdb", "Open GDB on a session: vmlinux loaded, connected; "
                                           "a VM paused at reset runs to start_kernel first");
     cmd->add_option("session", args->session, "session folder from `kdive boot`")->required();
-    cmd->add_option("--gdb", args->gdb, "debugger to run (pwndbg, ...); gdb is gdb-multiarch for a guest of "
-                                     "another architecture")
+    cmd->add_option("--gdb", args->gdb,
+                    "debugger to run (pwndbg, ...); gdb is gdb-multiarch for a guest of "
+                    "another architecture")
         ->capture_default_str();
     cmd->callback([args, &status] {
         auto session = lab::Session::load(args->session);

@@ -34,12 +34,13 @@ inline Result<std::string> debian_61_source() {
     return last_line(*out);
 }
 
-// The tiny profile (plus `sets`, each CONFIG_X=V) configured and built from `tree` once per
-// machine: the folder under ~/.cache/kdive/builds is named by source version, profile text,
-// sets and a hash of the code that configures and builds it, and `kdive build` marks it complete
-// only after a successful build.
+// The tiny profile (plus `sets`, each CONFIG_X=V; for `arch`, "amd64" or "arm64" cross-built)
+// configured and built from `tree` once per machine: the folder under ~/.cache/kdive/builds is
+// named by source version, profile text, sets and a hash of the code that configures and builds it,
+// and `kdive build` marks it complete only after a successful build.
 inline Result<std::filesystem::path> tiny_build(const std::string& tree,
-                                                const std::vector<std::string>& sets = {}) {
+                                                const std::vector<std::string>& sets = {},
+                                                const std::string& arch = "amd64") {
     auto kernel_tree = lab::KernelTree::open(tree, {});
     if (!kernel_tree) {
         return std::unexpected(kernel_tree.error());
@@ -66,6 +67,10 @@ inline Result<std::filesystem::path> tiny_build(const std::string& tree,
     for (const auto& set : sets) {
         mix("\n" + set);
         configure.insert(configure.end(), {"--set", set});
+    }
+    if (arch != "amd64") {
+        mix("\narch " + arch); // amd64 builds keep the names they were cached under
+        configure.insert(configure.end(), {"--arch", arch});
     }
     const std::filesystem::path out =
         cache_dir() / "builds" / fmt::format("{}-tiny-{:08x}", *version, hash);

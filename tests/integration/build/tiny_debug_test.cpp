@@ -1,7 +1,8 @@
-// Debugging the recipe's own kernels: the tiny build with ORC and the same build with
+// Debugging the recipe's own kernels: the tiny build with ORC, the same build with
 // CONFIG_UNWINDER_FRAME_POINTER, whose vmlinux has no ORC tables (kdive falls back to frame
-// pointers). bt at start_kernel and source-level stepping from there against GDB; at the
-// guest's first openat() the syscall's trace, and every task's stack.
+// pointers), and the tiny build cross-built for arm64 (frame records). bt at start_kernel and
+// source-level stepping from there against GDB; at the guest's first openat() the syscall's trace,
+// and every task's stack.
 #include "backtrace_checks.hpp"
 #include "build_support.hpp"
 #include "debuginfo/elf_file.hpp"
@@ -22,6 +23,13 @@ namespace {
 struct Variant {
     const char* name;
     std::vector<std::string> sets;
+    std::string arch = "amd64"; // arm64: cross-built, booted under qemu-system-aarch64
+
+    bool arm64() const { return arch == "arm64"; }
+    // The image QEMU boots, under the build folder.
+    std::string image() const {
+        return arm64() ? "/arch/arm64/boot/Image" : "/arch/x86/boot/bzImage";
+    }
 };
 
 class TinyDebug : public ::testing::TestWithParam<Variant> {
@@ -33,7 +41,7 @@ protected:
             ADD_FAILURE() << tree.error().message;
             return {};
         }
-        auto out = tiny_build(*tree, GetParam().sets);
+        auto out = tiny_build(*tree, GetParam().sets, GetParam().arch);
         if (!out) {
             ADD_FAILURE() << out.error().message;
             return {};
@@ -46,10 +54,13 @@ protected:
 TEST_P(TinyDebug, Builds) {
     auto args = up_args();
     ASSERT_FALSE(args.empty());
-    // The variant is what it claims: ORC tables only in the ORC build.
+    // The variant is what it claims: ORC tables only in the x86-64 ORC build, arm64's machine in
+    // the arm64 one.
     auto elf = debuginfo::ElfFile::open(std::filesystem::path(args[3]) / "vmlinux");
     ASSERT_TRUE(elf) << elf.error().message;
-    EXPECT_EQ((*elf)->find_section(".orc_unwind_ip") != nullptr, GetParam().sets.empty());
+    EXPECT_EQ((*elf)->find_section(".orc_unwind_ip") != nullptr,
+              GetParam().sets.empty() && !GetParam().arm64());
+    EXPECT_TRUE(std::filesystem::exists(args[3] + GetParam().image())) << args[3];
 }
 
 TEST_P(TinyDebug, StartKernelAgreesWithGdb) {
@@ -61,7 +72,7 @@ TEST_P(TinyDebug, StartKernelAgreesWithGdb) {
 TEST_P(TinyDebug, SteppingAgreesWithGdb) {
     auto args = up_args();
     ASSERT_FALSE(args.empty());
-    expect_stepping_matches_gdb(args[3] + "/arch/x86/boot/bzImage");
+    expect_stepping_matches_gdb(args[3] + GetParam().image(), GetParam().arm64());
 }
 
 TEST_P(TinyDebug, StacksAtTheFirstOpenat) {
@@ -69,9 +80,13 @@ TEST_P(TinyDebug, StacksAtTheFirstOpenat) {
     ASSERT_FALSE(args.empty());
     std::vector<std::string> up{KDIVE_BINARY, "up"};
     up.insert(up.end(), args.begin(), args.end());
-    // __x64_sys_openat is only ever called through the syscall table: never inlined away.
-    up.insert(up.end(), {"--smp", "2", "--batch", "--break", "__x64_sys_openat", "-ex", "bt --json",
-                         "-ex", "ps --json", "-ex", "foreach bt --json"});
+    // The openat syscall's wrapper is only ever called through the syscall table: never inlined
+    // away. Its stack ends at the entry from user mode.
+    const bool arm64 = GetParam().arm64();
+    const std::string openat = arm64 ? "__arm64_sys_openat" : "__x64_sys_openat";
+    const std::string entry = arm64 ? "el0t_64_sync" : "entry_SYSCALL_64";
+    up.insert(up.end(), {"--smp", "2", "--batch", "--break", openat, "-ex", "bt --json", "-ex",
+                         "ps --json", "-ex", "foreach bt --json"});
     RunOptions options;
     options.timeout = std::chrono::minutes(5);
     auto run = run_process(up, options);
@@ -83,8 +98,8 @@ TEST_P(TinyDebug, StacksAtTheFirstOpenat) {
     ASSERT_TRUE(trace.is_object()) << run->out << run->err;
     const auto names = functions(trace["frames"]);
     ASSERT_GE(names.size(), 2u) << trace.dump();
-    EXPECT_EQ(names.front(), "__x64_sys_openat");
-    EXPECT_TRUE(names.back().starts_with("entry_SYSCALL_64")) << describe(trace["frames"]);
+    EXPECT_EQ(names.front(), openat);
+    EXPECT_TRUE(names.back().starts_with(entry)) << describe(trace["frames"]);
     EXPECT_TRUE(trace["stop_reason"].is_null()) << trace.dump();
 
     // Every task: kernel threads end at ret_from_fork, idle tasks are in the idle loop.
@@ -106,7 +121,8 @@ TEST_P(TinyDebug, StacksAtTheFirstOpenat) {
             const std::string comm = member["comm"].get<std::string>();
             if (comm.starts_with("swapper/")) {
                 ++idle;
-                EXPECT_TRUE(has(frames, {"do_idle", "default_idle", "cpu_startup_entry"}))
+                EXPECT_TRUE(has(frames, {"do_idle", "default_idle", "cpu_startup_entry",
+                                         "cpu_do_idle", "default_idle_call"}))
                     << comm << ": " << shape << " " << group["stop_reason"];
                 continue;
             }
@@ -129,7 +145,7 @@ TEST_P(TinyDebug, StacksAtTheFirstOpenat) {
 TEST_P(TinyDebug, DumpsAnswerAsLive) {
     auto args = up_args();
     ASSERT_FALSE(args.empty());
-    const std::string bzimage = args[3] + "/arch/x86/boot/bzImage";
+    const std::string bzimage = args[3] + GetParam().image();
     auto vm = TestVm::boot(bzimage, {"--smp", "2", "--mem", "256"});
     ASSERT_TRUE(vm) << vm.error().message;
     ASSERT_TRUE(vm->wait_for(lab::rootfs_ready_marker));
@@ -156,7 +172,8 @@ TEST_P(TinyDebug, DumpsAnswerAsLive) {
 INSTANTIATE_TEST_SUITE_P(
     Variants, TinyDebug,
     ::testing::Values(Variant{"orc", {}},
-                      Variant{"frame_pointer", {"CONFIG_UNWINDER_FRAME_POINTER=y"}}),
+                      Variant{"frame_pointer", {"CONFIG_UNWINDER_FRAME_POINTER=y"}},
+                      Variant{"arm64", {}, "arm64"}),
     [](const ::testing::TestParamInfo<Variant>& param) { return std::string(param.param.name); });
 
 } // namespace

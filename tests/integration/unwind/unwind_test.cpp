@@ -531,7 +531,8 @@ TEST_F(UnwindGuest, ServedModuleBreakpointIsHitAndGoneAfterDetach) {
     ASSERT_TRUE(gdb) << gdb.error().message;
     EXPECT_TRUE(std::regex_search(
         gdb->out,
-        std::regex(R"re(Thread \d+ "ip" hit Breakpoint 1, (0x[0-9a-f]+ in )?dummy_setup)re")))
+        std::regex(
+            R"re(Thread \d+ "ip" hit Breakpoint 1(\.\d+)?, (0x[0-9a-f]+ in )?dummy_setup)re")))
         << gdb->out << gdb->err;
     EXPECT_TRUE(
         std::regex_search(gdb->out, std::regex(R"re(#0 .*dummy_setup .*drivers/net/dummy\.c)re")))

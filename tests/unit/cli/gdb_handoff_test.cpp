@@ -44,8 +44,8 @@ TEST(GdbHandoff, AGuestOfAnotherArchitectureGetsGdbMultiarchUnlessOneWasNamed) {
     session.dir = "/run/s";
     session.arch = lab::host_arch();
     EXPECT_EQ(gdb_program(session, {}), "gdb");
-    session.arch =
-        lab::host_arch() == lab::KernelArch::arm64 ? lab::KernelArch::amd64 : lab::KernelArch::arm64;
+    session.arch = lab::host_arch() == lab::KernelArch::arm64 ? lab::KernelArch::amd64
+                                                              : lab::KernelArch::arm64;
     EXPECT_EQ(gdb_program(session, {}), "gdb-multiarch");
     EXPECT_EQ(gdb_arguments(session, {}, "/bin/kdive").front(), "gdb-multiarch");
     EXPECT_EQ(gdb_program(session, {"/opt/pwndbg/gdb", false}), "/opt/pwndbg/gdb");
