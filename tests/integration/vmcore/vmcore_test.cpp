@@ -410,9 +410,14 @@ TEST_F(Vmcore, EveryMemorySourceGivesTheSameAnswers) {
         auto from_dump = answers(file.string(), {}, asked());
         ASSERT_TRUE(from_dump) << from_dump.error().message;
         EXPECT_EQ(first_difference(*from_dump, *stub, asked()), "") << file.filename().string();
-        // The kernel's tables as the dump holds them (VMCOREINFO's) against the vCPU's.
-        EXPECT_EQ(physical_of(file.string(), "linux_banner"), *stub_banner)
-            << file.filename().string();
+        // The kernel's tables as the dump holds them (VMCOREINFO's) against the vCPU's. x86-64's
+        // vtop walks a CPU's CR3, which a dump as kdump writes it does not hold.
+        if (file.filename() == "kdump-style.elf") {
+            continue;
+        }
+        auto banner = physical_of(file.string(), "linux_banner");
+        ASSERT_TRUE(banner) << file.filename().string() << ": " << banner.error().message;
+        EXPECT_EQ(*banner, *stub_banner) << file.filename().string();
     }
 
     // Direct memory at a second stopped moment, against a dump of that moment.
