@@ -18,6 +18,19 @@ struct GdbRegister {
     std::string_view feature; // "org.gnu.gdb.i386.core", "org.gnu.gdb.aarch64.core", ...
 };
 
+// The regnum of `name` in `registers`, or registers.size() when there is none.
+std::size_t register_number(std::span<const GdbRegister> registers, std::string_view name);
+
+// A target description of `registers` for GDB's `architecture`, OS ABI "none" (a kernel has no
+// dynamic linker: its modules come from the server's library list): one <feature> per run of
+// registers of a feature, opened with the type definitions `types_of` gives for it, and each
+// register in the group `group_of` names.
+using FeatureTypes = std::string_view (*)(std::string_view feature);
+using RegisterGroup = std::string_view (*)(const GdbRegister& r);
+std::string target_description(std::span<const GdbRegister> registers,
+                               std::string_view architecture, FeatureTypes types_of,
+                               RegisterGroup group_of);
+
 // Every register of `arch`'s description, regnum = index.
 std::span<const GdbRegister> gdb_registers(const Architecture& arch);
 

@@ -6,7 +6,6 @@
 #include "arch/aarch64/gdb_registers.hpp"
 
 #include <array>
-#include <fmt/format.h>
 
 namespace kdive::arch::aarch64 {
 
@@ -172,35 +171,11 @@ std::span<const GdbRegister> gdb_registers() {
 }
 
 std::size_t gdb_register_number(std::string_view name) {
-    for (std::size_t i = 0; i < registers.size(); ++i) {
-        if (registers[i].name == name) {
-            return i;
-        }
-    }
-    return registers.size();
+    return register_number(registers, name);
 }
 
 std::string gdb_target_xml() {
-    std::string xml = "<?xml version=\"1.0\"?>\n<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n"
-                      "<target version=\"1.0\">\n<architecture>aarch64</architecture>\n"
-                      "<osabi>none</osabi>\n";
-    std::string_view open_feature;
-    for (std::size_t i = 0; i < registers.size(); ++i) {
-        const GdbRegister& r = registers[i];
-        if (r.feature != open_feature) {
-            if (!open_feature.empty()) {
-                xml += "</feature>\n";
-            }
-            open_feature = r.feature;
-            xml += fmt::format("<feature name=\"{}\">\n", r.feature);
-            xml += types_of(r.feature);
-        }
-        xml += fmt::format(
-            "<reg name=\"{}\" bitsize=\"{}\" type=\"{}\" regnum=\"{}\" group=\"{}\"/>\n", r.name,
-            r.bitsize, r.type, i, group_of(r));
-    }
-    xml += "</feature>\n</target>\n";
-    return xml;
+    return target_description(registers, "aarch64", types_of, group_of);
 }
 
 unsigned kernel_address_bits(std::uint64_t tcr_el1) {

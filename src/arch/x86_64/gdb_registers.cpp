@@ -4,7 +4,6 @@
 #include "arch/x86_64/gdb_registers.hpp"
 
 #include <array>
-#include <fmt/format.h>
 
 namespace kdive::arch::x86_64 {
 
@@ -88,6 +87,10 @@ constexpr std::string_view sse_types = R"(<vector id="v8bf16" type="bfloat16" co
 </flags>
 )";
 
+std::string_view types_of(std::string_view feature) {
+    return feature == core ? core_types : sse_types;
+}
+
 std::string_view group_of(const GdbRegister& r) {
     if (r.feature == sse) {
         return "vector";
@@ -108,35 +111,11 @@ std::span<const GdbRegister> gdb_registers() {
 }
 
 std::size_t gdb_register_number(std::string_view name) {
-    for (std::size_t i = 0; i < registers.size(); ++i) {
-        if (registers[i].name == name) {
-            return i;
-        }
-    }
-    return registers.size();
+    return register_number(registers, name);
 }
 
 std::string gdb_target_xml() {
-    std::string xml = "<?xml version=\"1.0\"?>\n<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n"
-                      "<target version=\"1.0\">\n<architecture>i386:x86-64</architecture>\n"
-                      "<osabi>none</osabi>\n";
-    std::string_view open_feature;
-    for (std::size_t i = 0; i < registers.size(); ++i) {
-        const GdbRegister& r = registers[i];
-        if (r.feature != open_feature) {
-            if (!open_feature.empty()) {
-                xml += "</feature>\n";
-            }
-            open_feature = r.feature;
-            xml += fmt::format("<feature name=\"{}\">\n", r.feature);
-            xml += r.feature == core ? core_types : sse_types;
-        }
-        xml += fmt::format(
-            "<reg name=\"{}\" bitsize=\"{}\" type=\"{}\" regnum=\"{}\" group=\"{}\"/>\n", r.name,
-            r.bitsize, r.type, i, group_of(r));
-    }
-    xml += "</feature>\n</target>\n";
-    return xml;
+    return target_description(registers, "i386:x86-64", types_of, group_of);
 }
 
 } // namespace kdive::arch::x86_64
