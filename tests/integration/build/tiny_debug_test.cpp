@@ -141,7 +141,8 @@ TEST_P(TinyDebug, StacksAtTheFirstOpenat) {
 }
 
 // The recipe's kernel dumped: no qemu_fw_cfg, so no VMCOREINFO; the kernel is found by its
-// banner, its page tables through a vCPU's CR3. The dumps answer as the live stub did.
+// banner, its page tables through a vCPU's CR3. The dumps answer as the live stub did. An arm64
+// dump without VMCOREINFO is refused, saying why.
 TEST_P(TinyDebug, DumpsAnswerAsLive) {
     auto args = up_args();
     ASSERT_FALSE(args.empty());
@@ -163,6 +164,14 @@ TEST_P(TinyDebug, DumpsAnswerAsLive) {
     for (const auto& file : dumps) {
         auto from_dump =
             answers(file.string(), {"--vmlinux", args[3] + "/vmlinux"}, core_questions);
+        if (GetParam().arm64()) {
+            // QEMU's arm64 dumps hold general registers only: without VMCOREINFO (the tiny
+            // build has no qemu_fw_cfg) the kernel's tables cannot be found, and kdive says so.
+            ASSERT_FALSE(from_dump) << file.filename().string();
+            EXPECT_NE(from_dump.error().message.find("VMCOREINFO"), std::string::npos)
+                << from_dump.error().message;
+            continue;
+        }
         ASSERT_TRUE(from_dump) << from_dump.error().message;
         EXPECT_EQ(first_difference(*from_dump, *stub, core_questions), "")
             << file.filename().string();
