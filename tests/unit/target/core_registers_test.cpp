@@ -3,6 +3,7 @@
 // VMCOREINFO places; x86-64's parsing stays as it was.
 #include "arch/architecture.hpp"
 #include "arch/kernel_translator.hpp"
+#include "core_notes.hpp"
 #include "target/core_file.hpp"
 #include "target/core_registers.hpp"
 #include "target/core_target.hpp"
@@ -18,18 +19,7 @@ namespace {
 
 using testing::TempDir;
 
-void put_note(std::vector<std::uint8_t>& out, std::string_view name, std::uint32_t type,
-              const std::vector<std::uint8_t>& desc) {
-    const std::uint32_t header[3] = {static_cast<std::uint32_t>(name.size() + 1),
-                                     static_cast<std::uint32_t>(desc.size()), type};
-    const auto* raw = reinterpret_cast<const std::uint8_t*>(header);
-    out.insert(out.end(), raw, raw + sizeof header);
-    out.insert(out.end(), name.begin(), name.end());
-    out.push_back(0);
-    out.resize((out.size() + 3) & ~std::size_t{3});
-    out.insert(out.end(), desc.begin(), desc.end());
-    out.resize((out.size() + 3) & ~std::size_t{3});
-}
+using testing::put_note;
 
 void put_u64(std::vector<std::uint8_t>& bytes, std::size_t at, std::uint64_t value) {
     std::memcpy(bytes.data() + at, &value, sizeof value);

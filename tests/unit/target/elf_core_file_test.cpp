@@ -1,5 +1,6 @@
 // ELF vmcores built in the test: memory by physical address, holes, registers from PRSTATUS
 // and QEMU notes, VMCOREINFO, and files whose headers lie.
+#include "core_notes.hpp"
 #include "target/core_file.hpp"
 #include "target/core_target.hpp"
 #include "temp_dir.hpp"
@@ -15,18 +16,7 @@ namespace {
 using namespace std::string_view_literals;
 using testing::TempDir;
 
-void put_note(std::vector<std::uint8_t>& out, std::string_view name, std::uint32_t type,
-              const std::vector<std::uint8_t>& desc) {
-    const std::uint32_t header[3] = {static_cast<std::uint32_t>(name.size() + 1),
-                                     static_cast<std::uint32_t>(desc.size()), type};
-    const auto* raw = reinterpret_cast<const std::uint8_t*>(header);
-    out.insert(out.end(), raw, raw + sizeof header);
-    out.insert(out.end(), name.begin(), name.end());
-    out.push_back(0);
-    out.resize((out.size() + 3) & ~std::size_t{3});
-    out.insert(out.end(), desc.begin(), desc.end());
-    out.resize((out.size() + 3) & ~std::size_t{3});
-}
+using testing::put_note;
 
 std::vector<std::uint8_t> prstatus(std::uint64_t rip, std::uint64_t rsp) {
     std::vector<std::uint8_t> desc(336, 0);
