@@ -1,6 +1,7 @@
-// GDB speaks first and waits for each answer, so while it waits for a monitor reply the stub
-// is idle and kdive can use it; the packets kdive sends change no state GDB relies on (memory
-// reads, thread listing).
+// GDB speaks first and waits for each answer, so while it waits for a monitor reply (or the
+// answer to a kernel read) the stub is idle and kdive can use it; the packets kdive sends change
+// no state GDB relies on (memory reads, thread listing; the thread and QEMU's physical mode are
+// put back).
 #include "cli/gdb_relay.hpp"
 
 #include "rsp/client_stream.hpp"
@@ -35,6 +36,9 @@ private:
 // Output goes back in `O` packets small enough for any GDB's packet buffer.
 constexpr std::size_t output_chunk = 512;
 
+// GDB asks for at most half its packet size; anything larger passes to the stub untouched.
+constexpr std::uint64_t max_kernel_read = 0x4000;
+
 } // namespace
 
 std::optional<std::string> kdive_monitor_command(std::string_view payload) {
@@ -54,6 +58,18 @@ std::optional<std::string> kdive_monitor_command(std::string_view payload) {
     return std::string(command);
 }
 
+std::optional<rsp::AddressRange> kernel_memory_request(std::string_view payload) {
+    if (!payload.starts_with('m')) {
+        return std::nullopt;
+    }
+    auto range = rsp::parse_address_range(payload.substr(1));
+    if (!range || (range->address >> 63) == 0 || range->length == 0 ||
+        range->length > max_kernel_read) {
+        return std::nullopt;
+    }
+    return range;
+}
+
 Result<> GdbRelay::to_debugger(std::string_view bytes) {
     for (std::size_t done = 0; done < bytes.size();) {
         ssize_t n = write(to_debugger_, bytes.data() + done, bytes.size() - done);
@@ -68,13 +84,20 @@ Result<> GdbRelay::to_debugger(std::string_view bytes) {
     return {};
 }
 
-Result<> GdbRelay::answer_monitor(std::string_view command, rsp::RspConnection& connection) {
+Result<> GdbRelay::take_request(rsp::RspConnection& connection) {
     if (!no_ack_) {
         if (auto ok = to_debugger("+"); !ok) {
             return ok;
         }
     }
     connection.set_no_ack(no_ack_);
+    return {};
+}
+
+Result<> GdbRelay::answer_monitor(std::string_view command, rsp::RspConnection& connection) {
+    if (auto ok = take_request(connection); !ok) {
+        return ok;
+    }
     const std::string output = answer_(command, connection, debugger_thread_);
     for (std::size_t at = 0; at < output.size(); at += output_chunk) {
         const auto chunk = std::string_view(output).substr(at, output_chunk);
@@ -83,6 +106,24 @@ Result<> GdbRelay::answer_monitor(std::string_view command, rsp::RspConnection& 
         }
     }
     return to_debugger(rsp::encode_packet("OK"));
+}
+
+Result<> GdbRelay::answer_kernel_read(const rsp::AddressRange& read, std::string_view payload,
+                                      rsp::RspConnection& connection) {
+    if (auto ok = take_request(connection); !ok) {
+        return ok;
+    }
+    auto reply = connection.request(payload);
+    if (!reply) {
+        return std::unexpected(reply.error());
+    }
+    if (reply->starts_with('E')) {
+        if (auto bytes = kernel_memory_(read.address, static_cast<std::size_t>(read.length),
+                                        connection, debugger_thread_)) {
+            *reply = std::move(*bytes);
+        }
+    }
+    return to_debugger(rsp::encode_packet(*reply));
 }
 
 Result<> GdbRelay::run() {
@@ -107,6 +148,14 @@ Result<> GdbRelay::run() {
                 if (piece->packet && answer_) {
                     if (auto command = kdive_monitor_command(piece->payload)) {
                         if (auto ok = answer_monitor(*command, connection); !ok) {
+                            return ok;
+                        }
+                        continue;
+                    }
+                }
+                if (piece->packet && kernel_memory_) {
+                    if (auto read = kernel_memory_request(piece->payload)) {
+                        if (auto ok = answer_kernel_read(*read, piece->payload, connection); !ok) {
                             return ok;
                         }
                         continue;

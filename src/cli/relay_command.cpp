@@ -23,11 +23,16 @@ Result<> relay(const std::string& where, const std::string& vmlinux) {
         return std::unexpected(transport.error());
     }
     RelayMonitor monitor(vmlinux);
-    GdbRelay relay(STDIN_FILENO, STDOUT_FILENO, **transport,
-                   [&monitor](std::string_view command, rsp::RspConnection& stub,
-                              const std::string& debugger_thread) {
-                       return monitor.answer(command, stub, debugger_thread);
-                   });
+    GdbRelay relay(
+        STDIN_FILENO, STDOUT_FILENO, **transport,
+        [&monitor](std::string_view command, rsp::RspConnection& stub,
+                   const std::string& debugger_thread) {
+            return monitor.answer(command, stub, debugger_thread);
+        },
+        [&monitor](std::uint64_t address, std::size_t length, rsp::RspConnection& stub,
+                   const std::string& debugger_thread) {
+            return monitor.read_kernel_memory(address, length, stub, debugger_thread);
+        });
     return relay.run();
 }
 

@@ -1,6 +1,11 @@
 // Output is collected in an unnamed temporary file, read back and emptied after each command.
 #include "cli/relay_monitor.hpp"
 
+#include "arch/kernel_translator.hpp"
+#include "rsp/packet_codec.hpp"
+
+#include <vector>
+
 namespace kdive::cli {
 
 RelayMonitor::~RelayMonitor() = default;
@@ -17,17 +22,38 @@ Result<> RelayMonitor::prepare(rsp::RspConnection& stub) {
         return std::unexpected(capture.error());
     }
     out_ = std::move(*capture);
-    target_ = std::make_unique<target::BorrowedStubTarget>(stub);
+    borrow(stub);
     DebuggerOptions options;
     options.batch = true;
     options.source_note = false;
     auto stack = DebuggerStack::create(*target_, vmlinux_, options, out_->file());
     if (!stack) {
-        target_.reset();
         return std::unexpected(stack.error());
     }
     stack_ = std::move(*stack);
     return {};
+}
+
+void RelayMonitor::borrow(rsp::RspConnection& stub) {
+    if (!target_) {
+        target_ = std::make_unique<target::BorrowedStubTarget>(stub);
+        target_->set_translator(arch::live_kernel_translator(*target_));
+    }
+}
+
+std::optional<std::string> RelayMonitor::read_kernel_memory(std::uint64_t address,
+                                                            std::size_t length,
+                                                            rsp::RspConnection& stub,
+                                                            const std::string& debugger_thread) {
+    borrow(stub);
+    target_->begin_request(debugger_thread);
+    std::vector<std::uint8_t> bytes(length);
+    auto read = target_->read_memory(address, bytes);
+    auto restored = target_->end_request();
+    if (!read || !restored) {
+        return std::nullopt;
+    }
+    return rsp::hex_encode(std::string_view(reinterpret_cast<const char*>(bytes.data()), length));
 }
 
 std::string RelayMonitor::answer(std::string_view command, rsp::RspConnection& stub,

@@ -7,8 +7,10 @@
 #include "rsp/rsp_connection.hpp"
 #include "target/borrowed_stub_target.hpp"
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,7 +28,16 @@ public:
     std::string answer(std::string_view command, rsp::RspConnection& stub,
                        const std::string& debugger_thread);
 
+    // `length` bytes at kernel `address`, hex-encoded, walked in the kernel's page tables when
+    // the stub cannot read them through GDB's thread (a vCPU in user mode); nothing when they
+    // cannot be read that way either.
+    std::optional<std::string> read_kernel_memory(std::uint64_t address, std::size_t length,
+                                                  rsp::RspConnection& stub,
+                                                  const std::string& debugger_thread);
+
 private:
+    // The target over GDB's stub, built once (it needs no vmlinux).
+    void borrow(rsp::RspConnection& stub);
     Result<> prepare(rsp::RspConnection& stub);
 
     std::filesystem::path vmlinux_;

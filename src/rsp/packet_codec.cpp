@@ -233,6 +233,16 @@ bool parse_hex_u64(std::string_view hex, std::uint64_t& value) {
     return true;
 }
 
+std::optional<AddressRange> parse_address_range(std::string_view text) {
+    const auto comma = text.find(',');
+    AddressRange range;
+    if (comma == std::string_view::npos || !parse_hex_u64(text.substr(0, comma), range.address) ||
+        !parse_hex_u64(text.substr(comma + 1), range.length)) {
+        return std::nullopt;
+    }
+    return range;
+}
+
 std::span<char> FrameDecoder::prepare(std::size_t size) {
     if (position_ == end_) {
         position_ = end_ = 0;

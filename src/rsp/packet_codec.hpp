@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -55,6 +56,13 @@ DecodedBytes hex_decode(std::string_view hex);
 CodecError hex_decode_into(std::string_view hex, char* out, std::size_t out_size);
 // A hex number of at most 16 digits; false when empty, too long or not hex.
 bool parse_hex_u64(std::string_view hex, std::uint64_t& value);
+
+// "ADDR,LENGTH" in hex, the part m, M, X and Z packets share.
+struct AddressRange {
+    std::uint64_t address = 0;
+    std::uint64_t length = 0;
+};
+std::optional<AddressRange> parse_address_range(std::string_view text);
 
 // One thing read from the byte stream of a remote stub.
 struct FrameEvent {

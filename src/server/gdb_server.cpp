@@ -34,18 +34,12 @@ std::optional<std::uint64_t> parse_hex(std::string_view text) {
     return value;
 }
 
-// "ADDR,LENGTH" (the part of m, M, X and Z packets both share).
 std::optional<std::pair<std::uint64_t, std::uint64_t>> parse_range(std::string_view text) {
-    const auto comma = text.find(',');
-    if (comma == std::string_view::npos) {
+    auto range = rsp::parse_address_range(text);
+    if (!range) {
         return std::nullopt;
     }
-    auto address = parse_hex(text.substr(0, comma));
-    auto length = parse_hex(text.substr(comma + 1));
-    if (!address || !length) {
-        return std::nullopt;
-    }
-    return std::make_pair(*address, *length);
+    return std::make_pair(range->address, range->length);
 }
 
 // A thread id of H, T and qThreadExtraInfo: hex, "0" for any, "-1" for all (both nullopt).

@@ -5,6 +5,8 @@
 
 #include "support/error.hpp"
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 
 namespace kdive::target {
@@ -23,5 +25,26 @@ public:
     // The guest changed (it ran, or memory was written): cached table pages are stale.
     virtual void invalidate() = 0;
 };
+
+// Visits the physical runs behind [address, address + size) in order, as
+// `visit(physical, offset, length)`; stops at the first error, the translator's or the visitor's.
+template <typename Visit>
+Result<> for_each_physical_run(AddressTranslator& translator, int vcpu, std::uint64_t address,
+                               std::size_t size, Visit&& visit) {
+    std::size_t done = 0;
+    while (done < size) {
+        auto run = translator.translate(address + done, vcpu);
+        if (!run) {
+            return std::unexpected(run.error());
+        }
+        const auto length = static_cast<std::size_t>(
+            std::min<std::uint64_t>(size - done, std::max<std::uint64_t>(run->length, 1)));
+        if (auto ok = visit(run->physical, done, length); !ok) {
+            return ok;
+        }
+        done += length;
+    }
+    return {};
+}
 
 } // namespace kdive::target

@@ -28,6 +28,40 @@ Result<> BorrowedStubTarget::read_memory(std::uint64_t address, std::span<std::u
 }
 
 Result<> BorrowedStubTarget::read_memory_ranges(std::span<const MemoryRange> ranges) {
+    auto ok = read_through_stub(ranges);
+    if (ok || !translator_) {
+        return ok;
+    }
+    // Some range the selected vCPU cannot map: each on its own, kernel addresses through the
+    // kernel's tables where the stub refuses.
+    for (const auto& range : ranges) {
+        if (read_through_stub(std::span<const MemoryRange>(&range, 1))) {
+            continue;
+        }
+        if ((range.address >> 63) == 0) {
+            return ok;
+        }
+        if (auto translated = read_translated(range.address, range.out); !translated) {
+            return wrap(translated.error(),
+                        fmt::format("reading {} bytes at {:#x}", range.out.size(), range.address));
+        }
+    }
+    return {};
+}
+
+void BorrowedStubTarget::set_translator(std::unique_ptr<AddressTranslator> translator) {
+    translator_ = std::move(translator);
+}
+
+Result<> BorrowedStubTarget::read_translated(std::uint64_t address, std::span<std::uint8_t> out) {
+    return for_each_physical_run(
+        *translator_, current_, address, out.size(),
+        [&](std::uint64_t physical, std::size_t offset, std::size_t length) {
+            return read_physical(physical, out.subspan(offset, length));
+        });
+}
+
+Result<> BorrowedStubTarget::read_through_stub(std::span<const MemoryRange> ranges) {
     struct Piece {
         std::uint64_t address;
         std::uint8_t* out;
@@ -77,7 +111,8 @@ Result<> BorrowedStubTarget::read_physical(std::uint64_t address, std::span<std:
                        "reading physical memory at {:#x}: {} has no physical mode", address,
                        stub_.peer());
     }
-    auto read = read_memory(address, out);
+    MemoryRange range{address, out};
+    auto read = read_through_stub(std::span<const MemoryRange>(&range, 1));
     auto off = stub_.request("Qqemu.PhyMemMode:0");
     if (!off) {
         return std::unexpected(off.error());
@@ -163,6 +198,9 @@ int BorrowedStubTarget::vcpu_count() const {
 
 void BorrowedStubTarget::begin_request(std::string debugger_thread) {
     bump_generation();
+    if (translator_) {
+        translator_->invalidate();
+    }
     debugger_thread_ = std::move(debugger_thread);
     moved_ = false;
     current_ = 0;

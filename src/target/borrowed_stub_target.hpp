@@ -7,7 +7,10 @@
 #include "rsp/rsp_connection.hpp"
 #include "rsp/stop_reply.hpp"
 #include "rsp/target_description.hpp"
+#include "target/address_translator.hpp"
 #include "target/target.hpp"
+
+#include <memory>
 
 namespace kdive::target {
 
@@ -20,6 +23,10 @@ public:
     // packet, empty when it sent none), put back by end_request when kdive selected another.
     void begin_request(std::string debugger_thread);
     Result<> end_request();
+    // Kernel memory the stub cannot read through the selected vCPU (one stopped in user mode:
+    // arm64 at EL0 maps none of it) is walked in the kernel's tables by `translator` and read
+    // physically.
+    void set_translator(std::unique_ptr<AddressTranslator> translator);
 
     Result<> read_memory(std::uint64_t address, std::span<std::uint8_t> out) override;
     Result<> write_memory(std::uint64_t address, std::span<const std::uint8_t> bytes) override;
@@ -47,12 +54,16 @@ public:
     Result<> detach() override { return {}; }
 
 private:
+    // Virtual or physical (per QEMU's mode) reads through the stub alone.
+    Result<> read_through_stub(std::span<const MemoryRange> ranges);
+    Result<> read_translated(std::uint64_t address, std::span<std::uint8_t> out);
     // The stub's target.xml, read at the first register access.
     const rsp::RegisterMap* register_map() const;
     // The stub's threads, in vCPU order (none when it cannot list them).
     const std::vector<rsp::ThreadId>& threads() const;
 
     rsp::RspConnection& stub_;
+    std::unique_ptr<AddressTranslator> translator_;
     mutable std::optional<rsp::RegisterMap> map_;
     mutable std::vector<RegisterDescription> descriptions_;
     std::vector<Breakpoint> none_;

@@ -61,21 +61,15 @@ Result<> CoreTarget::read_memory(std::uint64_t address, std::span<std::uint8_t> 
                        "cannot read virtual address {:#x}: no address translation for this dump",
                        address);
     }
-    std::size_t done = 0;
-    while (done < out.size()) {
-        auto run = translator_->translate(address + done, current_);
-        if (!run) {
-            return std::unexpected(run.error());
-        }
-        const std::size_t length = static_cast<std::size_t>(
-            std::min<std::uint64_t>(out.size() - done, std::max<std::uint64_t>(run->length, 1)));
-        if (auto ok = file_->read_physical(run->physical, out.subspan(done, length)); !ok) {
-            return fail_as(ok.error().kind, "reading virtual address {:#x}: {}", address + done,
-                           ok.error().message);
-        }
-        done += length;
-    }
-    return {};
+    return for_each_physical_run(
+        *translator_, current_, address, out.size(),
+        [&](std::uint64_t physical, std::size_t offset, std::size_t length) -> Result<> {
+            if (auto ok = file_->read_physical(physical, out.subspan(offset, length)); !ok) {
+                return fail_as(ok.error().kind, "reading virtual address {:#x}: {}",
+                               address + offset, ok.error().message);
+            }
+            return {};
+        });
 }
 
 Result<> CoreTarget::write_memory(std::uint64_t address, std::span<const std::uint8_t> bytes) {

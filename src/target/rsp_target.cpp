@@ -168,20 +168,11 @@ void RspTarget::set_translator(std::unique_ptr<AddressTranslator> translator) {
 }
 
 Result<> RspTarget::read_translated(std::uint64_t address, std::span<std::uint8_t> out) {
-    std::size_t done = 0;
-    while (done < out.size()) {
-        auto run = translator_->translate(address + done, current_);
-        if (!run) {
-            return std::unexpected(run.error());
-        }
-        const std::size_t length = static_cast<std::size_t>(
-            std::min<std::uint64_t>(out.size() - done, std::max<std::uint64_t>(run->length, 1)));
-        if (auto ok = read_physical(run->physical, out.subspan(done, length)); !ok) {
-            return ok;
-        }
-        done += length;
-    }
-    return {};
+    return for_each_physical_run(
+        *translator_, current_, address, out.size(),
+        [&](std::uint64_t physical, std::size_t offset, std::size_t length) {
+            return read_physical(physical, out.subspan(offset, length));
+        });
 }
 
 Result<> RspTarget::use_physical(bool physical) {

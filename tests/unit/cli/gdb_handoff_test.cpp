@@ -95,5 +95,20 @@ TEST(GdbRelay, TakesMonitorRequestsForKdiveOnly) {
     EXPECT_FALSE(kdive_monitor_command("m0,4"));
 }
 
+TEST(GdbRelay, AnswersKernelReadsOnlyWhenTheStubRefusesThem) {
+    auto read = kernel_memory_request("mffff800008000000,40");
+    ASSERT_TRUE(read);
+    EXPECT_EQ(read->address, 0xffff800008000000U);
+    EXPECT_EQ(read->length, 0x40U);
+    // User addresses, empty or oversized reads, writes and malformed packets pass untouched.
+    EXPECT_FALSE(kernel_memory_request("m400000,40"));
+    EXPECT_FALSE(kernel_memory_request("mffff800008000000,0"));
+    EXPECT_FALSE(kernel_memory_request("mffff800008000000,100000"));
+    EXPECT_FALSE(kernel_memory_request("Mffff800008000000,1:00"));
+    EXPECT_FALSE(kernel_memory_request("mffff800008000000"));
+    EXPECT_FALSE(kernel_memory_request("m1ffff800008000000,4"));
+    EXPECT_FALSE(kernel_memory_request("mzz,4"));
+}
+
 } // namespace
 } // namespace kdive::cli
