@@ -27,11 +27,16 @@ fi
 echo "== integration tests (real kernels, real QEMU)"
 ctest --test-dir build -L integration --output-on-failure -j2
 
-# arm64 under TCG is slower: CI runs its 6.1 kernel with the integration tests every time, and
-# the rest of the arm64 tests (label arm64) when the change touches arm64 code.
+# arm64 under TCG is slower: CI runs its 6.1 kernel with the integration tests every time, sid's
+# unwind, stepping and relay tests (label arm64) when the change touches arm64 code or
+# KDIVE_ARM64 is set, and the rest (label arm64-extra: sid's kernel awareness, 6.12-arm64,
+# KASLR, vmcores, the debugger comparisons, the tiny arm64 build) only with KDIVE_ARM64=all.
 arm64_paths='src/arch/aarch64|src/kernel/frame_record|src/arch/architecture|src/lab/(kernel_arch|busybox_store|qemu_launcher)|arm64'
-if [[ -n ${KDIVE_ARM64:-} ]] ||
-  git diff --name-only "${KDIVE_ARM64_BASE:-HEAD~1}" 2>/dev/null | grep -Eq "$arm64_paths"; then
-  echo "== arm64 integration tests (the change touches arm64 code)"
+if [[ ${KDIVE_ARM64:-} == all ]]; then
+  echo "== every arm64 integration test (KDIVE_ARM64=all)"
   ctest --test-dir build -L arm64 --output-on-failure -j2
+elif [[ -n ${KDIVE_ARM64:-} ]] ||
+  git diff --name-only "${KDIVE_ARM64_BASE:-HEAD~1}" 2>/dev/null | grep -Eq "$arm64_paths"; then
+  echo "== arm64 integration tests on sid (the change touches arm64 code)"
+  ctest --test-dir build -L '^arm64$' --output-on-failure -j2
 fi
