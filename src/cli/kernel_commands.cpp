@@ -1,6 +1,7 @@
 // Parses the kernel commands' arguments and formats the kernel layer's answers as text or JSON.
 #include "cli/kernel_commands.hpp"
 
+#include "arch/x86_64/kernel_page_tables.hpp"
 #include "arch/x86_64/page_table_walker.hpp"
 #include "cli/backtrace_commands.hpp"
 #include "cli/eval_commands.hpp"
@@ -19,6 +20,8 @@
 #include "kernel/uptime.hpp"
 #include "support/guest_text.hpp"
 #include "support/text.hpp"
+#include "target/core_target.hpp"
+#include "target/vmcore_info.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -155,6 +158,16 @@ KernelCommands::KernelCommands(debuginfo::DebugInfo& info, target::Target& targe
 
 KernelCommands::~KernelCommands() = default;
 
+const target::VmcoreInfo* KernelCommands::recorded_vmcoreinfo() const {
+    const auto* core = dynamic_cast<const target::CoreTarget*>(&target_);
+    return core != nullptr && !core->vmcore_info().empty() ? &core->vmcore_info() : nullptr;
+}
+
+std::optional<std::uint64_t> KernelCommands::recorded_kaslr_offset() {
+    const target::VmcoreInfo* info = recorded_vmcoreinfo();
+    return info != nullptr ? info->hex("KERNELOFFSET") : std::nullopt;
+}
+
 Result<kernel::Kernel*> KernelCommands::kernel() {
     if (setup_error_) {
         return std::unexpected(*setup_error_);
@@ -163,7 +176,7 @@ Result<kernel::Kernel*> KernelCommands::kernel() {
         return kernel_.get();
     }
     auto view = std::make_unique<kernel::Kernel>(info_, memory_, &memory_);
-    auto kaslr = kernel::detect_kaslr_offset(*view, &memory_);
+    auto kaslr = kernel::detect_kaslr_offset(*view, &memory_, recorded_kaslr_offset());
     if (!kaslr) {
         return std::unexpected(kaslr.error());
     }
@@ -708,14 +721,11 @@ Result<std::string> KernelCommands::vtop(std::vector<std::string>& args, bool js
     if (view.architecture().machine == arch::Machine::aarch64) {
         return vtop_arm64(*address, pid, json);
     }
-    auto cr3 = memory_.read_register("cr3");
-    if (!cr3) {
-        return std::unexpected(cr3.error());
+    auto tables = x86_64_tables();
+    if (!tables) {
+        return std::unexpected(tables.error());
     }
-    auto cr4 = memory_.read_register("cr4");
-    const bool five_level = cr4 && arch::x86_64::PageTableWalker::five_level_from_cr4(*cr4);
-    std::uint64_t root = arch::x86_64::PageTableWalker::root_from_cr3(*cr3);
-    std::string source = fmt::format("CR3 {} of CPU {}", hex(*cr3), selected_cpu());
+    auto [root, five_level, source] = *tables;
     if (pid) {
         auto found = task_pgd(*pid);
         if (!found) {
@@ -776,6 +786,30 @@ Result<std::string> KernelCommands::vtop(std::vector<std::string>& args, bool js
     return text;
 }
 
+Result<KernelCommands::PageTables> KernelCommands::x86_64_tables() {
+    auto cr3 = memory_.read_register("cr3");
+    if (cr3 && *cr3 != 0) {
+        auto cr4 = memory_.read_register("cr4");
+        return PageTables{arch::x86_64::PageTableWalker::root_from_cr3(*cr3),
+                          cr4 && arch::x86_64::PageTableWalker::five_level_from_cr4(*cr4),
+                          fmt::format("CR3 {} of CPU {}", hex(*cr3), selected_cpu())};
+    }
+    // A dump whose notes hold no control registers (kdump's NT_PRSTATUS): the kernel's own
+    // tables, which VMCOREINFO places.
+    const target::VmcoreInfo* info = recorded_vmcoreinfo();
+    const auto root =
+        info != nullptr ? arch::x86_64::kernel_root_from_vmcoreinfo(*info) : std::nullopt;
+    if (!root) {
+        if (!cr3) {
+            return std::unexpected(cr3.error());
+        }
+        return fail("vtop: CPU {} has no CR3 and no VMCOREINFO places the kernel's page tables",
+                    selected_cpu());
+    }
+    return PageTables{*root, info->decimal("NUMBER(pgtable_l5_enabled)").value_or(0) != 0,
+                      "the kernel's tables (VMCOREINFO's init_top_pgt)"};
+}
+
 Result<std::string> KernelCommands::cmdline(bool json) {
     auto line = kernel::read_command_line(**kernel());
     if (!line) {
@@ -796,7 +830,7 @@ Result<std::string> KernelCommands::version(bool json) {
     } else {
         // A mismatch: still show both banners, read where the running kernel has its own.
         kernel::Kernel probe(info_, memory_, &memory_);
-        auto kaslr = kernel::detect_kaslr_offset(probe, &memory_);
+        auto kaslr = kernel::detect_kaslr_offset(probe, &memory_, recorded_kaslr_offset());
         if (!kaslr) {
             return std::unexpected(view.error());
         }

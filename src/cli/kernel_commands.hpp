@@ -12,6 +12,7 @@
 #include "kernel/task_walker.hpp"
 #include "support/error.hpp"
 #include "target/target.hpp"
+#include "target/vmcore_info.hpp"
 
 #include <memory>
 #include <optional>
@@ -127,6 +128,18 @@ private:
     // The CPU the selected vCPU is: the one whose __per_cpu_offset is its per-CPU base, else
     // (before the per-CPU areas exist) its index, which QEMU gives the boot CPU as 0.
     int selected_cpu();
+    // x86-64's tables for vtop: the selected vCPU's CR3, else (a dump without control
+    // registers) the kernel's own from VMCOREINFO.
+    struct PageTables {
+        std::uint64_t root = 0;
+        bool five_level = false;
+        std::string source; // "CR3 0x... of CPU 0"
+    };
+    Result<PageTables> x86_64_tables();
+    // The VMCOREINFO a dump carries, if the target is one that has it.
+    const target::VmcoreInfo* recorded_vmcoreinfo() const;
+    // KERNELOFFSET of the VMCOREINFO a dump carries, if any.
+    std::optional<std::uint64_t> recorded_kaslr_offset();
 
     debuginfo::DebugInfo& info_;
     target::Target& target_;

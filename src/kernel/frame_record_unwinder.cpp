@@ -14,6 +14,8 @@ constexpr std::size_t reg_fp = 29;
 constexpr std::size_t reg_lr = 30;
 // FRAME_META_TYPE_PT_REGS in arch/arm64/include/asm/stacktrace/frame.h.
 constexpr std::uint64_t meta_type_pt_regs = 2;
+constexpr std::uint64_t vector_table_size = 0x800;
+constexpr std::uint64_t vector_slot_size = 0x80;
 
 std::uint32_t word_at(std::span<const std::byte> code, std::size_t offset) {
     std::uint32_t word = 0;
@@ -95,7 +97,7 @@ Result<UnwindStep> FrameRecordUnwinder::step(const UnwoundFrame& current, bool e
     // Stopped in a prologue, an epilogue or a leaf, the function's record is not (yet, any
     // more) what x29 points at: the link register holds the return address.
     if (exact_pc && current.regs[reg_lr]) {
-        const auto start = env_.function_start ? env_.function_start(current.pc) : std::nullopt;
+        const auto start = code_start(current.pc);
         if (start.has_value() && current.pc >= *start) {
             const std::uint64_t offset = current.pc - *start;
             const std::uint64_t decoded = std::min(offset, max_prologue);
@@ -153,6 +155,15 @@ Result<UnwindStep> FrameRecordUnwinder::step(const UnwoundFrame& current, bool e
     UnwindStep out;
     out.frame = next;
     return out;
+}
+
+std::optional<std::uint64_t> FrameRecordUnwinder::code_start(std::uint64_t pc) const {
+    for (std::uint64_t table : facts_.vector_tables) {
+        if (pc >= table && pc - table < vector_table_size) {
+            return table + ((pc - table) & ~(vector_slot_size - 1));
+        }
+    }
+    return env_.function_start ? env_.function_start(pc) : std::nullopt;
 }
 
 Result<UnwindStep> FrameRecordUnwinder::from_link_register(const UnwoundFrame& current,

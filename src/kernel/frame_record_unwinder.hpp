@@ -9,7 +9,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
+#include <vector>
 
 namespace kdive::kernel {
 
@@ -34,6 +36,10 @@ struct FrameRecordFacts {
     std::uint64_t entry_text_end = 0;
     bool has_meta = false; // struct frame_record_meta: a zero record with a type after it
     std::uint32_t meta_type_offset = 16;
+    // Exception vector tables (`vectors`, `__bp_harden_el1_vectors`' copies): 2 KiB each, 16
+    // entry slots of 128 bytes. A CPU stopped in one (a dump taken as it entered an exception)
+    // is in its slot's code alone; the slots before it are other entries.
+    std::vector<std::uint64_t> vector_tables;
 };
 
 class FrameRecordUnwinder final : public StackUnwinder {
@@ -52,6 +58,8 @@ private:
     // Prologues are a few instructions: the scan looks no further.
     static constexpr std::uint64_t max_prologue = 64;
     Result<UnwindStep> step(const UnwoundFrame& current, bool exact_pc);
+    // Where the code that runs to `pc` starts: its function, or its exception vector slot.
+    std::optional<std::uint64_t> code_start(std::uint64_t pc) const;
     Result<UnwindStep> from_link_register(const UnwoundFrame& current,
                                           const FrameRecordSetup& setup);
     Result<UnwindStep> from_pt_regs(std::uint64_t record);

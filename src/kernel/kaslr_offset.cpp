@@ -4,7 +4,7 @@
 // present PD entry under __START_KERNEL_map is _text — about four physical reads. Last, a scan
 // for linux_banner in 2 MiB steps (up to 512 reads; needs no registers or physical memory).
 // arm64 places its image anywhere in the vmalloc area: there the exception vectors register
-// says where.
+// says where, or a dump's VMCOREINFO (KERNELOFFSET), which is tried first on both.
 #include "kernel/kaslr_offset.hpp"
 
 #include "arch/architecture.hpp"
@@ -133,7 +133,8 @@ std::optional<KaslrResult> vbar_offset(Kernel& kernel, eval::RegisterReader& reg
 
 } // namespace
 
-Result<KaslrResult> detect_kaslr_offset(Kernel& kernel, eval::RegisterReader* registers) {
+Result<KaslrResult> detect_kaslr_offset(Kernel& kernel, eval::RegisterReader* registers,
+                                        std::optional<std::uint64_t> recorded) {
     auto banner = file_banner(kernel.info());
     if (!banner) {
         return std::unexpected(banner.error());
@@ -154,6 +155,15 @@ Result<KaslrResult> detect_kaslr_offset(Kernel& kernel, eval::RegisterReader* re
     case Banner::none:
         break;
     }
+    if (recorded && *recorded != 0) {
+        const Banner found = banner_at(kernel, banner_address, *recorded, *banner);
+        if (found == Banner::same_kernel) {
+            return KaslrResult{*recorded, "VMCOREINFO"};
+        }
+        if (found == Banner::other_kernel && !other_kernel) {
+            other_kernel = *recorded;
+        }
+    }
     if (kernel.architecture().machine != arch::Machine::x86_64) {
         // The page-table walk and the scan below know x86-64's image window only.
         if (registers != nullptr) {
@@ -166,7 +176,8 @@ Result<KaslrResult> detect_kaslr_offset(Kernel& kernel, eval::RegisterReader* re
             return KaslrResult{*other_kernel, "none"};
         }
         return fail("linux_banner is not at its link address {:#x}: the image is relocated "
-                    "(KASLR) or not mapped, and neither VBAR_EL1 nor VMCOREINFO placed it",
+                    "(KASLR) or not mapped, and neither VBAR_EL1 nor VMCOREINFO's KERNELOFFSET "
+                    "placed it",
                     banner_address);
     }
     if (registers != nullptr && text != nullptr) {

@@ -5,18 +5,22 @@
 #include "kernel/kernel.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace kdive::kernel {
 
 struct KaslrResult {
     std::uint64_t offset = 0;
-    std::string method; // how it was found: "none", "page tables", "banner scan", "VBAR_EL1"
+    // how it was found: "none", "VMCOREINFO", "page tables", "banner scan", "VBAR_EL1"
+    std::string method;
 };
 
 // Finds the offset and checks it: linux_banner must read back at its relocated address.
 // `registers` (CR3/CR4 of a vCPU) and the kernel's physical reader are optional; without them
-// only the banner scan is tried.
-Result<KaslrResult> detect_kaslr_offset(Kernel& kernel, eval::RegisterReader* registers);
+// only the banner scan is tried. `recorded` is the offset a dump's VMCOREINFO gives
+// (KERNELOFFSET), tried first.
+Result<KaslrResult> detect_kaslr_offset(Kernel& kernel, eval::RegisterReader* registers,
+                                        std::optional<std::uint64_t> recorded = std::nullopt);
 
 } // namespace kdive::kernel

@@ -265,6 +265,15 @@ Result<std::unique_ptr<StackUnwinder>> StackUnwinder::create(Kernel& kernel) {
                 facts.entry_text_end = *high;
             }
         }
+        if (auto vectors = kernel.address_of("vectors")) {
+            facts.vector_tables.push_back(*vectors);
+        }
+        if (auto hardened = kernel.address_of("__bp_harden_el1_vectors")) {
+            // One table per Spectre-BHB mitigation, back to back.
+            for (std::uint64_t table = 0; table < 4; ++table) {
+                facts.vector_tables.push_back(*hardened + table * 0x800);
+            }
+        }
         if (const StructLayout* meta = kernel.find_layout("frame_record_meta")) {
             if (auto type = meta->field("type")) {
                 facts.has_meta = true;

@@ -410,11 +410,8 @@ TEST_F(Vmcore, EveryMemorySourceGivesTheSameAnswers) {
         auto from_dump = answers(file.string(), {}, asked());
         ASSERT_TRUE(from_dump) << from_dump.error().message;
         EXPECT_EQ(first_difference(*from_dump, *stub, asked()), "") << file.filename().string();
-        // The kernel's tables as the dump holds them (VMCOREINFO's) against the vCPU's. x86-64's
-        // vtop walks a CPU's CR3, which a dump as kdump writes it does not hold.
-        if (file.filename() == "kdump-style.elf") {
-            continue;
-        }
+        // The dump's tables against the vCPU's: a CPU's CR3, or where a dump as kdump writes it
+        // holds none, the kernel's own from VMCOREINFO.
         auto banner = physical_of(file.string(), "linux_banner");
         ASSERT_TRUE(banner) << file.filename().string() << ": " << banner.error().message;
         EXPECT_EQ(*banner, *stub_banner) << file.filename().string();
@@ -501,10 +498,9 @@ TEST_F(Vmcore, EveryMemorySourceGivesTheSameAnswers) {
 // memory and registers alone. QEMU's paging dump (virtual mappings) too.
 TEST_F(Vmcore, KaslrAndFiveLevelDumpsAnswerAsLive) {
     if (arm64_guest()) {
-        GTEST_SKIP() << "x86-64 only: la57 is an x86-64 CPU flag, and kdive finds an arm64 "
-                        "kernel's KASLR offset neither from the dump's memory nor from VMCOREINFO "
-                        "yet (arm64's paging dump and its dump without VMCOREINFO: "
-                        "Arm64PagingDumpAnswersAsLiveAndNoVmcoreinfoSaysWhy)";
+        GTEST_SKIP() << "x86-64 only: la57 is an x86-64 CPU flag (arm64's KASLR dumps: "
+                        "Arm64KaslrDumpsAnswerAsLive; its paging dump and its dump without "
+                        "VMCOREINFO: Arm64PagingDumpAnswersAsLiveAndNoVmcoreinfoSaysWhy)";
     }
     auto vm = boot({"--kaslr", "--cpu", "qemu64,+la57"}, false);
     ASSERT_TRUE(vm) << vm.error().message;
@@ -533,6 +529,42 @@ TEST_F(Vmcore, KaslrAndFiveLevelDumpsAnswerAsLive) {
     EXPECT_TRUE(json["matches"].get<bool>());
     EXPECT_NE(json["kaslr_offset"], "0x0");
     expect_gdb_serves_dump(*kdump, vmlinux_);
+}
+
+// arm64 with KASLR: QEMU's arm64 notes carry no VBAR_EL1, so a dump's VMCOREINFO places the
+// image (KERNELOFFSET), and the dumps answer as the live stub, which found it by VBAR_EL1.
+TEST_F(Vmcore, Arm64KaslrDumpsAnswerAsLive) {
+    if (!arm64_guest()) {
+        GTEST_SKIP() << "arm64 only: x86-64's KASLR dumps are KaslrAndFiveLevelDumpsAnswerAsLive";
+    }
+    auto vm = boot({"--kaslr"});
+    ASSERT_TRUE(vm) << vm.error().message;
+    ASSERT_TRUE(pause_guest(vm->session()));
+    auto elf = dump(vm->session(), work_->path(), "elf");
+    ASSERT_TRUE(elf) << elf.error().message;
+    auto kdump = dump(vm->session(), work_->path(), "kdump-zlib");
+    ASSERT_TRUE(kdump) << kdump.error().message;
+    auto stub = answers(vm->session().dir.string(), {"--memory", "stub"}, asked());
+    ASSERT_TRUE(stub) << stub.error().message;
+    for (const auto& file : {*elf, *kdump}) {
+        auto from_dump = answers(file.string(), {}, asked());
+        ASSERT_TRUE(from_dump) << from_dump.error().message;
+        EXPECT_EQ(first_difference(*from_dump, *stub, asked()), "") << file.filename().string();
+    }
+    auto live = kdive({"attach", vm->session().dir.string(), "--batch", "-ex", "version"});
+    ASSERT_TRUE(live) << live.error().message;
+    EXPECT_NE(live->out.find("found by: VBAR_EL1"), std::string::npos) << live->out;
+    for (const auto& file : {*elf, *kdump}) {
+        auto version =
+            kdive({"attach", file.string(), "--batch", "-ex", "version", "-ex", "version --json"});
+        ASSERT_TRUE(version) << version.error().message;
+        EXPECT_NE(version->out.find("found by: VMCOREINFO"), std::string::npos) << version->out;
+        auto json =
+            nlohmann::json::parse(version->out.substr(version->out.find('{')), nullptr, false);
+        ASSERT_TRUE(json.is_object()) << version->out << version->err;
+        EXPECT_TRUE(json["matches"].get<bool>());
+        EXPECT_NE(json["kaslr_offset"], "0x0");
+    }
 }
 
 // arm64: QEMU's paging dump (a segment per virtual mapping) answers as live; a dump without
@@ -603,14 +635,8 @@ TEST_F(Vmcore, PanickedKernelNamesItsCpuAndStack) {
     EXPECT_EQ(nlohmann::json::parse(sys->out, nullptr, false)["panic_cpu"], panic_cpu) << sys->out;
     const std::string stacks = run->out.substr(cpus_line.size());
     // panic() spins with interrupts on: an arm64 vCPU is often dumped on an exception vector's
-    // first instruction, where the interrupted pc is in ELR_EL1 (not in QEMU's arm64 notes) and
-    // the frame-record unwinder does not go on from yet.
-    if (arm64_guest() && std::regex_search(stacks, std::regex(R"(#0 +0x[0-9a-f]+ in vectors\+)"))) {
-        std::cout << "arm64: the panicking CPU was dumped at an exception vector's entry; the "
-                     "stack check is left out:\n"
-                  << stacks;
-        return;
-    }
+    // first instruction, where the interrupted pc is in ELR_EL1 (not in QEMU's arm64 notes);
+    // the trace goes on from x30 and the interrupted function's frame record.
     EXPECT_NE(stacks.find("panic"), std::string::npos) << stacks;
     EXPECT_NE(stacks.find("sysrq_handle_crash"), std::string::npos) << stacks;
 }

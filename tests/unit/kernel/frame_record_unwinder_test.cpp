@@ -18,6 +18,7 @@ constexpr std::uint64_t fn_a = code_low + 0x1000;
 constexpr std::uint64_t fn_b = code_low + 0x2000;
 constexpr std::uint64_t fn_c = code_low + 0x3000;
 constexpr std::uint64_t entry_code = code_low + 0x8000; // __entry_text
+constexpr std::uint64_t vectors = entry_code + 0x800;   // an exception vector table in it
 
 constexpr std::uint32_t paciasp = 0xd503233f;
 constexpr std::uint32_t stp_fp_lr_pre_32 = 0xa9be7bfd; // stp x29, x30, [sp, #-32]!
@@ -135,6 +136,37 @@ TEST(FrameRecordUnwinder, AtTheEntryTheLinkRegisterIsTheReturnAddress) {
         EXPECT_EQ(trace->frames[1].pc, fn_b + 0x14);
         EXPECT_EQ(trace->frames[2].pc, fn_c + 0x20);
     }
+}
+
+// A CPU stopped on an exception vector's first instruction (a dump of a CPU taking an
+// interrupt): nothing is on the stack yet, and the slots before it are other entries, whose
+// `sub sp` must not be taken for this one's.
+TEST(FrameRecordUnwinder, AVectorSlotsFirstInstructionKeepsTheInterruptedStack) {
+    Fixture f;
+    constexpr std::uint32_t sub_sp_336 = 0xd10543ff; // sub sp, sp, #336 (PT_REGS_SIZE)
+    f.memory.region(vectors, 0x800);
+    for (std::uint64_t slot = 0; slot < 16; ++slot) {
+        f.put_code(vectors + slot * 0x80, code({sub_sp_336, add_x0, add_x0}));
+    }
+    f.env.function_start = [](std::uint64_t pc) -> std::optional<std::uint64_t> {
+        return pc >= vectors && pc < vectors + 0x800 ? std::optional(vectors) : std::nullopt;
+    };
+    const std::uint64_t sp = stack_base + 0x1000;
+    const std::uint64_t fp1 = sp + 0x40; // the interrupted function's record
+    f.memory.put_value<std::uint64_t>(fp1, fp1 + 0x40);
+    f.memory.put_value<std::uint64_t>(fp1 + 8, fn_c + 0x20);
+    f.memory.put_value<std::uint64_t>(fp1 + 0x40, 0);
+    f.memory.put_value<std::uint64_t>(fp1 + 0x48, 0);
+    FrameRecordFacts facts;
+    facts.vector_tables = {vectors};
+    FrameRecordUnwinder unwinder(f.env, facts);
+    auto trace = unwinder.unwind(start(vectors + 0x280, sp, fp1, fn_b + 0x14));
+    ASSERT_TRUE(trace);
+    EXPECT_EQ(trace->stop_reason, "");
+    ASSERT_EQ(trace->frames.size(), 3u) << trace->stop_reason;
+    EXPECT_EQ(trace->frames[1].pc, fn_b + 0x14);
+    EXPECT_EQ(trace->frames[1].sp, sp);
+    EXPECT_EQ(trace->frames[2].pc, fn_c + 0x20);
 }
 
 TEST(FrameRecordUnwinder, EntryCodeLinksTheInterruptedFrameThroughPtRegs) {
