@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <utility>
 #include <vector>
 
 namespace kdive::kernel {
@@ -45,7 +46,8 @@ struct FrameRecordFacts {
 class FrameRecordUnwinder final : public StackUnwinder {
 public:
     FrameRecordUnwinder(UnwindEnvironment env, FrameRecordFacts facts)
-        : window_(env.memory), env_(through_window(std::move(env), window_)), facts_(facts) {}
+        : window_(env.memory), env_(through_window(std::move(env), window_)),
+          facts_(std::move(facts)) {}
 
     Result<Backtrace> unwind(const RegisterSet& start, std::size_t max_frames = 64) override;
     void preload(std::uint64_t address, std::vector<std::byte> bytes) override {
