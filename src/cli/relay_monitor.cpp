@@ -48,7 +48,7 @@ std::optional<std::string> RelayMonitor::read_kernel_memory(std::uint64_t addres
     borrow(stub);
     target_->begin_request(debugger_thread);
     std::vector<std::uint8_t> bytes(length);
-    auto read = target_->read_memory(address, bytes);
+    auto read = target_->read_translated(address, bytes); // the stub has just refused it
     auto restored = target_->end_request();
     if (!read || !restored) {
         return std::nullopt;

@@ -28,8 +28,8 @@ public:
     std::string answer(std::string_view command, rsp::RspConnection& stub,
                        const std::string& debugger_thread);
 
-    // `length` bytes at kernel `address`, hex-encoded, walked in the kernel's page tables when
-    // the stub cannot read them through GDB's thread (a vCPU in user mode); nothing when they
+    // `length` bytes at kernel `address`, which the stub refused through GDB's thread (a vCPU
+    // in user mode), walked in the kernel's page tables and hex-encoded; nothing when they
     // cannot be read that way either.
     std::optional<std::string> read_kernel_memory(std::uint64_t address, std::size_t length,
                                                   rsp::RspConnection& stub,

@@ -14,8 +14,6 @@ constexpr std::size_t reg_fp = 29;
 constexpr std::size_t reg_lr = 30;
 // FRAME_META_TYPE_PT_REGS in arch/arm64/include/asm/stacktrace/frame.h.
 constexpr std::uint64_t meta_type_pt_regs = 2;
-constexpr std::uint64_t vector_table_size = 0x800;
-constexpr std::uint64_t vector_slot_size = 0x80;
 
 std::uint32_t word_at(std::span<const std::byte> code, std::size_t offset) {
     std::uint32_t word = 0;

@@ -31,6 +31,10 @@ FrameRecordSetup frame_record_setup(std::span<const std::byte> code, std::size_t
 // `ret` or `retaa` at the start of `code`: the epilogue has restored x29 and x30.
 bool is_return_instruction(std::span<const std::byte> code);
 
+// An exception vector table: 16 entry slots of 128 bytes.
+constexpr std::uint64_t vector_table_size = 0x800;
+constexpr std::uint64_t vector_slot_size = 0x80;
+
 // Where the 6.13+ metadata record says what kind of frame it ends (FRAME_META_TYPE_*).
 struct FrameRecordFacts {
     std::uint64_t entry_text_start = 0; // __entry_text_start/_end: exception entry code

@@ -271,7 +271,7 @@ Result<std::unique_ptr<StackUnwinder>> StackUnwinder::create(Kernel& kernel) {
         if (auto hardened = kernel.address_of("__bp_harden_el1_vectors")) {
             // One table per Spectre-BHB mitigation, back to back.
             for (std::uint64_t table = 0; table < 4; ++table) {
-                facts.vector_tables.push_back(*hardened + table * 0x800);
+                facts.vector_tables.push_back(*hardened + table * vector_table_size);
             }
         }
         if (const StructLayout* meta = kernel.find_layout("frame_record_meta")) {

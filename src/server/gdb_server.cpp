@@ -34,14 +34,6 @@ std::optional<std::uint64_t> parse_hex(std::string_view text) {
     return value;
 }
 
-std::optional<std::pair<std::uint64_t, std::uint64_t>> parse_range(std::string_view text) {
-    auto range = rsp::parse_address_range(text);
-    if (!range) {
-        return std::nullopt;
-    }
-    return std::make_pair(range->address, range->length);
-}
-
 // A thread id of H, T and qThreadExtraInfo: hex, "0" for any, "-1" for all (both nullopt).
 std::optional<std::uint64_t> parse_thread(std::string_view text) {
     if (text == "-1" || text == "0" || text.empty()) {
@@ -52,7 +44,7 @@ std::optional<std::uint64_t> parse_thread(std::string_view text) {
 
 // The part of an object from `offset`, as qXfer replies carry it: 'm' when more follows.
 std::string xfer_chunk(const std::string& object, std::string_view range) {
-    auto parsed = parse_range(range);
+    auto parsed = rsp::parse_address_range(range);
     if (!parsed) {
         return "E00";
     }
@@ -393,7 +385,7 @@ Result<std::string> GdbServer::write_register(std::string_view packet) {
 }
 
 Result<std::string> GdbServer::read_memory(std::string_view packet) {
-    auto range = parse_range(packet.substr(1));
+    auto range = rsp::parse_address_range(packet.substr(1));
     if (!range) {
         return std::string("E01");
     }
@@ -422,13 +414,14 @@ Result<std::string> GdbServer::read_memory(std::string_view packet) {
 
 Result<std::string> GdbServer::write_memory(std::string_view packet, bool binary) {
     const auto colon = packet.find(':');
-    auto range = parse_range(packet.substr(1, colon == std::string_view::npos ? 0 : colon - 1));
+    auto range =
+        rsp::parse_address_range(packet.substr(1, colon == std::string_view::npos ? 0 : colon - 1));
     if (!range || colon == std::string_view::npos) {
         return std::string("E01");
     }
     const std::string_view data = packet.substr(colon + 1);
     auto decoded = binary ? rsp::unescape_binary(data) : rsp::hex_decode(data);
-    if (!decoded.ok() || decoded.data.size() != range->second) {
+    if (!decoded.ok() || decoded.data.size() != range->length) {
         return std::string("E01");
     }
     if (decoded.data.empty()) {
@@ -438,7 +431,7 @@ Result<std::string> GdbServer::write_memory(std::string_view packet, bool binary
         return "E." + why;
     }
     std::vector<std::uint8_t> bytes(decoded.data.begin(), decoded.data.end());
-    if (auto ok = target_.write_memory(range->first, bytes); !ok) {
+    if (auto ok = target_.write_memory(range->address, bytes); !ok) {
         return error_reply(ok.error());
     }
     return std::string("OK");
@@ -460,15 +453,15 @@ Result<std::string> GdbServer::breakpoint(std::string_view packet) {
     }
     std::string_view rest = packet.substr(3);
     rest = rest.substr(0, rest.find(';')); // conditions are the debugger's to evaluate
-    auto range = parse_range(rest);
+    auto range = rsp::parse_address_range(rest);
     if (!range) {
         return std::string("E01");
     }
     if (auto why = read_only_reason(); !why.empty()) {
         return "E." + why;
     }
-    target::Breakpoint point{kinds[type], range->first,
-                             target::is_watchpoint(kinds[type]) ? range->second : 1};
+    target::Breakpoint point{kinds[type], range->address,
+                             target::is_watchpoint(kinds[type]) ? range->length : 1};
     auto done = insert ? target_.insert_breakpoint(point) : target_.remove_breakpoint(point);
     if (!done) {
         if (!insert) {

@@ -54,6 +54,10 @@ void BorrowedStubTarget::set_translator(std::unique_ptr<AddressTranslator> trans
 }
 
 Result<> BorrowedStubTarget::read_translated(std::uint64_t address, std::span<std::uint8_t> out) {
+    if (!translator_) {
+        return fail_as(ErrorKind::unsupported,
+                       "reading {:#x} through the kernel's page tables: no translator", address);
+    }
     return for_each_physical_run(
         *translator_, current_, address, out.size(),
         [&](std::uint64_t physical, std::size_t offset, std::size_t length) {

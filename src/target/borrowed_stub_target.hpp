@@ -27,6 +27,9 @@ public:
     // arm64 at EL0 maps none of it) is walked in the kernel's tables by `translator` and read
     // physically.
     void set_translator(std::unique_ptr<AddressTranslator> translator);
+    // Kernel memory through the translator and physical reads only: for a read the stub has
+    // just refused. Fails when no translator is set.
+    Result<> read_translated(std::uint64_t address, std::span<std::uint8_t> out);
 
     Result<> read_memory(std::uint64_t address, std::span<std::uint8_t> out) override;
     Result<> write_memory(std::uint64_t address, std::span<const std::uint8_t> bytes) override;
@@ -56,7 +59,6 @@ public:
 private:
     // Virtual or physical (per QEMU's mode) reads through the stub alone.
     Result<> read_through_stub(std::span<const MemoryRange> ranges);
-    Result<> read_translated(std::uint64_t address, std::span<std::uint8_t> out);
     // The stub's target.xml, read at the first register access.
     const rsp::RegisterMap* register_map() const;
     // The stub's threads, in vCPU order (none when it cannot list them).
