@@ -3,6 +3,7 @@
 #include "cli/address_output.hpp"
 
 #include "support/guest_text.hpp"
+#include "support/hex_text.hpp"
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -12,10 +13,6 @@ namespace kdive::cli {
 namespace {
 
 using Json = nlohmann::json;
-
-std::string hex(std::uint64_t value) {
-    return fmt::format("{:#x}", value);
-}
 
 std::string joined(const std::vector<std::string>& words, std::string_view separator) {
     std::string out;

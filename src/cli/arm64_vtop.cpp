@@ -5,6 +5,7 @@
 #include "cli/kernel_commands.hpp"
 #include "kernel/kernel_vmcoreinfo.hpp"
 #include "support/guest_text.hpp"
+#include "support/hex_text.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -14,10 +15,6 @@ namespace kdive::cli {
 namespace {
 
 using Json = nlohmann::json;
-
-std::string hex(std::uint64_t value) {
-    return fmt::format("{:#x}", value);
-}
 
 } // namespace
 

@@ -10,6 +10,7 @@
 #include "kernel/task_walker.hpp"
 #include "kernel/vcpu_tasks.hpp"
 #include "support/guest_text.hpp"
+#include "support/hex_text.hpp"
 #include "support/text.hpp"
 
 #include <algorithm>
@@ -22,10 +23,6 @@ namespace {
 using Json = nlohmann::json;
 
 constexpr std::size_t max_frames = 64;
-
-std::string hex(std::uint64_t value) {
-    return fmt::format("{:#x}", value);
-}
 
 Result<std::uint64_t> parse_number(std::string_view text) {
     if (auto value = parse_unsigned(text)) {

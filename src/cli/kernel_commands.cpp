@@ -19,6 +19,7 @@
 #include "kernel/task_names.hpp"
 #include "kernel/uptime.hpp"
 #include "support/guest_text.hpp"
+#include "support/hex_text.hpp"
 #include "support/text.hpp"
 #include "target/core_target.hpp"
 #include "target/vmcore_info.hpp"
@@ -32,10 +33,6 @@ namespace kdive::cli {
 namespace {
 
 using Json = nlohmann::json;
-
-std::string hex(std::uint64_t value) {
-    return fmt::format("{:#x}", value);
-}
 
 std::vector<std::string> split_words(std::string_view text) {
     std::vector<std::string> words;

@@ -3,6 +3,7 @@
 #include "cli/kernel_output.hpp"
 
 #include "support/guest_text.hpp"
+#include "support/hex_text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -14,10 +15,6 @@ namespace kdive::cli {
 namespace {
 
 using Json = nlohmann::json;
-
-std::string hex(std::uint64_t value) {
-    return fmt::format("{:#x}", value);
-}
 
 std::string field(std::string_view bytes) {
     return terminal_text(bytes, TerminalText::field);

@@ -4,6 +4,7 @@
 
 #include "kernel/socket_names.hpp"
 #include "support/guest_text.hpp"
+#include "support/hex_text.hpp"
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -18,10 +19,6 @@ constexpr std::uint32_t so_acceptcon = 1U << 16; // __SO_ACCEPTCON, /proc/net/un
 
 // SS_* numbers
 constexpr unsigned ss_unconnected = 1, ss_connecting = 2, ss_connected = 3, ss_disconnecting = 4;
-
-std::string hex(std::uint64_t value) {
-    return fmt::format("{:#x}", value);
-}
 
 bool is_inet(const kernel::SocketInfo& sock) {
     return sock.family == kernel::af_inet || sock.family == kernel::af_inet6;

@@ -21,6 +21,11 @@ namespace kdive::kernel {
 // The kernel image's link-time mapping on x86-64 (__START_KERNEL_map .. +1 GiB).
 inline constexpr std::uint64_t kernel_image_start = 0xffffffff80000000ull;
 inline constexpr std::uint64_t kernel_image_end = 0xffffffffc0000000ull;
+// PAGE_SIZE of the kernels whose page counts the memory commands turn into bytes (4K pages).
+inline constexpr std::uint64_t page_bytes = 4096;
+// MAX_NUMNODES at NODES_SHIFT 10, the largest a distribution kernel is built with: the bound on
+// a per-node array read from the guest.
+inline constexpr std::uint32_t max_numnodes = 1024;
 
 class Kernel {
 public:

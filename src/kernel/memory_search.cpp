@@ -18,7 +18,6 @@ namespace kdive::kernel {
 
 namespace {
 
-constexpr std::uint64_t page_size = 4096;
 constexpr std::uint64_t chunk_size = std::uint64_t{1} << 20;
 constexpr std::uint64_t default_kernel_span = std::uint64_t{1} << 30;
 
@@ -96,7 +95,7 @@ void scan_range(Scanner& scanner, const Reader& read, std::uint64_t start, std::
         } else {
             for (std::uint64_t page = at; page < at + length;) {
                 const std::uint64_t piece =
-                    std::min(at + length - page, page_size - (page % page_size));
+                    std::min(at + length - page, page_bytes - (page % page_bytes));
                 if (auto piece_bytes = read(page, piece)) {
                     scanner.feed(page, *piece_bytes, physical_delta);
                 }

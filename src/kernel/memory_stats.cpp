@@ -14,9 +14,7 @@ namespace kdive::kernel {
 
 namespace {
 
-constexpr std::uint64_t page_size = 4096;
 constexpr std::size_t max_block_devices = 1'000'000;
-constexpr std::uint32_t max_nodes = 1024;
 
 class StatReader {
 public:
@@ -136,7 +134,7 @@ Result<std::uint64_t> read_zones(Kernel& kernel, MemoryStats& stats) {
     if (kernel.has_symbol("node_data")) {
         auto array = kernel.address_of("node_data");
         auto read = read_node_count(kernel);
-        const std::uint32_t count = read ? std::min(*read, max_nodes) : 1;
+        const std::uint32_t count = read ? std::min(*read, max_numnodes) : 1;
         for (std::uint32_t i = 0; array && i < count; ++i) {
             auto node = kernel.read_u64(*array + 8 * std::uint64_t{i});
             if (!node) {
@@ -171,11 +169,11 @@ Result<std::uint64_t> read_zones(Kernel& kernel, MemoryStats& stats) {
             out.node = static_cast<int>(n);
             auto text = kernel.read_c_string(record->get(*name), 32);
             out.name = text ? *text : "?";
-            out.present = record->get(*present) * page_size;
-            out.managed = managed_pages * page_size;
+            out.present = record->get(*present) * page_bytes;
+            out.managed = managed_pages * page_bytes;
             out.free =
                 record->u64(zone_stat->offset + 8 * static_cast<std::uint64_t>(free_item->value)) *
-                page_size;
+                page_bytes;
             stats.zones.push_back(std::move(out));
             low_watermarks +=
                 record->u64(watermark->offset + 8 * static_cast<std::uint64_t>(low_item->value)) +
@@ -228,13 +226,13 @@ Result<MemoryStats> read_memory_stats(Kernel& kernel) {
     available += reclaimable - std::min(reclaimable / 2, signed_pages(*low));
     std::int64_t cached = signed_pages(*file) - signed_pages(*swapcache) - signed_pages(*buffers);
 
-    out.total = *total * page_size;
-    out.free = *free * page_size;
-    out.available = static_cast<std::uint64_t>(std::max<std::int64_t>(available, 0)) * page_size;
-    out.buffers = *buffers * page_size;
-    out.cached = static_cast<std::uint64_t>(std::max<std::int64_t>(cached, 0)) * page_size;
-    out.slab = (*slab_reclaimable + *slab_unreclaimable) * page_size;
-    out.page_tables = *page_tables * page_size;
+    out.total = *total * page_bytes;
+    out.free = *free * page_bytes;
+    out.available = static_cast<std::uint64_t>(std::max<std::int64_t>(available, 0)) * page_bytes;
+    out.buffers = *buffers * page_bytes;
+    out.cached = static_cast<std::uint64_t>(std::max<std::int64_t>(cached, 0)) * page_bytes;
+    out.slab = (*slab_reclaimable + *slab_unreclaimable) * page_bytes;
+    out.page_tables = *page_tables * page_bytes;
     return out;
 }
 

@@ -8,7 +8,7 @@ namespace kdive::kernel {
 namespace {
 
 constexpr std::size_t max_depth = 4096;
-constexpr std::size_t max_nodes = 16'000'000;
+constexpr std::size_t max_tree_nodes = 16'000'000;
 
 // rb_node's members, by name (rb_left, rb_right, __rb_parent_color).
 Result<std::uint64_t> link(Kernel& kernel, std::uint64_t node, std::string_view member) {
@@ -124,8 +124,8 @@ Result<std::vector<std::uint64_t>> rb_tree_nodes(Kernel& kernel, std::uint64_t r
         }
         node = stack.back();
         stack.pop_back();
-        if (out.size() >= max_nodes) {
-            return fail_as(ErrorKind::corrupt, "{} has more than {} nodes", what, max_nodes);
+        if (out.size() >= max_tree_nodes) {
+            return fail_as(ErrorKind::corrupt, "{} has more than {} nodes", what, max_tree_nodes);
         }
         out.push_back(node);
         auto next = kernel.read_u64(node + *right);

@@ -14,8 +14,7 @@ namespace {
 
 constexpr std::size_t max_caches = 100'000;
 constexpr std::size_t max_partial_slabs = 16'000'000;
-constexpr std::uint32_t max_nodes = 1024; // MAX_NUMNODES at NODES_SHIFT 10
-constexpr unsigned order_shift = 16;      // struct kmem_cache_order_objects: order << 16 | objects
+constexpr unsigned order_shift = 16; // struct kmem_cache_order_objects: order << 16 | objects
 
 struct SlabLayouts {
     const StructLayout* cache = nullptr;
@@ -206,7 +205,7 @@ Result<std::vector<SlabCache>> read_slab_caches(Kernel& kernel) {
     }
     const std::uint32_t nodes = *node_count;
     const std::uint64_t array_slots = layouts.node_array.size / layouts.node_stride;
-    if (nodes == 0 || nodes > max_nodes || (array_slots != 0 && nodes > array_slots)) {
+    if (nodes == 0 || nodes > max_numnodes || (array_slots != 0 && nodes > array_slots)) {
         return fail_as(ErrorKind::corrupt, "nr_node_ids is {}: not a NUMA node count", nodes);
     }
     auto head = kernel.address_of("slab_caches");

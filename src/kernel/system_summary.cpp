@@ -8,7 +8,6 @@ namespace {
 
 constexpr unsigned fshift = 11;
 constexpr std::uint64_t fixed_1 = std::uint64_t{1} << fshift;
-constexpr std::uint64_t page_size = 4096;
 
 } // namespace
 
@@ -52,11 +51,11 @@ Result<SystemSummary> read_system_summary(Kernel& kernel) {
     if (!pages) {
         return wrap(pages.error(), fmt::format("reading {}", pages_symbol));
     }
-    if (*pages > (std::uint64_t{1} << 52) / page_size) {
+    if (*pages > (std::uint64_t{1} << 52) / page_bytes) {
         return fail_as(ErrorKind::corrupt, "{} is {}: more memory than x86-64 addresses",
                        pages_symbol, *pages);
     }
-    out.memory_bytes = *pages * page_size;
+    out.memory_bytes = *pages * page_bytes;
     auto avenrun = kernel.address_of("avenrun");
     if (!avenrun) {
         return std::unexpected(avenrun.error());

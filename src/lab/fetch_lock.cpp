@@ -53,4 +53,8 @@ void remove_leftovers(const fs::path& dir, std::string_view prefix) {
     }
 }
 
+std::string temp_prefix(std::string_view name) {
+    return fmt::format(".{}.tmp-", name);
+}
+
 } // namespace kdive::lab

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -44,5 +45,9 @@ private:
 
 // Removes the siblings in `dir` whose names start with `prefix`: what interrupted runs left.
 void remove_leftovers(const std::filesystem::path& dir, std::string_view prefix);
+
+// The name prefix of the temporary folders a fetch of `name` unpacks into (".NAME.tmp-"); the
+// process id completes it, and remove_leftovers() finds what interrupted fetches left.
+std::string temp_prefix(std::string_view name);
 
 } // namespace kdive::lab

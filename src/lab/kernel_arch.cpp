@@ -3,23 +3,15 @@
 #include "lab/kernel_arch.hpp"
 
 #include "lab/compression.hpp"
+#include "support/file_prefix.hpp"
 
 #include <elf.h>
-#include <fstream>
 #include <string>
 #include <sys/utsname.h>
 
 namespace kdive::lab {
 
 namespace {
-
-std::string read_prefix(const std::filesystem::path& file, std::size_t bytes) {
-    std::ifstream in(file, std::ios::binary);
-    std::string data(bytes, '\0');
-    in.read(data.data(), static_cast<std::streamsize>(bytes));
-    data.resize(static_cast<std::size_t>(in.gcount()));
-    return data;
-}
 
 constexpr std::size_t arm64_magic_offset = 0x38;
 constexpr std::string_view arm64_magic("ARM\x64", 4);
@@ -130,7 +122,7 @@ std::optional<KernelArch> elf_arch(std::string_view header) {
 }
 
 std::optional<KernelArch> image_arch(const std::filesystem::path& image) {
-    std::string head = read_prefix(image, x86_magic_offset + x86_magic.size());
+    std::string head = read_file_prefix(image, x86_magic_offset + x86_magic.size());
     if (has_at(head, x86_magic_offset, x86_magic)) {
         return KernelArch::amd64;
     }
@@ -139,7 +131,7 @@ std::optional<KernelArch> image_arch(const std::filesystem::path& image) {
     }
     if (is_gzip(head)) {
         // Debian's arm64 vmlinuz: a gzip-compressed Image; its header is in the first bytes.
-        auto inner = gunzip(read_prefix(image, std::size_t{64} * 1024), image.string(), 4096);
+        auto inner = gunzip(read_file_prefix(image, std::size_t{64} * 1024), image.string(), 4096);
         if (inner && has_at(*inner, arm64_magic_offset, arm64_magic)) {
             return KernelArch::arm64;
         }

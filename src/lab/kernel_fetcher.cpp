@@ -28,10 +28,6 @@ namespace {
 // .deb is still on disk while it is unpacked.
 constexpr std::uint64_t space_factor = 6;
 
-std::string temp_prefix(std::string_view name) {
-    return fmt::format(".{}.tmp-", name);
-}
-
 std::string utc_now() {
     std::time_t now = std::time(nullptr);
     std::tm parts{};

@@ -3,9 +3,9 @@
 
 #include "lab/compression.hpp"
 #include "support/atomic_file.hpp"
+#include "support/file_prefix.hpp"
 
 #include <array>
-#include <fstream>
 #include <optional>
 
 namespace kdive::lab {
@@ -62,24 +62,16 @@ std::optional<fs::path> first_existing(const fs::path& root,
     return std::nullopt;
 }
 
-std::string read_prefix(const fs::path& file, size_t bytes) {
-    std::ifstream in(file, std::ios::binary);
-    std::string data(bytes, '\0');
-    in.read(data.data(), static_cast<std::streamsize>(bytes));
-    data.resize(static_cast<size_t>(in.gcount()));
-    return data;
-}
-
 // The image package's vmlinuz as the file QEMU boots: a bzImage is used as it is; arm64's is a
 // gzip-compressed Image (or already a raw one), checked by its "ARM\x64" header either way.
 Result<fs::path> boot_image(const fs::path& vmlinuz, KernelArch arch, const fs::path& scratch) {
     if (arch == KernelArch::amd64) {
-        if (!read_prefix(vmlinuz, 0x206).ends_with(boot_header_magic)) {
+        if (!read_file_prefix(vmlinuz, 0x206).ends_with(boot_header_magic)) {
             return fail("{} is not an x86 bzImage (no HdrS boot header)", vmlinuz.string());
         }
         return vmlinuz;
     }
-    if (!is_gzip(read_prefix(vmlinuz, 2))) {
+    if (!is_gzip(read_file_prefix(vmlinuz, 2))) {
         if (image_arch(vmlinuz) != KernelArch::arm64) {
             return fail("{} is neither an arm64 Image nor a gzip-compressed one (no ARM\\x64 "
                         "header at 0x38)",
@@ -183,7 +175,7 @@ Result<> assemble_kernel_layout(const fs::path& unpacked, const std::string& rel
                     "usr/lib/debug/lib/modules/{0}/vmlinux) in the -dbg package",
                     release);
     }
-    if (read_prefix(*vmlinux, 4) != elf_magic) {
+    if (read_file_prefix(*vmlinux, 4) != elf_magic) {
         return fail("{} is not an ELF file", vmlinux->string());
     }
     auto system_map = first_existing(

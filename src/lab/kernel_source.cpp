@@ -38,10 +38,6 @@ fs::path sources_root() {
     return cache_dir() / "sources";
 }
 
-std::string temp_prefix(std::string_view name) {
-    return fmt::format(".{}.tmp-", name);
-}
-
 Result<SourceOutcome> unpack(const SourceEntry& entry, const DebianMirrors& mirrors,
                              const fs::path& temp,
                              const std::function<void(std::string_view)>& say) {

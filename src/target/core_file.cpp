@@ -18,10 +18,6 @@ std::uint32_t load_u32(std::span<const std::uint8_t> bytes, std::size_t at) {
     return value;
 }
 
-constexpr std::size_t align4(std::size_t n) {
-    return (n + 3) & ~std::size_t{3};
-}
-
 enum class CoreKind { none, elf, kdump };
 
 CoreKind kind_of(std::span<const char> head) {
@@ -57,8 +53,8 @@ Result<std::vector<CoreNote>> parse_core_notes(std::span<const std::uint8_t> byt
         const std::uint32_t type = load_u32(bytes, at + 8);
         const std::size_t name_at = at + 12;
         // Sizes are 32-bit: their aligned sum cannot overflow a 64-bit size_t.
-        const std::size_t desc_at = name_at + align4(name_size);
-        const std::size_t end = desc_at + align4(desc_size);
+        const std::size_t desc_at = name_at + note_align(name_size);
+        const std::size_t end = desc_at + note_align(desc_size);
         if (desc_at + desc_size > bytes.size()) {
             return fail_as(ErrorKind::corrupt,
                            "note at offset {:#x}: name of {} and description of {} bytes run past "

@@ -23,6 +23,17 @@ struct CoreNote {
     std::vector<std::uint8_t> desc;
 };
 
+// The note type of a CPU's general registers (NT_PRSTATUS, named "CORE").
+constexpr std::uint32_t nt_prstatus = 1;
+
+// ELF notes pad their name and desc to 4 bytes.
+constexpr std::size_t note_align(std::size_t n) {
+    return (n + 3) & ~std::size_t{3};
+}
+
+// A dump whose notes claim more than this is refused: real ones hold a few kilobytes per CPU.
+constexpr std::uint64_t max_core_notes_bytes = 64u << 20;
+
 // Parses a buffer of ELF notes (4-byte aligned name and desc, native little-endian); an error
 // names the offset of the first note that runs past the end.
 Result<std::vector<CoreNote>> parse_core_notes(std::span<const std::uint8_t> bytes);

@@ -7,10 +7,6 @@ namespace kdive::target {
 
 namespace {
 
-constexpr std::size_t align4(std::size_t n) {
-    return (n + 3) & ~std::size_t{3};
-}
-
 void append_u32(std::vector<std::uint8_t>& out, std::uint32_t value) {
     const auto at = out.size();
     out.resize(at + sizeof value);
@@ -27,10 +23,11 @@ NoteBuffer serialize_core_notes(std::span<const CoreNote> notes) {
         append_u32(buffer.bytes, static_cast<std::uint32_t>(note.desc.size()));
         append_u32(buffer.bytes, note.type);
         buffer.bytes.insert(buffer.bytes.end(), note.name.begin(), note.name.end());
-        buffer.bytes.resize(buffer.bytes.size() + align4(name_size) - note.name.size(), 0);
+        buffer.bytes.resize(buffer.bytes.size() + note_align(name_size) - note.name.size(), 0);
         buffer.desc_offsets.push_back(buffer.bytes.size());
         buffer.bytes.insert(buffer.bytes.end(), note.desc.begin(), note.desc.end());
-        buffer.bytes.resize(buffer.bytes.size() + align4(note.desc.size()) - note.desc.size(), 0);
+        buffer.bytes.resize(buffer.bytes.size() + note_align(note.desc.size()) - note.desc.size(),
+                            0);
     }
     return buffer;
 }

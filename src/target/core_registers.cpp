@@ -12,7 +12,6 @@ namespace kdive::target {
 
 namespace {
 
-constexpr std::uint32_t nt_prstatus = 1;
 // struct elf_prstatus on both machines: pr_reg starts at 112, after signal, pid and times.
 constexpr std::size_t prstatus_regs_offset = 112;
 

@@ -19,7 +19,6 @@ namespace {
 // Above this many program headers the table cannot be a real dump's (QEMU writes one per RAM
 // block or, with paging, per mapping run).
 constexpr std::size_t max_program_headers = 1u << 20;
-constexpr std::size_t max_notes_bytes = 64u << 20;
 
 struct Segment {
     std::uint64_t physical = 0;
@@ -131,7 +130,7 @@ Result<> ElfCoreFile::load() {
                            path_.string(), i, ph.p_filesz, ph.p_offset, file_size_);
         }
         if (ph.p_type == PT_NOTE) {
-            if (ph.p_filesz > max_notes_bytes) {
+            if (ph.p_filesz > max_core_notes_bytes) {
                 return fail_as(ErrorKind::corrupt, "{}: a note segment of {} bytes", path_.string(),
                                ph.p_filesz);
             }

@@ -23,7 +23,6 @@ constexpr std::size_t cached_pages = 64;
 constexpr std::size_t words_per_chunk = 16;
 constexpr std::uint64_t min_block_size = 512;
 constexpr std::uint64_t max_block_size = 1u << 20;
-constexpr std::uint64_t max_notes_bytes = 64u << 20;
 constexpr std::uint64_t no_pfn = std::numeric_limits<std::uint64_t>::max();
 
 // One blob the sub header points at, checked against the dump before it is read.
@@ -239,7 +238,7 @@ Result<> KdumpFile::load_bitmap() {
 
 Result<std::vector<std::uint8_t>> KdumpFile::read_blob(Blob blob, std::string_view offset_field,
                                                        std::string_view size_field) const {
-    if (blob.size > max_notes_bytes || blob.size > bytes_->file_size() ||
+    if (blob.size > max_core_notes_bytes || blob.size > bytes_->file_size() ||
         blob.offset > bytes_->size() || bytes_->size() - blob.offset < blob.size) {
         return corrupt("{} {:#x} and {} {} do not fit in the dump ({:#x} bytes)", offset_field,
                        blob.offset, size_field, blob.size, bytes_->size());

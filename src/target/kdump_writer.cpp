@@ -29,7 +29,6 @@ constexpr std::uint64_t bits_per_block = block_size * 8;
 constexpr std::uint64_t max_pfns = std::uint64_t{1} << (52 - 12);
 constexpr std::size_t write_buffer_size = 1 << 20;
 constexpr std::uint64_t progress_every = 4096; // pfns
-constexpr std::uint32_t nt_prstatus = 1;
 
 std::uint64_t round_up(std::uint64_t n, std::uint64_t to) {
     return (n + to - 1) / to * to;

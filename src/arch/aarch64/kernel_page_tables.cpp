@@ -9,10 +9,6 @@ namespace {
 // TTBR1_EL1 holds the ASID (TCR_EL1.A1 = 1 in Linux); KPTI marks user ASIDs with bit 0.
 constexpr std::uint64_t user_asid_bit = std::uint64_t{1} << 48;
 
-std::string_view ttbr_name(AddressHalf half) {
-    return half == AddressHalf::kernel ? "TTBR1_EL1" : "TTBR0_EL1";
-}
-
 std::uint64_t regime_key(const TranslationRegime& regime) {
     return regime.granule | (std::uint64_t{regime.va_bits} << 32) |
            (std::uint64_t{regime.ds} << 40) | (std::uint64_t{regime.pa52} << 41);

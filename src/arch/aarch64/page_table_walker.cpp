@@ -20,10 +20,6 @@ constexpr std::uint64_t bits(unsigned high, unsigned low) {
     return upto & ~((std::uint64_t{1} << low) - 1);
 }
 
-std::string_view ttbr_name(AddressHalf half) {
-    return half == AddressHalf::kernel ? "TTBR1_EL1" : "TTBR0_EL1";
-}
-
 } // namespace
 
 unsigned TranslationRegime::granule_shift() const {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 namespace kdive::arch::aarch64 {
@@ -18,6 +19,11 @@ enum class AddressHalf : std::uint8_t { user, kernel };
 
 inline AddressHalf half_of(std::uint64_t address) {
     return ((address >> 55) & 1) != 0 ? AddressHalf::kernel : AddressHalf::user;
+}
+
+// The register that holds a half's table base: "TTBR1_EL1" (kernel) or "TTBR0_EL1".
+inline std::string_view ttbr_name(AddressHalf half) {
+    return half == AddressHalf::kernel ? "TTBR1_EL1" : "TTBR0_EL1";
 }
 
 // How one half is translated: what TCR_EL1 says about it.

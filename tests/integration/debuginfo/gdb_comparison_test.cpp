@@ -10,7 +10,7 @@ namespace {
 
 // Kernel facts every supported kernel has (5.10 … sid): types, member offsets, values of
 // init_task as linked into the file, symbols and lines.
-const std::vector<std::string> commands{
+const std::vector<std::string> kernel_facts{
     "p sizeof(struct task_struct)",
     "p sizeof(struct mm_struct)",
     "p sizeof(struct file)",
@@ -67,22 +67,22 @@ TEST(GdbComparison, AnswersMatchGdb) {
     if (find_program("gdb").empty()) {
         KDIVE_MISSING_PREREQUISITE() << "gdb is not installed";
     }
-    auto expected = testing::gdb_answers(vmlinux, commands);
+    auto expected = testing::gdb_answers(vmlinux, kernel_facts);
     ASSERT_TRUE(expected) << expected.error().message;
 
     auto info = debuginfo::DebugInfo::open(vmlinux, {});
     ASSERT_TRUE(info) << info.error().message;
     cli::EvalCommands eval(**info);
     int mismatches = 0;
-    for (std::size_t i = 0; i < commands.size(); ++i) {
-        auto answer = eval.run(commands[i]);
-        ASSERT_TRUE(answer) << commands[i] << " not handled";
+    for (std::size_t i = 0; i < kernel_facts.size(); ++i) {
+        auto answer = eval.run(kernel_facts[i]);
+        ASSERT_TRUE(answer) << kernel_facts[i] << " not handled";
         const std::string ours = *answer ? testing::without_history_number(**answer)
                                          : "error: " + answer->error().message;
         if (ours != (*expected)[i]) {
             ++mismatches;
         }
-        EXPECT_EQ(ours, (*expected)[i]) << "command: " << commands[i];
+        EXPECT_EQ(ours, (*expected)[i]) << "command: " << kernel_facts[i];
     }
     EXPECT_EQ(mismatches, 0);
 }

@@ -8,7 +8,8 @@
 #include <stdexcept>
 
 namespace kdive::cli {
-namespace {
+// Named rather than anonymous: a unity build compiles this file with its siblings.
+namespace command_safety_test {
 
 // Only what these tests touch: breakpoints and detach; everything else fails.
 class BreakpointTarget final : public target::Target {
@@ -150,5 +151,5 @@ TEST_F(CommandSafetyTest, MonitorOutputIsEscapedForTheTerminal) {
     EXPECT_EQ(text, "guest says \\033[2J\\377\n");
 }
 
-} // namespace
+} // namespace command_safety_test
 } // namespace kdive::cli

@@ -6,7 +6,8 @@
 #include <gtest/gtest.h>
 
 namespace kdive::kernel {
-namespace {
+// Named rather than anonymous: a unity build compiles this file with its siblings.
+namespace printk_reader_test {
 
 using testing::RegionMemory;
 
@@ -188,5 +189,5 @@ TEST(PrintkLog, WalksRecordsAcrossTheWrap) {
     EXPECT_FALSE(read_printk_log(memory, l, buffer, 64, 70, 0)); // index past the buffer
 }
 
-} // namespace
+} // namespace printk_reader_test
 } // namespace kdive::kernel

@@ -10,7 +10,8 @@
 #include <map>
 
 namespace kdive::kernel {
-namespace {
+// Named rather than anonymous: a unity build compiles this file with its siblings.
+namespace stack_unwinder_test {
 
 using testing::RegionMemory;
 
@@ -532,5 +533,5 @@ TEST(FramePointerUnwinder, AtAFunctionsEntryTheReturnAddressIsAtRsp) {
     EXPECT_EQ(at_ret->frames[1].pc, fn_b + 5);
 }
 
-} // namespace
+} // namespace stack_unwinder_test
 } // namespace kdive::kernel

@@ -8,7 +8,8 @@
 #include <map>
 
 namespace kdive::lab {
-namespace {
+// Named rather than anonymous: a unity build compiles this file with its siblings.
+namespace kernel_release_packages_test {
 
 // The suites' records by name, failing for an absent one as PrivateApt::show does.
 PackageLookup suites_holding(const std::string& text) {
@@ -129,5 +130,5 @@ TEST(ReleasePackages, MetapackageVersionsGiveTheFallbacksNewestFirst) {
               (std::vector<std::string>{"5.10.0-46-cloud-amd64", "5.10.0-32-cloud-amd64"}));
 }
 
-} // namespace
+} // namespace kernel_release_packages_test
 } // namespace kdive::lab

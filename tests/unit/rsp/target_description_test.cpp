@@ -10,7 +10,8 @@
 #include <sstream>
 
 namespace kdive::rsp {
-namespace {
+// Named rather than anonymous: a unity build compiles this file with its siblings.
+namespace target_description_test {
 
 std::string read_data(const std::string& name) {
     return testing::read_unit_data("rsp", name);
@@ -130,5 +131,5 @@ TEST(XmlTags, AttributesEntitiesAndText) {
     EXPECT_FALSE(scan_xml_tags("<a k=v/>"));
 }
 
-} // namespace
+} // namespace target_description_test
 } // namespace kdive::rsp

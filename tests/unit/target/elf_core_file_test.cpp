@@ -11,7 +11,8 @@
 #include <gtest/gtest.h>
 
 namespace kdive::target {
-namespace {
+// Named rather than anonymous: a unity build compiles this file with its siblings.
+namespace elf_core_file_test {
 
 using namespace std::string_view_literals;
 using testing::TempDir;
@@ -252,5 +253,5 @@ TEST(VmcoreInfo, NumbersAsTheKernelWritesThem) {
     EXPECT_FALSE(info.text("junk"));
 }
 
-} // namespace
+} // namespace elf_core_file_test
 } // namespace kdive::target

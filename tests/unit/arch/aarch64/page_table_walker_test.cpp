@@ -6,7 +6,8 @@
 #include <gtest/gtest.h>
 
 namespace kdive::arch::aarch64 {
-namespace {
+// Named rather than anonymous: a unity build compiles this file with its siblings.
+namespace page_table_walker_test {
 
 using testing::RegionMemory;
 
@@ -387,5 +388,5 @@ TEST(Aarch64Walker, AddressesOutsideTheRangeAndUnreadableTables) {
     EXPECT_TRUE(bad.error().is(ErrorKind::unsupported));
 }
 
-} // namespace
+} // namespace page_table_walker_test
 } // namespace kdive::arch::aarch64
