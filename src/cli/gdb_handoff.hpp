@@ -6,11 +6,14 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace kdive::cli {
 
 inline constexpr std::string_view default_gdb = "gdb";
+// Given before the vmlinux loads: GDB then keeps an index of its DWARF in its cache folder.
+inline constexpr std::string_view gdb_index_cache_setting = "set index-cache enabled on";
 
 struct GdbHandoff {
     std::string gdb{default_gdb}; // or gdb-multiarch, pwndbg, ...

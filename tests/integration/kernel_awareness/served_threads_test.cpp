@@ -276,11 +276,12 @@ TEST_F(KernelAwareness, ServedToGdbMi) {
         RunOptions options;
         options.timeout = std::chrono::minutes(5);
         guest_->release();
-        auto run = run_process({"sh", "-c",
-                                "printf '%s\\n'" + shell_words(lines) + " | " +
-                                    shell_words({test_gdb(), "--interpreter=mi3", "-nx", "-q",
-                                                 guest_->info_path.string()})},
-                               options);
+        auto run = run_process(
+            {"sh", "-c",
+             "printf '%s\\n'" + shell_words(lines) + " | " +
+                 shell_words({test_gdb(), "--interpreter=mi3", "-nx", "-q", "-iex",
+                              "set index-cache enabled on", guest_->info_path.string()})},
+            options);
         auto reattached = guest_->attach();
         EXPECT_TRUE(reattached) << reattached.error().message;
         return run;

@@ -24,6 +24,12 @@ TEST(GdbHandoff, ConnectsThroughKdiveServeAndRunsToTheBreak) {
     auto args = gdb_arguments(session, {"gdb-multiarch", true, "rest_init"}, "/bin/kdive");
     EXPECT_EQ(args.front(), "gdb-multiarch");
     EXPECT_TRUE(has(args, "/k/vmlinux"));
+    const auto at = [&](const std::string& value) {
+        return std::find(args.begin(), args.end(), value) - args.begin();
+    };
+    // GDB's index cache is on before the vmlinux loads: only a kernel's first start reads
+    // all of its DWARF.
+    EXPECT_LT(at(std::string(gdb_index_cache_setting)), at("/k/vmlinux"));
     // kdive serve shows tasks as threads and answers `monitor kdive ...` (kdive's lx-* file
     // asks it) on the session's VM.
     EXPECT_TRUE(has(args, "target remote | /bin/kdive serve /run/s --stdio"));
@@ -31,9 +37,6 @@ TEST(GdbHandoff, ConnectsThroughKdiveServeAndRunsToTheBreak) {
     EXPECT_TRUE(has(args, "continue"));
     // No confirmation is left pending for the user's first command: `delete` runs with
     // confirmations off, and they are back on afterwards.
-    const auto at = [&](const std::string& value) {
-        return std::find(args.begin(), args.end(), value) - args.begin();
-    };
     EXPECT_LT(at("set confirm off"), at("delete"));
     EXPECT_GT(at("set confirm on"), at("delete"));
     EXPECT_LT(at("set confirm on"), static_cast<std::ptrdiff_t>(args.size()));
