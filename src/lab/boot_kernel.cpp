@@ -3,8 +3,8 @@
 
 #include "lab/kernel_layout.hpp"
 #include "lab/kernel_store.hpp"
+#include "support/file_prefix.hpp"
 
-#include <fstream>
 #include <vector>
 
 namespace kdive::lab {
@@ -12,11 +12,7 @@ namespace kdive::lab {
 namespace {
 
 std::optional<KernelArch> vmlinux_arch(const std::filesystem::path& vmlinux) {
-    std::ifstream in(vmlinux, std::ios::binary);
-    std::string header(64, '\0');
-    in.read(header.data(), static_cast<std::streamsize>(header.size()));
-    header.resize(static_cast<std::size_t>(in.gcount()));
-    return elf_arch(header);
+    return elf_arch(read_file_prefix(vmlinux, 64));
 }
 
 } // namespace

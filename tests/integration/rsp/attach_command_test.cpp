@@ -1,6 +1,7 @@
 // `kdive attach` as a user runs it: the real binary against a paused VM, in batch mode, with
 // piped commands, and with Ctrl-C stopping a running guest.
 #include "kernel_symbols.hpp"
+#include "support/hex_text.hpp"
 #include "support/subprocess.hpp"
 #include "test_vm.hpp"
 
@@ -29,10 +30,6 @@ ProcessOutput attach(const std::vector<std::string>& args) {
     auto result = run_process(argv, options);
     EXPECT_TRUE(result) << result.error().message;
     return result ? *result : ProcessOutput{};
-}
-
-std::string hex(std::uint64_t value) {
-    return fmt::format("{:#x}", value);
 }
 
 class AttachCommand : public ::testing::Test {
